@@ -1,0 +1,60 @@
+/**
+ * A message as the router sees it, whichever door it came through. `headers` is the raw NATS
+ * header block (`NATS/1.0…\r\n…\r\n\r\n`) or null; `payload` is usually a view into the reader's
+ * Buffer, so a consumer that keeps a message past the current turn must copy it
+ * (`retainMessage`). Costs nothing to create: no copy, no parse.
+ */
+export interface Message {
+  subject: string;
+  /** Reply subject, or '' when there is none. */
+  reply: string;
+  headers: Buffer | null;
+  payload: Buffer;
+}
+
+/** Returns a copy of `m` that owns its bytes, safe to keep after the current turn. */
+export function retainMessage(m: Message): Message {
+  return {
+    subject: m.subject,
+    reply: m.reply,
+    headers: m.headers === null ? null : Buffer.from(m.headers),
+    payload: Buffer.from(m.payload),
+  };
+}
+
+/**
+ * Whoever owns subscriptions: a network connection, or an internal service such as a stream or
+ * the JetStream API. `deliver` must not throw and must not block; a connection queues bytes.
+ */
+export interface Client {
+  /** Unique per server; 0 is reserved for internal clients. */
+  readonly id: number;
+  /** False when the client asked not to receive its own publishes (CONNECT echo:false). */
+  readonly echo: boolean;
+  /** Hands one message to the client for subscription `sub`. Returning false means "not served
+   * after all" (an internal client declining a subject), which counts toward no-responders. */
+  deliver(sub: Subscription, msg: Message): boolean | void;
+  /** For internal clients: true means "I really serve this subject" (no-responders). */
+  readonly internal?: boolean;
+}
+
+/**
+ * One subscription: subject (may hold wildcards), optional queue group, the owner's id for it
+ * (`sid`), and an optional auto-unsubscribe count. Mutable counters live here so delivery needs no
+ * map look-up.
+ */
+export class Subscription {
+  /** Deliveries so far (counted only when `max` > 0). */
+  delivered = 0;
+  /** Auto-unsubscribe after this many deliveries in total; 0 = never. */
+  max = 0;
+  /** Set once removed from the sublist, so a cached match result can skip it. */
+  closed = false;
+
+  constructor(
+    readonly client: Client,
+    readonly subject: string,
+    readonly queue: string | null,
+    readonly sid: string,
+  ) {}
+}

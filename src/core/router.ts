@@ -1,0 +1,73 @@
+import { Client, Message, Subscription } from './message.js';
+import { Sublist } from './sublist.js';
+
+/**
+ * Routes a published message to every matching subscription, whichever door (NATS, Redis,
+ * internal) owns it: each plain subscription gets it, each queue group gives it to one member
+ * chosen at random. Echo-off publishers are skipped. Costs one cached sublist look-up plus one
+ * `deliver` call per recipient; the payload Buffer is shared, never copied.
+ */
+export class Router {
+  readonly sublist = new Sublist();
+  /** Messages and bytes routed in, and deliveries made, across the server. */
+  inMsgs = 0;
+  inBytes = 0;
+  outMsgs = 0;
+  outBytes = 0;
+
+  subscribe(client: Client, subject: string, queue: string | null, sid: string): Subscription {
+    const sub = new Subscription(client, subject, queue, sid);
+    this.sublist.insert(sub);
+    return sub;
+  }
+
+  unsubscribe(sub: Subscription): void {
+    if (!sub.closed) this.sublist.remove(sub);
+  }
+
+  /**
+   * Delivers `msg` to every match; returns how many recipients took it (0 means no responders).
+   * `from` is the publishing client, null for the server itself.
+   */
+  publish(msg: Message, from: Client | null): number {
+    const size = msg.payload.length + (msg.headers === null ? 0 : msg.headers.length);
+    this.inMsgs++;
+    this.inBytes += size;
+    const r = this.sublist.match(msg.subject);
+    let n = 0;
+    const plain = r.plain;
+    for (let i = 0; i < plain.length; i++) {
+      const sub = plain[i];
+      if (sub.closed) continue;
+      if (from !== null && sub.client === from && !from.echo) continue;
+      if (this.deliverTo(sub, msg)) n++;
+    }
+    const queues = r.queues;
+    for (let q = 0; q < queues.length; q++) {
+      const sub = pickMember(queues[q], from);
+      if (sub !== null && this.deliverTo(sub, msg)) n++;
+    }
+    this.outMsgs += n;
+    this.outBytes += n * size;
+    return n;
+  }
+
+  private deliverTo(sub: Subscription, msg: Message): boolean {
+    if (sub.client.deliver(sub, msg) === false) return false;
+    if (sub.max > 0 && ++sub.delivered >= sub.max) this.unsubscribe(sub);
+    return true;
+  }
+}
+
+/** One live member of a queue group at random, avoiding an echo-off publisher's own subs. */
+function pickMember(group: readonly Subscription[], from: Client | null): Subscription | null {
+  const n = group.length;
+  const start = (Math.random() * n) | 0;
+  for (let k = 0; k < n; k++) {
+    const sub = group[(start + k) % n];
+    if (sub.closed) continue;
+    if (from !== null && sub.client === from && !from.echo) continue;
+    return sub;
+  }
+  return null;
+}
