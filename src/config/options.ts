@@ -1,0 +1,72 @@
+import type { SyncPolicy } from '../store/store.js';
+
+/**
+ * Everything a herald server can be told, after flags, config files and defaults are merged.
+ * Each field has a flag, a config key and a default (docs/configuration.md lists all three).
+ */
+export interface ServerOptions {
+  /** Interface the NATS door listens on. */
+  host: string;
+  /** NATS door port; 0 (or -1 in a nats conf) picks a free port. */
+  port: number;
+  /** Monitoring HTTP host and port; port 0/-1 picks a free port, null disables monitoring. */
+  httpHost: string;
+  httpPort: number | null;
+  /** Where durable state lives (streams under `<dataDir>/jetstream`). */
+  dataDir: string;
+  /** JetStream (streams) enabled. */
+  jetstream: boolean;
+  /** Largest headers+payload a client may publish, bytes. */
+  maxPayload: number;
+  /** Bytes queued to one connection before it is a slow consumer. */
+  maxPending: number;
+  /** Connections accepted at once; the next gets -ERR 'maximum connections exceeded'. */
+  maxConnections: number;
+  /** Longest protocol control line, bytes. */
+  maxControlLine: number;
+  /** Server PING interval, ms, and unanswered PINGs before 'Stale Connection'. */
+  pingIntervalMs: number;
+  maxPingsOut: number;
+  /** A connection must send CONNECT within this many ms. */
+  authTimeoutMs: number;
+  /** How long a write may stall before the connection is closed as a slow consumer, ms. */
+  writeDeadlineMs: number;
+  /** When a stream append counts as durable (see SyncPolicy). */
+  sync: SyncPolicy;
+  /** Server-wide budgets for stream storage, bytes; -1 = unlimited. */
+  maxFileStore: number;
+  maxMemStore: number;
+  /** When set, write `nats-server_<pid>.ports` here once listening (nats-server drop-in). */
+  portsFileDir: string | null;
+  serverName: string;
+  logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+  logFormat: 'pretty' | 'json';
+  /** Redis door port; null disables it (a later issue builds the door). */
+  redisPort: number | null;
+}
+
+/** The defaults, chosen to be safe on a developer machine (durable acks, loopback only). */
+export const DEFAULT_OPTIONS: Readonly<ServerOptions> = Object.freeze({
+  host: '127.0.0.1',
+  port: 4222,
+  httpHost: '127.0.0.1',
+  httpPort: 8222,
+  dataDir: './data',
+  jetstream: true,
+  maxPayload: 1024 * 1024, // nats-server MAX_PAYLOAD_SIZE
+  maxPending: 64 * 1024 * 1024, // nats-server MAX_PENDING_SIZE
+  maxConnections: 64 * 1024, // nats-server DEFAULT_MAX_CONNECTIONS
+  maxControlLine: 4096, // nats-server MAX_CONTROL_LINE_SIZE
+  pingIntervalMs: 2 * 60 * 1000, // nats-server DEFAULT_PING_INTERVAL
+  maxPingsOut: 2, // nats-server DEFAULT_PING_MAX_OUT
+  authTimeoutMs: 2000, // nats-server AUTH_TIMEOUT
+  writeDeadlineMs: 10_000, // nats-server DEFAULT_FLUSH_DEADLINE
+  sync: { kind: 'always' },
+  maxFileStore: -1,
+  maxMemStore: -1,
+  portsFileDir: null,
+  serverName: '',
+  logLevel: 'info',
+  logFormat: 'pretty',
+  redisPort: null,
+});
