@@ -46,7 +46,7 @@ export interface ServerOptions {
 }
 
 /** The defaults, chosen to be safe on a developer machine (durable acks, loopback only). */
-export const DEFAULT_OPTIONS: Readonly<ServerOptions> = Object.freeze({
+export const DEFAULT_OPTIONS: Readonly<ServerOptions> = Object.freeze<ServerOptions>({
   host: '127.0.0.1',
   port: 4222,
   httpHost: '127.0.0.1',
