@@ -44,7 +44,7 @@ export interface Client {
  * map look-up.
  */
 export class Subscription {
-  /** Deliveries so far (counted only when `max` > 0). */
+  /** Deliveries so far. */
   delivered = 0;
   /** Auto-unsubscribe after this many deliveries in total; 0 = never. */
   max = 0;

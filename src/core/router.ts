@@ -54,7 +54,8 @@ export class Router {
 
   private deliverTo(sub: Subscription, msg: Message): boolean {
     if (sub.client.deliver(sub, msg) === false) return false;
-    if (sub.max > 0 && ++sub.delivered >= sub.max) this.unsubscribe(sub);
+    sub.delivered++;
+    if (sub.max > 0 && sub.delivered >= sub.max) this.unsubscribe(sub);
     return true;
   }
 }

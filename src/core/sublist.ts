@@ -46,6 +46,8 @@ export class Sublist {
   /** Matches served from the cache, and computed, for monitoring. */
   cacheHits = 0;
   matches = 0;
+  inserts = 0;
+  removes = 0;
 
   get count(): number {
     return this._count;
@@ -80,6 +82,7 @@ export class Sublist {
       group.add(sub);
     }
     this._count++;
+    this.inserts++;
     this.invalidate(sub.subject);
   }
 
@@ -107,6 +110,7 @@ export class Sublist {
     if (!removed) return false;
     sub.closed = true;
     this._count--;
+    this.removes++;
     // Prune empty nodes bottom-up so the trie does not grow with churned subjects.
     for (let i = path.length - 1; i >= 0; i--) {
       const [lvl, t, n] = path[i];

@@ -1,0 +1,73 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from '../core/log.js';
+
+/** One HTTP endpoint: returns the JSON body for a request's query, or null for 404. */
+export type MonitorHandler = (query: URLSearchParams) => object | null;
+
+/**
+ * The monitoring HTTP listener: nats-server-style JSON endpoints (`/varz`, `/connz`, `/subsz`,
+ * `/healthz`, `/jsz`), pretty-printed with two spaces as nats-server prints them. Read-only; each
+ * request builds its body from live counters, so it costs O(connections) for /connz and nothing
+ * on the message path.
+ */
+export class MonitorServer {
+  private readonly server: http.Server;
+  private readonly routes = new Map<string, MonitorHandler>();
+  readonly stats: Record<string, number> = {};
+  port = 0;
+
+  constructor(private readonly log: Logger) {
+    this.server = http.createServer((req, res) => this.handle(req, res));
+  }
+
+  route(path: string, h: MonitorHandler): void {
+    this.routes.set(path, h);
+  }
+
+  listen(host: string, port: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error): void => reject(err);
+      this.server.once('error', onError);
+      this.server.listen({ host, port }, () => {
+        this.server.off('error', onError);
+        this.port = (this.server.address() as AddressInfo).port;
+        resolve(this.port);
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    this.server.closeAllConnections();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    let path = url.pathname;
+    if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1);
+    const h = this.routes.get(path);
+    if (h === undefined) {
+      res.writeHead(404, { 'Content-Type': 'text/plain' });
+      res.end('404 page not found\n');
+      return;
+    }
+    this.stats[path] = (this.stats[path] ?? 0) + 1;
+    let body: object | null;
+    try {
+      body = h(url.searchParams);
+    } catch (err) {
+      this.log.error({ err, path }, 'monitoring endpoint failed');
+      res.writeHead(500, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ error: String(err) }));
+      return;
+    }
+    if (body === null) {
+      res.writeHead(404, { 'Content-Type': 'text/plain' });
+      res.end('404 page not found\n');
+      return;
+    }
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    res.end(JSON.stringify(body, null, 2));
+  }
+}

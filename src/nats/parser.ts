@@ -1,0 +1,418 @@
+/**
+ * The NATS client-protocol parser: a byte-at-a-time state machine over each read Buffer.
+ * specs/nats.md §1 "Operations": verbs are case-insensitive, fields are separated by spaces or
+ * tabs, lines end with CRLF (a bare LF is accepted, as nats-server does).
+ *
+ * Cost: verbs are recognised through a precomputed transition table (one array index per byte);
+ * argument lines are sliced, not copied, unless they straddle two reads; payloads are `subarray`
+ * views of the read Buffer, copied only when a message straddles reads. The only per-message
+ * allocations are the subject/reply strings and the view objects.
+ */
+
+/** What the parser hands to its owner, one call per complete operation, in order. */
+export interface ParserHandler {
+  onConnect(json: string): void;
+  onPub(subject: string, reply: string, headers: Buffer | null, payload: Buffer): void;
+  /** Returns false when the connection may not use headers (HPUB without CONNECT headers:true). */
+  headersAllowed(): boolean;
+  onSub(subject: string, queue: string | null, sid: string): void;
+  onUnsub(sid: string, max: number): void;
+  onPing(): void;
+  onPong(): void;
+  /** Called before a payload is read, so an oversize message is refused without buffering it. */
+  maxPayload(): number;
+}
+
+/** Why parsing stopped. The connection must close after any of these. */
+export const enum ParseError {
+  /** Bad verb or framing: nats-server sends -ERR 'Unknown Protocol Operation' then closes. */
+  UnknownOperation = 1,
+  /** Argument line longer than the limit: -ERR 'maximum control line exceeded', close. */
+  MaxControlLine = 2,
+  /** Headers + payload over max_payload: -ERR 'Maximum Payload Violation', close. */
+  MaxPayload = 3,
+  /** Malformed arguments (wrong count, bad size, bad JSON): nats-server closes without -ERR. */
+  BadArguments = 4,
+}
+
+// Verbs the client may send, and what follows each (A = argument line, L = ignore to end of line).
+const enum Op {
+  None = 0,
+  Pub,
+  Hpub,
+  Sub,
+  Unsub,
+  Ping,
+  Pong,
+  Connect,
+  Info,
+  Ok,
+  Err,
+}
+
+const VERBS: [string, Op][] = [
+  ['PUB', Op.Pub],
+  ['HPUB', Op.Hpub],
+  ['SUB', Op.Sub],
+  ['UNSUB', Op.Unsub],
+  ['PING', Op.Ping],
+  ['PONG', Op.Pong],
+  ['CONNECT', Op.Connect],
+  ['INFO', Op.Info],
+  ['+OK', Op.Ok],
+  ['-ERR', Op.Err],
+];
+
+// Transition table for the verb trie: TRANS[state * 256 + byte] = next state (0 = error).
+// State 1 is the start state. TERM[state] = the verb completed at that state.
+const MAX_STATES = 64;
+const TRANS = new Uint8Array(MAX_STATES * 256);
+const TERM = new Uint8Array(MAX_STATES);
+{
+  let next = 2;
+  for (const [verb, op] of VERBS) {
+    let s = 1;
+    for (let i = 0; i < verb.length; i++) {
+      const up = verb.charCodeAt(i);
+      const lo = up >= 0x41 && up <= 0x5a ? up + 32 : up;
+      let t = TRANS[s * 256 + up];
+      if (t === 0) {
+        t = next++;
+        TRANS[s * 256 + up] = t;
+        TRANS[s * 256 + lo] = t;
+      }
+      s = t;
+    }
+    TERM[s] = op;
+  }
+}
+
+// Parser states beyond the verb trie.
+const S_VERB = 0; // inside the verb trie (vstate holds the trie state)
+const S_AFTER_VERB = 1; // verb complete, expecting a separator (or LF for PING/PONG/+OK)
+const S_SKIP_SPACE = 2; // spaces before the argument line
+const S_ARG = 3; // collecting the argument line up to LF
+const S_LINE_TAIL = 4; // PING/PONG/+OK: ignore the rest of the line
+const S_PAYLOAD = 5; // collecting `size` payload bytes
+const S_END_CR = 6; // expecting CR after the payload
+const S_END_LF = 7; // expecting LF after the payload
+
+const SP = 0x20;
+const TAB = 0x09;
+const CR = 0x0d;
+const LF = 0x0a;
+
+/**
+ * One parser per connection. `parse(buf)` consumes a whole read Buffer and returns 0, or the
+ * ParseError that stopped it (the rest of `buf` is then ignored and the connection must close).
+ */
+export class Parser {
+  private state = S_VERB;
+  private vstate = 1;
+  private op: Op = Op.None;
+  /** Argument bytes carried over from an earlier read (null when the line is in one Buffer). */
+  private argBuf: Buffer | null = null;
+  private argLen = 0;
+  // Pending publish, between its argument line and the end of its payload.
+  private subject = '';
+  private reply = '';
+  private hdrSize = -1;
+  private size = 0;
+  /** Payload bytes carried over from an earlier read (null when the payload is in one Buffer). */
+  private msgBuf: Buffer | null = null;
+  private msgLen = 0;
+
+  constructor(
+    private readonly h: ParserHandler,
+    private readonly maxControlLine: number,
+  ) {}
+
+  parse(buf: Buffer): number {
+    const n = buf.length;
+    let argStart = -1;
+    for (let i = 0; i < n; i++) {
+      const b = buf[i];
+      switch (this.state) {
+        case S_VERB: {
+          const t = TRANS[this.vstate * 256 + b];
+          if (t === 0) {
+            if (this.vstate === 1 && (b === CR || b === LF)) continue; // stray line ends between ops
+            return ParseError.UnknownOperation;
+          }
+          this.vstate = t;
+          const op = TERM[t];
+          // No verb is a prefix of another, so a completed verb is final.
+          if (op !== Op.None) {
+            this.op = op;
+            this.state = S_AFTER_VERB;
+          }
+          break;
+        }
+        case S_AFTER_VERB: {
+          const op = this.op;
+          if (op === Op.Ping || op === Op.Pong || op === Op.Ok) {
+            if (b === LF) this.endLineOp();
+            else this.state = S_LINE_TAIL;
+          } else if (b === SP || b === TAB) {
+            this.state = S_SKIP_SPACE;
+          } else if (op === Op.Connect || op === Op.Info) {
+            // nats-server takes the argument right after CONNECT even without a separator.
+            this.state = S_ARG;
+            argStart = i;
+            this.argLen = 0;
+            i--;
+          } else {
+            return ParseError.UnknownOperation;
+          }
+          break;
+        }
+        case S_SKIP_SPACE:
+          if (b === SP || b === TAB) break;
+          // This byte starts the argument line: process it again in S_ARG.
+          this.state = S_ARG;
+          this.argBuf = null;
+          this.argLen = 0;
+          argStart = i;
+          i--;
+          break;
+        case S_ARG: {
+          if (b !== LF) {
+            if (argStart < 0) {
+              // Continuing a line that began in an earlier read.
+              if (this.argLen >= this.maxControlLine + 2) return ParseError.MaxControlLine;
+              this.appendArg(b);
+            }
+            break;
+          }
+          let arg: Buffer;
+          if (argStart >= 0 && this.argBuf === null) arg = buf.subarray(argStart, i);
+          else {
+            if (argStart >= 0) this.appendArgRange(buf, argStart, i);
+            arg = this.argBuf!.subarray(0, this.argLen);
+          }
+          let end = arg.length;
+          if (end > 0 && arg[end - 1] === CR) end--;
+          arg = arg.subarray(0, end);
+          this.argBuf = null;
+          argStart = -1;
+          if (arg.length > this.maxControlLine) return ParseError.MaxControlLine;
+          const err = this.dispatchArg(arg);
+          if (err !== 0) return err;
+          if ((this.state as number) === S_PAYLOAD) {
+            // Fast path: the whole payload and its CRLF are in this Buffer.
+            const total = this.size;
+            if (i + 1 + total + 2 <= n) {
+              const start = i + 1;
+              if (buf[start + total] !== CR || buf[start + total + 1] !== LF) return ParseError.UnknownOperation;
+              this.emitPub(buf, start, total);
+              i = start + total + 1;
+              this.reset();
+            } else {
+              this.msgLen = 0;
+              this.msgBuf = null;
+              if (total === 0) this.state = S_END_CR;
+            }
+          }
+          break;
+        }
+        case S_LINE_TAIL:
+          if (b === LF) this.endLineOp();
+          break;
+        case S_PAYLOAD: {
+          // Copy as much of the payload as this Buffer holds.
+          if (this.msgBuf === null) this.msgBuf = Buffer.allocUnsafe(this.size);
+          const want = this.size - this.msgLen;
+          const avail = n - i;
+          const take = want < avail ? want : avail;
+          buf.copy(this.msgBuf, this.msgLen, i, i + take);
+          this.msgLen += take;
+          i += take - 1;
+          if (this.msgLen === this.size) this.state = S_END_CR;
+          break;
+        }
+        case S_END_CR:
+          if (b !== CR) return ParseError.UnknownOperation;
+          this.state = S_END_LF;
+          break;
+        case S_END_LF: {
+          if (b !== LF) return ParseError.UnknownOperation;
+          const m = this.msgBuf ?? EMPTY;
+          this.msgBuf = null;
+          this.emitPub(m, 0, this.size);
+          this.reset();
+          break;
+        }
+      }
+    }
+    // Keep a partial argument line for the next read.
+    if (this.state === S_ARG && argStart >= 0) {
+      this.appendArgRange(buf, argStart, n);
+      if (this.argLen > this.maxControlLine + 2) return ParseError.MaxControlLine;
+    }
+    return 0;
+  }
+
+  private reset(): void {
+    this.state = S_VERB;
+    this.vstate = 1;
+    this.op = Op.None;
+  }
+
+  private endLineOp(): void {
+    const op = this.op;
+    this.reset();
+    if (op === Op.Ping) this.h.onPing();
+    else if (op === Op.Pong) this.h.onPong();
+  }
+
+  private appendArg(b: number): void {
+    this.ensureArg(1);
+    this.argBuf![this.argLen++] = b;
+  }
+
+  private appendArgRange(buf: Buffer, from: number, to: number): void {
+    this.ensureArg(to - from);
+    buf.copy(this.argBuf!, this.argLen, from, to);
+    this.argLen += to - from;
+  }
+
+  private ensureArg(extra: number): void {
+    const need = this.argLen + extra;
+    if (this.argBuf === null) {
+      this.argBuf = Buffer.allocUnsafe(Math.max(256, need));
+    } else if (need > this.argBuf.length) {
+      const nb = Buffer.allocUnsafe(Math.max(need, this.argBuf.length * 2));
+      this.argBuf.copy(nb, 0, 0, this.argLen);
+      this.argBuf = nb;
+    }
+  }
+
+  private emitPub(buf: Buffer, start: number, total: number): void {
+    const hs = this.hdrSize;
+    if (hs > 0) {
+      this.h.onPub(this.subject, this.reply, buf.subarray(start, start + hs), buf.subarray(start + hs, start + total));
+    } else {
+      this.h.onPub(this.subject, this.reply, null, buf.subarray(start, start + total));
+    }
+  }
+
+  /** Handles a complete argument line for the current verb. */
+  private dispatchArg(arg: Buffer): number {
+    const op = this.op;
+    switch (op) {
+      case Op.Pub:
+      case Op.Hpub: {
+        const f = splitFields(arg, 4);
+        let sizeField: number;
+        let hdrField = -1;
+        if (op === Op.Pub) {
+          if (f.count === 2) {
+            this.reply = '';
+            sizeField = 1;
+          } else if (f.count === 3) {
+            this.reply = f.str(arg, 1);
+            sizeField = 2;
+          } else return ParseError.BadArguments;
+        } else {
+          if (!this.h.headersAllowed()) return ParseError.BadArguments;
+          if (f.count === 3) {
+            this.reply = '';
+            hdrField = 1;
+            sizeField = 2;
+          } else if (f.count === 4) {
+            this.reply = f.str(arg, 1);
+            hdrField = 2;
+            sizeField = 3;
+          } else return ParseError.BadArguments;
+        }
+        const size = f.int(arg, sizeField);
+        if (size < 0) return ParseError.BadArguments;
+        let hdr = -1;
+        if (hdrField >= 0) {
+          hdr = f.int(arg, hdrField);
+          if (hdr < 0 || hdr > size) return ParseError.BadArguments;
+        }
+        if (size > this.h.maxPayload()) return ParseError.MaxPayload;
+        this.subject = f.str(arg, 0);
+        this.size = size;
+        this.hdrSize = hdr;
+        this.state = S_PAYLOAD;
+        return 0;
+      }
+      case Op.Sub: {
+        const f = splitFields(arg, 3);
+        if (f.count === 2) this.h.onSub(f.str(arg, 0), null, f.str(arg, 1));
+        else if (f.count === 3) this.h.onSub(f.str(arg, 0), f.str(arg, 1), f.str(arg, 2));
+        else return ParseError.BadArguments;
+        this.reset();
+        return 0;
+      }
+      case Op.Unsub: {
+        const f = splitFields(arg, 2);
+        if (f.count === 1) this.h.onUnsub(f.str(arg, 0), 0);
+        else if (f.count === 2) this.h.onUnsub(f.str(arg, 0), Math.max(0, f.int(arg, 1)));
+        else return ParseError.BadArguments;
+        this.reset();
+        return 0;
+      }
+      case Op.Connect: {
+        const json = arg.toString('utf8');
+        this.reset();
+        this.h.onConnect(json);
+        return 0;
+      }
+      default:
+        // INFO and -ERR from a client are read and ignored.
+        this.reset();
+        return 0;
+    }
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** Field boundaries of an argument line, split on spaces and tabs; reused to avoid allocation. */
+class Fields {
+  count = 0;
+  readonly starts = new Int32Array(8);
+  readonly ends = new Int32Array(8);
+  str(arg: Buffer, k: number): string {
+    return arg.toString('utf8', this.starts[k], this.ends[k]);
+  }
+  /** Decimal value of field k, or -1 when it is not a plain non-negative integer (or overflows). */
+  int(arg: Buffer, k: number): number {
+    let v = 0;
+    const s = this.starts[k];
+    const e = this.ends[k];
+    if (e === s || e - s > 15) return -1;
+    for (let i = s; i < e; i++) {
+      const c = arg[i] - 0x30;
+      if (c < 0 || c > 9) return -1;
+      v = v * 10 + c;
+    }
+    return v;
+  }
+}
+
+const FIELDS = new Fields();
+
+/** Splits on spaces/tabs; counts up to `max` + 1 fields so "too many" is detectable. */
+function splitFields(arg: Buffer, max: number): Fields {
+  const f = FIELDS;
+  f.count = 0;
+  let start = -1;
+  const n = arg.length;
+  for (let i = 0; i <= n; i++) {
+    const b = i === n ? SP : arg[i];
+    if (b === SP || b === TAB) {
+      if (start >= 0) {
+        if (f.count > max) return f;
+        f.starts[f.count] = start;
+        f.ends[f.count] = i;
+        f.count++;
+        start = -1;
+      }
+    } else if (start < 0) start = i;
+  }
+  return f;
+}

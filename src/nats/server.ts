@@ -1,0 +1,196 @@
+import net from 'node:net';
+import { randomBytes } from 'node:crypto';
+import type { Router } from '../core/router.js';
+import type { Logger } from '../core/log.js';
+import type { ServerOptions } from '../config/options.js';
+import { NatsErrors } from '../core/errors.js';
+import { NatsConnection, STALL_MS } from './connection.js';
+
+/** The version herald advertises in INFO. specs/nats.md §0: clients gate features on it; 2.10.x
+ * enables everything herald serves (consumers API, filter_subjects) and nothing newer. */
+export const ADVERTISED_VERSION = '2.10.24';
+/** Closed connections kept for /connz?state=closed. */
+const CLOSED_RING = 256;
+/** Longest gap between housekeeping passes (pings, auth timeouts, write deadlines). */
+const MAX_TICK_MS = 1000;
+const MIN_TICK_MS = 10;
+
+/** A server id in nats-server's shape: 'N' + 55 base32 characters. */
+export function newServerId(): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  const bytes = randomBytes(55);
+  let s = 'N';
+  for (let i = 0; i < 55; i++) s += alphabet[bytes[i] & 31];
+  return s;
+}
+
+/** What /connz reports for a connection that has closed. */
+export interface ClosedConnection {
+  cid: number;
+  ip: string;
+  port: number;
+  start: number;
+  stop: number;
+  reason: string;
+  name: string;
+  lang: string;
+  version: string;
+  in_msgs: number;
+  out_msgs: number;
+  in_bytes: number;
+  out_bytes: number;
+}
+
+/**
+ * The NATS door: accepts TCP connections, greets them with INFO, and runs their housekeeping
+ * (server PINGs and stale detection, the CONNECT deadline, write deadlines) from one timer for
+ * all connections. Flushes every connection that queued output once per event-loop turn.
+ */
+export class NatsDoor {
+  readonly connections = new Map<number, NatsConnection>();
+  readonly closed: ClosedConnection[] = [];
+  /** The connection whose bytes are being parsed right now (null outside parsing). */
+  currentPublisher: NatsConnection | null = null;
+  slowConsumers = 0;
+  totalConnections = 0;
+  port = 0;
+  private nextCid = 1;
+  private readonly dirty: NatsConnection[] = [];
+  private flushScheduled = false;
+  private readonly server: net.Server;
+  private ticker: NodeJS.Timeout | null = null;
+  private readonly flushAll = (): void => {
+    this.flushScheduled = false;
+    const list = this.dirty;
+    for (let i = 0; i < list.length; i++) list[i].flush();
+    list.length = 0;
+  };
+
+  constructor(
+    readonly router: Router,
+    readonly opts: ServerOptions,
+    readonly log: Logger,
+    readonly serverId: string,
+    private readonly info: () => Record<string, unknown>,
+  ) {
+    this.server = net.createServer({ noDelay: true }, (socket) => this.accept(socket));
+  }
+
+  /** Listens on opts.host:opts.port (0 = any free port); resolves with the bound port. */
+  listen(): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const onError = (err: NodeJS.ErrnoException): void => reject(err);
+      this.server.once('error', onError);
+      this.server.listen({ host: this.opts.host, port: this.opts.port, backlog: 1024 }, () => {
+        this.server.off('error', onError);
+        this.server.on('error', (err) => this.log.error({ err }, 'NATS listener error'));
+        const addr = this.server.address() as net.AddressInfo;
+        this.port = addr.port;
+        const tick = Math.max(MIN_TICK_MS, Math.min(MAX_TICK_MS, this.opts.pingIntervalMs / 4, this.opts.authTimeoutMs / 4));
+        this.ticker = setInterval(() => this.housekeeping(), tick);
+        this.ticker.unref();
+        resolve(this.port);
+      });
+    });
+  }
+
+  /** Stops accepting, closes every connection (flushing what is queued), and the listener. */
+  async close(): Promise<void> {
+    if (this.ticker !== null) clearInterval(this.ticker);
+    const closing = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const c of [...this.connections.values()]) c.close('Server Shutdown');
+    for (const c of this.connections.values()) c.socket.destroy();
+    await closing;
+  }
+
+  private accept(socket: net.Socket): void {
+    const cid = this.nextCid++;
+    const conn = new NatsConnection(cid, socket, this);
+    this.totalConnections++;
+    this.connections.set(cid, conn);
+    const info = { ...this.info(), client_id: cid, client_ip: conn.ip };
+    // nats-server writes `INFO <json> \r\n` (note the space before CRLF).
+    conn.queue(Buffer.from(`INFO ${JSON.stringify(info)} \r\n`));
+    if (this.connections.size > this.opts.maxConnections) {
+      conn.fatal(NatsErrors.MaxConnectionsExceeded, 'Maximum Connections Exceeded');
+    }
+  }
+
+  /** Called by a connection the first time it queues output in a turn. */
+  markDirty(conn: NatsConnection): void {
+    this.dirty.push(conn);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      process.nextTick(this.flushAll);
+    }
+  }
+
+  onClosed(conn: NatsConnection): void {
+    if (!this.connections.delete(conn.id)) return;
+    this.closed.push({
+      cid: conn.id,
+      ip: conn.ip,
+      port: conn.port,
+      start: conn.start,
+      stop: Date.now(),
+      reason: conn.closeReason ?? '',
+      name: conn.name,
+      lang: conn.lang,
+      version: conn.version,
+      in_msgs: conn.inMsgs,
+      out_msgs: conn.outMsgs,
+      in_bytes: conn.inBytes,
+      out_bytes: conn.outBytes,
+    });
+    if (this.closed.length > CLOSED_RING) this.closed.shift();
+  }
+
+  /**
+   * Backpressure on a fast producer (nats-server's stall): pause reading from the connection
+   * being parsed until the consumer drains or STALL_MS passes, whichever is first.
+   */
+  stallPublisher(consumer: NatsConnection): void {
+    const p = this.currentPublisher;
+    if (p === null || p === consumer || p.closed || p.socket.isPaused()) return;
+    p.socket.pause();
+    let done = false;
+    const resume = (): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      consumer.socket.off('drain', resume);
+      if (!p.closed) p.socket.resume();
+    };
+    const timer = setTimeout(resume, STALL_MS);
+    consumer.socket.once('drain', resume);
+  }
+
+  private housekeeping(): void {
+    const now = Date.now();
+    const o = this.opts;
+    for (const c of this.connections.values()) {
+      if (!c.connectReceived && now - c.start > o.authTimeoutMs) {
+        c.fatal(NatsErrors.AuthenticationTimeout, 'Authentication Timeout');
+        continue;
+      }
+      if (c.pendingSince !== 0) {
+        if (c.socket.writableLength === 0) c.pendingSince = 0;
+        else if (now - c.pendingSince > o.writeDeadlineMs) {
+          this.slowConsumers++;
+          this.log.warn({ cid: c.id }, 'slow consumer: write deadline exceeded, closing connection');
+          c.close('Slow Consumer (Write Deadline)');
+          continue;
+        }
+      }
+      if (now - c.lastActivity >= o.pingIntervalMs && now - c.lastPingAt >= o.pingIntervalMs) {
+        // specs/nats.md §1: 2 unanswered server PINGs → 'Stale Connection'.
+        if (c.pingsOut + 1 > o.maxPingsOut) {
+          c.fatal(NatsErrors.StaleConnection, 'Stale Connection');
+          continue;
+        }
+        c.lastPingAt = now;
+        c.sendPing();
+      }
+    }
+  }
+}

@@ -1,0 +1,164 @@
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import os from 'node:os';
+import { Router } from './core/router.js';
+import { createLogger, type Logger } from './core/log.js';
+import { DEFAULT_OPTIONS, type ServerOptions } from './config/options.js';
+import { ADVERTISED_VERSION, NatsDoor, newServerId } from './nats/server.js';
+import { MonitorServer } from './http/monitor.js';
+import { buildConnz, buildSubsz, buildVarz } from './http/endpoints.js';
+import { HERALD_VERSION } from './version.js';
+
+/** The JetStream service as the server sees it (implemented in src/stream/jetstream.ts). */
+export interface JetStreamService {
+  close(): Promise<void>;
+  jsz(query: URLSearchParams): object;
+  accountInfo(): object;
+}
+
+/** Options for `Server.start`: any ServerOptions field, plus a logger of your own. */
+export type StartOptions = Partial<ServerOptions> & { logger?: Logger };
+
+/**
+ * A running herald server: the router, the NATS door, monitoring, and JetStream when enabled.
+ * `Server.start` resolves once every listener is bound (and the ports file, if asked for, is
+ * written); `close()` stops accepting, flushes and closes connections, syncs and closes stores.
+ * Several servers can run in one process: they share nothing.
+ */
+export class Server {
+  readonly router = new Router();
+  readonly serverId = newServerId();
+  readonly startedAt = new Date();
+  readonly log: Logger;
+  readonly door: NatsDoor;
+  jetstream: JetStreamService | null = null;
+  private monitor: MonitorServer | null = null;
+  private portsFile: string | null = null;
+  private closing: Promise<void> | null = null;
+
+  private constructor(
+    readonly options: ServerOptions,
+    logger: Logger | undefined,
+  ) {
+    this.log = logger ?? createLogger({ level: options.logLevel, format: options.logFormat });
+    this.door = new NatsDoor(this.router, options, this.log, this.serverId, () => this.info());
+  }
+
+  /** Starts a server. Unset options take DEFAULT_OPTIONS, except that an embedded server's
+   * monitoring is off unless `httpPort` is given. */
+  static async start(opts: StartOptions = {}): Promise<Server> {
+    const { logger, ...rest } = opts;
+    const options: ServerOptions = { ...DEFAULT_OPTIONS, httpPort: null, ...rest };
+    const s = new Server(options, logger);
+    try {
+      await s.startServices();
+    } catch (err) {
+      await s.close().catch(() => undefined);
+      throw err;
+    }
+    return s;
+  }
+
+  /** The NATS port actually bound. */
+  get port(): number {
+    return this.door.port;
+  }
+
+  /** `nats://host:port` for clients. */
+  get url(): string {
+    return `nats://${urlHost(this.options.host)}:${this.port}`;
+  }
+
+  /** `http://host:port` of monitoring, or null when it is off. */
+  get monitorUrl(): string | null {
+    return this.monitor === null ? null : `http://${urlHost(this.options.httpHost)}:${this.monitor.port}`;
+  }
+
+  private async startServices(): Promise<void> {
+    const o = this.options;
+    if (o.jetstream) {
+      const storeDir = join(o.dataDir, 'jetstream');
+      mkdirSync(storeDir, { recursive: true });
+      // Loaded lazily so a core-only server does not pay for the stream code.
+      const mod = (await import(JETSTREAM_MODULE)) as {
+        JetStream: { start(router: Router, opts: object): Promise<JetStreamService> };
+      };
+      this.jetstream = await mod.JetStream.start(this.router, {
+        storeDir,
+        maxFileStore: o.maxFileStore,
+        maxMemStore: o.maxMemStore,
+        sync: o.sync,
+        logger: this.log,
+      });
+    }
+    await this.door.listen();
+    if (o.httpPort !== null) {
+      const m = new MonitorServer(this.log);
+      m.route('/', () => ({ links: ['/varz', '/connz', '/subsz', '/healthz', '/jsz'] }));
+      m.route('/healthz', () => ({ status: 'ok' }));
+      m.route('/varz', () => buildVarz(this, m));
+      m.route('/connz', (q) => buildConnz(this, q));
+      m.route('/subsz', (q) => buildSubsz(this, q));
+      m.route('/jsz', (q) => (this.jetstream === null ? { server_id: this.serverId, now: new Date().toISOString(), disabled: true } : { server_id: this.serverId, now: new Date().toISOString(), ...this.jetstream.jsz(q) }));
+      this.monitor = m;
+      await m.listen(o.httpHost, o.httpPort);
+    }
+    if (o.portsFileDir !== null) this.writePortsFile(o.portsFileDir);
+    this.log.info({ url: this.url, monitor: this.monitorUrl, jetstream: o.jetstream, data: o.dataDir }, 'herald is ready');
+  }
+
+  /** specs/nats.md §8: `<dir>/nats-server_<pid>.ports`, written atomically once listening. */
+  private writePortsFile(dir: string): void {
+    const body = JSON.stringify({
+      nats: [this.url],
+      monitoring: this.monitorUrl === null ? [] : [this.monitorUrl],
+    });
+    const file = join(dir, `nats-server_${process.pid}.ports`);
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, body);
+    renameSync(tmp, file);
+    this.portsFile = file;
+  }
+
+  /** The INFO object sent to every new connection (client_id/client_ip are added per connection). */
+  info(): Record<string, unknown> {
+    const o = this.options;
+    const info: Record<string, unknown> = {
+      server_id: this.serverId,
+      server_name: o.serverName || this.serverId,
+      version: ADVERTISED_VERSION,
+      proto: 1,
+      go: `herald ${HERALD_VERSION} (node ${process.version})`,
+      host: o.host,
+      port: this.port,
+      headers: true,
+      max_payload: o.maxPayload,
+    };
+    if (this.jetstream !== null) info.jetstream = true;
+    return info;
+  }
+
+  /** Stops everything; safe to call more than once. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.door.close();
+      if (this.monitor !== null) await this.monitor.close();
+      if (this.jetstream !== null) await this.jetstream.close();
+      if (this.portsFile !== null) rmSync(this.portsFile, { force: true });
+      this.log.info('herald stopped');
+    })();
+    return this.closing;
+  }
+}
+
+const JETSTREAM_MODULE = './stream/jetstream.js';
+
+function urlHost(h: string): string {
+  if (h === '0.0.0.0' || h === '::' || h === '') return '127.0.0.1';
+  return h.includes(':') ? `[${h}]` : h;
+}
+
+/** Host facts for /varz. */
+export function hostFacts(): { cores: number; mem: number } {
+  return { cores: os.cpus().length, mem: process.memoryUsage().rss };
+}
