@@ -1,5 +1,5 @@
 import { Subscription } from './message.js';
-import { subjectMatches } from './subject.js';
+import { hasWildcard } from './subject.js';
 
 /** Entries kept in the match cache; past this a quarter of it is evicted. Keeps memory bounded
  * under a stream of unique subjects while hot subjects stay cached. */
@@ -36,8 +36,8 @@ class Node {
 
 /**
  * The subscription index: a token trie with `*` and `>` nodes, plus a bounded cache of match
- * results keyed by literal subject. Insert and remove cost O(tokens) plus one pass over the cache
- * (only entries the changed pattern matches are dropped); a cached match costs one Map look-up.
+ * results keyed by literal subject. Insert and remove cost O(tokens); a wildcard pattern also
+ * clears the cache. A cached match costs one Map look-up (~8 ns), a miss ~1 µs (bench/micro).
  */
 export class Sublist {
   private readonly root = new Level();
@@ -155,11 +155,14 @@ export class Sublist {
     return out;
   }
 
+  /**
+   * Drops cached results that `pattern` could change. A literal pattern affects one key; a
+   * wildcard pattern clears the cache (cheaper than testing every key: a miss costs ~1 µs).
+   */
   private invalidate(pattern: string): void {
     if (this.cache.size === 0) return;
-    for (const key of this.cache.keys()) {
-      if (subjectMatches(pattern, key)) this.cache.delete(key);
-    }
+    if (hasWildcard(pattern)) this.cache.clear();
+    else this.cache.delete(pattern);
   }
 
   private evict(): void {
