@@ -20,7 +20,10 @@ export interface ServerOptions {
   maxPayload: number;
   /** Bytes queued to one connection before it is a slow consumer. */
   maxPending: number;
-  /** Connections accepted at once; the next gets -ERR 'maximum connections exceeded'. */
+  /**
+   * Connections accepted at once; the next gets -ERR 'maximum connections exceeded'.
+   * `UNLIMITED_CONNECTIONS` (a config value of 0, as in nats-server) means no limit.
+   */
   maxConnections: number;
   /** Longest protocol control line, bytes. */
   maxControlLine: number;
@@ -44,6 +47,12 @@ export interface ServerOptions {
   /** Redis door port; null disables it (a later issue builds the door). */
   redisPort: number | null;
 }
+
+/**
+ * `maxConnections` meaning "no limit" (`max_connections: 0` in a nats conf). A plain number, so a
+ * `count >= maxConnections` check needs no special case.
+ */
+export const UNLIMITED_CONNECTIONS = Number.MAX_SAFE_INTEGER;
 
 /** The defaults, chosen to be safe on a developer machine (durable acks, loopback only). */
 export const DEFAULT_OPTIONS: Readonly<ServerOptions> = Object.freeze<ServerOptions>({
