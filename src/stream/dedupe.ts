@@ -1,0 +1,67 @@
+/**
+ * The `Nats-Msg-Id` duplicate window of one stream (specs/nats.md §3 "Special headers"): id →
+ * (seq, stored time) for messages stored within the last `duplicate_window`. A Map kept in
+ * insertion order doubles as the expiry queue, because ids are added in stored-time order, so
+ * expiring is a walk from the front that stops at the first live entry. Costs one Map entry per
+ * id published within the window; look-ups and adds are O(1).
+ */
+
+/** Hard cap on remembered ids per stream, so a flood of unique ids cannot exhaust memory; past it
+ * the oldest ids are forgotten early (their duplicates would then be stored) and a warning logged. */
+export const DEDUPE_MAX_ENTRIES = 1_000_000;
+
+interface Entry {
+  seq: number;
+  ts: bigint;
+}
+
+/** One stream's remembered message ids. Times are ns since the epoch. */
+export class DedupeWindow {
+  private readonly ids = new Map<string, Entry>();
+  /** Ids forgotten because the cap was hit (reported once by the stream). */
+  evictedEarly = 0;
+
+  constructor(private windowNs: bigint) {}
+
+  get size(): number {
+    return this.ids.size;
+  }
+
+  /** Changes the window (stream update); entries already older than it go on the next expire. */
+  setWindow(windowNs: bigint): void {
+    this.windowNs = windowNs;
+    if (windowNs <= 0n) this.ids.clear();
+  }
+
+  /** The seq stored under `id` if it is still inside the window at `nowNs`, else 0. */
+  lookup(id: string, nowNs: bigint): number {
+    const e = this.ids.get(id);
+    if (e === undefined) return 0;
+    return nowNs - e.ts < this.windowNs ? e.seq : 0;
+  }
+
+  /** Remembers `id` for the message stored at `seq` / `ts`. No-op when the window is 0. */
+  add(id: string, seq: number, ts: bigint): void {
+    if (this.windowNs <= 0n) return;
+    if (this.ids.has(id)) this.ids.delete(id); // keep insertion order == time order
+    this.ids.set(id, { seq, ts });
+    if (this.ids.size > DEDUPE_MAX_ENTRIES) {
+      const oldest = this.ids.keys().next().value as string;
+      this.ids.delete(oldest);
+      this.evictedEarly++;
+    }
+  }
+
+  /** Forgets ids older than the window; returns when the oldest remaining one expires (ns), or null. */
+  expire(nowNs: bigint): bigint | null {
+    for (const [id, e] of this.ids) {
+      if (nowNs - e.ts >= this.windowNs) this.ids.delete(id);
+      else return e.ts + this.windowNs;
+    }
+    return null;
+  }
+
+  clear(): void {
+    this.ids.clear();
+  }
+}
