@@ -7,7 +7,7 @@
 import { nowNs } from './clock.js';
 import { FilterKind, filterKind, filterMatches } from './filter.js';
 import type { MessageStore, PurgeOptions, StoredMsg, StoreState } from './store.js';
-import { SubjectEntry, SubjectIndex, type SubjectScanner } from './subjects.js';
+import { checkNextSeq, SubjectEntry, SubjectIndex, type SubjectScanner } from './subjects.js';
 
 /** Leading empty slots tolerated before the array is re-based; amortises the O(n) slice. */
 const REBASE_MIN_SLOTS = 1024;
@@ -229,11 +229,8 @@ export class MemoryStore implements MessageStore, SubjectScanner {
   }
 
   setNextSeq(seq: number): void {
-    if (!Number.isSafeInteger(seq) || seq < 1) throw new RangeError(`invalid next seq ${seq}`);
-    if (this.count > 0) {
-      if (seq === this.lastSeq + 1) return;
-      throw new RangeError(`setNextSeq(${seq}) on a store holding messages up to ${this.lastSeq}`);
-    }
+    checkNextSeq(seq, this.lastSeq, this.count);
+    if (seq === this.lastSeq + 1) return;
     this.lastSeq = seq - 1;
     this.base = seq;
     this.msgs.length = 0;

@@ -38,6 +38,19 @@ export function isAllFilter(filter: string): boolean {
 }
 
 /**
+ * Validates `setNextSeq(seq)` for both stores: seqs are never reused, so `seq` must lie past the last
+ * seq ever assigned, and a store holding messages can only continue at lastSeq + 1 (a jump would
+ * invent interior deletes). Throws RangeError otherwise.
+ */
+export function checkNextSeq(seq: number, lastSeq: number, messages: number): void {
+  if (!Number.isSafeInteger(seq) || seq < 1) throw new RangeError(`invalid next seq ${seq}`);
+  if (seq <= lastSeq) throw new RangeError(`next seq ${seq} would reuse seqs up to ${lastSeq}`);
+  if (messages > 0 && seq !== lastSeq + 1) {
+    throw new RangeError(`next seq ${seq} on a store holding messages up to ${lastSeq}`);
+  }
+}
+
+/**
  * Subject → entry map with id allocation. Add and remove cost one Map look-up; ids of subjects that
  * run out of messages are recycled, so the id space stays as small as the live subject count.
  */
@@ -64,6 +77,22 @@ export class SubjectIndex {
 
   entryById(id: number): SubjectEntry | undefined {
     return this.byId[id];
+  }
+
+  /**
+   * Records `count` live messages of `subject` whose seqs span [first, last] (recovery loads a whole
+   * segment's summary at once). Bounds widen; they stay exact when the input bounds are.
+   */
+  addBulk(subject: string, count: number, first: number, last: number): SubjectEntry {
+    const e = this.add(subject, first);
+    if (count > 1) {
+      e.count += count - 1;
+      if (last > e.last) {
+        e.last = last;
+        e.lastStale = false;
+      }
+    }
+    return e;
   }
 
   /** Records a live message on `subject` at `seq` and returns the subject's entry. */
@@ -113,7 +142,7 @@ export class SubjectIndex {
   /** Exact first live seq of `e`. */
   firstOf(e: SubjectEntry): number {
     if (e.firstStale) {
-      e.first = this.scanner.scanFirst(e, e.first, e.lastStale ? e.last : e.last);
+      e.first = this.scanner.scanFirst(e, e.first, e.last);
       e.firstStale = false;
     }
     return e.first;

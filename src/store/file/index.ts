@@ -1,0 +1,92 @@
+/**
+ * Entry point of the file store: `openFileStore(dir, opts)` creates or reopens a store directory,
+ * recovers it (recovery.ts) and returns the store with a report of what recovery found. The
+ * directory belongs to the store alone. A `LOCK` file holding the owner's pid keeps two live
+ * processes (or two opens in one process) from writing the same directory.
+ */
+import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { MessageStore, RecoveryReport, SyncPolicy } from '../store.js';
+import { DEFAULT_SEGMENT_BYTES, FileStore, MAX_OPEN_SEGMENTS, MAX_SEGMENT_BYTES } from './file-store.js';
+import { recoverSegments } from './recovery.js';
+import { FdBudget } from './segment.js';
+
+export { FileStore, DEFAULT_SEGMENT_BYTES } from './file-store.js';
+
+/** Options of `openFileStore`. */
+export interface FileStoreOptions {
+  sync: SyncPolicy;
+  /** Target segment file size; defaults to DEFAULT_SEGMENT_BYTES (16 MiB). */
+  segmentBytes?: number;
+  logger?: { info(o: object, m: string): void; warn(o: object, m: string): void };
+}
+
+/** Segments smaller than this would make per-segment overhead dominate. */
+const MIN_SEGMENT_BYTES = 4096;
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Paths of stores open in this process, so a second open of the same directory fails too. */
+const openHere = new Set<string>();
+
+function takeLock(dir: string): string {
+  const path = join(dir, 'LOCK');
+  let holder = 0;
+  try {
+    holder = Number(readFileSync(path, 'utf8').trim());
+  } catch {
+    /* no lock */
+  }
+  if (holder > 0 && holder !== process.pid && processAlive(holder)) {
+    throw new Error(`store directory ${dir} is in use by process ${holder}`);
+  }
+  if (openHere.has(dir)) throw new Error(`store directory ${dir} is already open in this process`);
+  writeFileSync(path, String(process.pid));
+  openHere.add(dir);
+  return path;
+}
+
+/**
+ * Opens (creating if needed) the file store in `dir`. Never refuses to start over a torn or corrupt
+ * tail: the damage is cut off, logged through `opts.logger.warn` and listed in
+ * `report.truncated`. Costs one read of every sealed segment's index file and one full scan of the
+ * last segment (and of any segment whose index file is missing).
+ */
+export async function openFileStore(dir: string, opts: FileStoreOptions): Promise<{ store: MessageStore; report: RecoveryReport }> {
+  const t0 = performance.now();
+  const segmentBytes = opts.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
+  if (!(segmentBytes >= MIN_SEGMENT_BYTES && segmentBytes <= MAX_SEGMENT_BYTES)) {
+    throw new RangeError(`segmentBytes must be within [${MIN_SEGMENT_BYTES}, ${MAX_SEGMENT_BYTES}]`);
+  }
+  if (opts.sync.kind === 'interval' && !(opts.sync.ms > 0)) throw new RangeError('sync interval must be > 0 ms');
+  dir = resolve(dir);
+  mkdirSync(dir, { recursive: true });
+  const lockPath = takeLock(dir);
+  let dirFd = -1;
+  try {
+    dirFd = openSync(dir, 'r');
+    const budget = new FdBudget(MAX_OPEN_SEGMENTS);
+    const rec = recoverSegments(dir, budget, opts.logger);
+    const store = new FileStore({ dir, dirFd, sync: opts.sync, segmentBytes, logger: opts.logger, lockPath, onClose: () => openHere.delete(dir) }, rec, budget);
+    const st = store.state();
+    const report: RecoveryReport = {
+      messages: st.messages,
+      lastSeq: st.lastSeq,
+      truncated: rec.truncated,
+      durationMs: performance.now() - t0,
+    };
+    opts.logger?.info({ dir, messages: st.messages, lastSeq: st.lastSeq, segments: rec.segs.length, truncated: rec.truncated.length, ms: Math.round(report.durationMs) }, 'file store recovered');
+    return { store, report };
+  } catch (e) {
+    openHere.delete(dir);
+    if (dirFd >= 0) closeSync(dirFd);
+    throw e;
+  }
+}

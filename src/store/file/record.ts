@@ -1,0 +1,172 @@
+/**
+ * The on-disk record format of segment files (docs/storage-format.md). Every record is
+ * self-describing and checksummed:
+ *
+ * ```
+ *  0  u32  total record length L (this field through the CRC)
+ *  4  u8   type (RecordType)
+ *  5  u8   flags (bit 0: headers present, even if empty)
+ *  6  u16  subject length S
+ *  8  u32  header length H
+ * 12  u32  seq, low 32 bits
+ * 16  u32  seq, high 21 bits
+ * 20  i64  timestamp, ns since the Unix epoch
+ * 28  S bytes subject (UTF-8), H bytes headers, then the payload (L - 32 - S - H bytes)
+ * L-4 u32  CRC-32 (zlib polynomial) of bytes [0, L-4)
+ * ```
+ *
+ * All integers little-endian. The CRC covers the length field, so a torn or shifted length is
+ * caught as well as flipped payload bits.
+ */
+import { crc32 } from 'node:zlib';
+
+/** Fixed part of every record before the subject. */
+export const RECORD_HEADER_BYTES = 28;
+/** Header plus trailing CRC: the smallest possible record. */
+export const RECORD_OVERHEAD = RECORD_HEADER_BYTES + 4;
+/** Largest record accepted: lengths live in 30 bits of the in-memory index. */
+export const MAX_RECORD_BYTES = 0x3fff_ffff;
+/** Subjects are length-prefixed with 16 bits. */
+export const MAX_SUBJECT_BYTES = 0xffff;
+
+/** What a record means. Values are part of the on-disk format; never renumber. */
+export const enum RecordType {
+  /** A stored message. */
+  Msg = 1,
+  /** `seq` was deleted (an interior delete; the message record lives in this or an older segment). */
+  Tombstone = 2,
+  /** A message record overwritten in place by `delete(seq, erase)`: body zeroed, seq kept. */
+  Erased = 3,
+  /** Written first in every segment: the next seq to assign was `seq` (keeps lastSeq across restarts). */
+  SeqMark = 4,
+  /** Every seq below `seq` is gone (head moved: eviction, purge, whole-segment removal). */
+  Floor = 5,
+}
+
+export const FLAG_HEADERS = 1;
+
+/** Decoded fixed fields of a record (recovery only; the hot path reads fields in place). */
+export interface RecordHead {
+  len: number;
+  type: number;
+  flags: number;
+  subjLen: number;
+  hdrLen: number;
+  seq: number;
+  ts: bigint;
+}
+
+export function readSeq(b: Buffer, o: number): number {
+  return b.readUInt32LE(o + 12) + b.readUInt32LE(o + 16) * 0x1_0000_0000;
+}
+
+function writeFixed(b: Buffer, o: number, len: number, type: number, flags: number, sl: number, hl: number, seq: number, ts: bigint): void {
+  b.writeUInt32LE(len, o);
+  b[o + 4] = type;
+  b[o + 5] = flags;
+  b.writeUInt16LE(sl, o + 6);
+  b.writeUInt32LE(hl, o + 8);
+  b.writeUInt32LE(seq >>> 0, o + 12);
+  b.writeUInt32LE(Math.floor(seq / 0x1_0000_0000), o + 16);
+  b.writeBigInt64LE(ts, o + 20);
+}
+
+/** Appends the CRC of [o, o+len-4) at o+len-4. */
+function seal(b: Buffer, o: number, len: number): void {
+  b.writeUInt32LE(crc32(b.subarray(o, o + len - 4)), o + len - 4);
+}
+
+/** Length of the message record for these parts. `sl` is the subject's UTF-8 byte length. */
+export function msgRecordLen(sl: number, hl: number, pl: number): number {
+  return RECORD_OVERHEAD + sl + hl + pl;
+}
+
+/**
+ * Encodes a message record into `b` at `o` (the caller reserved `len` bytes). One pass over the
+ * subject, headers and payload plus one CRC pass; allocates one Buffer view for the CRC.
+ */
+export function encodeMsg(
+  b: Buffer,
+  o: number,
+  len: number,
+  seq: number,
+  ts: bigint,
+  subject: string,
+  sl: number,
+  headers: Buffer | null,
+  payload: Buffer,
+): void {
+  const hl = headers === null ? 0 : headers.length;
+  writeFixed(b, o, len, RecordType.Msg, headers === null ? 0 : FLAG_HEADERS, sl, hl, seq, ts);
+  let p = o + RECORD_HEADER_BYTES;
+  p += b.write(subject, p, sl, sl === subject.length ? 'latin1' : 'utf8');
+  if (headers !== null) p += headers.copy(b, p);
+  payload.copy(b, p);
+  seal(b, o, len);
+}
+
+/** Encodes a body-less control record (Tombstone, SeqMark, Floor) of RECORD_OVERHEAD bytes. */
+export function encodeMark(b: Buffer, o: number, type: RecordType, seq: number, ts: bigint): void {
+  writeFixed(b, o, RECORD_OVERHEAD, type, 0, 0, 0, seq, ts);
+  seal(b, o, RECORD_OVERHEAD);
+}
+
+/** An Erased record of `len` bytes for `seq`: same length as the message it replaces, body zeroed. */
+export function encodeErased(b: Buffer, o: number, len: number, seq: number, ts: bigint): void {
+  b.fill(0, o, o + len);
+  writeFixed(b, o, len, RecordType.Erased, 0, 0, 0, seq, ts);
+  seal(b, o, len);
+}
+
+/**
+ * Validates the record at `o` in `b` (which holds `avail` bytes from `o` on) and returns its length,
+ * or a negative reason code: NEED_MORE when the record runs past `avail` (torn, or cut by the read
+ * window), BAD_LENGTH, BAD_TYPE, BAD_CRC.
+ */
+export function checkRecord(b: Buffer, o: number, avail: number): number {
+  if (avail < RECORD_OVERHEAD) return NEED_MORE;
+  const len = b.readUInt32LE(o);
+  if (len < RECORD_OVERHEAD || len > MAX_RECORD_BYTES) return BAD_LENGTH;
+  const type = b[o + 4];
+  if (type < RecordType.Msg || type > RecordType.Floor) return BAD_TYPE;
+  if (len > avail) return NEED_MORE;
+  const sl = b.readUInt16LE(o + 6);
+  const hl = b.readUInt32LE(o + 8);
+  if (RECORD_OVERHEAD + sl + hl > len) return BAD_LENGTH;
+  if (crc32(b.subarray(o, o + len - 4)) !== b.readUInt32LE(o + len - 4)) return BAD_CRC;
+  return len;
+}
+
+export const NEED_MORE = -1;
+export const BAD_LENGTH = -2;
+export const BAD_TYPE = -3;
+export const BAD_CRC = -4;
+
+/** Human-readable reason for a negative `checkRecord` result. */
+export function reasonText(code: number): string {
+  switch (code) {
+    case NEED_MORE:
+      return 'torn record (file ends inside it)';
+    case BAD_LENGTH:
+      return 'implausible record length';
+    case BAD_TYPE:
+      return 'unknown record type';
+    case BAD_CRC:
+      return 'checksum mismatch';
+    default:
+      return `error ${code}`;
+  }
+}
+
+/** Bytes one message counts for in a file store (specs/nats.md §4 "Byte accounting"). */
+export function fileMsgSize(subjectBytes: number, hdrLen: number, payloadLen: number): number {
+  return hdrLen === 0 ? 30 + subjectBytes + payloadLen : 34 + subjectBytes + hdrLen + payloadLen;
+}
+
+/**
+ * `fileMsgSize` from a message record's length alone: record = 32 + S + H + P, accounted bytes =
+ * 30 + S + P (+ 4 + H when H > 0).
+ */
+export function accountedFromRecord(recLen: number, hasHdrBytes: boolean): number {
+  return recLen - 2 + (hasHdrBytes ? 4 : 0);
+}

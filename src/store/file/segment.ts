@@ -1,0 +1,303 @@
+/**
+ * One segment: an append-only file of records (record.ts) plus its resident index. The index is
+ * three typed arrays with one slot per message record, in seq order:
+ *
+ * - `offs`  u32: the record's offset in the file;
+ * - `sizes` u32: record length (bits 0–29), "has header bytes" (bit 30), dead (bit 31);
+ * - `subj`  u32: the subject's id in the store's SubjectIndex.
+ *
+ * That is 12 bytes per message. Slots are dense (slot i holds seq base+i) for every segment that was
+ * written by appends; a compacted segment has gaps and then also keeps `seqOff` (u32 seq - base
+ * per slot, 16 bytes per message in all) and is searched by bisection. Nothing else is kept per
+ * message: timestamps, headers and payloads are read from the file (or from the not-yet-written
+ * chunks) on demand.
+ */
+import { closeSync, openSync, readSync } from 'node:fs';
+import { MAX_RECORD_BYTES } from './record.js';
+
+export const SIZE_MASK = MAX_RECORD_BYTES;
+export const HDR_BIT = 0x4000_0000;
+export const DEAD_BIT = 0x8000_0000;
+
+/** Initial slot capacity of an active segment's arrays; they double as it fills. */
+const INITIAL_SLOTS = 1024;
+
+/**
+ * Encoded records bound for one segment at file offset `off`, not yet (completely) written. Owned by
+ * the writer; reads of records in it copy them out.
+ */
+export interface Chunk {
+  seg: Segment;
+  buf: Buffer;
+  off: number;
+  len: number;
+}
+
+/** Monotonic use counter for least-recently-used descriptor eviction. */
+let useClock = 0;
+
+/**
+ * Caps the file descriptors one store keeps open for reading sealed segments. Costs one Set entry
+ * per open segment; evicting scans the open set (bounded by `max`).
+ */
+export class FdBudget {
+  private readonly open = new Set<Segment>();
+  constructor(readonly max: number) {}
+
+  opened(seg: Segment): void {
+    this.open.add(seg);
+    if (this.open.size > this.max) this.evict();
+  }
+
+  closed(seg: Segment): void {
+    this.open.delete(seg);
+  }
+
+  get size(): number {
+    return this.open.size;
+  }
+
+  private evict(): void {
+    let victim: Segment | null = null;
+    for (const s of this.open) {
+      if (s.busy > 0 || !s.sealed) continue;
+      if (victim === null || s.lastUse < victim.lastUse) victim = s;
+    }
+    victim?.close();
+  }
+}
+
+/** Format a segment number as its file-name stem (fixed width, so names sort). */
+export function segmentName(id: number): string {
+  return `seg-${String(id).padStart(10, '0')}`;
+}
+
+/**
+ * A segment file and its index. Costs 12 (dense) or 16 (sparse) bytes per message slot plus one
+ * file descriptor while open. Reads are synchronous `pread`s of exactly one record.
+ */
+export class Segment {
+  readonly name: string;
+  fd = -1;
+  /** Seq of slot 0 (meaningful once n > 0). */
+  base = 0;
+  /** Slots in use. */
+  n = 0;
+  offs: Uint32Array;
+  sizes: Uint32Array;
+  subj: Uint32Array;
+  /** seq - base per slot for a sparse (compacted) segment; null when dense. */
+  seqOff: Uint32Array | null = null;
+  /** Live slots and the record bytes they occupy. */
+  live = 0;
+  liveBytes = 0;
+  /** Logical file length: written bytes plus bytes waiting in chunks. */
+  size = 0;
+  /** Bytes whose write completed: records below this are read from the file. */
+  written = 0;
+  /** Chunks of this segment not yet written, in file order. */
+  readonly pending: Chunk[] = [];
+  /** No more appends go here (a newer segment exists). */
+  sealed = false;
+  /** Removed from the store; the writer deletes its files. */
+  retired = false;
+  /** A compaction job is queued or running. */
+  compacting = false;
+  /** Its file was created in this process and the directory entry is not yet fsynced. */
+  needsDirSync = false;
+  /** Largest seq of any record in the file (messages and control records). */
+  maxSeq = 0;
+  /** Timestamp field of the last record in the file. */
+  lastTs = 0n;
+  /** Control-record facts for the index file, kept only while the segment is active. */
+  tombs: number[] = [];
+  maxFloor = 0;
+  seqMark = 0;
+  /** Last use, for closing least-recently-used descriptors. */
+  lastUse = 0;
+  /** Async operations in flight on `fd`; it must not be closed while non-zero. */
+  busy = 0;
+
+  constructor(
+    readonly id: number,
+    readonly path: string,
+    private readonly budget: FdBudget,
+    capacity = INITIAL_SLOTS,
+  ) {
+    this.name = segmentName(id);
+    this.offs = new Uint32Array(capacity);
+    this.sizes = new Uint32Array(capacity);
+    this.subj = new Uint32Array(capacity);
+  }
+
+  /** Seq held by slot i. */
+  seqAt(i: number): number {
+    return this.seqOff === null ? this.base + i : this.base + this.seqOff[i];
+  }
+
+  /** Last slot's seq, or 0 when the segment has no message slots. */
+  get lastSlotSeq(): number {
+    return this.n === 0 ? 0 : this.seqAt(this.n - 1);
+  }
+
+  /** Slot holding `seq`, or -1. */
+  slotOf(seq: number): number {
+    if (this.n === 0) return -1;
+    const d = seq - this.base;
+    if (d < 0) return -1;
+    const so = this.seqOff;
+    if (so === null) return d < this.n ? d : -1;
+    let lo = 0;
+    let hi = this.n - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const v = so[mid];
+      if (v === d) return mid;
+      if (v < d) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return -1;
+  }
+
+  /** First slot whose seq is >= `seq` (n when none). */
+  slotAtOrAfter(seq: number): number {
+    if (this.n === 0) return 0;
+    const d = seq - this.base;
+    if (d <= 0) return 0;
+    const so = this.seqOff;
+    if (so === null) return Math.min(d, this.n);
+    let lo = 0;
+    let hi = this.n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (so[mid] < d) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  isLive(i: number): boolean {
+    return (this.sizes[i] & DEAD_BIT) === 0;
+  }
+
+  recordLen(i: number): number {
+    return this.sizes[i] & SIZE_MASK;
+  }
+
+  /**
+   * Adds a slot for a message record at `off`. Dense segments need seq = base + n; a sparse one
+   * (after `makeSparse`) takes any increasing seq.
+   */
+  push(seq: number, off: number, sizeBits: number, subjId: number): void {
+    if (this.n === 0) this.base = seq;
+    const i = this.n;
+    if (i === this.offs.length) this.grow(Math.max(16, i * 2));
+    if (this.seqOff !== null) this.seqOff[i] = seq - this.base;
+    this.offs[i] = off;
+    this.sizes[i] = sizeBits;
+    this.subj[i] = subjId;
+    this.n = i + 1;
+    if ((sizeBits & DEAD_BIT) === 0) {
+      this.live++;
+      this.liveBytes += sizeBits & SIZE_MASK;
+    }
+  }
+
+  /** Marks slot i dead; returns false when it already was. */
+  kill(i: number): boolean {
+    const s = this.sizes[i];
+    if ((s & DEAD_BIT) !== 0) return false;
+    this.sizes[i] = (s | DEAD_BIT) >>> 0;
+    this.live--;
+    this.liveBytes -= s & SIZE_MASK;
+    return true;
+  }
+
+  /** Shrinks the arrays to n slots (a sealed segment never grows again). */
+  trim(): void {
+    if (this.offs.length !== this.n) this.grow(this.n);
+  }
+
+  private grow(cap: number): void {
+    const o = new Uint32Array(cap);
+    o.set(this.offs.subarray(0, this.n));
+    this.offs = o;
+    const s = new Uint32Array(cap);
+    s.set(this.sizes.subarray(0, this.n));
+    this.sizes = s;
+    const j = new Uint32Array(cap);
+    j.set(this.subj.subarray(0, this.n));
+    this.subj = j;
+    if (this.seqOff !== null) {
+      const q = new Uint32Array(cap);
+      q.set(this.seqOff.subarray(0, this.n));
+      this.seqOff = q;
+    }
+  }
+
+  /** Switches to explicit seq offsets (a gap in seqs was found while scanning). */
+  makeSparse(): void {
+    if (this.seqOff !== null) return;
+    const q = new Uint32Array(this.offs.length);
+    for (let i = 0; i < this.n; i++) q[i] = i;
+    this.seqOff = q;
+  }
+
+  /** Resident bytes of the index arrays. */
+  get indexBytes(): number {
+    return this.offs.byteLength + this.sizes.byteLength + this.subj.byteLength + (this.seqOff?.byteLength ?? 0);
+  }
+
+  /** Opens the file read-write if it is closed. */
+  open(): number {
+    this.lastUse = ++useClock;
+    if (this.fd < 0) {
+      this.fd = openSync(this.path, 'r+');
+      this.budget.opened(this);
+    }
+    return this.fd;
+  }
+
+  /** Adopts an already open descriptor (a freshly created file). */
+  adopt(fd: number): void {
+    this.close();
+    this.fd = fd;
+    this.lastUse = ++useClock;
+    this.budget.opened(this);
+  }
+
+  close(): void {
+    if (this.fd >= 0) {
+      const fd = this.fd;
+      this.fd = -1;
+      this.budget.closed(this);
+      closeSync(fd);
+    }
+  }
+
+  /**
+   * The bytes of the record at `off` (`len` long), as a Buffer the caller owns: read from the file
+   * when its write completed, copied from a pending chunk otherwise.
+   */
+  read(off: number, len: number): Buffer {
+    const out = Buffer.allocUnsafe(len);
+    if (off + len <= this.written) {
+      const fd = this.open();
+      let got = 0;
+      while (got < len) {
+        const r = readSync(fd, out, got, len - got, off + got);
+        if (r === 0) throw new Error(`${this.name}: short read at ${off + got}`);
+        got += r;
+      }
+      return out;
+    }
+    for (let k = 0; k < this.pending.length; k++) {
+      const c = this.pending[k];
+      if (off >= c.off && off + len <= c.off + c.len) {
+        c.buf.copy(out, 0, off - c.off, off - c.off + len);
+        return out;
+      }
+    }
+    throw new Error(`${this.name}: record at ${off} is neither written nor pending`);
+  }
+}

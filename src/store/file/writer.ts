@@ -1,0 +1,355 @@
+/**
+ * Group commit. Every record appended during one event-loop turn is encoded straight into a
+ * pending chunk; at the end of the turn (setImmediate) one batch takes every pending chunk, writes
+ * each segment's run of chunks with one `pwritev`, then — under `sync: always` — one `fdatasync`
+ * per touched file, and only then fires the `whenDurable` callbacks of that batch. While a batch is
+ * in flight the next one accumulates, so a slow disk makes batches bigger, not queues longer.
+ * Writes and syncs go through libuv's thread pool; the event loop never blocks on the disk.
+ *
+ * Between batches the same loop runs maintenance jobs (index files for sealed segments,
+ * compaction, removal of dead segments), so no job ever races a write to the same file.
+ *
+ * Costs: chunks are CHUNK_BYTES each, reused from a small pool; pending bytes are capped at
+ * MAX_PENDING_BYTES (appends past it are refused rather than growing memory without bound).
+ */
+import { fdatasync, fsync, writev } from 'node:fs';
+import type { SyncPolicy } from '../store.js';
+import type { Chunk, Segment } from './segment.js';
+
+/** Size of a pending chunk: big enough that one turn's burst needs few, small enough to pool. */
+export const CHUNK_BYTES = 1 << 20;
+/** Chunks kept for reuse once written; beyond this they are left to the GC. */
+const CHUNK_POOL_MAX = 8;
+/** Bytes accepted but not yet written before append refuses: bounds memory when the disk stalls. */
+export const MAX_PENDING_BYTES = 512 * 1024 * 1024;
+/** Buffers handed to one pwritev call (IOV_MAX on Linux is 1024). */
+const MAX_IOV = 1024;
+
+/** An in-place overwrite the loop performs after the data writes of its batch. */
+export interface EraseOp {
+  seg: Segment;
+  seq: number;
+}
+
+/** A maintenance step, run between batches once every record appended before it is written. */
+export interface Job {
+  gen: number;
+  run(): Promise<void>;
+}
+
+export interface WriterLogger {
+  warn(o: object, m: string): void;
+  info(o: object, m: string): void;
+}
+
+function writevAll(fd: number, bufs: Buffer[], pos: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let i = 0;
+    let p = pos;
+    const step = (): void => {
+      const slice = bufs.length - i > MAX_IOV ? bufs.slice(i, i + MAX_IOV) : i === 0 ? bufs : bufs.slice(i);
+      writev(fd, slice, p, (err, n) => {
+        if (err !== null) return reject(err);
+        p += n;
+        // Skip fully written buffers; re-slice a partly written one.
+        while (i < bufs.length && n >= bufs[i].length) {
+          n -= bufs[i].length;
+          i++;
+        }
+        if (i === bufs.length) return resolve();
+        if (n > 0) bufs[i] = bufs[i].subarray(n);
+        step();
+      });
+    };
+    step();
+  });
+}
+
+/** Writes all of `buf` at `pos`. */
+export function writeAll(fd: number, buf: Buffer, pos: number): Promise<void> {
+  return writevAll(fd, [buf], pos);
+}
+
+export function fdatasyncP(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => fdatasync(fd, (err) => (err === null ? resolve() : reject(err))));
+}
+
+export function fsyncP(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => fsync(fd, (err) => (err === null ? resolve() : reject(err))));
+}
+
+/**
+ * The group-commit writer of one file store. `reserve` is the only hot-path call: it returns the
+ * file offset of `len` bytes and leaves `buf`/`pos` pointing at where the caller encodes them.
+ */
+export class Writer {
+  /** Where the caller of `reserve` must encode its record. */
+  buf: Buffer = Buffer.alloc(0);
+  pos = 0;
+
+  private cur: Chunk | null = null;
+  private queued: Chunk[] = [];
+  private erases: EraseOp[] = [];
+  private jobs: Job[] = [];
+  private readonly pool: Buffer[] = [];
+  /** Increments on every reserve; `doneGen` is the highest gen known written (and synced). */
+  private gen = 0;
+  private doneGen = 0;
+  private waitGens: number[] = [];
+  private waitCbs: ((err: Error | null) => void)[] = [];
+  private pendingBytes = 0;
+  private running = false;
+  private scheduled = false;
+  private syncDue = false;
+  private readonly unsynced = new Set<Segment>();
+  private timer: NodeJS.Timeout | null = null;
+  private idleWaiters: (() => void)[] = [];
+  failed: Error | null = null;
+  /** Counters for monitoring and benchmarks. */
+  batches = 0;
+  syncs = 0;
+
+  constructor(
+    private readonly policy: SyncPolicy,
+    private readonly dirFd: number,
+    private readonly eraseFn: (op: EraseOp) => Promise<Segment | null>,
+    private readonly logger: WriterLogger | undefined,
+  ) {
+    if (policy.kind === 'interval') {
+      this.timer = setInterval(() => {
+        if (this.unsynced.size === 0 && this.queued.length === 0 && (this.cur === null || this.cur.len === 0)) return;
+        this.syncDue = true;
+        this.kick();
+      }, Math.max(1, policy.ms));
+      this.timer.unref();
+    }
+  }
+
+  /** Bytes accepted and not yet written. */
+  get backlog(): number {
+    return this.pendingBytes;
+  }
+
+  /**
+   * Reserves `len` bytes at the end of `seg` and returns their file offset; the caller encodes the
+   * record at `this.buf[this.pos]` before doing anything else. Throws when the store failed or the
+   * backlog is full.
+   */
+  reserve(seg: Segment, len: number): number {
+    if (this.failed !== null) throw this.failed;
+    if (this.pendingBytes + len > MAX_PENDING_BYTES) {
+      throw new Error(`store write backlog over ${MAX_PENDING_BYTES} bytes; disk too slow`);
+    }
+    let c = this.cur;
+    if (c === null || c.seg !== seg || c.len + len > c.buf.length) {
+      if (c !== null && c.len > 0) this.queued.push(c);
+      else if (c !== null) this.release(c);
+      const buf = len > CHUNK_BYTES ? Buffer.allocUnsafeSlow(len) : (this.pool.pop() ?? Buffer.allocUnsafeSlow(CHUNK_BYTES));
+      c = { seg, buf, off: seg.size, len: 0 };
+      seg.pending.push(c);
+      this.cur = c;
+    }
+    const off = c.off + c.len;
+    this.buf = c.buf;
+    this.pos = c.len;
+    c.len += len;
+    seg.size += len;
+    this.pendingBytes += len;
+    this.gen++;
+    this.kick();
+    return off;
+  }
+
+  /** Queues an in-place overwrite of `seq`'s record (after the batch's data writes). */
+  erase(op: EraseOp): void {
+    this.erases.push(op);
+    this.kick();
+  }
+
+  /** Queues a maintenance job; it runs after everything reserved so far is written. */
+  addJob(run: () => Promise<void>): void {
+    this.jobs.push({ gen: this.gen, run });
+    this.kick();
+  }
+
+  /** Calls `cb` once every record reserved so far is durable under the policy. */
+  whenDurable(cb: (err: Error | null) => void): void {
+    if (this.failed !== null) {
+      process.nextTick(cb, this.failed);
+      return;
+    }
+    if (this.doneGen >= this.gen) {
+      process.nextTick(cb, null);
+      return;
+    }
+    this.waitGens.push(this.gen);
+    this.waitCbs.push(cb);
+    this.kick();
+  }
+
+  /** Resolves once nothing is pending or running. With `sync`, also fsyncs what was written. */
+  async drain(sync: boolean): Promise<void> {
+    if (sync) this.syncDue = true;
+    this.kick();
+    while (this.running || this.scheduled || this.hasWork()) {
+      await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+      if (this.failed !== null) throw this.failed;
+    }
+    if (this.failed !== null) throw this.failed;
+  }
+
+  /** Drops a retired segment from the set awaiting sync. */
+  forget(seg: Segment): void {
+    this.unsynced.delete(seg);
+  }
+
+  stop(): void {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  private hasWork(): boolean {
+    return (
+      this.queued.length > 0 ||
+      (this.cur !== null && this.cur.len > 0) ||
+      this.erases.length > 0 ||
+      this.jobs.length > 0 ||
+      this.waitCbs.length > 0 ||
+      (this.syncDue && this.unsynced.size > 0)
+    );
+  }
+
+  private kick(): void {
+    if (this.scheduled || this.running) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.loop();
+    });
+  }
+
+  private release(c: Chunk): void {
+    if (c.buf.length === CHUNK_BYTES && this.pool.length < CHUNK_POOL_MAX) this.pool.push(c.buf);
+  }
+
+  private async loop(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      while (this.failed === null && this.hasWork()) await this.batch();
+    } catch (err) {
+      this.fail(err as Error);
+    } finally {
+      this.running = false;
+      const w = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const f of w) f();
+    }
+  }
+
+  private async batch(): Promise<void> {
+    if (this.cur !== null && this.cur.len > 0) {
+      this.queued.push(this.cur);
+      this.cur = null;
+    }
+    const chunks = this.queued;
+    this.queued = [];
+    const erases = this.erases;
+    this.erases = [];
+    const gen = this.gen;
+    this.batches++;
+
+    // Data: one pwritev per run of chunks of the same segment.
+    const touched: Segment[] = [];
+    let i = 0;
+    while (i < chunks.length) {
+      const seg = chunks[i].seg;
+      let j = i;
+      const bufs: Buffer[] = [];
+      let expect = chunks[i].off;
+      while (j < chunks.length && chunks[j].seg === seg && chunks[j].off === expect) {
+        bufs.push(chunks[j].buf.subarray(0, chunks[j].len));
+        expect += chunks[j].len;
+        j++;
+      }
+      if (!seg.retired) {
+        seg.busy++;
+        try {
+          await writevAll(seg.open(), bufs, chunks[i].off);
+        } finally {
+          seg.busy--;
+        }
+        touched.push(seg);
+      }
+      seg.written = expect;
+      for (let k = i; k < j; k++) {
+        const c = chunks[k];
+        const at = seg.pending.indexOf(c);
+        if (at >= 0) seg.pending.splice(at, 1);
+        this.pendingBytes -= c.len;
+        this.release(c);
+      }
+      i = j;
+    }
+    for (const op of erases) {
+      const seg = await this.eraseFn(op);
+      if (seg !== null) touched.push(seg);
+    }
+    for (const s of touched) this.unsynced.add(s);
+
+    if (this.policy.kind === 'always' || this.syncDue) {
+      this.syncDue = false;
+      let dir = false;
+      for (const s of this.unsynced) {
+        if (!s.retired) {
+          s.busy++;
+          try {
+            await fdatasyncP(s.open());
+          } finally {
+            s.busy--;
+          }
+        }
+        if (s.needsDirSync) {
+          dir = true;
+          s.needsDirSync = false;
+        }
+      }
+      this.unsynced.clear();
+      if (dir) await fsyncP(this.dirFd);
+      this.syncs++;
+    }
+
+    this.doneGen = gen;
+    this.fire(gen, null);
+
+    // Maintenance that waited for these records.
+    while (this.jobs.length > 0 && this.jobs[0].gen <= gen && this.failed === null) {
+      const job = this.jobs.shift() as Job;
+      await job.run();
+    }
+  }
+
+  private fire(gen: number, err: Error | null): void {
+    let k = 0;
+    const n = this.waitGens.length;
+    while (k < n && this.waitGens[k] <= gen) k++;
+    if (k === 0) return;
+    const cbs = this.waitCbs.splice(0, k);
+    this.waitGens.splice(0, k);
+    for (const cb of cbs) {
+      try {
+        cb(err);
+      } catch (e) {
+        this.logger?.warn({ err: e }, 'whenDurable callback threw');
+      }
+    }
+  }
+
+  private fail(err: Error): void {
+    if (this.failed === null) {
+      this.failed = err;
+      this.logger?.warn({ err: err.message }, 'file store write failed; store is now read-only');
+    }
+    this.fire(Number.MAX_SAFE_INTEGER, err);
+  }
+}
