@@ -421,10 +421,10 @@ export function applyNatsConf(conf: ConfMap, base: ServerOptions): LoadResult {
     const k = key.toLowerCase();
     const w: Where = { container: conf, key, path: key };
     const v = conf[key]!;
-    const h = HANDLERS[k];
-    if (h !== undefined) h(c, v, w);
-    else if (REJECTED[k] !== undefined) throw fail(w, REJECTED[k]);
-    else if (IGNORED[k] !== undefined) warn(c, w, `'${key}' is ignored: ${IGNORED[k]}`);
+    // Object.hasOwn: a key such as `__proto__` or `constructor` must not reach Object.prototype.
+    if (Object.hasOwn(HANDLERS, k)) HANDLERS[k]!(c, v, w);
+    else if (Object.hasOwn(REJECTED, k)) throw fail(w, REJECTED[k]!);
+    else if (Object.hasOwn(IGNORED, k)) warn(c, w, `'${key}' is ignored: ${IGNORED[k]}`);
     else {
       const hint = closest(k, CONFIG_KEYS);
       warn(c, w, `'${key}' is not a herald setting and is ignored${hint === undefined ? '' : ` (did you mean '${hint}'?)`}`);

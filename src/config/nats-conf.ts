@@ -527,7 +527,7 @@ class Parser {
   private toInteger(start: number, digitsEnd: number): number {
     const text = this.src.slice(start, this.pos);
     const suffix = this.src.slice(digitsEnd, this.pos).toLowerCase();
-    const mult = SIZE_MULTIPLIERS[suffix];
+    const mult = Object.hasOwn(SIZE_MULTIPLIERS, suffix) ? SIZE_MULTIPLIERS[suffix] : undefined;
     if (mult === undefined) {
       this.fail(`unknown size suffix in ${JSON.stringify(text)}: use K, M, G, T, P, E (powers of 1000) or KB/KiB, MB/MiB, … (powers of 1024)`, start);
     }

@@ -37,8 +37,9 @@ const BINARY_SUFFIXES: Readonly<Record<string, number>> = {
 export function parseSizeText(text: string): number | undefined {
   const m = /^\s*(-?\d+)\s*([a-zA-Z]*)\s*$/.exec(text);
   if (m === null) return undefined;
-  const mult = BINARY_SUFFIXES[m[2]!.toLowerCase()];
-  if (mult === undefined) return undefined;
+  const suffix = m[2]!.toLowerCase();
+  if (!Object.hasOwn(BINARY_SUFFIXES, suffix)) return undefined;
+  const mult = BINARY_SUFFIXES[suffix]!;
   const n = Number(m[1]) * mult;
   return Number.isSafeInteger(n) ? (n === 0 ? 0 : n) : undefined;
 }

@@ -184,6 +184,13 @@ test('unknown keys are warnings naming the key, with a hint for typos', () => {
   assert.match(r.warnings[4]!, /'log_file' is ignored: herald logs to stderr/);
 });
 
+test('keys named like Object.prototype members are ordinary unknown keys', () => {
+  const r = apply('__proto__: 1\nconstructor: 2\ntoString { a: 1 }\nhasOwnProperty: x');
+  assert.equal(r.warnings.length, 4);
+  assert.match(r.warnings[0]!, /'__proto__' is not a herald setting/);
+  assert.deepEqual(r.options, base());
+});
+
 test('settings whose omission would weaken security are errors', () => {
   applyFails('tls { cert_file: x }', /<config>:1:1: tls: TLS is not supported/);
   applyFails('https: 8443', /https: .*plain HTTP only/);
