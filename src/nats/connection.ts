@@ -357,9 +357,14 @@ export class NatsConnection implements Client, ParserHandler {
     this.closeReason = reason;
     for (const sub of this.subs.values()) this.door.router.unsubscribe(sub);
     this.subs.clear();
-    this.socket.end();
-    // Do not wait forever for a peer that stopped reading.
-    if (reason !== 'Client Closed') setTimeout(() => this.socket.destroy(), 1000).unref();
+    if (reason.startsWith('Slow Consumer')) {
+      // Its queued bytes will never be read in time: drop them and the socket now.
+      this.socket.destroy();
+    } else {
+      this.socket.end();
+      // Do not wait forever for a peer that stopped reading.
+      if (reason !== 'Client Closed') setTimeout(() => this.socket.destroy(), 1000).unref();
+    }
     this.door.onClosed(this);
   }
 }
