@@ -111,7 +111,7 @@ export class NatsDoor {
     const info = { ...this.info(), client_id: cid, client_ip: conn.ip };
     // nats-server writes `INFO <json> \r\n` (note the space before CRLF).
     conn.queue(Buffer.from(`INFO ${JSON.stringify(info)} \r\n`));
-    if (this.connections.size > this.opts.maxConnections) {
+    if (this.opts.maxConnections > 0 && this.connections.size > this.opts.maxConnections) {
       conn.fatal(NatsErrors.MaxConnectionsExceeded, 'Maximum Connections Exceeded');
     }
   }

@@ -1,0 +1,80 @@
+import { basename } from 'node:path';
+import { parseCommandLine, usage } from './args.js';
+import { ConfigError } from '../config/errors.js';
+import { Server } from '../server.js';
+import { HERALD_VERSION } from '../version.js';
+import { ADVERTISED_VERSION } from '../nats/server.js';
+
+/** How long `close()` may take on SIGINT/SIGTERM before the process exits anyway. */
+const SHUTDOWN_GRACE_MS = 5000;
+
+/**
+ * The `herald` program. Invoked as `nats-server` (through the shim in bin/), it accepts the
+ * nats-server command line instead. Returns the process exit status.
+ */
+export async function main(argv: string[], argv0: string): Promise<number> {
+  const invokedAs = basename(argv0).startsWith('nats-server') ? 'nats-server' : 'herald';
+  let cmd;
+  try {
+    cmd = parseCommandLine(argv, invokedAs);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${invokedAs}: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  switch (cmd.command) {
+    case 'help':
+      process.stdout.write(usage(invokedAs));
+      return 0;
+    case 'version':
+      process.stdout.write(
+        invokedAs === 'nats-server'
+          ? `nats-server: v${ADVERTISED_VERSION} (herald ${HERALD_VERSION})\n`
+          : `herald ${HERALD_VERSION} (speaks NATS ${ADVERTISED_VERSION})\n`,
+      );
+      return 0;
+    case 'bench': {
+      const { runBench } = await import('./bench/index.js');
+      return runBench(cmd.rest);
+    }
+    case 'serve':
+      break;
+  }
+  let server: Server;
+  try {
+    server = await Server.start({ ...cmd.options });
+  } catch (err) {
+    process.stderr.write(`${invokedAs}: ${startErrorMessage(err, cmd.options.port, cmd.options.httpPort)}\n`);
+    return 1;
+  }
+  for (const w of cmd.warnings) server.log.warn(w);
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string): void => {
+      server.log.info({ signal }, 'shutting down');
+      setTimeout(() => process.exit(1), SHUTDOWN_GRACE_MS).unref();
+      server.close().then(resolve, resolve);
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+  return 0;
+}
+
+/** Turns a start-up failure into a sentence that says what to change. */
+function startErrorMessage(err: unknown, port: number, httpPort: number | null): string {
+  const e = err as NodeJS.ErrnoException & { port?: number; address?: string };
+  if (e?.code === 'EADDRINUSE') {
+    const p = e.port ?? port;
+    const flag = p === httpPort ? '--http-port' : '--port';
+    return `port ${p} is already in use (${e.address ?? 'address'}:${p}); another server is running there. Stop it, or choose another port with ${flag} (0 picks a free one).`;
+  }
+  if (e?.code === 'EACCES') {
+    return `permission denied binding port ${e.port ?? port}; ports below 1024 need root. Choose another with --port.`;
+  }
+  if (e?.code === 'EADDRNOTAVAIL') {
+    return `cannot listen on ${e.address}: no such address on this machine. Check --host.`;
+  }
+  return e instanceof Error ? e.message : String(err);
+}
