@@ -178,7 +178,7 @@ const HERALD_FLAGS: readonly Flag[] = [
     section: 'Server',
     names: ['--http-port'],
     arg: 'PORT|off',
-    help: 'Monitoring port (/varz, /jsz, /metrics); 0 or -1 = random, off = no monitoring',
+    help: 'Monitoring port (/varz, /connz, /jsz, …); 0 or -1 = random, off = no monitoring',
     def: (d) => (d.httpPort === null ? 'off' : String(d.httpPort)),
     run: setter(`a port from 1 to ${MAX_PORT}, 0/-1 for a random port, or off`, heraldOptionalPort, (o, v) => (o.httpPort = v)),
   },
@@ -202,7 +202,7 @@ const HERALD_FLAGS: readonly Flag[] = [
     section: 'Server',
     names: ['--ports-file-dir'],
     arg: 'DIR',
-    help: 'Write <DIR>/<name>_<pid>.ports with the listening URLs once ready',
+    help: 'Write DIR/nats-server_<pid>.ports with the listening URLs once ready',
     def: () => 'none',
     run: setter('a directory path', nonEmpty, (o, v) => (o.portsFileDir = v)),
   },
@@ -604,6 +604,14 @@ export function invocationOf(scriptPath: string | undefined): Invocation {
   if (scriptPath === undefined) return 'herald';
   const name = basename(scriptPath).replace(/\.(c|m)?js$/, '');
   return name === 'nats-server' ? 'nats-server' : 'herald';
+}
+
+/**
+ * Every flag spelling accepted for `invokedAs`, in help order (for docs checks and completion).
+ * For nats-server each may also be written with one or two dashes.
+ */
+export function flagNames(invokedAs: Invocation): string[] {
+  return (invokedAs === 'herald' ? HERALD_FLAGS : NATS_FLAGS).flatMap((f) => f.names);
 }
 
 // ---- help ----
