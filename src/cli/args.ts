@@ -515,8 +515,14 @@ function readFlags(args: readonly string[], flags: readonly Flag[], invokedAs: I
     }
     let value = inline;
     if (value === undefined) {
-      if (i + 1 >= args.length) throw new ConfigError(`${name} needs a value (${flag.arg})`, { key: name });
-      value = args[++i]!;
+      // Go's flag package takes the next word whatever it is; herald's own flags refuse another
+      // --flag there, which is always a forgotten value.
+      const next = args[i + 1];
+      if (next === undefined || (!natsStyle && next.startsWith('--'))) {
+        throw new ConfigError(`${name} needs a value (${flag.arg})`, { key: name });
+      }
+      value = next;
+      i++;
     }
     flag.run(state, value, name);
   }

@@ -138,6 +138,8 @@ test('herald errors: unknown flag with hint, bad values, missing values, stray a
   fails(() => herald('--ports-file-dir', ' '), /--ports-file-dir/);
   fails(() => herald('--jetstream=perhaps'), /--jetstream: expected true or false, got "perhaps"/);
   fails(() => herald('--port'), /^--port needs a value \(PORT\)$/);
+  fails(() => herald('--config', '--port', '1'), /^--config needs a value \(FILE\)$/);
+  assert.equal(herald('--port', '-1').options.port, 0);
   fails(() => herald('serve', 'extra'), /unexpected argument 'extra': 'herald serve' takes only flags/);
   fails(() => herald('serv'), /unknown command 'serv' \(did you mean 'serve'\?\); commands are serve, bench, help, version/);
   fails(() => herald('--config', ''), /config file name is empty/);
