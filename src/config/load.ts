@@ -485,7 +485,7 @@ export function validateOptions(o: ServerOptions): string[] {
   check(typeof o.jetstream === 'boolean', 'jetstream', o.jetstream, 'true or false');
   check(isInt(o.maxPayload, 1, MAX_INT32), 'maxPayload', o.maxPayload, `bytes from 1 to ${MAX_INT32}`);
   check(isInt(o.maxPending, 1), 'maxPending', o.maxPending, 'bytes, 1 or more');
-  check(isInt(o.maxConnections, 1), 'maxConnections', o.maxConnections, 'a count, 1 or more (UNLIMITED_CONNECTIONS for no limit)');
+  check(isInt(o.maxConnections, 0), 'maxConnections', o.maxConnections, 'a count, or 0 for no limit');
   check(isInt(o.maxControlLine, 1, MAX_INT32), 'maxControlLine', o.maxControlLine, `bytes from 1 to ${MAX_INT32}`);
   check(isPositive(o.pingIntervalMs), 'pingIntervalMs', o.pingIntervalMs, 'milliseconds, more than 0');
   check(isInt(o.maxPingsOut, 0), 'maxPingsOut', o.maxPingsOut, 'a count, 0 or more');

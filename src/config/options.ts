@@ -22,7 +22,7 @@ export interface ServerOptions {
   maxPending: number;
   /**
    * Connections accepted at once; the next gets -ERR 'maximum connections exceeded'.
-   * `UNLIMITED_CONNECTIONS` (a config value of 0, as in nats-server) means no limit.
+   * 0 (`UNLIMITED_CONNECTIONS`) means no limit, as in nats-server.
    */
   maxConnections: number;
   /** Longest protocol control line, bytes. */
@@ -49,10 +49,10 @@ export interface ServerOptions {
 }
 
 /**
- * `maxConnections` meaning "no limit" (`max_connections: 0` in a nats conf). A plain number, so a
- * `count >= maxConnections` check needs no special case.
+ * `maxConnections` meaning "no limit", as `max_connections: 0` means in nats-server; the NATS
+ * door enforces the limit only when it is above 0.
  */
-export const UNLIMITED_CONNECTIONS = Number.MAX_SAFE_INTEGER;
+export const UNLIMITED_CONNECTIONS = 0;
 
 /** The defaults, chosen to be safe on a developer machine (durable acks, loopback only). */
 export const DEFAULT_OPTIONS: Readonly<ServerOptions> = Object.freeze<ServerOptions>({

@@ -295,7 +295,7 @@ test('validateOptions names the bad field, the value and what is allowed', () =>
   bad({ jetstream: 'yes' }, /option jetstream: expected true or false/);
   bad({ maxPayload: 0 }, /option maxPayload/);
   bad({ maxPending: 0 }, /option maxPending/);
-  bad({ maxConnections: 0 }, /option maxConnections/);
+  bad({ maxConnections: -1 }, /option maxConnections: expected a count, or 0 for no limit/);
   bad({ maxControlLine: 2 ** 31 }, /option maxControlLine/);
   bad({ pingIntervalMs: 0 }, /option pingIntervalMs/);
   bad({ maxPingsOut: -1 }, /option maxPingsOut/);
