@@ -4,6 +4,7 @@ import os from 'node:os';
 import { Router } from './core/router.js';
 import { createLogger, type Logger } from './core/log.js';
 import { DEFAULT_OPTIONS, type ServerOptions } from './config/options.js';
+import { validateOptions } from './config/load.js';
 import { ADVERTISED_VERSION, NatsDoor, newServerId } from './nats/server.js';
 import { MonitorServer } from './http/monitor.js';
 import { buildConnz, buildSubsz, buildVarz } from './http/endpoints.js';
@@ -45,11 +46,14 @@ export class Server {
   }
 
   /** Starts a server. Unset options take DEFAULT_OPTIONS, except that an embedded server's
-   * monitoring is off unless `httpPort` is given. */
+   * monitoring is off unless `httpPort` is given. Bad options throw a ConfigError. */
   static async start(opts: StartOptions = {}): Promise<Server> {
     const { logger, ...rest } = opts;
     const options: ServerOptions = { ...DEFAULT_OPTIONS, httpPort: null, ...rest };
+    // Throws ConfigError naming the field, the value and what is allowed.
+    const warnings = validateOptions(options);
     const s = new Server(options, logger);
+    for (const w of warnings) s.log.warn(w);
     try {
       await s.startServices();
     } catch (err) {

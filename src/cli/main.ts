@@ -2,6 +2,7 @@ import { basename } from 'node:path';
 import { parseCommandLine, usage } from './args.js';
 import { ConfigError } from '../config/errors.js';
 import { Server } from '../server.js';
+import { createLogger } from '../core/log.js';
 import { HERALD_VERSION } from '../version.js';
 import { ADVERTISED_VERSION } from '../nats/server.js';
 
@@ -42,14 +43,20 @@ export async function main(argv: string[], argv0: string): Promise<number> {
     case 'serve':
       break;
   }
+  const o = cmd.options;
+  const log = createLogger({ level: o.logLevel, format: o.logFormat });
+  for (const w of cmd.warnings) log.warn(w);
   let server: Server;
   try {
-    server = await Server.start({ ...cmd.options });
+    server = await Server.start({ ...o, logger: log });
   } catch (err) {
-    process.stderr.write(`${invokedAs}: ${startErrorMessage(err, cmd.options.port, cmd.options.httpPort)}\n`);
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${invokedAs}: ${err.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`${invokedAs}: ${startErrorMessage(err, o.port, o.httpPort)}\n`);
     return 1;
   }
-  for (const w of cmd.warnings) server.log.warn(w);
   await new Promise<void>((resolve) => {
     const stop = (signal: string): void => {
       server.log.info({ signal }, 'shutting down');
