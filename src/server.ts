@@ -103,7 +103,11 @@ export class Server {
       m.route('/varz', () => buildVarz(this, m));
       m.route('/connz', (q) => buildConnz(this, q));
       m.route('/subsz', (q) => buildSubsz(this, q));
-      m.route('/jsz', (q) => (this.jetstream === null ? { server_id: this.serverId, now: new Date().toISOString(), disabled: true } : { server_id: this.serverId, now: new Date().toISOString(), ...this.jetstream.jsz(q) }));
+      m.route('/jsz', (q) =>
+        this.jetstream === null
+          ? { server_id: this.serverId, now: new Date().toISOString(), disabled: true }
+          : { server_id: this.serverId, now: new Date().toISOString(), ...this.jetstream.jsz(q) },
+      );
       this.monitor = m;
       await m.listen(o.httpHost, o.httpPort);
     }

@@ -20,7 +20,9 @@ function bench(name: string, opsPerRun: number, fn: () => void): void {
   rates.sort((a, b) => a - b);
   const med = rates[RUNS >> 1];
   const fmt = (x: number) => (x >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : `${(x / 1e3).toFixed(1)}k`);
-  console.log(`${name.padEnd(44)} ${fmt(med).padStart(8)} ops/s  (${fmt(rates[0])}–${fmt(rates[RUNS - 1])})  ${(1e9 / med).toFixed(0)} ns/op`);
+  console.log(
+    `${name.padEnd(44)} ${fmt(med).padStart(8)} ops/s  (${fmt(rates[0])}–${fmt(rates[RUNS - 1])})  ${(1e9 / med).toFixed(0)} ns/op`,
+  );
 }
 
 let sink = 0;

@@ -94,7 +94,7 @@ export class Sublist {
     let node: Node | null = null;
     for (let i = 0; i < tokens.length && level !== null; i++) {
       const t = tokens[i];
-      node = t === '*' ? level.pwc : t === '>' ? level.fwc : level.literal.get(t) ?? null;
+      node = t === '*' ? level.pwc : t === '>' ? level.fwc : (level.literal.get(t) ?? null);
       if (node === null) return false;
       path.push([level, t, node]);
       level = node.next;
@@ -135,8 +135,7 @@ export class Sublist {
     const plain: Subscription[] = [];
     const queues = new Map<string, Subscription[]>();
     matchLevel(this.root, subject.split('.'), 0, plain, queues);
-    const result: MatchResult =
-      plain.length === 0 && queues.size === 0 ? EMPTY : { plain, queues: [...queues.values()] };
+    const result: MatchResult = plain.length === 0 && queues.size === 0 ? EMPTY : { plain, queues: [...queues.values()] };
     if (this.cache.size >= SUBLIST_CACHE_MAX) this.evict();
     this.cache.set(subject, result);
     return result;
@@ -183,13 +182,7 @@ function addNode(n: Node, plain: Subscription[], queues: Map<string, Subscriptio
   }
 }
 
-function matchLevel(
-  level: Level,
-  tokens: string[],
-  i: number,
-  plain: Subscription[],
-  queues: Map<string, Subscription[]>,
-): void {
+function matchLevel(level: Level, tokens: string[], i: number, plain: Subscription[], queues: Map<string, Subscription[]>): void {
   const last = i === tokens.length - 1;
   if (level.fwc !== null) addNode(level.fwc, plain, queues);
   if (level.pwc !== null) {

@@ -37,7 +37,17 @@ test('/varz reports identity, limits and counters', async () => {
   assert.equal(body.max_pending, 64 * 1024 * 1024);
   assert.equal(body.connections, 1);
   assert.ok((body.in_msgs as number) >= 1);
-  for (const k of ['ping_interval', 'write_deadline', 'start', 'now', 'uptime', 'mem', 'cores', 'slow_consumers', 'subscriptions'])
+  for (const k of [
+    'ping_interval',
+    'write_deadline',
+    'start',
+    'now',
+    'uptime',
+    'mem',
+    'cores',
+    'slow_consumers',
+    'subscriptions',
+  ])
     assert.ok(k in body, k);
   await nc.close();
 });
@@ -53,9 +63,9 @@ test('/connz lists connections with subscriptions', async () => {
   assert.ok(mine);
   assert.deepEqual(mine.subscriptions_list?.sort(), ['c.one', 'c.two']);
   const detail = await get('/connz?subs=detail');
-  const d = (detail.body!.connections as { name?: string; subscriptions_list_detail?: { subject: string; qgroup?: string }[] }[]).find(
-    (c) => c.name === 'monitor-test',
-  );
+  const d = (
+    detail.body!.connections as { name?: string; subscriptions_list_detail?: { subject: string; qgroup?: string }[] }[]
+  ).find((c) => c.name === 'monitor-test');
   assert.equal(d?.subscriptions_list_detail?.find((s) => s.subject === 'c.two')?.qgroup, 'g');
   await nc.close();
 });

@@ -48,14 +48,24 @@ test('nats-server -c conf with port -1 and ports_file_dir, as the nats.js launch
   child.stderr!.on('data', (d) => (stderr += d));
   try {
     const portsFile = join(dir, `nats-server_${child.pid}.ports`);
-    const ports = await waitFor(() => (existsSync(portsFile) ? (JSON.parse(readFileSync(portsFile, 'utf8')) as { nats: string[]; monitoring: string[] }) : undefined), PORTS_WAIT_MS);
+    const ports = await waitFor(
+      () =>
+        existsSync(portsFile)
+          ? (JSON.parse(readFileSync(portsFile, 'utf8')) as { nats: string[]; monitoring: string[] })
+          : undefined,
+      PORTS_WAIT_MS,
+    );
     const startMs = Date.now() - t0;
     console.log(`# drop-in start-up to ports file: ${startMs} ms`);
     assert.match(ports.nats[0], /^nats:\/\/127\.0\.0\.1:\d+$/);
     assert.match(ports.monitoring[0], /^http:\/\/127\.0\.0\.1:\d+$/);
     const nc = await connect({ servers: ports.nats[0] });
     assert.equal(nc.info?.jetstream, true);
-    const varz = (await (await fetch(`${ports.monitoring[0]}/varz`)).json()) as { server_id: string; version: string; connect_urls: unknown[] };
+    const varz = (await (await fetch(`${ports.monitoring[0]}/varz`)).json()) as {
+      server_id: string;
+      version: string;
+      connect_urls: unknown[];
+    };
     assert.equal(varz.server_id, nc.info?.server_id);
     assert.deepEqual(varz.connect_urls, []);
     const jsz = (await (await fetch(`${ports.monitoring[0]}/jsz`)).json()) as { config: { store_dir: string } };
@@ -79,13 +89,20 @@ test('the nats-server command line: -a -p -m -js -sd, and a clear error for a ba
   assert.notEqual(code, 0);
   assert.match(err, /no-such-flag/);
 
-  const child = spawn('nats-server', ['-a', '127.0.0.1', '-p', '-1', '-m', '-1', '-js', '-sd', join(dir, 'sd'), '--ports_file_dir', dir], {
-    env,
-    stdio: ['ignore', 'ignore', 'ignore'],
-  });
+  const child = spawn(
+    'nats-server',
+    ['-a', '127.0.0.1', '-p', '-1', '-m', '-1', '-js', '-sd', join(dir, 'sd'), '--ports_file_dir', dir],
+    {
+      env,
+      stdio: ['ignore', 'ignore', 'ignore'],
+    },
+  );
   try {
     const portsFile = join(dir, `nats-server_${child.pid}.ports`);
-    const ports = await waitFor(() => (existsSync(portsFile) ? (JSON.parse(readFileSync(portsFile, 'utf8')) as { nats: string[] }) : undefined), PORTS_WAIT_MS);
+    const ports = await waitFor(
+      () => (existsSync(portsFile) ? (JSON.parse(readFileSync(portsFile, 'utf8')) as { nats: string[] }) : undefined),
+      PORTS_WAIT_MS,
+    );
     const nc = await connect({ servers: ports.nats[0] });
     assert.equal(nc.info?.jetstream, true);
     await nc.close();
