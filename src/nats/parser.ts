@@ -1,7 +1,8 @@
 /**
  * The NATS client-protocol parser: a byte-at-a-time state machine over each read Buffer.
  * specs/nats.md §1 "Operations": verbs are case-insensitive, fields are separated by spaces or
- * tabs, lines end with CRLF (a bare LF is accepted, as nats-server does).
+ * tabs, lines end with CRLF (a bare LF is accepted, as nats-server does). Every byte is part of an
+ * op: a stray CR or LF between ops is an unknown operation, as in nats-server.
  *
  * Cost: verbs are recognised through a precomputed transition table (one array index per byte);
  * argument lines are sliced, not copied, unless they straddle two reads; payloads are `subarray`
@@ -33,6 +34,8 @@ export const enum ParseError {
   MaxPayload = 3,
   /** Malformed arguments (wrong count, bad size, bad JSON): nats-server closes without -ERR. */
   BadArguments = 4,
+  /** The client sent -ERR: nats-server logs it and closes without replying. */
+  ClientError = 5,
 }
 
 // Verbs the client may send, and what follows each (A = argument line, L = ignore to end of line).
@@ -135,10 +138,8 @@ export class Parser {
       switch (this.state) {
         case S_VERB: {
           const t = TRANS[this.vstate * 256 + b];
-          if (t === 0) {
-            if (this.vstate === 1 && (b === CR || b === LF)) continue; // stray line ends between ops
-            return ParseError.UnknownOperation;
-          }
+          // nats-server has no blank-line tolerance: CR or LF where a verb should start is an error.
+          if (t === 0) return ParseError.UnknownOperation;
           this.vstate = t;
           const op = TERM[t];
           // No verb is a prefix of another, so a completed verb is final.
@@ -244,10 +245,14 @@ export class Parser {
         }
       }
     }
-    // Keep a partial argument line for the next read.
-    if (this.state === S_ARG && argStart >= 0) {
-      this.appendArgRange(buf, argStart, n);
-      if (this.argLen > this.maxControlLine + 2) return ParseError.MaxControlLine;
+    if (this.state === S_ARG) {
+      // Keep a partial argument line for the next read. nats-server checks the length of what it
+      // holds at the end of every read, not only at the LF: a partial line already over the limit
+      // is refused at once. A CR at the very end is not counted (it may start the CRLF).
+      if (argStart >= 0) this.appendArgRange(buf, argStart, n);
+      let held = this.argLen;
+      if (held > 0 && this.argBuf![held - 1] === CR) held--;
+      if (held > this.maxControlLine) return ParseError.MaxControlLine;
     }
     return 0;
   }
@@ -340,7 +345,8 @@ export class Parser {
         return 0;
       }
       case Op.Sub: {
-        const f = splitFields(arg, 3);
+        // nats-server splits SUB and UNSUB arguments on CR and LF too (not PUB's).
+        const f = splitFields(arg, 3, true);
         if (f.count === 2) this.h.onSub(f.str(arg, 0), null, f.str(arg, 1));
         else if (f.count === 3) this.h.onSub(f.str(arg, 0), f.str(arg, 1), f.str(arg, 2));
         else return ParseError.BadArguments;
@@ -348,7 +354,7 @@ export class Parser {
         return 0;
       }
       case Op.Unsub: {
-        const f = splitFields(arg, 2);
+        const f = splitFields(arg, 2, true);
         if (f.count === 1) this.h.onUnsub(f.str(arg, 0), 0);
         else if (f.count === 2) this.h.onUnsub(f.str(arg, 0), Math.max(0, f.int(arg, 1)));
         else return ParseError.BadArguments;
@@ -361,10 +367,22 @@ export class Parser {
         this.h.onConnect(json);
         return 0;
       }
-      default:
-        // INFO and -ERR from a client are read and ignored.
+      case Op.Info: {
+        // nats-server decodes a client's INFO and closes (no -ERR) when that fails; it is otherwise
+        // ignored. Go decodes `null` into a struct without error; arrays and scalars are errors.
         this.reset();
-        return 0;
+        let v: unknown;
+        try {
+          v = JSON.parse(arg.toString('utf8'));
+        } catch {
+          return ParseError.BadArguments;
+        }
+        return v === null || (typeof v === 'object' && !Array.isArray(v)) ? 0 : ParseError.BadArguments;
+      }
+      default:
+        // -ERR from a client: nats-server closes the connection.
+        this.reset();
+        return ParseError.ClientError;
     }
   }
 }
@@ -379,12 +397,12 @@ class Fields {
   str(arg: Buffer, k: number): string {
     return arg.toString('utf8', this.starts[k], this.ends[k]);
   }
-  /** Decimal value of field k, or -1 when it is not a plain non-negative integer (or overflows). */
+  /** Decimal value of field k, or -1 when it is not 1–MAX_SIZE_DIGITS plain decimal digits. */
   int(arg: Buffer, k: number): number {
     let v = 0;
     const s = this.starts[k];
     const e = this.ends[k];
-    if (e === s || e - s > 15) return -1;
+    if (e === s || e - s > MAX_SIZE_DIGITS) return -1;
     for (let i = s; i < e; i++) {
       const c = arg[i] - 0x30;
       if (c < 0 || c > 9) return -1;
@@ -396,15 +414,21 @@ class Fields {
 
 const FIELDS = new Fields();
 
-/** Splits on spaces/tabs; counts up to `max` + 1 fields so "too many" is detectable. */
-function splitFields(arg: Buffer, max: number): Fields {
+/** nats-server's parseSize reads at most 9 digits ("999M"); a longer size field is malformed. */
+const MAX_SIZE_DIGITS = 9;
+
+/**
+ * Splits on spaces/tabs (and CR/LF when `lineEnds`); counts up to `max` + 1 fields so "too many" is
+ * detectable.
+ */
+function splitFields(arg: Buffer, max: number, lineEnds = false): Fields {
   const f = FIELDS;
   f.count = 0;
   let start = -1;
   const n = arg.length;
   for (let i = 0; i <= n; i++) {
     const b = i === n ? SP : arg[i];
-    if (b === SP || b === TAB) {
+    if (b === SP || b === TAB || (lineEnds && (b === CR || b === LF))) {
       if (start >= 0) {
         if (f.count > max) return f;
         f.starts[f.count] = start;
