@@ -33,6 +33,81 @@ interface ConnectOptions {
   user?: string;
   pass?: string;
   auth_token?: string;
+  account?: string;
+  new_account?: boolean;
+}
+
+/**
+ * The JSON type of every field of nats-server's ClientOpts. nats-server decodes CONNECT with Go's
+ * encoding/json into the connection's options: keys match case-insensitively, unknown keys are
+ * ignored, `null` leaves a field as it was, and a value of the wrong type fails the decode (the
+ * connection is closed without -ERR).
+ */
+const CONNECT_FIELDS: Readonly<Record<string, 'bool' | 'string' | 'int' | 'perm'>> = {
+  echo: 'bool',
+  verbose: 'bool',
+  pedantic: 'bool',
+  tls_required: 'bool',
+  nkey: 'string',
+  jwt: 'string',
+  sig: 'string',
+  auth_token: 'string',
+  user: 'string',
+  pass: 'string',
+  name: 'string',
+  lang: 'string',
+  version: 'string',
+  protocol: 'int',
+  account: 'string',
+  new_account: 'bool',
+  headers: 'bool',
+  no_responders: 'bool',
+  import: 'perm',
+  export: 'perm',
+};
+
+/** True when `v` decodes into nats-server's SubjectPermission: {allow, deny: []string}. */
+function isSubjectPermission(v: unknown): boolean {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  for (const [key, list] of Object.entries(v as Record<string, unknown>)) {
+    const name = key.toLowerCase();
+    if ((name !== 'allow' && name !== 'deny') || list === null) continue;
+    if (!Array.isArray(list) || !list.every((e) => e === null || typeof e === 'string')) return false;
+  }
+  return true;
+}
+
+/**
+ * Merges one CONNECT argument into `into` as Go's json.Unmarshal would; returns false when Go
+ * would report an error (not JSON, not an object or null, or a field of the wrong type).
+ */
+function mergeConnect(json: string, into: Record<string, unknown>): boolean {
+  let v: unknown;
+  try {
+    v = JSON.parse(json);
+  } catch {
+    return false;
+  }
+  if (v === null) return true;
+  if (typeof v !== 'object' || Array.isArray(v)) return false;
+  let ok = true;
+  for (const [key, value] of Object.entries(v as Record<string, unknown>)) {
+    const name = key.toLowerCase();
+    const kind = CONNECT_FIELDS[name];
+    if (kind === undefined || value === null) continue;
+    const fits =
+      kind === 'bool'
+        ? typeof value === 'boolean'
+        : kind === 'string'
+          ? typeof value === 'string'
+          : kind === 'int'
+            ? Number.isInteger(value)
+            : isSubjectPermission(value);
+    // Go keeps decoding after a type error and reports it at the end; the connection closes anyway.
+    if (fits) into[name] = value;
+    else ok = false;
+  }
+  return ok;
 }
 
 /** Why a connection was closed, as /connz reports it (nats-server's closed-state reasons). */
@@ -47,6 +122,7 @@ export type CloseReason =
   | 'Slow Consumer (Write Deadline)'
   | 'Stale Connection'
   | 'Authentication Timeout'
+  | 'Authentication Failure'
   | 'Maximum Connections Exceeded'
   | 'Bad Client Protocol Version'
   | 'No Responders Requires Headers'
@@ -89,6 +165,8 @@ export class NatsConnection implements Client, ParserHandler {
   readonly port: number;
 
   private readonly parser: Parser;
+  /** Every CONNECT merges into these, as nats-server's do (so a later CONNECT {} changes nothing). */
+  private readonly connectOpts: ConnectOptions = { verbose: true, pedantic: true, echo: true };
   private out: Buffer = Buffer.allocUnsafe(OUT_MIN);
   private outLen = 0;
   private dirty = false;
@@ -133,6 +211,10 @@ export class NatsConnection implements Client, ParserHandler {
       case ParseError.MaxPayload:
         this.fatal(NatsErrors.MaximumPayloadViolation, 'Maximum Payload Exceeded');
         break;
+      case ParseError.ClientError:
+        // nats-server logs a client's -ERR and closes without replying.
+        this.close('Parse Error');
+        break;
       default:
         // nats-server closes on malformed arguments without an -ERR.
         this.door.log.debug({ cid: this.id }, 'protocol violation: malformed arguments');
@@ -143,11 +225,8 @@ export class NatsConnection implements Client, ParserHandler {
   // ---- ParserHandler ----
 
   onConnect(json: string): void {
-    let o: ConnectOptions;
-    try {
-      o = JSON.parse(json) as ConnectOptions;
-      if (o === null || typeof o !== 'object' || Array.isArray(o)) throw new Error('not an object');
-    } catch {
+    const o = this.connectOpts;
+    if (!mergeConnect(json, o as Record<string, unknown>)) {
       this.close('Protocol Violation');
       return;
     }
@@ -156,13 +235,19 @@ export class NatsConnection implements Client, ParserHandler {
     this.echo = o.echo !== false;
     this.headers = o.headers === true;
     this.noResponders = o.no_responders === true;
-    this.name = typeof o.name === 'string' ? o.name : '';
-    this.lang = typeof o.lang === 'string' ? o.lang : '';
-    this.version = typeof o.version === 'string' ? o.version : '';
+    this.name = o.name ?? '';
+    this.lang = o.lang ?? '';
+    this.version = o.version ?? '';
     // The seam for authentication (a later issue): credentials in `o` are checked here, and a
-    // failure sends -ERR 'Authorization Violation' and closes.
-    if (typeof o.protocol === 'number' && (o.protocol < 0 || o.protocol > 1)) {
-      this.fatalText('client protocol not supported', 'Bad Client Protocol Version');
+    // failure sends -ERR 'Authorization Violation' and closes. Naming an account in CONNECT is
+    // always refused by nats-server, with that same error.
+    if ((o.account !== undefined && o.account !== '') || o.new_account === true) {
+      this.fatal(NatsErrors.AuthorizationViolation, 'Authentication Failure');
+      return;
+    }
+    if (o.protocol !== undefined && (o.protocol < 0 || o.protocol > 1)) {
+      // nats-server's ErrBadClientProtocol text.
+      this.fatalText('invalid client protocol', 'Bad Client Protocol Version');
       return;
     }
     if (this.noResponders && !this.headers) {
@@ -187,6 +272,16 @@ export class NatsConnection implements Client, ParserHandler {
     this.inMsgs++;
     this.inBytes += size;
     if (this.pedantic && !isValidLiteralSubject(subject)) this.err(NatsErrors.InvalidPublishSubject);
+    // nats-server reserves gateway-routed subjects and internal reply prefixes: the message is
+    // dropped with a (non-fatal) permissions -ERR and no +OK.
+    if (subject.length > GW_REPLY_PREFIX.length && subject.startsWith(GW_REPLY_PREFIX)) {
+      this.queue(Buffer.from(`-ERR 'Permissions Violation for Publish to ${goQuote(subject)}'\r\n`));
+      return;
+    }
+    if (reply !== '' && isReservedReply(reply)) {
+      this.queue(Buffer.from(`-ERR 'Permissions Violation for Publish with Reply of ${goQuote(reply)}'\r\n`));
+      return;
+    }
     if (this.verbose) this.queue(OK);
     const msg: Message = { subject, reply, headers, payload };
     const n = this.door.router.publish(msg, this);
@@ -194,19 +289,25 @@ export class NatsConnection implements Client, ParserHandler {
   }
 
   onSub(subject: string, queue: string | null, sid: string): void {
-    if (!isValidSubject(subject) || (queue !== null && !isValidQueue(queue))) {
-      this.err(NatsErrors.InvalidSubject);
-      return;
-    }
-    if (!this.subs.has(sid)) {
-      // specs/nats.md §1: a repeated sid is ignored.
+    // specs/nats.md §1: a repeated sid is ignored, before any check of the subject (nats-server
+    // validates only when it inserts). A sid whose subscription is gone (auto-unsubscribed) is free.
+    const es = this.subs.get(sid);
+    if (es === undefined || es.closed) {
+      if (!isValidSubject(subject) || (queue !== null && !isValidQueue(queue))) {
+        this.err(NatsErrors.InvalidSubject);
+        return;
+      }
       this.subs.set(sid, this.door.router.subscribe(this, subject, queue, sid));
     }
     if (this.verbose) this.queue(OK);
   }
 
   onUnsub(sid: string, max: number): void {
-    const sub = this.subs.get(sid);
+    let sub = this.subs.get(sid);
+    if (sub !== undefined && sub.closed) {
+      this.subs.delete(sid);
+      sub = undefined;
+    }
     if (sub !== undefined) {
       if (max > 0 && max > sub.delivered) {
         sub.max = max;
@@ -230,6 +331,15 @@ export class NatsConnection implements Client, ParserHandler {
 
   deliver(sub: Subscription, msg: Message): boolean {
     if (this.closed) return false;
+    // The router auto-unsubscribes once `delivered` (counted after this returns) reaches `max`:
+    // free the sid now, as nats-server does, so it can be reused and /connz does not count it.
+    if (sub.max > 0 && sub.delivered + 1 >= sub.max && this.subs.get(sub.sid) === sub) this.subs.delete(sub.sid);
+    this.writeMsg(sub, msg);
+    return true;
+  }
+
+  /** Queues one MSG/HMSG for `sub` (headers dropped for a client without header support). */
+  private writeMsg(sub: Subscription, msg: Message): void {
     const hdr = msg.headers;
     const plen = msg.payload.length;
     const hlen = hdr === null ? 0 : hdr.length;
@@ -260,7 +370,6 @@ export class NatsConnection implements Client, ParserHandler {
     this.outMsgs++;
     this.outBytes += withHdr ? total : plen;
     this.afterQueue();
-    return true;
   }
 
   // ---- output ----
@@ -280,19 +389,18 @@ export class NatsConnection implements Client, ParserHandler {
 
   private sendNoResponders(reply: string): void {
     // specs/nats.md §1 "No-responders": the status goes to the publisher's own subscription that
-    // matches the reply subject (e.g. the mux inbox `_INBOX.<nuid>.*`).
+    // matches the reply subject (e.g. the mux inbox `_INBOX.<nuid>.*`). As in nats-server: only
+    // plain subscriptions count, the first in nats-server's match order wins, and the status is
+    // queued outside delivery accounting (it does not count toward an UNSUB max).
     const r = this.door.router.sublist.match(reply);
+    const lastToken = countTokens(reply) - 1;
     let sub: Subscription | undefined;
-    for (const s of r.plain) if (s.client === this && !s.closed) sub = s;
-    if (sub === undefined) {
-      for (const g of r.queues) for (const s of g) if (s.client === this && !s.closed) sub = s;
+    for (const s of r.plain) {
+      if (s.client !== this || s.closed) continue;
+      if (sub === undefined || natsMatchesFirst(s.subject, sub.subject, lastToken)) sub = s;
     }
     if (sub === undefined) return;
-    this.deliver(sub, { subject: reply, reply: '', headers: NO_RESPONDERS_HDR, payload: Buffer.alloc(0) });
-    if (sub.max > 0 && ++sub.delivered >= sub.max) {
-      this.subs.delete(sub.sid);
-      this.door.router.unsubscribe(sub);
-    }
+    this.writeMsg(sub, { subject: reply, reply: '', headers: NO_RESPONDERS_HDR, payload: Buffer.alloc(0) });
   }
 
   private reserve(n: number): void {
@@ -367,6 +475,67 @@ export class NatsConnection implements Client, ParserHandler {
     }
     this.door.onClosed(this);
   }
+}
+
+/** Subjects with this prefix are nats-server's gateway-routed replies; clients may not publish to them. */
+const GW_REPLY_PREFIX = '_GR_.';
+
+/**
+ * nats-server's isReservedReply: service-import replies (`_R_.`), JetStream acks (`$JS.ACK.`) and
+ * gateway-routed replies may not be used as a client's reply subject.
+ */
+function isReservedReply(reply: string): boolean {
+  if (reply.startsWith('_R_.')) return true;
+  if (reply.length > 8 && reply.startsWith('$JS.ACK.')) return true;
+  return reply.length > GW_REPLY_PREFIX.length && reply.startsWith(GW_REPLY_PREFIX);
+}
+
+/** Go's %q (strconv.Quote) for the subjects nats-server puts in permission errors. */
+function goQuote(s: string): string {
+  let out = '"';
+  for (const ch of s) {
+    const c = ch.codePointAt(0)!;
+    if (ch === '"' || ch === '\\') out += '\\' + ch;
+    else if (c >= 0x20 && c !== 0x7f && (c < 0x80 || c >= 0xa0)) out += ch;
+    else if (c === 0x07) out += '\\a';
+    else if (c === 0x08) out += '\\b';
+    else if (c === 0x0c) out += '\\f';
+    else if (c === 0x0a) out += '\\n';
+    else if (c === 0x0d) out += '\\r';
+    else if (c === 0x09) out += '\\t';
+    else if (c === 0x0b) out += '\\v';
+    else if (c < 0x80) out += '\\x' + c.toString(16).padStart(2, '0');
+    else out += '\\u' + c.toString(16).padStart(4, '0');
+  }
+  return out + '"';
+}
+
+/** Number of `.`-separated tokens in a subject. */
+function countTokens(subject: string): number {
+  let n = 1;
+  for (let i = 0; i < subject.length; i++) if (subject.charCodeAt(i) === 0x2e) n++;
+  return n;
+}
+
+/**
+ * True when nats-server's sublist lists pattern `a` before pattern `b` in the match result of a
+ * subject whose last token has index `lastToken` (both patterns match it). Its trie walk adds, at
+ * each level, the `>` node first, then what lies under `*`, then follows the literal token; at the
+ * last level the literal node comes before `*`. Identical patterns keep the earlier one.
+ */
+function natsMatchesFirst(a: string, b: string, lastToken: number): boolean {
+  const at = a.split('.');
+  const bt = b.split('.');
+  for (let j = 0; j < at.length && j < bt.length; j++) {
+    const x = at[j];
+    const y = bt[j];
+    if (x === y) continue;
+    if (x === '>') return true;
+    if (y === '>') return false;
+    // One is `*`, the other the literal token.
+    return j === lastToken ? y === '*' : x === '*';
+  }
+  return false;
 }
 
 /** A queue group name: one token, no whitespace (nats-server treats it as a plain string). */
