@@ -346,7 +346,10 @@ export class NatsConnection implements Client, ParserHandler {
     const total = plen + hlen;
     let line: string;
     if (hdr === null) {
-      line = msg.reply === '' ? `MSG ${msg.subject} ${sub.sid} ${total}\r\n` : `MSG ${msg.subject} ${sub.sid} ${msg.reply} ${total}\r\n`;
+      line =
+        msg.reply === ''
+          ? `MSG ${msg.subject} ${sub.sid} ${total}\r\n`
+          : `MSG ${msg.subject} ${sub.sid} ${msg.reply} ${total}\r\n`;
     } else if (this.headers) {
       line =
         msg.reply === ''
@@ -354,7 +357,8 @@ export class NatsConnection implements Client, ParserHandler {
           : `HMSG ${msg.subject} ${sub.sid} ${msg.reply} ${hlen} ${total}\r\n`;
     } else {
       // A client without header support gets the payload only, as nats-server does.
-      line = msg.reply === '' ? `MSG ${msg.subject} ${sub.sid} ${plen}\r\n` : `MSG ${msg.subject} ${sub.sid} ${msg.reply} ${plen}\r\n`;
+      line =
+        msg.reply === '' ? `MSG ${msg.subject} ${sub.sid} ${plen}\r\n` : `MSG ${msg.subject} ${sub.sid} ${msg.reply} ${plen}\r\n`;
     }
     const withHdr = hdr !== null && this.headers;
     const need = line.length * 3 + (withHdr ? total : plen) + 2;

@@ -95,10 +95,13 @@ export class RawConnection {
   /** Resolves on the next event (data, close) or after `ms`, whichever is first. */
   private waitEvent(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const t = setTimeout(() => {
-        this.wake = null;
-        resolve();
-      }, Math.max(0, ms));
+      const t = setTimeout(
+        () => {
+          this.wake = null;
+          resolve();
+        },
+        Math.max(0, ms),
+      );
       this.wake = () => {
         clearTimeout(t);
         resolve();
