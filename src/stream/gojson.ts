@@ -44,8 +44,9 @@ export interface GoStruct {
 /** Decoded object: field name → JS value (number, string, boolean, string[], record, nested object). */
 export type Decoded = Record<string, unknown>;
 
-/** Go's scanner refuses deeper nesting than this (encoding/json maxNestingDepth). */
-const MAX_NESTING_DEPTH = 10000;
+/** Deeper nesting is refused with Go's "exceeded max depth" text. Go allows 10000; the parser here
+ * recurses, so it stops at 1000, far beyond any real request, to keep the stack bounded. */
+const MAX_NESTING_DEPTH = 1000;
 
 const INT_RANGES: Record<GoIntType, readonly [bigint, bigint]> = {
   int: [-(2n ** 63n), 2n ** 63n - 1n],

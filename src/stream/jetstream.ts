@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { JsErrors, type JsApiError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { Router } from '../core/router.js';
+import { openFileStore } from '../store/file/index.js';
 import { MemoryStore } from '../store/memory.js';
 import type { MessageStore, SyncPolicy } from '../store/store.js';
 import { JsApi } from './api.js';
@@ -36,14 +37,6 @@ export const GLOBAL_ACCOUNT = '$G';
 export const API_LEVEL = 0;
 /** Store sub-directory holding a file stream's messages (owned by the file store). */
 export const MSGS_DIR = 'msgs';
-const FILE_STORE_MODULE = '../store/file/index.js';
-
-interface FileStoreModule {
-  openFileStore(
-    dir: string,
-    opts: { sync: SyncPolicy; logger: Logger },
-  ): Promise<{ store: MessageStore; report: { messages: number; lastSeq: number; truncated: unknown[]; durationMs: number } }>;
-}
 
 /**
  * A running JetStream. Owns every stream and store; `close()` syncs and closes them all.
@@ -136,15 +129,9 @@ export class JetStream implements StreamHost {
   /** Opens the store for `cfg` (a fresh one on create, the existing one on recovery). */
   private async openStore(cfg: StreamConfig): Promise<MessageStore> {
     if (cfg.storage === 'memory') return new MemoryStore();
-    const mod = (await import(FILE_STORE_MODULE)) as FileStoreModule;
     const dir = join(streamDir(this.opts.storeDir, cfg.name), MSGS_DIR);
-    const { store, report } = await mod.openFileStore(dir, { sync: this.opts.sync, logger: this.logger });
-    if (report.truncated.length > 0) {
-      this.logger.warn({ stream: cfg.name, truncated: report.truncated }, 'stream store recovered with a damaged tail cut off');
-    }
-    if (report.messages > 0) {
-      this.logger.info({ stream: cfg.name, messages: report.messages, lastSeq: report.lastSeq, ms: report.durationMs }, 'stream store recovered');
-    }
+    // The store logs its own recovery (and any tail it cut off); the child logger names the stream.
+    const { store } = await openFileStore(dir, { sync: this.opts.sync, logger: this.logger.child({ stream: cfg.name }) });
     return store;
   }
 

@@ -370,21 +370,22 @@ export class Stream implements TimerOwner {
 
   private armTimer(): void {
     if (this.closed) return;
+    const sched = this.host.scheduler;
+    const cur = sched.deadline(this);
+    const now = Date.now();
+    // An armed deadline is never later than needed: the oldest message only gets younger as
+    // messages go, so the publish path usually returns here without reading the store.
+    if (cur !== null && (this.dedupe.size === 0 || cur <= now + DEDUPE_SWEEP_MS)) return;
     let at = Infinity;
     if (this.cfg.max_age > 0) {
       const st = this.store.state();
       if (st.messages > 0) at = Number((st.firstTs + BigInt(this.cfg.max_age)) / 1_000_000n) + 1;
     }
-    if (this.dedupe.size > 0) {
-      const cur = this.host.scheduler.deadline(this);
-      const sweep = Date.now() + DEDUPE_SWEEP_MS;
-      at = Math.min(at, cur !== null && cur <= sweep ? cur : sweep);
-    }
-    const cur = this.host.scheduler.deadline(this);
+    if (this.dedupe.size > 0) at = Math.min(at, now + DEDUPE_SWEEP_MS);
     if (at === Infinity) {
-      if (cur !== null) this.host.scheduler.cancel(this);
+      if (cur !== null) sched.cancel(this);
     } else if (cur === null || cur > at) {
-      this.host.scheduler.schedule(this, at);
+      sched.schedule(this, at);
     }
   }
 
