@@ -48,7 +48,6 @@ export const JsErrors = {
   BadRequestErr: { code: 400, err_code: 10003, description: 'bad request' },
   InvalidJSONErr: { code: 400, err_code: 10025, description: 'invalid JSON: {err}' },
   NotEmptyRequestErr: { code: 400, err_code: 10038, description: 'expected an empty request payload' },
-  NotEnabledForAccountErr: { code: 503, err_code: 10039, description: 'JetStream not enabled for account' },
   InsufficientResourcesErr: { code: 503, err_code: 10023, description: 'insufficient resources' },
   StorageResourcesExceededErr: { code: 500, err_code: 10047, description: 'insufficient storage resources available' },
   MemoryResourcesExceededErr: { code: 500, err_code: 10028, description: 'insufficient memory resources available' },
