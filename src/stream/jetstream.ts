@@ -3,7 +3,7 @@
  * budgets, and the monitoring views (/jsz, $JS.API.INFO). The JSON API itself lives in
  * `api.ts`; it talks to the world only through the Router (specs/nats.md §3).
  */
-import { readdir, rm } from 'node:fs/promises';
+import { readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { JsErrors, type JsApiError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
@@ -15,7 +15,7 @@ import { JsApi } from './api.js';
 import { checkStreamConfig, configJson, STREAM_CONFIG_SCHEMA, subjectsOverlap, type Storage, type StreamConfig } from './config.js';
 import { decodeGoJson } from './gojson.js';
 import { goTime, parseGoTime } from './gotime.js';
-import { META_VERSION, readMeta, removeStreamDir, streamDir, writeMeta } from './meta.js';
+import { META_VERSION, readMeta, removeStreamDir, streamDir, syncDir, writeMeta } from './meta.js';
 import { Stream, type StreamHost } from './stream.js';
 import { Scheduler } from './timers.js';
 
@@ -37,6 +37,9 @@ export const GLOBAL_ACCOUNT = '$G';
 export const API_LEVEL = 0;
 /** Store sub-directory holding a file stream's messages (owned by the file store). */
 export const MSGS_DIR = 'msgs';
+/** A deleted stream's directory is first renamed to `.deleted-<name>-<ms>` (stream names cannot
+ * contain dots, so this never collides), then removed; leftovers are removed at start-up. */
+const DELETED_PREFIX = '.deleted-';
 
 /**
  * A running JetStream. Owns every stream and store; `close()` syncs and closes them all.
@@ -139,8 +142,11 @@ export class JetStream implements StreamHost {
   async createStream(cfg: StreamConfig): Promise<Stream> {
     const created = BigInt(Date.now()) * 1_000_000n;
     const dir = streamDir(this.opts.storeDir, cfg.name);
-    // A leftover directory (a crash between creating and deleting) is discarded first.
-    await rm(dir, { recursive: true, force: true });
+    // A directory without a live stream is one recovery refused: it may hold the only copy of
+    // someone's messages, so it is never overwritten.
+    if (await stat(dir).then(() => true, () => false)) {
+      throw new Error(`stream directory ${dir} exists but holds no recovered stream (see the start-up log); move it away to reuse the name`);
+    }
     await writeMeta(dir, { version: META_VERSION, created: goTime(created), config: configJson(cfg) });
     let store: MessageStore;
     try {
@@ -162,11 +168,25 @@ export class JetStream implements StreamHost {
     this.warnIfUnlimited(next);
   }
 
-  /** Stops and removes a stream with all its messages. */
+  /**
+   * Stops and removes a stream with all its messages. The directory is renamed away first (one
+   * atomic step), so a crash part-way through never leaves a half-deleted stream to recover.
+   */
   async deleteStream(s: Stream): Promise<void> {
     this.streams.delete(s.name);
+    const root = join(this.opts.storeDir, 'streams');
+    const dir = streamDir(this.opts.storeDir, s.name);
+    const tomb = join(root, `${DELETED_PREFIX}${s.name}-${Date.now()}`);
+    let gone = dir;
+    try {
+      await rename(dir, tomb);
+      await syncDir(root);
+      gone = tomb;
+    } catch (err) {
+      this.logger.warn({ stream: s.name, err: (err as Error).message }, 'could not rename the stream directory before removing it');
+    }
     await s.destroy();
-    await removeStreamDir(streamDir(this.opts.storeDir, s.name));
+    await removeStreamDir(gone);
   }
 
   /** A stream with no limit at all grows until the disk or memory runs out: say so. */
@@ -187,6 +207,11 @@ export class JetStream implements StreamHost {
     }
     for (const name of names.sort()) {
       const dir = join(root, name);
+      if (name.startsWith(DELETED_PREFIX)) {
+        await rm(dir, { recursive: true, force: true });
+        continue;
+      }
+      if (name.startsWith('.')) continue;
       try {
         const meta = await readMeta(dir);
         const decoded = decodeGoJson(Buffer.from(JSON.stringify(meta.config)), STREAM_CONFIG_SCHEMA);

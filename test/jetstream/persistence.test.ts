@@ -92,3 +92,31 @@ test('meta.json is written atomically: no temp file is left behind', async () =>
   assert.equal(existsSync(`${h.dir}/streams/T/meta.json.tmp`), false);
   await h.close();
 });
+
+test('a directory recovery refused is never overwritten by a create of the same name', async () => {
+  let h = await Harness.start();
+  await h.create({ name: 'OLD', subjects: ['old'] });
+  await h.request('old', 'keep me');
+  await h.js.close();
+  writeFileSync(`${h.dir}/streams/OLD/meta.json`, 'garbage');
+  h = await Harness.start(h.opts, h.dir);
+  const r = await h.api('$JS.API.STREAM.CREATE.OLD', { name: 'OLD', subjects: ['old'] });
+  assert.equal(r.error.err_code, 10049);
+  assert.match(r.error.description, /exists but holds no recovered stream/);
+  assert.ok(existsSync(`${h.dir}/streams/OLD/msgs`));
+  await h.close();
+});
+
+test('a delete interrupted after the rename is finished at start-up', async () => {
+  const { mkdirSync, readdirSync } = await import('node:fs');
+  let h = await Harness.start();
+  await h.create({ name: 'LIVE', subjects: ['live'] });
+  await h.js.close();
+  mkdirSync(`${h.dir}/streams/.deleted-GONE-1/msgs`, { recursive: true });
+  writeFileSync(`${h.dir}/streams/.deleted-GONE-1/meta.json`, '{}');
+  h = await Harness.start(h.opts, h.dir);
+  assert.deepEqual(readdirSync(`${h.dir}/streams`), ['LIVE']);
+  await h.api('$JS.API.STREAM.DELETE.LIVE');
+  assert.deepEqual(readdirSync(`${h.dir}/streams`), []);
+  await h.close();
+});

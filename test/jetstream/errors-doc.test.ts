@@ -1,0 +1,18 @@
+// Every JetStream error in the catalogue is documented, with its exact codes and text, in
+// docs/jetstream.md (the fastify discipline: an error nobody can look up is a bug).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { JsErrors } from '../../src/core/errors.js';
+
+test('every JsErrors entry appears in the docs/jetstream.md error table', () => {
+  // <build>/test/jetstream → repo root
+  const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+  const doc = readFileSync(join(root, 'docs', 'jetstream.md'), 'utf8');
+  for (const [key, e] of Object.entries(JsErrors)) {
+    const row = `| ${e.err_code} | ${e.code} | ${key} | ${e.description} |`;
+    assert.ok(doc.includes(row), `docs/jetstream.md lacks: ${row}`);
+  }
+});
