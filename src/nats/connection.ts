@@ -225,6 +225,9 @@ export class NatsConnection implements Client, ParserHandler {
   // ---- ParserHandler ----
 
   onConnect(json: string): void {
+    // Once closed (by an earlier op of this same read), the rest of the read is ignored, as
+    // nats-server stops parsing at the first error.
+    if (this.closed) return;
     const o = this.connectOpts;
     if (!mergeConnect(json, o as Record<string, unknown>)) {
       this.close('Protocol Violation');
@@ -289,6 +292,8 @@ export class NatsConnection implements Client, ParserHandler {
   }
 
   onSub(subject: string, queue: string | null, sid: string): void {
+    // A subscription made after close() would never be removed from the router.
+    if (this.closed) return;
     // specs/nats.md §1: a repeated sid is ignored, before any check of the subject (nats-server
     // validates only when it inserts). A sid whose subscription is gone (auto-unsubscribed) is free.
     const es = this.subs.get(sid);
@@ -303,6 +308,7 @@ export class NatsConnection implements Client, ParserHandler {
   }
 
   onUnsub(sid: string, max: number): void {
+    if (this.closed) return;
     let sub = this.subs.get(sid);
     if (sub !== undefined && sub.closed) {
       this.subs.delete(sid);
