@@ -170,25 +170,29 @@ export async function rawSession(port: number, chunks: readonly Chunk[], opts: R
 }
 
 /**
- * Connects, writes `chunks` back to back (a `setImmediate` between writes, no sleeping), waits
- * `holdMs`, and closes. For fuzzing: resolves once the socket is gone and never rejects. Returns
- * how many bytes came back and whether the server closed first.
+ * For fuzzing: connects, writes `chunks` back to back (a `setImmediate` between writes), then
+ * half-closes (FIN) so the server reads every byte before it sees the end, and waits for the
+ * socket to close, at most `maxMs`. Never rejects. Returns how many bytes came back and whether the
+ * server closed before the script was fully written.
  */
 export function rawBlast(
   port: number,
   chunks: readonly Chunk[],
-  holdMs = 0,
+  maxMs = 2000,
   host = '127.0.0.1',
 ): Promise<{ bytes: number; closedByServer: boolean }> {
   return new Promise((resolve) => {
     let bytes = 0;
+    let serverEnded = false;
     let closedByServer = false;
     let done = false;
     const socket = net.connect({ host, port });
     socket.setNoDelay(true);
+    const timer = setTimeout(() => finish(), maxMs);
     const finish = (): void => {
       if (done) return;
       done = true;
+      clearTimeout(timer);
       socket.destroy();
       resolve({ bytes, closedByServer });
     };
@@ -196,18 +200,20 @@ export function rawBlast(
       bytes += b.length;
     });
     socket.on('end', () => {
-      closedByServer = true;
-      finish();
+      serverEnded = true;
     });
     socket.on('error', finish);
     socket.on('close', finish);
     socket.once('connect', async () => {
       for (const c of chunks) {
-        if (done) return;
+        if (done || serverEnded) {
+          closedByServer = true;
+          break;
+        }
         socket.write(c);
         await new Promise((r) => setImmediate(r));
       }
-      setTimeout(finish, holdMs);
+      if (!done) socket.end();
     });
   });
 }
