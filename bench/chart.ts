@@ -3,14 +3,16 @@
  * log2 axis centred at parity (1.0), right of centre when herald did better. No dependencies.
  */
 import type { ComparisonRow } from './summary.js';
-import { fmtRatio } from './lib/stats.js';
+import { fmtNum, fmtRate, fmtRatio } from './lib/stats.js';
 
+/** Longest n/a note shown in a row, characters (the rest is in the report). */
+const NOTE_MAX = 58;
 /** The axis spans 1/AXIS_SPAN … AXIS_SPAN; values beyond are clipped and marked with an arrow. */
 const AXIS_SPAN = 16;
 const ROW_H = 26;
-const LABEL_W = 300;
+const LABEL_W = 330;
 const PLOT_W = 420;
-const VALUE_W = 150;
+const VALUE_W = 250;
 const TOP = 58;
 const BOTTOM = 40;
 
@@ -41,9 +43,11 @@ export function renderChart(rows: readonly ComparisonRow[], titles: ReadonlyMap<
   rows.forEach((r, i) => {
     const y = TOP + i * ROW_H;
     const title = titles.get(r.workload) ?? r.workload;
-    out.push(`<text x="${LABEL_W - 8}" y="${y + ROW_H / 2 + 4}" text-anchor="end">${esc(title)} <tspan fill="#888">vs ${esc(r.peer)}</tspan></text>`);
+    out.push(`<text x="${LABEL_W - 8}" y="${y + ROW_H / 2 + 4}" text-anchor="end">${esc(title)} <tspan fill="#888">· ${esc(r.peer)}</tspan></text>`);
     if (r.advantage === null) {
-      out.push(`<text x="${x0 + 6}" y="${y + ROW_H / 2 + 4}" fill="#888">${esc(r.heraldNote ?? 'n/a')}</text>`);
+      const note = r.heraldNote ?? 'n/a';
+      const short = note.length > NOTE_MAX ? `${note.slice(0, NOTE_MAX - 1)}…` : note;
+      out.push(`<text x="${x0 + 6}" y="${y + ROW_H / 2 + 4}" fill="#888">n/a: ${esc(short)}</text>`);
       return;
     }
     const x = xOf(r.advantage);
@@ -53,8 +57,9 @@ export function renderChart(rows: readonly ComparisonRow[], titles: ReadonlyMap<
     out.push(`<rect x="${left}" y="${y + 5}" width="${w}" height="${ROW_H - 10}" fill="${color}" opacity="0.85"/>`);
     const clipped = Math.abs(Math.log2(r.advantage)) > span;
     if (clipped) out.push(`<text x="${x}" y="${y + ROW_H / 2 + 4}" text-anchor="${r.advantage > 1 ? 'end' : 'start'}" fill="#fff">${r.advantage > 1 ? '▶' : '◀'}</text>`);
-    const what = r.metric === 'rate' ? 'msgs/s' : 'p50';
-    out.push(`<text x="${LABEL_W + PLOT_W + 8}" y="${y + ROW_H / 2 + 4}">${fmtRatio(r.advantage)} <tspan fill="#888">(${what})</tspan></text>`);
+    const v = (x: number | undefined): string => (x === undefined ? '?' : r.metric === 'rate' ? `${fmtRate(x)}/s` : `${fmtNum(x)} µs`);
+    const detail = `${r.metric === 'rate' ? '' : 'p50 '}${v(r.herald?.median)} vs ${v(r.peerValue?.median)}`;
+    out.push(`<text x="${LABEL_W + PLOT_W + 8}" y="${y + ROW_H / 2 + 4}">${fmtRatio(r.advantage)} <tspan fill="#888">${esc(detail)}</tspan></text>`);
   });
   out.push('</svg>');
   return out.join('\n') + '\n';

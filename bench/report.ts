@@ -101,8 +101,11 @@ function checksCell(r: SummaryRow): string {
 
 function durabilityOf(w: Workload, t: TargetInfo | undefined): string {
   if (!w.durable) return 'none (in memory)';
-  return t?.durability ?? '?';
+  return t?.durability ?? 'n/a';
 }
+
+/** Runs with more than this much CPU (% of a core) used outside the bench count as disturbed. */
+export const DISTURBED_OTHER_CPU = 30;
 
 /** Renders the Markdown report. `chartFile` is the SVG's file name next to it. */
 export function renderMarkdown(rep: BenchReport, workloads: readonly Workload[], chartFile: string | null): string {
@@ -114,6 +117,12 @@ export function renderMarkdown(rep: BenchReport, workloads: readonly Workload[],
   L.push('');
   L.push(`Command: \`${rep.command}\` · ${rep.settings.rounds} round(s) × ${rep.settings.durationS} s per workload, interleaved (each round runs every workload on every server, alternating which server goes first) · wall time ${Math.round(rep.settings.wallSeconds)} s.`);
   L.push('');
+  const measured = rep.runs.filter((r) => r.skipped === null && r.error === null && r.cpu?.other != null);
+  const disturbed = measured.filter((r) => (r.cpu?.other ?? 0) > DISTURBED_OTHER_CPU);
+  if (measured.length > 0) {
+    L.push(`Interference: ${disturbed.length} of ${measured.length} runs had more than ${DISTURBED_OTHER_CPU}% of a core busy outside the bench (the "other" CPU column${disturbed.length > 0 ? '; such rows are marked ⚠ where the median is affected' : ''}).`);
+    L.push('');
+  }
   L.push('## Machine');
   L.push('');
   L.push('| | |');
@@ -176,7 +185,8 @@ export function renderMarkdown(rep: BenchReport, workloads: readonly Workload[],
         L.push(row([w.title, r.target, `n/a (${r.skipped})`, '', '', '', '', '', '']));
         continue;
       }
-      L.push(row([w.title, r.target, fmtRateSpread(r.rate), r.publishRate ? fmtRate(r.publishRate.median) : '–', lossCell(r), discCell(r), cpuCell(r), fmtSpread(r.serverUsPerMsg), checksCell(r)]));
+      const warn = (r.cpuOther?.median ?? 0) > DISTURBED_OTHER_CPU ? ' ⚠' : '';
+      L.push(row([w.title, r.target, `${fmtRateSpread(r.rate)}${warn}`, r.publishRate ? fmtRate(r.publishRate.median) : '–', lossCell(r), discCell(r), cpuCell(r), fmtSpread(r.serverUsPerMsg), checksCell(r)]));
     }
     L.push('');
     const queue = rep.runs.find((r) => r.workload === 'queue-1k' && r.perConnection.length > 1 && r.skipped === null);
@@ -200,7 +210,8 @@ export function renderMarkdown(rep: BenchReport, workloads: readonly Workload[],
       }
       const floor = r.floorP50 ? `${fmtSpread(r.floorP50)} / ${fmtNum(r.floorP99?.median)} / ${fmtNum(r.floorP999?.median)}` : '–';
       const f = (s: Spread | null): string => (s ? String(Math.round(s.median)) : '?');
-      L.push(row([w.title, r.target, fmtSpread(r.p50), fmtSpread(r.p99), fmtSpread(r.p999), fmtRateSpread(r.rate), floor, `${f(r.cpuServer)} / ${f(r.cpuMain)} / ${f(r.cpuOthers)}`, checksCell(r)]));
+      const warn = (r.cpuOther?.median ?? 0) > DISTURBED_OTHER_CPU ? ' ⚠' : '';
+      L.push(row([w.title, r.target, `${fmtSpread(r.p50)}${warn}`, fmtSpread(r.p99), fmtSpread(r.p999), fmtRateSpread(r.rate), floor, `${f(r.cpuServer)} / ${f(r.cpuMain)} / ${f(r.cpuOthers)}`, checksCell(r)]));
     }
     L.push('');
   }

@@ -32,6 +32,8 @@ export interface RunCpu {
   main: number;
   /** Each other process (subscribers, replier). */
   others: number[];
+  /** This orchestrating process (progress polls, IPC). */
+  bench: number;
   /** Whole machine, and the part of it outside the bench's processes. */
   machine: number | null;
   other: number | null;
@@ -173,6 +175,8 @@ async function measure(plan: Plan, w: Workload, t: Target, rec: RunRecord, worke
 
   const targets: CpuTarget[] = [{ label: 'main', pid: main.pid }, ...others.map((o, i) => ({ label: `o${i}`, pid: o.pid }))];
   if (t.pid !== null) targets.push({ label: 'server', pid: t.pid });
+  // The orchestrator itself (polls, IPC) is ours too, so "other" is only what ran outside the bench.
+  targets.push({ label: 'bench', pid: process.pid });
   const slow0 = await varzSlowConsumers(t.monitorUrl);
 
   for (const o of others) o.start();
@@ -268,6 +272,7 @@ function fill(rec: RunRecord, w: Workload, plan: Plan, m: RoleResult, others: Ro
     server: serverKnown ? (win.percent['server'] ?? null) : null,
     main: win.percent['main'] ?? 0,
     others: others.map((_, i) => win.percent[`o${i}`] ?? 0),
+    bench: win.percent['bench'] ?? 0,
     machine: win.machine,
     other: win.other,
     windowS: win.seconds,

@@ -14,6 +14,8 @@ import { connectNats } from './lib/nats-wire.js';
 
 /** How long a server may take to accept connections after spawn, ms. */
 const START_TIMEOUT_MS = 20_000;
+/** Once herald's NATS door is up, how long its Redis door gets to answer PING, ms. */
+const DOOR_PROBE_MS = 2_000;
 /** How long a server gets to exit after SIGTERM before SIGKILL, ms. */
 const STOP_GRACE_MS = 5_000;
 /** Poll interval while waiting for a port, ms. */
@@ -104,6 +106,13 @@ export interface HeraldProbe {
   bin: string;
 }
 
+/** herald's stream durability in words, for a `--sync` value. */
+export function heraldDurability(sync: string): string {
+  if (sync === 'always') return 'sync: always (fdatasync before the ack, group commit)';
+  if (sync === 'never') return 'sync: never (written at once, the OS syncs when it likes)';
+  return `sync: ${sync} (written at once, fdatasync every ${sync})`;
+}
+
 /** Checks that `node bin/herald.js serve --help` works (the server is built and wired). */
 export function probeHerald(): HeraldProbe {
   const bin = path.join(repoRoot(), 'bin', 'herald.js');
@@ -134,9 +143,9 @@ async function waitNats(url: string, proc: ChildProcess, logFile: string): Promi
   throw new Error(`server at ${url} did not start (${last}); log tail:\n${tail(logFile)}`);
 }
 
-/** Waits until a Redis server answers PING. */
-async function waitRedis(url: string, proc: ChildProcess, logFile: string): Promise<void> {
-  const deadline = Date.now() + START_TIMEOUT_MS;
+/** Waits until a Redis server answers PING (at most `timeoutMs`). */
+async function waitRedis(url: string, proc: ChildProcess, logFile: string, timeoutMs = START_TIMEOUT_MS): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
   let last = '';
   while (Date.now() < deadline) {
     if (proc.exitCode !== null || proc.signalCode !== null) break;
@@ -279,12 +288,15 @@ export async function startRedisServer(bin: string): Promise<ManagedServer> {
   return managed(proc, dir, logFile, [target]);
 }
 
-/** Starts herald (`serve`, durable by default) on random loopback ports with a temp data dir. */
-export async function startHerald(probe: HeraldProbe): Promise<ManagedServer> {
+/** Starts herald (`serve`, durable by default) on random loopback ports with a temp data dir, optionally under `--cpu-prof`. */
+export async function startHerald(probe: HeraldProbe, cpuProfDir: string | null = null, sync: string | null = null): Promise<ManagedServer> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'herald-bench-herald-'));
   const port = await freePort();
   const mport = await freePort();
-  const args = [probe.bin, 'serve', '--host', '127.0.0.1', '--port', String(port), '--http-port', String(mport), '--data', path.join(dir, 'data'), '--log-level', 'warn'];
+  // With a profile dir, V8 writes a .cpuprofile there when herald exits (SIGTERM shuts it down cleanly).
+  const prof = cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : [];
+  const args = [...prof, probe.bin, 'serve', '--host', '127.0.0.1', '--port', String(port), '--http-port', String(mport), '--data', path.join(dir, 'data'), '--log-level', 'warn'];
+  if (sync !== null) args.push('--sync', sync);
   let rport: number | null = null;
   if (probe.redisFlag) {
     rport = await freePort();
@@ -302,14 +314,14 @@ export async function startHerald(probe: HeraldProbe): Promise<ManagedServer> {
   }
   const commit = firstLine('git', ['-C', repoRoot(), 'rev-parse', '--short', 'HEAD']);
   const version = `${String(info['version'] ?? '?')}${commit ? ` (git ${commit})` : ''}`;
-  const durability = 'sync: always (fdatasync before the ack, group commit)';
+  const durability = heraldDurability(sync ?? 'always');
   const targets: Target[] = [
     { name: 'herald', protocol: 'nats', url, monitorUrl: `http://127.0.0.1:${mport}`, pid: proc.pid ?? null, version, durability, managed: true },
   ];
   if (rport !== null) {
     const rurl = `redis://127.0.0.1:${rport}`;
     try {
-      await waitRedis(rurl, proc, logFile);
+      await waitRedis(rurl, proc, logFile, DOOR_PROBE_MS);
       targets.push({ name: 'herald', protocol: 'redis', url: rurl, monitorUrl: null, pid: proc.pid ?? null, version, durability, managed: true });
     } catch {
       /* the flag exists but the door does not answer yet: Redis rows stay n/a */

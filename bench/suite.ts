@@ -3,6 +3,8 @@
  * use the given URLs), run every workload on every target of its protocol for N interleaved
  * rounds, summarise, and write the report. Servers started here are stopped in all cases.
  */
+import { readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { connectNats, parseNatsUrl } from './lib/nats-wire.js';
 import { parseRedisUrl, RespClient, respText } from './lib/resp-wire.js';
 import { findListenerPid } from './lib/cpu.js';
@@ -46,6 +48,10 @@ export interface SuiteOptions {
   command: string;
   /** File-name stem of the report; default `<date>-compare` or `<date>-run`. */
   stem?: string;
+  /** Compare mode: run herald under `node --cpu-prof`, writing the profile here. */
+  profileDir?: string | null;
+  /** Compare mode: herald's `--sync` (default: herald's own default, `always`). */
+  heraldSync?: string | null;
 }
 
 /** A setup problem the user can fix (missing server binary, bad URL): printed without a stack. */
@@ -56,6 +62,8 @@ export interface SuiteResult {
   report: BenchReport;
   written: WrittenReport;
   table: string;
+  /** The herald CPU profile written during the run, if one was asked for. */
+  profile: string | null;
 }
 
 function isLoopback(host: string): boolean {
@@ -166,7 +174,7 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
       if (probe.available) {
         display.note('starting herald…');
         try {
-          const h = await startHerald(probe);
+          const h = await startHerald(probe, o.profileDir ?? null, o.heraldSync ?? null);
           servers.push(h);
           targets.push(...h.targets.filter((t) => (t.protocol === 'nats' ? needNats : needRedis)));
           if (needRedis && !h.targets.some((t) => t.protocol === 'redis')) unavailable.push({ name: 'herald', protocol: 'redis', reason: 'no Redis door yet' });
@@ -262,9 +270,33 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
     };
     const stem = o.stem ?? `${localDate()}-${o.compare ? 'compare' : 'run'}`;
     const written = writeReport(report, workloads, o.outDir, stem);
-    return { report, written, table: textTable(report, workloads) };
+    // herald writes its profile when it exits, so stop the servers before looking for it.
+    await stopAll(servers);
+    return { report, written, table: textTable(report, workloads), profile: o.profileDir ? newestProfile(o.profileDir, started) : null };
   } finally {
     display.clear();
-    for (const s of servers.reverse()) await s.stop().catch(() => undefined);
+    await stopAll(servers);
   }
+}
+
+async function stopAll(servers: ManagedServer[]): Promise<void> {
+  for (const s of servers.splice(0).reverse()) await s.stop().catch(() => undefined);
+}
+
+/** The newest `.cpuprofile` in dir written since `since` (ms epoch), or null. */
+function newestProfile(dir: string, since: number): string | null {
+  let best: { file: string; mtime: number } | null = null;
+  let names: string[] = [];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return null;
+  }
+  for (const n of names) {
+    if (!n.endsWith('.cpuprofile')) continue;
+    const file = path.join(dir, n);
+    const mtime = statSync(file).mtimeMs;
+    if (mtime >= since && (!best || mtime > best.mtime)) best = { file, mtime };
+  }
+  return best?.file ?? null;
 }

@@ -283,6 +283,8 @@ export function connectNats(url: string, name: string, timeoutMs: number): Promi
         if (settled) return;
         settled = true;
         clearTimeout(timer);
+        // The role owns the socket now; a late 'error' (reset) is followed by 'close', which it handles.
+        socket.on('error', () => undefined);
         scanner.handlers = { onPing: pong };
         resolve({ socket, scanner, info });
       },

@@ -28,7 +28,7 @@ function run(workload: string, target: string, round: number, over: Partial<RunR
     slowConsumers: 0,
     errors: 0,
     firstError: null,
-    cpu: { server: 50, main: 20, others: [10, 5], machine: 90, other: 5, windowS: 5 },
+    cpu: { server: 50, main: 20, others: [10, 5], bench: 1, machine: 90, other: 5, windowS: 5 },
     serverUsPerMsg: 1,
     latency: null,
     floor: null,

@@ -29,6 +29,10 @@ export interface BenchArgs {
   out: string | null;
   quick: boolean;
   progress: boolean;
+  /** Compare mode: profile herald with --cpu-prof into this directory. */
+  profile: string | null;
+  /** Compare mode: herald's --sync (always, never or a duration). */
+  heraldSync: string | null;
 }
 
 /** A bad flag or value; the message says which. */
@@ -53,6 +57,10 @@ Options:
   --duration S         seconds per measured phase (default ${DEFAULT_DURATION_S})
   --workloads a,b,…    run only these workloads (see --list)
   --out DIR            where the JSON, Markdown and SVG go (default bench/results)
+  --profile DIR        (with --compare) run herald under node --cpu-prof, write the
+                       .cpuprofile to DIR and print where its time went (docs/profiling.md)
+  --herald-sync MODE   (with --compare) herald's --sync: always (its default), never, or a
+                       duration like 1s, to compare code paths at the peers' durability
   --quick              ${QUICK_ROUNDS} round of ${QUICK_DURATION_S} s, smaller backlogs: a smoke check
   --no-progress        no live status line
   --list               list the workloads and exit
@@ -83,6 +91,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     out: null,
     quick: false,
     progress: true,
+    profile: null,
+    heraldSync: null,
   };
   let roundsSet = false;
   let durationSet = false;
@@ -145,6 +155,13 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
       case '--out':
         a.out = value();
         break;
+      case '--profile':
+        a.profile = value();
+        break;
+      case '--herald-sync':
+        a.heraldSync = value();
+        if (!/^(always|never|\d+(ms|s|m)?)$/.test(a.heraldSync)) throw new UsageError(`--herald-sync takes always, never or a duration like 1s, got ${a.heraldSync}`);
+        break;
       default:
         throw new UsageError(`unknown option ${raw} (see herald bench --help)`);
     }
@@ -153,6 +170,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     if (!roundsSet) a.rounds = QUICK_ROUNDS;
     if (!durationSet) a.duration = QUICK_DURATION_S;
   }
+  if (a.heraldSync && !a.compare) throw new UsageError('--herald-sync applies to the herald that --compare starts; add --compare');
+  if (a.profile && !a.compare) throw new UsageError('--profile profiles the herald that --compare starts; add --compare');
   if (a.compare && (a.nats || a.redis)) throw new UsageError('--compare starts its own servers; use --nats/--redis without --compare to measure running ones');
   return a;
 }

@@ -3,11 +3,16 @@
  * the report went. Returns the process exit code: 0 done, 1 some runs failed, 2 usage or setup
  * error, 130 interrupted.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { renderProfile, summariseProfile, type CpuProfile } from '../../../bench/profile-summary.js';
 import { repoRoot, killAllServersSync } from '../../../bench/servers.js';
 import { BenchSetupError, runSuite } from '../../../bench/suite.js';
 import { WORKLOADS } from '../../../bench/workloads.js';
 import { parseBenchArgs, UsageError, USAGE, type BenchArgs } from './args.js';
+
+/** Functions listed per table when printing a profile summary. */
+const PROFILE_TOP = 25;
 
 /** Runs `herald bench` with the arguments after `bench`; resolves to the exit code. */
 export async function runBench(argv: string[]): Promise<number> {
@@ -57,12 +62,23 @@ export async function runBench(argv: string[]): Promise<number> {
       outDir,
       quick: args.quick,
       progress: args.progress,
+      profileDir: args.profile ? path.resolve(args.profile) : null,
+      heraldSync: args.heraldSync,
       command: ['herald bench', ...argv].join(' '),
     });
     process.stdout.write(`\n${res.table}\n\n`);
     process.stdout.write(`report: ${path.relative(process.cwd(), res.written.markdown) || res.written.markdown}\n`);
     process.stdout.write(`data:   ${path.relative(process.cwd(), res.written.json) || res.written.json}\n`);
     if (res.written.svg) process.stdout.write(`chart:  ${path.relative(process.cwd(), res.written.svg) || res.written.svg}\n`);
+    if (args.profile) {
+      if (res.profile) {
+        const summary = renderProfile(summariseProfile(JSON.parse(readFileSync(res.profile, 'utf8')) as CpuProfile), PROFILE_TOP);
+        writeFileSync(`${res.profile}.txt`, `${summary}\n`);
+        process.stdout.write(`\nherald CPU profile: ${res.profile} (summary in ${res.profile}.txt)\n${summary}\n`);
+      } else {
+        process.stderr.write(`herald bench: no .cpuprofile appeared in ${args.profile} (did herald run and exit cleanly?)\n`);
+      }
+    }
     const failed = res.report.runs.filter((r) => r.error !== null);
     if (failed.length > 0) {
       process.stderr.write(`herald bench: ${failed.length} run(s) failed; see the report's "Errors" section\n`);
