@@ -59,7 +59,10 @@ const PURGE_REQUEST: GoStruct = {
   name: 'JSApiStreamPurgeRequest',
   fields: { seq: { t: 'int', go: 'uint64' }, filter: { t: 'string' }, keep: { t: 'int', go: 'uint64' } },
 };
-const MSG_DELETE_REQUEST: GoStruct = { name: 'JSApiMsgDeleteRequest', fields: { seq: { t: 'int', go: 'uint64' }, no_erase: { t: 'bool' } } };
+const MSG_DELETE_REQUEST: GoStruct = {
+  name: 'JSApiMsgDeleteRequest',
+  fields: { seq: { t: 'int', go: 'uint64' }, no_erase: { t: 'bool' } },
+};
 type Handler = (msg: Message, tokens: string[]) => void | Promise<void>;
 
 /**
@@ -243,9 +246,18 @@ export class JsApi {
     if (raw === null) return;
     if (name !== (raw.name ?? '')) return this.error(reply, type, JsErrors.StreamMismatchErr);
     if (/[\\/]/.test(name)) return this.error(reply, type, JsErrors.StreamNameContainsPathSeparatorsErr);
-    if (raw.sealed === true) return this.error(reply, type, jsError(JsErrors.StreamInvalidConfigF, { err: 'stream configuration for create can not be sealed' }));
+    if (raw.sealed === true)
+      return this.error(
+        reply,
+        type,
+        jsError(JsErrors.StreamInvalidConfigF, { err: 'stream configuration for create can not be sealed' }),
+      );
     if (raw.mirror_direct === true && (raw.mirror === undefined || raw.mirror === null)) {
-      return this.error(reply, type, jsError(JsErrors.StreamInvalidConfigF, { err: 'stream has no mirror but does have mirror direct' }));
+      return this.error(
+        reply,
+        type,
+        jsError(JsErrors.StreamInvalidConfigF, { err: 'stream has no mirror but does have mirror direct' }),
+      );
     }
     // nats-server checks the budget on the request as sent (unset storage or max_bytes reserve nothing) ...
     const rawStorage = (raw.storage as Storage | undefined) ?? null;
@@ -413,7 +425,8 @@ export class JsApi {
     const s = this.lookup(reply, type, name, extra);
     if (s === null) return;
     if (s.cfg.sealed) return this.error(reply, type, JsErrors.StreamSealedErr, extra);
-    if (s.cfg.deny_purge) return this.error(reply, type, jsError(JsErrors.StreamPurgeFailedF, { err: 'stream purge not permitted' }), extra);
+    if (s.cfg.deny_purge)
+      return this.error(reply, type, jsError(JsErrors.StreamPurgeFailedF, { err: 'stream purge not permitted' }), extra);
     const purged = s.purge(opts);
     return new Promise<void>((resolve) =>
       s.whenDurable(() => {
@@ -432,7 +445,8 @@ export class JsApi {
     const s = this.lookup(reply, type, name);
     if (s === null) return;
     if (s.cfg.sealed) return this.error(reply, type, JsErrors.StreamSealedErr);
-    if (s.cfg.deny_delete) return this.error(reply, type, jsError(JsErrors.StreamMsgDeleteFailedF, { err: 'message delete not permitted' }));
+    if (s.cfg.deny_delete)
+      return this.error(reply, type, jsError(JsErrors.StreamMsgDeleteFailedF, { err: 'message delete not permitted' }));
     const seq = (req.seq as number | undefined) ?? 0;
     const st = s.store.state();
     if (!s.deleteMsg(seq, req.no_erase !== true)) {
@@ -460,7 +474,7 @@ export class JsApi {
     const req = this.decode(msg, MSG_GET_REQUEST, type);
     if (req === null) return;
     const g = toGetRequest(req);
-    if (g === null || (req.batch as number | undefined ?? 0) > 0 || (req.max_bytes as number | undefined ?? 0) > 0) {
+    if (g === null || ((req.batch as number | undefined) ?? 0) > 0 || ((req.max_bytes as number | undefined) ?? 0) > 0) {
       return this.error(reply, type, JsErrors.BadRequestErr);
     }
     const s = this.lookup(reply, type, name);

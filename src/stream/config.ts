@@ -162,7 +162,9 @@ function isUnset(v: unknown): boolean {
 function isEmptyPlacement(v: unknown): boolean {
   if (isUnset(v)) return true;
   if (typeof v !== 'object' || v === null) return false;
-  return Object.values(v as Record<string, unknown>).every((x) => x === null || x === '' || x === false || x === 0 || (Array.isArray(x) && x.length === 0));
+  return Object.values(v as Record<string, unknown>).every(
+    (x) => x === null || x === '' || x === false || x === 0 || (Array.isArray(x) && x.length === 0),
+  );
 }
 
 /** Normalizes -1/0/negative limits the way nats-server does (0 or < -1 become -1). */
@@ -287,7 +289,8 @@ export function checkStreamConfig(raw: Decoded, pedantic: boolean): Result {
   const placement = raw.placement;
   if (!isEmptyPlacement(placement)) {
     const p = placement as Record<string, unknown>;
-    if (typeof p === 'object' && p !== null && str(p.preferred) !== '') return invalid('preferred server not permitted in placement');
+    if (typeof p === 'object' && p !== null && str(p.preferred) !== '')
+      return invalid('preferred server not permitted in placement');
     return invalid('stream placement is not supported by herald');
   }
 

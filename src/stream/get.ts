@@ -43,7 +43,13 @@ export function toGetRequest(req: Decoded): ResolvedGet | null {
     if (t === null) return null;
     startTime = t;
   }
-  if ((seq > 0 && last !== '') || (seq === 0 && last === '' && next === '' && startTime === undefined) || (seq > 0 && startTime !== undefined) || (startTime !== undefined && last !== '') || (last !== '' && next !== '')) {
+  if (
+    (seq > 0 && last !== '') ||
+    (seq === 0 && last === '' && next === '' && startTime === undefined) ||
+    (seq > 0 && startTime !== undefined) ||
+    (startTime !== undefined && last !== '') ||
+    (last !== '' && next !== '')
+  ) {
     return null;
   }
   const g: ResolvedGet = {};
@@ -101,7 +107,12 @@ export function directGet(s: Stream, msg: Message): void {
       return out(DG_EMPTY, EMPTY);
     }
     // Batch and multi-subject direct gets are 2.11 features herald does not serve.
-    if (((req.batch as number | undefined) ?? 0) > 0 || ((req.multi_last as string[] | undefined) ?? []).length > 0 || (req.up_to_seq ?? 0) !== 0 || (req.up_to_time ?? '') !== '') {
+    if (
+      ((req.batch as number | undefined) ?? 0) > 0 ||
+      ((req.multi_last as string[] | undefined) ?? []).length > 0 ||
+      (req.up_to_seq ?? 0) !== 0 ||
+      (req.up_to_time ?? '') !== ''
+    ) {
       return out(DG_BAD, EMPTY);
     }
     g = toGetRequest(req);
@@ -114,7 +125,17 @@ export function directGet(s: Stream, msg: Message): void {
       if (d.error !== null) return out(DG_MALFORMED, EMPTY);
       req = d.value;
     }
-    if (key === '' || req.last_by_subj !== undefined || req.next_by_subj !== undefined || req.seq !== undefined || req.batch !== undefined || req.start_time !== undefined || req.multi_last !== undefined || req.up_to_seq !== undefined || req.up_to_time !== undefined) {
+    if (
+      key === '' ||
+      req.last_by_subj !== undefined ||
+      req.next_by_subj !== undefined ||
+      req.seq !== undefined ||
+      req.batch !== undefined ||
+      req.start_time !== undefined ||
+      req.multi_last !== undefined ||
+      req.up_to_seq !== undefined ||
+      req.up_to_time !== undefined
+    ) {
       return out(DG_BAD, EMPTY);
     }
     g = { last_by_subj: key };
@@ -133,4 +154,3 @@ export function directGet(s: Stream, msg: Message): void {
       ]);
   out(headers, m.payload);
 }
-

@@ -344,7 +344,7 @@ export function goQuote(s: string): string {
 /** Go's quoteChar for a byte in a syntax error. */
 function quoteChar(c: number): string {
   if (c === 0x27) return "'\\''";
-  if (c === 0x22) return '\'"\'';
+  if (c === 0x22) return "'\"'";
   const q = goQuote(String.fromCharCode(c));
   return "'" + q.slice(1, -1) + "'";
 }

@@ -12,7 +12,14 @@ import { openFileStore } from '../store/file/index.js';
 import { MemoryStore } from '../store/memory.js';
 import type { MessageStore, SyncPolicy } from '../store/store.js';
 import { JsApi } from './api.js';
-import { checkStreamConfig, configJson, STREAM_CONFIG_SCHEMA, subjectsOverlap, type Storage, type StreamConfig } from './config.js';
+import {
+  checkStreamConfig,
+  configJson,
+  STREAM_CONFIG_SCHEMA,
+  subjectsOverlap,
+  type Storage,
+  type StreamConfig,
+} from './config.js';
 import { decodeGoJson } from './gojson.js';
 import { goTime, parseGoTime } from './gotime.js';
 import { META_VERSION, readMeta, removeStreamDir, streamDir, syncDir, writeMeta } from './meta.js';
@@ -144,8 +151,15 @@ export class JetStream implements StreamHost {
     const dir = streamDir(this.opts.storeDir, cfg.name);
     // A directory without a live stream is one recovery refused: it may hold the only copy of
     // someone's messages, so it is never overwritten.
-    if (await stat(dir).then(() => true, () => false)) {
-      throw new Error(`stream directory ${dir} exists but holds no recovered stream (see the start-up log); move it away to reuse the name`);
+    if (
+      await stat(dir).then(
+        () => true,
+        () => false,
+      )
+    ) {
+      throw new Error(
+        `stream directory ${dir} exists but holds no recovered stream (see the start-up log); move it away to reuse the name`,
+      );
     }
     await writeMeta(dir, { version: META_VERSION, created: goTime(created), config: configJson(cfg) });
     let store: MessageStore;
@@ -163,7 +177,11 @@ export class JetStream implements StreamHost {
 
   /** Persists `next` for `s`, then applies it. */
   async updateStream(s: Stream, next: StreamConfig): Promise<void> {
-    await writeMeta(streamDir(this.opts.storeDir, s.name), { version: META_VERSION, created: goTime(s.created), config: configJson(next) });
+    await writeMeta(streamDir(this.opts.storeDir, s.name), {
+      version: META_VERSION,
+      created: goTime(s.created),
+      config: configJson(next),
+    });
     s.applyUpdate(next);
     this.warnIfUnlimited(next);
   }
@@ -183,7 +201,10 @@ export class JetStream implements StreamHost {
       await syncDir(root);
       gone = tomb;
     } catch (err) {
-      this.logger.warn({ stream: s.name, err: (err as Error).message }, 'could not rename the stream directory before removing it');
+      this.logger.warn(
+        { stream: s.name, err: (err as Error).message },
+        'could not rename the stream directory before removing it',
+      );
     }
     await s.destroy();
     await removeStreamDir(gone);
@@ -192,7 +213,10 @@ export class JetStream implements StreamHost {
   /** A stream with no limit at all grows until the disk or memory runs out: say so. */
   private warnIfUnlimited(cfg: StreamConfig): void {
     if (isUnlimited(cfg)) {
-      this.logger.warn({ stream: cfg.name, storage: cfg.storage }, 'stream has no limits (max_msgs, max_bytes, max_age, max_msgs_per_subject): it can grow until the server budget or the disk is full');
+      this.logger.warn(
+        { stream: cfg.name, storage: cfg.storage },
+        'stream has no limits (max_msgs, max_bytes, max_age, max_msgs_per_subject): it can grow until the server budget or the disk is full',
+      );
     }
   }
 
@@ -226,7 +250,10 @@ export class JetStream implements StreamHost {
         this.streams.set(name, Stream.open(this, cfg, store, created));
         this.warnIfUnlimited(cfg);
       } catch (err) {
-        this.logger.error({ stream: name, dir, err: (err as Error).message }, 'stream could not be recovered; its files are left untouched');
+        this.logger.error(
+          { stream: name, dir, err: (err as Error).message },
+          'stream could not be recovered; its files are left untouched',
+        );
       }
     }
   }
@@ -302,7 +329,9 @@ export class JetStream implements StreamHost {
     };
     if (sync.kind === 'interval') config.sync_interval = sync.ms * 1_000_000;
     if (sync.kind === 'always') config.sync_always = true;
-    const unlimited = this.sortedStreams().filter((s) => isUnlimited(s.cfg)).map((s) => s.name);
+    const unlimited = this.sortedStreams()
+      .filter((s) => isUnlimited(s.cfg))
+      .map((s) => s.name);
     const body: Record<string, unknown> = {
       memory: this.used.memory,
       storage: this.used.file,
@@ -352,7 +381,11 @@ export class JetStream implements StreamHost {
     this.api.stop();
     await this.api.idle();
     const all = [...this.streams.values()];
-    await Promise.all(all.map((s) => s.close().catch((err: Error) => this.logger.error({ stream: s.name, err: err.message }, 'stream close failed'))));
+    await Promise.all(
+      all.map((s) =>
+        s.close().catch((err: Error) => this.logger.error({ stream: s.name, err: err.message }, 'stream close failed')),
+      ),
+    );
     this.scheduler.close();
   }
 }

@@ -44,7 +44,8 @@ export async function readMeta(dir: string): Promise<StreamMeta> {
   const text = await readFile(join(dir, META_FILE), 'utf8');
   const meta = JSON.parse(text) as StreamMeta;
   if (typeof meta !== 'object' || meta === null || typeof meta.config !== 'object') throw new Error('meta.json has no config');
-  if (typeof meta.version !== 'number' || meta.version > META_VERSION) throw new Error(`meta.json version ${String(meta.version)} is newer than this herald`);
+  if (typeof meta.version !== 'number' || meta.version > META_VERSION)
+    throw new Error(`meta.json version ${String(meta.version)} is newer than this herald`);
   return meta;
 }
 

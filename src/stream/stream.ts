@@ -141,7 +141,8 @@ export class Stream implements TimerOwner {
 
   private subscribe(): void {
     const r = this.host.router;
-    for (const subj of this.cfg.subjects) this.subs.push(r.subscribe(this.pubClient, subj, null, `stream:${this.cfg.name}:${subj}`));
+    for (const subj of this.cfg.subjects)
+      this.subs.push(r.subscribe(this.pubClient, subj, null, `stream:${this.cfg.name}:${subj}`));
     if (this.cfg.allow_direct) this.subscribeDirect();
   }
 
@@ -189,7 +190,8 @@ export class Stream implements TimerOwner {
         const seqSubj = elssSubj !== null && elssSubj !== '' ? elssSubj : subject;
         const last = this.store.lastBySubject(seqSubj);
         const have = last === null ? 0 : last.seq;
-        if (want === null || have !== want) return this.errorAck(reply, jsError(JsErrors.StreamWrongLastSequenceErrF, { seq: have }));
+        if (want === null || have !== want)
+          return this.errorAck(reply, jsError(JsErrors.StreamWrongLastSequenceErrF, { seq: have }));
       } else if (elssSubj !== null && elssSubj !== '') {
         return this.errorAck(reply, JsErrors.StreamExpectedLastSeqPerSubjectInvalid);
       }
@@ -198,7 +200,8 @@ export class Stream implements TimerOwner {
       if (els !== null && els !== '') {
         const want = parseSeq(els);
         const have = this.store.state().lastSeq;
-        if (want === null || want !== have) return this.errorAck(reply, jsError(JsErrors.StreamWrongLastSequenceErrF, { seq: have }));
+        if (want === null || want !== have)
+          return this.errorAck(reply, jsError(JsErrors.StreamWrongLastSequenceErrF, { seq: have }));
       }
 
       const id = headerValue(hdr, H.MsgId);
@@ -283,7 +286,8 @@ export class Stream implements TimerOwner {
     if (cfg.max_bytes > 0 && st.bytes + size > cfg.max_bytes) {
       if (!atSubjLimit) return 'maximum bytes exceeded';
       const first = this.store.get(this.store.firstSeqOfSubject(subject));
-      if (first === null || this.store.msgSize(first.subject, first.headers, first.payload) < size) return 'maximum bytes exceeded';
+      if (first === null || this.store.msgSize(first.subject, first.headers, first.payload) < size)
+        return 'maximum bytes exceeded';
     }
     return null;
   }
@@ -303,7 +307,10 @@ export class Stream implements TimerOwner {
     const cfg = this.cfg;
     if (cfg.discard !== 'old' || (cfg.max_msgs <= 0 && cfg.max_bytes <= 0)) return;
     let st = this.store.state();
-    while (st.messages > 0 && ((cfg.max_msgs > 0 && st.messages > cfg.max_msgs) || (cfg.max_bytes > 0 && st.bytes > cfg.max_bytes))) {
+    while (
+      st.messages > 0 &&
+      ((cfg.max_msgs > 0 && st.messages > cfg.max_msgs) || (cfg.max_bytes > 0 && st.bytes > cfg.max_bytes))
+    ) {
       if (!this.store.delete(st.firstSeq)) break;
       st = this.store.state();
     }

@@ -15,19 +15,45 @@ test('STREAM.CREATE: same config again is fine, different is 10058, name checks 
   const again = await h.api('$JS.API.STREAM.CREATE.S', { name: 'S', subjects: ['s.>'], storage: 'memory', max_msgs: -1 });
   assert.equal(again.error, undefined);
   const diff = await h.api('$JS.API.STREAM.CREATE.S', { name: 'S', subjects: ['s.x'], storage: 'memory' });
-  assert.deepEqual(diff.error, { code: 400, err_code: 10058, description: 'stream name already in use with a different configuration' });
-  assert.deepEqual((await h.api('$JS.API.STREAM.CREATE.X', { name: 'Y' })).error, { code: 400, err_code: 10056, description: 'stream name in subject does not match request' });
-  assert.deepEqual((await h.api('$JS.API.STREAM.CREATE.a/b', { name: 'a/b' })).error, { code: 400, err_code: 10128, description: 'Stream name can not contain path separators' });
+  assert.deepEqual(diff.error, {
+    code: 400,
+    err_code: 10058,
+    description: 'stream name already in use with a different configuration',
+  });
+  assert.deepEqual((await h.api('$JS.API.STREAM.CREATE.X', { name: 'Y' })).error, {
+    code: 400,
+    err_code: 10056,
+    description: 'stream name in subject does not match request',
+  });
+  assert.deepEqual((await h.api('$JS.API.STREAM.CREATE.a/b', { name: 'a/b' })).error, {
+    code: 400,
+    err_code: 10128,
+    description: 'Stream name can not contain path separators',
+  });
   await h.close();
 });
 
 test('STREAM.CREATE: overlap 10065, replicas 10074, sealed and mirror_direct refused, interest refused', async () => {
   const h = await Harness.start();
   await h.create({ name: 'S', subjects: ['s.>'], storage: 'memory' });
-  assert.deepEqual((await h.api('$JS.API.STREAM.CREATE.T', { name: 'T', subjects: ['s.a'] })).error, { code: 400, err_code: 10065, description: 'subjects overlap with an existing stream' });
-  assert.deepEqual((await h.api('$JS.API.STREAM.CREATE.T', { name: 'T', num_replicas: 3 })).error, { code: 500, err_code: 10074, description: 'replicas > 1 not supported in non-clustered mode' });
-  assert.equal((await h.api('$JS.API.STREAM.CREATE.T', { name: 'T', sealed: true })).error.description, 'stream configuration for create can not be sealed');
-  assert.equal((await h.api('$JS.API.STREAM.CREATE.T', { name: 'T', mirror_direct: true })).error.description, 'stream has no mirror but does have mirror direct');
+  assert.deepEqual((await h.api('$JS.API.STREAM.CREATE.T', { name: 'T', subjects: ['s.a'] })).error, {
+    code: 400,
+    err_code: 10065,
+    description: 'subjects overlap with an existing stream',
+  });
+  assert.deepEqual((await h.api('$JS.API.STREAM.CREATE.T', { name: 'T', num_replicas: 3 })).error, {
+    code: 500,
+    err_code: 10074,
+    description: 'replicas > 1 not supported in non-clustered mode',
+  });
+  assert.equal(
+    (await h.api('$JS.API.STREAM.CREATE.T', { name: 'T', sealed: true })).error.description,
+    'stream configuration for create can not be sealed',
+  );
+  assert.equal(
+    (await h.api('$JS.API.STREAM.CREATE.T', { name: 'T', mirror_direct: true })).error.description,
+    'stream has no mirror but does have mirror direct',
+  );
   const wq = await h.api('$JS.API.STREAM.CREATE.T', { name: 'T', retention: 'workqueue' });
   assert.equal(wq.error.err_code, 10052);
   assert.equal(h.js.streams.size, 1, 'nothing was created by refused requests');
@@ -37,11 +63,17 @@ test('STREAM.CREATE: overlap 10065, replicas 10074, sealed and mirror_direct ref
 test('bad bodies: 10025 with Go texts, and nothing changes', async () => {
   const h = await Harness.start();
   const bad = await h.api('$JS.API.STREAM.CREATE.S', '{"name":"S",');
-  assert.deepEqual(bad, { type: `${T}stream_create_response`, error: { code: 400, err_code: 10025, description: 'invalid JSON: unexpected EOF' } });
+  assert.deepEqual(bad, {
+    type: `${T}stream_create_response`,
+    error: { code: 400, err_code: 10025, description: 'invalid JSON: unexpected EOF' },
+  });
   const unknown = await h.api('$JS.API.STREAM.CREATE.S', { name: 'S', colour: 'blue' });
   assert.equal(unknown.error.description, 'invalid JSON: json: unknown field "colour"');
   const absurd = await h.api('$JS.API.STREAM.CREATE.S', '{"name":"S","max_msgs":1e400}');
-  assert.equal(absurd.error.description, 'invalid JSON: json: cannot unmarshal number 1e400 into Go struct field StreamConfigRequest.max_msgs of type int64');
+  assert.equal(
+    absurd.error.description,
+    'invalid JSON: json: cannot unmarshal number 1e400 into Go struct field StreamConfigRequest.max_msgs of type int64',
+  );
   assert.equal(h.js.streams.size, 0);
   await h.create({ name: 'S', storage: 'memory' });
   const upd = await h.api('$JS.API.STREAM.UPDATE.S', '{"name":"S","max_msgs":"many"}');
@@ -56,8 +88,14 @@ test('requests without a reply are ignored; unknown API subjects get a system ba
   h.publish('$JS.API.STREAM.CREATE.S', JSON.stringify({ name: 'S', storage: 'memory' }));
   await new Promise((r) => setTimeout(r, 20));
   assert.equal(h.js.streams.size, 0);
-  assert.deepEqual(await h.api('$JS.API.NOPE'), { type: `${T}system_response`, error: { code: 400, err_code: 10003, description: 'bad request' } });
-  assert.deepEqual(await h.api('$JS.API.STREAM.CREATE.A.B', {}), { type: `${T}system_response`, error: { code: 400, err_code: 10003, description: 'bad request' } });
+  assert.deepEqual(await h.api('$JS.API.NOPE'), {
+    type: `${T}system_response`,
+    error: { code: 400, err_code: 10003, description: 'bad request' },
+  });
+  assert.deepEqual(await h.api('$JS.API.STREAM.CREATE.A.B', {}), {
+    type: `${T}system_response`,
+    error: { code: 400, err_code: 10003, description: 'bad request' },
+  });
   await h.close();
 });
 
@@ -101,7 +139,10 @@ test('NAMES / LIST: sorted, subject filter, offset paging, null vs [] as nats-se
   const list = await h.api('$JS.API.STREAM.LIST', { offset: 2 });
   assert.equal(list.type, `${T}stream_list_response`);
   assert.deepEqual([list.total, list.offset, list.limit], [3, 2, 256]);
-  assert.deepEqual(list.streams.map((s: any) => s.config.name), ['C']);
+  assert.deepEqual(
+    list.streams.map((s: any) => s.config.name),
+    ['C'],
+  );
   assert.equal((await h.api('$JS.API.STREAM.NAMES', { offset: 'x' })).error.err_code, 10025);
   await h.close();
 });
@@ -121,7 +162,13 @@ test('STREAM.INFO: subjects_filter with paging fields, deleted_details, 10059 ke
   const plain = await h.info('S');
   assert.equal(plain.state.subjects, undefined);
   assert.equal(plain.state.deleted, undefined);
-  assert.deepEqual(await h.info('NOPE'), { type: `${T}stream_info_response`, error: { code: 404, err_code: 10059, description: 'stream not found' }, total: 0, offset: 0, limit: 0 });
+  assert.deepEqual(await h.info('NOPE'), {
+    type: `${T}stream_info_response`,
+    error: { code: 404, err_code: 10059, description: 'stream not found' },
+    total: 0,
+    offset: 0,
+    limit: 0,
+  });
   await h.close();
 });
 
@@ -133,15 +180,27 @@ test('STREAM.PURGE: all, filter, seq, keep; seq+keep is a bad request; deny_purg
     for (let i = 0; i < 2; i++) await h.request('p.b', 'b');
   };
   await fill();
-  assert.deepEqual(await h.api('$JS.API.STREAM.PURGE.P', { filter: 'p.a', keep: 1 }), { type: `${T}stream_purge_response`, success: true, purged: 3 });
+  assert.deepEqual(await h.api('$JS.API.STREAM.PURGE.P', { filter: 'p.a', keep: 1 }), {
+    type: `${T}stream_purge_response`,
+    success: true,
+    purged: 3,
+  });
   assert.equal((await h.api('$JS.API.STREAM.PURGE.P', { seq: 6 })).purged, 2);
   const all = await h.api('$JS.API.STREAM.PURGE.P');
   assert.equal(all.purged, 1);
   const st = (await h.info('P')).state;
   assert.deepEqual([st.messages, st.first_seq, st.last_seq], [0, 7, 6]);
-  assert.deepEqual(await h.api('$JS.API.STREAM.PURGE.P', { seq: 2, keep: 1 }), { type: `${T}stream_purge_response`, error: { code: 400, err_code: 10003, description: 'bad request' }, purged: 0 });
+  assert.deepEqual(await h.api('$JS.API.STREAM.PURGE.P', { seq: 2, keep: 1 }), {
+    type: `${T}stream_purge_response`,
+    error: { code: 400, err_code: 10003, description: 'bad request' },
+    purged: 0,
+  });
   await h.create({ name: 'D', subjects: ['d'], storage: 'memory', deny_purge: true });
-  assert.deepEqual((await h.api('$JS.API.STREAM.PURGE.D')).error, { code: 500, err_code: 10110, description: 'stream purge not permitted' });
+  assert.deepEqual((await h.api('$JS.API.STREAM.PURGE.D')).error, {
+    code: 500,
+    err_code: 10110,
+    description: 'stream purge not permitted',
+  });
   await h.close();
 });
 
@@ -163,8 +222,18 @@ test('STREAM.MSG.GET: seq, last_by_subj, next_by_subj, start_time; 10037 and 100
   assert.equal((await h.api('$JS.API.STREAM.MSG.GET.G', { last_by_subj: 'g.*' })).message.seq, 3);
   assert.equal((await h.api('$JS.API.STREAM.MSG.GET.G', { start_time: m1.message.time })).message.seq, 1);
   assert.equal((await h.api('$JS.API.STREAM.MSG.GET.G', { seq: 1, no_hdr: true })).message.hdrs, undefined);
-  assert.deepEqual((await h.api('$JS.API.STREAM.MSG.GET.G', { seq: 9 })).error, { code: 404, err_code: 10037, description: 'no message found' });
-  for (const body of ['', {}, { seq: 1, last_by_subj: 'g.a' }, { seq: 1, batch: 2 }, { last_by_subj: 'g.a', next_by_subj: 'g.a' }]) {
+  assert.deepEqual((await h.api('$JS.API.STREAM.MSG.GET.G', { seq: 9 })).error, {
+    code: 404,
+    err_code: 10037,
+    description: 'no message found',
+  });
+  for (const body of [
+    '',
+    {},
+    { seq: 1, last_by_subj: 'g.a' },
+    { seq: 1, batch: 2 },
+    { last_by_subj: 'g.a', next_by_subj: 'g.a' },
+  ]) {
     assert.equal((await h.api('$JS.API.STREAM.MSG.GET.G', body)).error.err_code, 10003, JSON.stringify(body));
   }
   await h.close();
@@ -176,18 +245,29 @@ test('STREAM.MSG.DELETE: erase and no_erase, deny_delete 10057, missing seq by s
     const name = storage.toUpperCase();
     await h.create({ name, subjects: [name.toLowerCase()], storage });
     for (let i = 0; i < 3; i++) await h.request(name.toLowerCase(), 'x');
-    assert.deepEqual(await h.api(`$JS.API.STREAM.MSG.DELETE.${name}`, { seq: 2 }), { type: `${T}stream_msg_delete_response`, success: true });
+    assert.deepEqual(await h.api(`$JS.API.STREAM.MSG.DELETE.${name}`, { seq: 2 }), {
+      type: `${T}stream_msg_delete_response`,
+      success: true,
+    });
     assert.equal((await h.api(`$JS.API.STREAM.MSG.DELETE.${name}`, { seq: 3, no_erase: true })).success, true);
     const again = (await h.api(`$JS.API.STREAM.MSG.DELETE.${name}`, { seq: 2 })).error;
     assert.deepEqual(again, { code: 400, err_code: 10043, description: 'sequence 2 not found' });
     assert.equal((await h.api(`$JS.API.STREAM.MSG.DELETE.${name}`, '')).error.err_code, 10003);
   }
   // nats-server's file store says "stream store EOF" past the end; its memory store does not.
-  assert.deepEqual((await h.api('$JS.API.STREAM.MSG.DELETE.FILE', { seq: 99 })).error, { code: 500, err_code: 10057, description: 'stream store EOF' });
+  assert.deepEqual((await h.api('$JS.API.STREAM.MSG.DELETE.FILE', { seq: 99 })).error, {
+    code: 500,
+    err_code: 10057,
+    description: 'stream store EOF',
+  });
   assert.equal((await h.api('$JS.API.STREAM.MSG.DELETE.MEMORY', { seq: 99 })).error.err_code, 10043);
   await h.create({ name: 'N', subjects: ['n'], storage: 'memory', deny_delete: true });
   await h.request('n', 'x');
-  assert.deepEqual((await h.api('$JS.API.STREAM.MSG.DELETE.N', { seq: 1 })).error, { code: 500, err_code: 10057, description: 'message delete not permitted' });
+  assert.deepEqual((await h.api('$JS.API.STREAM.MSG.DELETE.N', { seq: 1 })).error, {
+    code: 500,
+    err_code: 10057,
+    description: 'message delete not permitted',
+  });
   await h.close();
 });
 
@@ -195,7 +275,11 @@ test('STREAM.DELETE: needs an empty body (10038), removes the stream and its dir
   const h = await Harness.start();
   await h.create({ name: 'X', subjects: ['x'], storage: 'file' });
   await h.request('x', 'payload');
-  assert.deepEqual((await h.api('$JS.API.STREAM.DELETE.X', 'junk')).error, { code: 400, err_code: 10038, description: 'expected an empty request payload' });
+  assert.deepEqual((await h.api('$JS.API.STREAM.DELETE.X', 'junk')).error, {
+    code: 400,
+    err_code: 10038,
+    description: 'expected an empty request payload',
+  });
   assert.deepEqual(await h.api('$JS.API.STREAM.DELETE.X', '{}'), { type: `${T}stream_delete_response`, success: true });
   assert.equal((await h.info('X')).error.err_code, 10059);
   assert.equal((await h.request('x', 'y')).noResponders, true);
@@ -224,11 +308,24 @@ test('CONSUMER API answers with the closest nats-server errors until consumers e
   const h = await Harness.start();
   await h.create({ name: 'S', storage: 'memory' });
   const create = await h.api('$JS.API.CONSUMER.CREATE.S.c', { stream_name: 'S', config: { name: 'c' } });
-  assert.deepEqual(create, { type: `${T}consumer_create_response`, error: { code: 500, err_code: 10012, description: 'consumers are not supported by herald yet' } });
+  assert.deepEqual(create, {
+    type: `${T}consumer_create_response`,
+    error: { code: 500, err_code: 10012, description: 'consumers are not supported by herald yet' },
+  });
   assert.equal((await h.api('$JS.API.CONSUMER.DURABLE.CREATE.S.d', {})).error.err_code, 10012);
-  assert.deepEqual((await h.api('$JS.API.CONSUMER.INFO.S.c')).error, { code: 404, err_code: 10014, description: 'consumer not found' });
+  assert.deepEqual((await h.api('$JS.API.CONSUMER.INFO.S.c')).error, {
+    code: 404,
+    err_code: 10014,
+    description: 'consumer not found',
+  });
   assert.equal((await h.api('$JS.API.CONSUMER.DELETE.S.c')).error.err_code, 10014);
-  assert.deepEqual(await h.api('$JS.API.CONSUMER.NAMES.S'), { type: `${T}consumer_names_response`, total: 0, offset: 0, limit: 1024, consumers: [] });
+  assert.deepEqual(await h.api('$JS.API.CONSUMER.NAMES.S'), {
+    type: `${T}consumer_names_response`,
+    total: 0,
+    offset: 0,
+    limit: 1024,
+    consumers: [],
+  });
   assert.equal((await h.api('$JS.API.CONSUMER.LIST.S')).type, `${T}consumer_list_response`);
   assert.equal((await h.api('$JS.API.CONSUMER.INFO.NOPE.c')).error.err_code, 10059);
   await h.close();

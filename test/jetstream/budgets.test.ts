@@ -6,8 +6,16 @@ import { Harness } from './helpers.js';
 
 test('create: max_bytes past the budget is 10047 (file) / 10028 (memory); reservations add up', async () => {
   const h = await Harness.start({ maxFileStore: 1000, maxMemStore: 500 });
-  assert.deepEqual((await h.api('$JS.API.STREAM.CREATE.F', { name: 'F', max_bytes: 2000 })).error, { code: 500, err_code: 10047, description: 'insufficient storage resources available' });
-  assert.deepEqual((await h.api('$JS.API.STREAM.CREATE.M', { name: 'M', storage: 'memory', max_bytes: 501 })).error, { code: 500, err_code: 10028, description: 'insufficient memory resources available' });
+  assert.deepEqual((await h.api('$JS.API.STREAM.CREATE.F', { name: 'F', max_bytes: 2000 })).error, {
+    code: 500,
+    err_code: 10047,
+    description: 'insufficient storage resources available',
+  });
+  assert.deepEqual((await h.api('$JS.API.STREAM.CREATE.M', { name: 'M', storage: 'memory', max_bytes: 501 })).error, {
+    code: 500,
+    err_code: 10028,
+    description: 'insufficient memory resources available',
+  });
   await h.create({ name: 'A', max_bytes: 600 });
   assert.equal((await h.api('$JS.API.STREAM.CREATE.B', { name: 'B', max_bytes: 600 })).error.err_code, 10047);
   await h.create({ name: 'B', max_bytes: 400 });
@@ -32,7 +40,11 @@ test('publish: a message that would pass the budget is refused with 10023', asyn
     if (r.error !== undefined) refused = r;
     else stored++;
   }
-  assert.deepEqual(refused, { error: { code: 503, err_code: 10023, description: 'insufficient resources' }, stream: 'M', seq: 0 });
+  assert.deepEqual(refused, {
+    error: { code: 503, err_code: 10023, description: 'insufficient resources' },
+    stream: 'M',
+    seq: 0,
+  });
   assert.equal(stored, 3); // 3 × (1 + 40 + 16) = 171 ≤ 200; a fourth would make 228
   assert.equal((await h.api('$JS.API.INFO')).memory, 171);
   // Freeing space lets publishes through again.
@@ -58,7 +70,13 @@ test('/jsz: totals, config.store_dir, account details, and streams without limit
   const d = h.js.jsz(new URLSearchParams('streams=true&config=true')) as any;
   const det = d.account_details[0];
   assert.equal(det.name, '$G');
-  assert.deepEqual(det.stream_detail.map((s: any) => [s.name, s.unlimited === true]), [['CAPPED', false], ['FREE', true]]);
+  assert.deepEqual(
+    det.stream_detail.map((s: any) => [s.name, s.unlimited === true]),
+    [
+      ['CAPPED', false],
+      ['FREE', true],
+    ],
+  );
   assert.equal(det.stream_detail[0].config.max_msgs, 10);
   await h.close();
 });

@@ -1,7 +1,16 @@
 // Streams through a real server with the nats v2 client (`jsm.streams.*`, `js.publish`).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect, headers, StringCodec, DiscardPolicy, StorageType, NatsError, type NatsConnection, type JetStreamManager } from 'nats';
+import {
+  connect,
+  headers,
+  StringCodec,
+  DiscardPolicy,
+  StorageType,
+  NatsError,
+  type NatsConnection,
+  type JetStreamManager,
+} from 'nats';
 import { startHerald } from './helpers.js';
 
 const sc = StringCodec();
@@ -40,11 +49,18 @@ test('v2 jsm.streams: add/info/update/names/list/purge/getMessage/deleteMessage/
   assert.equal(upd.state.messages, 4);
   await js.publish('extra', sc.encode('e'));
   assert.deepEqual(await jsm.streams.names().next(), ['V2']);
-  assert.deepEqual((await jsm.streams.list().next()).map((s) => s.config.name), ['V2']);
+  assert.deepEqual(
+    (await jsm.streams.list().next()).map((s) => s.config.name),
+    ['V2'],
+  );
   const sm = await jsm.streams.getMessage('V2', { last_by_subj: 'v2.2' });
   assert.equal(sc.decode(sm.data), 'm5');
   assert.equal(await jsm.streams.deleteMessage('V2', sm.seq), true);
-  assert.deepEqual(await apiErr(jsm.streams.getMessage('V2', { seq: sm.seq })), { code: 404, err_code: 10037, description: 'no message found' });
+  assert.deepEqual(await apiErr(jsm.streams.getMessage('V2', { seq: sm.seq })), {
+    code: 404,
+    err_code: 10037,
+    description: 'no message found',
+  });
   const pr = await jsm.streams.purge('V2', { seq: 5 });
   assert.equal(pr.purged, 1);
   assert.equal(await jsm.streams.delete('V2'), true);
@@ -52,7 +68,14 @@ test('v2 jsm.streams: add/info/update/names/list/purge/getMessage/deleteMessage/
 });
 
 test('v2 js.publish: msgID, expect options, discard new, rollup headers', async () => {
-  await jsm.streams.add({ name: 'P2', subjects: ['p2.*'], storage: StorageType.Memory, max_msgs: 3, discard: DiscardPolicy.New, allow_rollup_hdrs: true });
+  await jsm.streams.add({
+    name: 'P2',
+    subjects: ['p2.*'],
+    storage: StorageType.Memory,
+    max_msgs: 3,
+    discard: DiscardPolicy.New,
+    allow_rollup_hdrs: true,
+  });
   const js = nc.jetstream();
   const a = await js.publish('p2.a', sc.encode('1'), { msgID: 'x' });
   const b = await js.publish('p2.a', sc.encode('1'), { msgID: 'x' });

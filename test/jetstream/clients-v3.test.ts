@@ -4,7 +4,14 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
-import { jetstream, jetstreamManager, JetStreamApiError, DiscardPolicy, StorageType, type JetStreamManager } from '@nats-io/jetstream';
+import {
+  jetstream,
+  jetstreamManager,
+  JetStreamApiError,
+  DiscardPolicy,
+  StorageType,
+  type JetStreamManager,
+} from '@nats-io/jetstream';
 import { startHerald } from './helpers.js';
 
 let srv: Awaited<ReturnType<typeof startHerald>>;
@@ -81,13 +88,21 @@ test('v3 publish: msgID dedupe, expect headers, errors reach the client', async 
   const ok = await js.publish('pub.b', 'z', { expect: { lastSubjectSequence: 0 } });
   assert.equal(ok.seq, 3);
   // specs/nats.md §1: no stream covers the subject → 503, which the client reports as JetStreamNotEnabled.
-  await assert.rejects(js.publish('nobody.here', 'x', { timeout: 2000 }), (e: Error) => /jetstream is not enabled|no responders/i.test(e.message));
+  await assert.rejects(js.publish('nobody.here', 'x', { timeout: 2000 }), (e: Error) =>
+    /jetstream is not enabled|no responders/i.test(e.message),
+  );
   await jsm.streams.delete('PUB');
 });
 
 test('v3 limits: discard new with max_msgs and per subject; rollup; max_msg_size', async () => {
   const js = jetstream(nc);
-  await jsm.streams.add({ name: 'LIM', subjects: ['lim.*'], storage: StorageType.Memory, max_msgs: 2, discard: DiscardPolicy.New });
+  await jsm.streams.add({
+    name: 'LIM',
+    subjects: ['lim.*'],
+    storage: StorageType.Memory,
+    max_msgs: 2,
+    discard: DiscardPolicy.New,
+  });
   await js.publish('lim.a', '1');
   await js.publish('lim.a', '2');
   await assert.rejects(js.publish('lim.a', '3'), /maximum messages exceeded/);
@@ -118,7 +133,11 @@ test('v3 errors: invalid config, overlap, name in use', async () => {
   await jsm.streams.add({ name: 'E1', subjects: ['e.>'], storage: StorageType.Memory });
   assert.equal((await apiErr(jsm.streams.add({ name: 'E2', subjects: ['e.x'] }))).err_code, 10065);
   assert.equal((await apiErr(jsm.streams.add({ name: 'E1', subjects: ['e.>', 'f'] }))).err_code, 10058);
-  assert.deepEqual(await apiErr(jsm.streams.add({ name: 'E3', max_age: 5 })), { code: 500, err_code: 10052, description: 'max age needs to be >= 100ms' });
+  assert.deepEqual(await apiErr(jsm.streams.add({ name: 'E3', max_age: 5 })), {
+    code: 500,
+    err_code: 10052,
+    description: 'max age needs to be >= 100ms',
+  });
   await jsm.streams.delete('E1');
 });
 

@@ -31,7 +31,8 @@ type Step = [subject: string, body?: unknown, headers?: Record<string, string>, 
 function drop(o: unknown, path: string): void {
   const keys = path.split('.');
   let cur = o as Record<string, unknown> | null;
-  for (let i = 0; i < keys.length - 1 && cur !== null && typeof cur === 'object'; i++) cur = cur[keys[i]] as Record<string, unknown>;
+  for (let i = 0; i < keys.length - 1 && cur !== null && typeof cur === 'object'; i++)
+    cur = cur[keys[i]] as Record<string, unknown>;
   if (cur !== null && typeof cur === 'object') delete cur[keys[keys.length - 1]];
 }
 
@@ -80,7 +81,8 @@ function scrubTimes(v: unknown): unknown {
 }
 
 async function observe(nc: NatsConnection, [subject, body, hdrs]: Step): Promise<Observed> {
-  const payload = body === undefined ? new Uint8Array() : new TextEncoder().encode(typeof body === 'string' ? body : JSON.stringify(body));
+  const payload =
+    body === undefined ? new Uint8Array() : new TextEncoder().encode(typeof body === 'string' ? body : JSON.stringify(body));
   let h;
   if (hdrs !== undefined) {
     h = natsHeaders();
@@ -141,8 +143,15 @@ function compare(step: Step, ref: Observed, got: Observed): void {
         const c: Record<string, unknown> = {};
         for (const ck of Object.keys(ref.config)) c[ck] = (x.config as Record<string, unknown>)[ck];
         out.config = c;
-      } else if (k === 'streams' && Array.isArray(x.streams) && Array.isArray(ref.streams) && typeof ref.streams[0] === 'object') {
-        out.streams = (x.streams as Record<string, unknown>[]).map((s, i) => norm(s, (ref.streams as Record<string, unknown>[])[i] ?? {}));
+      } else if (
+        k === 'streams' &&
+        Array.isArray(x.streams) &&
+        Array.isArray(ref.streams) &&
+        typeof ref.streams[0] === 'object'
+      ) {
+        out.streams = (x.streams as Record<string, unknown>[]).map((s, i) =>
+          norm(s, (ref.streams as Record<string, unknown>[])[i] ?? {}),
+        );
       } else out[k] = x[k];
     }
     return out;
@@ -158,149 +167,238 @@ async function run(steps: Step[]): Promise<void> {
   }
 }
 
-test('differential: stream create/info/names/list, config echo and validation errors', { skip: SKIP && 'nats-server not installed' }, async () => {
-  await run([
-    ['$JS.API.STREAM.NAMES'],
-    ['$JS.API.STREAM.LIST'],
-    ['$JS.API.STREAM.CREATE.D1', { name: 'D1', subjects: ['d1.>'], storage: 'memory', max_msgs_per_subject: 3, description: 'diff' }],
-    ['$JS.API.STREAM.CREATE.D1', { name: 'D1', subjects: ['d1.>'], storage: 'memory', max_msgs_per_subject: 3, description: 'diff' }],
-    ['$JS.API.STREAM.CREATE.D1', { name: 'D1', subjects: ['d1.x'], storage: 'memory' }],
-    ['$JS.API.STREAM.CREATE.D2', { name: 'D2', subjects: ['d1.a'] }],
-    ['$JS.API.STREAM.CREATE.D2', { name: 'D3' }],
-    ['$JS.API.STREAM.CREATE.D2', { name: 'D2', max_age: 5 }],
-    ['$JS.API.STREAM.CREATE.D2', { name: 'D2', num_replicas: 3 }],
-    ['$JS.API.STREAM.CREATE.D2', { name: 'D2', deny_purge: true, allow_rollup_hdrs: true }],
-    ['$JS.API.STREAM.CREATE.D2', { name: 'D2', subjects: ['a.*', 'a.b'] }],
-    ['$JS.API.STREAM.CREATE.D2', { name: 'D2', subjects: ['a..b'] }],
-    ['$JS.API.STREAM.CREATE.D2', { name: 'D2', duplicate_window: 50_000_000 }],
-    ['$JS.API.STREAM.CREATE.D2', { name: 'D2', max_age: 1_000_000_000, duplicate_window: 2_000_000_000 }],
-    ['$JS.API.STREAM.CREATE.D2', { name: 'D2', discard_new_per_subject: true }],
-    ['$JS.API.STREAM.CREATE.D2', { name: 'D2', discard: 'new', discard_new_per_subject: true }],
-    ['$JS.API.STREAM.CREATE.D2', { name: 'D2', sealed: true }],
-    ['$JS.API.STREAM.CREATE.D2', '{bad'],
-    ['$JS.API.STREAM.CREATE.D2', { name: 'D2', subjects: ['d2'], max_age: 1_000_000_000, max_bytes: 4096, max_msg_size: 512, discard: 'new', allow_direct: true, deny_delete: true, metadata: { team: 'x' } }],
-    ['$JS.API.STREAM.INFO.D1'],
-    ['$JS.API.STREAM.INFO.D2'],
-    ['$JS.API.STREAM.INFO.NOPE'],
-    ['$JS.API.STREAM.NAMES'],
-    ['$JS.API.STREAM.NAMES', { subject: 'd2' }],
-    ['$JS.API.STREAM.NAMES', { offset: 1 }],
-    ['$JS.API.STREAM.LIST'],
-    ['$JS.API.STREAM.UPDATE.D1', { name: 'D1', subjects: ['d1.>'], storage: 'file' }],
-    ['$JS.API.STREAM.UPDATE.D1', { name: 'D1', subjects: ['d1.>', 'more'], storage: 'memory', max_msgs_per_subject: 3, description: 'diff' }],
-    ['$JS.API.STREAM.UPDATE.D2', { name: 'D2', subjects: ['d2'], max_age: 1_000_000_000, max_bytes: 4096, max_msg_size: 512, discard: 'new', allow_direct: true }],
-    ['$JS.API.STREAM.UPDATE.NOPE', { name: 'NOPE' }],
-    ['$JS.API.STREAM.DELETE.D2', 'x'],
-    ['$JS.API.STREAM.DELETE.D2'],
-    ['$JS.API.STREAM.DELETE.D1'],
-    ['$JS.API.STREAM.DELETE.D1'],
-  ]);
-});
+test(
+  'differential: stream create/info/names/list, config echo and validation errors',
+  { skip: SKIP && 'nats-server not installed' },
+  async () => {
+    await run([
+      ['$JS.API.STREAM.NAMES'],
+      ['$JS.API.STREAM.LIST'],
+      [
+        '$JS.API.STREAM.CREATE.D1',
+        { name: 'D1', subjects: ['d1.>'], storage: 'memory', max_msgs_per_subject: 3, description: 'diff' },
+      ],
+      [
+        '$JS.API.STREAM.CREATE.D1',
+        { name: 'D1', subjects: ['d1.>'], storage: 'memory', max_msgs_per_subject: 3, description: 'diff' },
+      ],
+      ['$JS.API.STREAM.CREATE.D1', { name: 'D1', subjects: ['d1.x'], storage: 'memory' }],
+      ['$JS.API.STREAM.CREATE.D2', { name: 'D2', subjects: ['d1.a'] }],
+      ['$JS.API.STREAM.CREATE.D2', { name: 'D3' }],
+      ['$JS.API.STREAM.CREATE.D2', { name: 'D2', max_age: 5 }],
+      ['$JS.API.STREAM.CREATE.D2', { name: 'D2', num_replicas: 3 }],
+      ['$JS.API.STREAM.CREATE.D2', { name: 'D2', deny_purge: true, allow_rollup_hdrs: true }],
+      ['$JS.API.STREAM.CREATE.D2', { name: 'D2', subjects: ['a.*', 'a.b'] }],
+      ['$JS.API.STREAM.CREATE.D2', { name: 'D2', subjects: ['a..b'] }],
+      ['$JS.API.STREAM.CREATE.D2', { name: 'D2', duplicate_window: 50_000_000 }],
+      ['$JS.API.STREAM.CREATE.D2', { name: 'D2', max_age: 1_000_000_000, duplicate_window: 2_000_000_000 }],
+      ['$JS.API.STREAM.CREATE.D2', { name: 'D2', discard_new_per_subject: true }],
+      ['$JS.API.STREAM.CREATE.D2', { name: 'D2', discard: 'new', discard_new_per_subject: true }],
+      ['$JS.API.STREAM.CREATE.D2', { name: 'D2', sealed: true }],
+      ['$JS.API.STREAM.CREATE.D2', '{bad'],
+      [
+        '$JS.API.STREAM.CREATE.D2',
+        {
+          name: 'D2',
+          subjects: ['d2'],
+          max_age: 1_000_000_000,
+          max_bytes: 4096,
+          max_msg_size: 512,
+          discard: 'new',
+          allow_direct: true,
+          deny_delete: true,
+          metadata: { team: 'x' },
+        },
+      ],
+      ['$JS.API.STREAM.INFO.D1'],
+      ['$JS.API.STREAM.INFO.D2'],
+      ['$JS.API.STREAM.INFO.NOPE'],
+      ['$JS.API.STREAM.NAMES'],
+      ['$JS.API.STREAM.NAMES', { subject: 'd2' }],
+      ['$JS.API.STREAM.NAMES', { offset: 1 }],
+      ['$JS.API.STREAM.LIST'],
+      ['$JS.API.STREAM.UPDATE.D1', { name: 'D1', subjects: ['d1.>'], storage: 'file' }],
+      [
+        '$JS.API.STREAM.UPDATE.D1',
+        { name: 'D1', subjects: ['d1.>', 'more'], storage: 'memory', max_msgs_per_subject: 3, description: 'diff' },
+      ],
+      [
+        '$JS.API.STREAM.UPDATE.D2',
+        {
+          name: 'D2',
+          subjects: ['d2'],
+          max_age: 1_000_000_000,
+          max_bytes: 4096,
+          max_msg_size: 512,
+          discard: 'new',
+          allow_direct: true,
+        },
+      ],
+      ['$JS.API.STREAM.UPDATE.NOPE', { name: 'NOPE' }],
+      ['$JS.API.STREAM.DELETE.D2', 'x'],
+      ['$JS.API.STREAM.DELETE.D2'],
+      ['$JS.API.STREAM.DELETE.D1'],
+      ['$JS.API.STREAM.DELETE.D1'],
+    ]);
+  },
+);
 
 for (const storage of ['memory', 'file']) {
-  test(`differential (${storage}): publishes, acks, limits, dedupe, expected headers and byte accounting`, { skip: SKIP && 'nats-server not installed' }, async () => {
-    const S = `P${storage[0].toUpperCase()}`;
-    const p = S.toLowerCase();
-    await run([
-      [`$JS.API.STREAM.CREATE.${S}`, { name: S, subjects: [`${p}.>`], storage, max_msgs_per_subject: 3, allow_direct: true, allow_rollup_hdrs: true }],
-      [`${p}.a`, 'hello'],
-      [`${p}.a`, 'with headers', { 'X-One': '1', 'X-Two': 'two' }],
-      [`${p}.b`, ''],
-      [`${p}.a`, 'dedupe me', { 'Nats-Msg-Id': 'm-1' }],
-      [`${p}.a`, 'dedupe me', { 'Nats-Msg-Id': 'm-1' }],
-      [`${p}.a`, 'evicts the oldest a'],
-      [`${p}.c`, 'x', { 'Nats-Expected-Stream': 'OTHER' }],
-      [`${p}.c`, 'x', { 'Nats-Expected-Last-Sequence': '1' }],
-      [`${p}.c`, 'x', { 'Nats-Expected-Last-Sequence': '5' }],
-      [`${p}.c`, 'x', { 'Nats-Expected-Last-Msg-Id': 'nope' }],
-      [`${p}.c`, 'x', { 'Nats-Expected-Last-Subject-Sequence': '1' }],
-      [`${p}.c`, 'x', { 'Nats-Expected-Last-Subject-Sequence': '0' }],
-      [`${p}.d`, 'd1'],
-      [`${p}.d`, 'd2'],
-      [`${p}.d`, 'rolled', { 'Nats-Rollup': 'sub' }],
-      [`$JS.API.STREAM.INFO.${S}`, { subjects_filter: '>', deleted_details: true }],
-      [`$JS.API.STREAM.MSG.GET.${S}`, { seq: 2 }],
-      [`$JS.API.STREAM.MSG.GET.${S}`, { seq: 1 }],
-      [`$JS.API.STREAM.MSG.GET.${S}`, { last_by_subj: `${p}.a` }],
-      [`$JS.API.STREAM.MSG.GET.${S}`, { next_by_subj: `${p}.b` }],
-      [`$JS.API.STREAM.MSG.GET.${S}`, { seq: 999 }],
-      [`$JS.API.STREAM.MSG.GET.${S}`, ''],
-      [`$JS.API.DIRECT.GET.${S}`, { seq: 2 }],
-      [`$JS.API.DIRECT.GET.${S}.${p}.a`],
-      [`$JS.API.DIRECT.GET.${S}.${p}.none`],
-      [`$JS.API.DIRECT.GET.${S}`, ''],
-      [`$JS.API.STREAM.MSG.DELETE.${S}`, { seq: 3 }],
-      [`$JS.API.STREAM.MSG.DELETE.${S}`, { seq: 3 }],
-      [`$JS.API.STREAM.MSG.DELETE.${S}`, { seq: 5, no_erase: true }],
-      [`$JS.API.STREAM.INFO.${S}`, { deleted_details: true }],
-      [`$JS.API.STREAM.PURGE.${S}`, { filter: `${p}.d`, keep: 1 }],
-      [`$JS.API.STREAM.PURGE.${S}`, { seq: 2, keep: 1 }],
-      [`$JS.API.STREAM.PURGE.${S}`, { seq: 9 }],
-      // nats-server 2.9's memory store keeps counting purged subjects in num_subjects.
-      [`$JS.API.STREAM.INFO.${S}`, undefined, undefined, ['state.num_subjects']],
-      [`$JS.API.STREAM.PURGE.${S}`],
-      [`$JS.API.STREAM.INFO.${S}`, undefined, undefined, ['state.num_subjects']],
-      [`${p}.z`, 'after purge'],
-      [`$JS.API.STREAM.INFO.${S}`, undefined, undefined, ['state.num_subjects']],
-      [`$JS.API.STREAM.DELETE.${S}`],
-    ]);
-  });
+  test(
+    `differential (${storage}): publishes, acks, limits, dedupe, expected headers and byte accounting`,
+    { skip: SKIP && 'nats-server not installed' },
+    async () => {
+      const S = `P${storage[0].toUpperCase()}`;
+      const p = S.toLowerCase();
+      await run([
+        [
+          `$JS.API.STREAM.CREATE.${S}`,
+          { name: S, subjects: [`${p}.>`], storage, max_msgs_per_subject: 3, allow_direct: true, allow_rollup_hdrs: true },
+        ],
+        [`${p}.a`, 'hello'],
+        [`${p}.a`, 'with headers', { 'X-One': '1', 'X-Two': 'two' }],
+        [`${p}.b`, ''],
+        [`${p}.a`, 'dedupe me', { 'Nats-Msg-Id': 'm-1' }],
+        [`${p}.a`, 'dedupe me', { 'Nats-Msg-Id': 'm-1' }],
+        [`${p}.a`, 'evicts the oldest a'],
+        [`${p}.c`, 'x', { 'Nats-Expected-Stream': 'OTHER' }],
+        [`${p}.c`, 'x', { 'Nats-Expected-Last-Sequence': '1' }],
+        [`${p}.c`, 'x', { 'Nats-Expected-Last-Sequence': '5' }],
+        [`${p}.c`, 'x', { 'Nats-Expected-Last-Msg-Id': 'nope' }],
+        [`${p}.c`, 'x', { 'Nats-Expected-Last-Subject-Sequence': '1' }],
+        [`${p}.c`, 'x', { 'Nats-Expected-Last-Subject-Sequence': '0' }],
+        [`${p}.d`, 'd1'],
+        [`${p}.d`, 'd2'],
+        [`${p}.d`, 'rolled', { 'Nats-Rollup': 'sub' }],
+        [`$JS.API.STREAM.INFO.${S}`, { subjects_filter: '>', deleted_details: true }],
+        [`$JS.API.STREAM.MSG.GET.${S}`, { seq: 2 }],
+        [`$JS.API.STREAM.MSG.GET.${S}`, { seq: 1 }],
+        [`$JS.API.STREAM.MSG.GET.${S}`, { last_by_subj: `${p}.a` }],
+        [`$JS.API.STREAM.MSG.GET.${S}`, { next_by_subj: `${p}.b` }],
+        [`$JS.API.STREAM.MSG.GET.${S}`, { seq: 999 }],
+        [`$JS.API.STREAM.MSG.GET.${S}`, ''],
+        [`$JS.API.DIRECT.GET.${S}`, { seq: 2 }],
+        [`$JS.API.DIRECT.GET.${S}.${p}.a`],
+        [`$JS.API.DIRECT.GET.${S}.${p}.none`],
+        [`$JS.API.DIRECT.GET.${S}`, ''],
+        [`$JS.API.STREAM.MSG.DELETE.${S}`, { seq: 3 }],
+        [`$JS.API.STREAM.MSG.DELETE.${S}`, { seq: 3 }],
+        [`$JS.API.STREAM.MSG.DELETE.${S}`, { seq: 5, no_erase: true }],
+        [`$JS.API.STREAM.INFO.${S}`, { deleted_details: true }],
+        [`$JS.API.STREAM.PURGE.${S}`, { filter: `${p}.d`, keep: 1 }],
+        [`$JS.API.STREAM.PURGE.${S}`, { seq: 2, keep: 1 }],
+        [`$JS.API.STREAM.PURGE.${S}`, { seq: 9 }],
+        // nats-server 2.9's memory store keeps counting purged subjects in num_subjects.
+        [`$JS.API.STREAM.INFO.${S}`, undefined, undefined, ['state.num_subjects']],
+        [`$JS.API.STREAM.PURGE.${S}`],
+        [`$JS.API.STREAM.INFO.${S}`, undefined, undefined, ['state.num_subjects']],
+        [`${p}.z`, 'after purge'],
+        [`$JS.API.STREAM.INFO.${S}`, undefined, undefined, ['state.num_subjects']],
+        [`$JS.API.STREAM.DELETE.${S}`],
+      ]);
+    },
+  );
 }
 
-test('differential: discard new, max_msg_size, deny_delete / deny_purge, sealed', { skip: SKIP && 'nats-server not installed' }, async () => {
-  await run([
-    ['$JS.API.STREAM.CREATE.DN', { name: 'DN', subjects: ['dn.*'], storage: 'memory', max_msgs: 2, max_msg_size: 8, discard: 'new', deny_delete: true, deny_purge: true }],
-    ['dn.a', '12345678'],
-    ['dn.a', '123456789'],
-    ['dn.a', '1', { H: 'v' }],
-    ['dn.b', '1'],
-    ['dn.c', '1'],
-    ['$JS.API.STREAM.MSG.DELETE.DN', { seq: 1 }],
-    ['$JS.API.STREAM.PURGE.DN'],
-    ['$JS.API.STREAM.UPDATE.DN', { name: 'DN', subjects: ['dn.*'], storage: 'memory', max_msgs: 2, max_msg_size: 8, discard: 'new', deny_delete: false, deny_purge: true }],
-    ['$JS.API.STREAM.UPDATE.DN', { name: 'DN', subjects: ['dn.*'], storage: 'memory', max_msgs: 2, max_msg_size: 8, discard: 'new', deny_delete: true, deny_purge: true, sealed: true }],
-    ['dn.c', '1'],
-    ['$JS.API.STREAM.INFO.DN'],
-    ['$JS.API.STREAM.CREATE.DB', { name: 'DB', subjects: ['db'], storage: 'file', max_bytes: 200, discard: 'new' }],
-    ['db', 'x'.repeat(100)],
-    ['db', 'x'.repeat(100)],
-    ['$JS.API.STREAM.INFO.DB'],
-    ['$JS.API.STREAM.CREATE.DO', { name: 'DO', subjects: ['do'], storage: 'file', max_bytes: 300 }],
-    ['do', 'y'.repeat(100)],
-    ['do', 'y'.repeat(100)],
-    ['do', 'y'.repeat(100)],
-    ['$JS.API.STREAM.INFO.DO'],
-    ['$JS.API.STREAM.DELETE.DN'],
-    ['$JS.API.STREAM.DELETE.DB'],
-    ['$JS.API.STREAM.DELETE.DO'],
-  ]);
-});
+test(
+  'differential: discard new, max_msg_size, deny_delete / deny_purge, sealed',
+  { skip: SKIP && 'nats-server not installed' },
+  async () => {
+    await run([
+      [
+        '$JS.API.STREAM.CREATE.DN',
+        {
+          name: 'DN',
+          subjects: ['dn.*'],
+          storage: 'memory',
+          max_msgs: 2,
+          max_msg_size: 8,
+          discard: 'new',
+          deny_delete: true,
+          deny_purge: true,
+        },
+      ],
+      ['dn.a', '12345678'],
+      ['dn.a', '123456789'],
+      ['dn.a', '1', { H: 'v' }],
+      ['dn.b', '1'],
+      ['dn.c', '1'],
+      ['$JS.API.STREAM.MSG.DELETE.DN', { seq: 1 }],
+      ['$JS.API.STREAM.PURGE.DN'],
+      [
+        '$JS.API.STREAM.UPDATE.DN',
+        {
+          name: 'DN',
+          subjects: ['dn.*'],
+          storage: 'memory',
+          max_msgs: 2,
+          max_msg_size: 8,
+          discard: 'new',
+          deny_delete: false,
+          deny_purge: true,
+        },
+      ],
+      [
+        '$JS.API.STREAM.UPDATE.DN',
+        {
+          name: 'DN',
+          subjects: ['dn.*'],
+          storage: 'memory',
+          max_msgs: 2,
+          max_msg_size: 8,
+          discard: 'new',
+          deny_delete: true,
+          deny_purge: true,
+          sealed: true,
+        },
+      ],
+      ['dn.c', '1'],
+      ['$JS.API.STREAM.INFO.DN'],
+      ['$JS.API.STREAM.CREATE.DB', { name: 'DB', subjects: ['db'], storage: 'file', max_bytes: 200, discard: 'new' }],
+      ['db', 'x'.repeat(100)],
+      ['db', 'x'.repeat(100)],
+      ['$JS.API.STREAM.INFO.DB'],
+      ['$JS.API.STREAM.CREATE.DO', { name: 'DO', subjects: ['do'], storage: 'file', max_bytes: 300 }],
+      ['do', 'y'.repeat(100)],
+      ['do', 'y'.repeat(100)],
+      ['do', 'y'.repeat(100)],
+      ['$JS.API.STREAM.INFO.DO'],
+      ['$JS.API.STREAM.DELETE.DN'],
+      ['$JS.API.STREAM.DELETE.DB'],
+      ['$JS.API.STREAM.DELETE.DO'],
+    ]);
+  },
+);
 
-test('differential: budget errors with 1 MiB max_file_store / max_memory_store', { skip: SKIP && 'nats-server not installed' }, async () => {
-  const dir = tmpDir('herald-diff-conf-');
-  const conf = join(dir, 'js.conf');
-  writeFileSync(conf, 'jetstream {\n  max_file_store: 1048576\n  max_memory_store: 1048576\n}\n');
-  const ref = await startNatsServer({ jetstream: true, args: ['-c', conf] });
-  const her = await startHerald({ maxFileStore: 1024 * 1024, maxMemStore: 1024 * 1024 });
-  const x = await connect({ servers: ref.url });
-  const y = await connect({ servers: her.server.url });
-  try {
-    for (const step of [
-      ['$JS.API.STREAM.CREATE.BIG', { name: 'BIG', max_bytes: 2 * 1024 * 1024 }],
-      ['$JS.API.STREAM.CREATE.BIGM', { name: 'BIGM', storage: 'memory', max_bytes: 2 * 1024 * 1024 }],
-      ['$JS.API.STREAM.CREATE.HALF', { name: 'HALF', max_bytes: 600 * 1024 }],
-      ['$JS.API.STREAM.CREATE.HALF2', { name: 'HALF2', max_bytes: 600 * 1024 }],
-      ['$JS.API.STREAM.CREATE.REST', { name: 'REST', max_bytes: 400 * 1024 }],
-      ['$JS.API.STREAM.UPDATE.REST', { name: 'REST', max_bytes: 500 * 1024 }],
-      ['$JS.API.STREAM.INFO.REST'],
-    ] as Step[]) {
-      compare(step, await observe(x, step), await observe(y, step));
+test(
+  'differential: budget errors with 1 MiB max_file_store / max_memory_store',
+  { skip: SKIP && 'nats-server not installed' },
+  async () => {
+    const dir = tmpDir('herald-diff-conf-');
+    const conf = join(dir, 'js.conf');
+    writeFileSync(conf, 'jetstream {\n  max_file_store: 1048576\n  max_memory_store: 1048576\n}\n');
+    const ref = await startNatsServer({ jetstream: true, args: ['-c', conf] });
+    const her = await startHerald({ maxFileStore: 1024 * 1024, maxMemStore: 1024 * 1024 });
+    const x = await connect({ servers: ref.url });
+    const y = await connect({ servers: her.server.url });
+    try {
+      for (const step of [
+        ['$JS.API.STREAM.CREATE.BIG', { name: 'BIG', max_bytes: 2 * 1024 * 1024 }],
+        ['$JS.API.STREAM.CREATE.BIGM', { name: 'BIGM', storage: 'memory', max_bytes: 2 * 1024 * 1024 }],
+        ['$JS.API.STREAM.CREATE.HALF', { name: 'HALF', max_bytes: 600 * 1024 }],
+        ['$JS.API.STREAM.CREATE.HALF2', { name: 'HALF2', max_bytes: 600 * 1024 }],
+        ['$JS.API.STREAM.CREATE.REST', { name: 'REST', max_bytes: 400 * 1024 }],
+        ['$JS.API.STREAM.UPDATE.REST', { name: 'REST', max_bytes: 500 * 1024 }],
+        ['$JS.API.STREAM.INFO.REST'],
+      ] as Step[]) {
+        compare(step, await observe(x, step), await observe(y, step));
+      }
+    } finally {
+      await x.close();
+      await y.close();
+      await her.stop();
+      await ref.stop();
+      rmSync(dir, { recursive: true, force: true });
     }
-  } finally {
-    await x.close();
-    await y.close();
-    await her.stop();
-    await ref.stop();
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  },
+);

@@ -49,7 +49,10 @@ test('404 Message Not Found and 408 for empty, malformed or conflicting requests
   assert.equal((await h.request('$JS.API.DIRECT.GET.KV', '')).headers, 'NATS/1.0 408 Empty Request\r\n\r\n');
   assert.equal((await h.request('$JS.API.DIRECT.GET.KV', '{}')).headers, 'NATS/1.0 408 Empty Request\r\n\r\n');
   assert.equal((await h.request('$JS.API.DIRECT.GET.KV', '{x')).headers, 'NATS/1.0 408 Malformed Request\r\n\r\n');
-  assert.equal((await h.request('$JS.API.DIRECT.GET.KV', { seq: 1, last_by_subj: 'kv.a' })).headers, 'NATS/1.0 408 Bad Request\r\n\r\n');
+  assert.equal(
+    (await h.request('$JS.API.DIRECT.GET.KV', { seq: 1, last_by_subj: 'kv.a' })).headers,
+    'NATS/1.0 408 Bad Request\r\n\r\n',
+  );
   assert.equal((await h.request('$JS.API.DIRECT.GET.KV.kv.a', { seq: 1 })).headers, 'NATS/1.0 408 Bad Request\r\n\r\n');
   // Lenient decoding, as nats-server's json.Unmarshal: unknown fields are ignored.
   assert.equal((await h.request('$JS.API.DIRECT.GET.KV', { seq: 1, whatever: true })).payload.toString(), 'v');

@@ -11,7 +11,7 @@ const dec = (s: string, schema: GoStruct = S, lenient = false) => decodeGoJson(B
 test('syntax errors carry Go scanner texts and 1-based byte offsets', () => {
   assert.equal(dec('{bad').error, "invalid character 'b' looking for beginning of object key string at offset 2");
   assert.equal(dec('{"a" 1}').error, "invalid character '1' after object key at offset 6");
-  assert.equal(dec('{"name":"x" "y"}').error, 'invalid character \'"\' after object key:value pair at offset 13');
+  assert.equal(dec('{"name":"x" "y"}').error, "invalid character '\"' after object key:value pair at offset 13");
   assert.equal(dec('[1 2]').error, "invalid character '2' after array element at offset 4");
   assert.equal(dec('x').error, "invalid character 'x' looking for beginning of value at offset 1");
   assert.equal(dec('{"name":tru}').error, "invalid character '}' in literal true (expecting 'e') at offset 12");
@@ -33,14 +33,38 @@ test('keys match case-insensitively after an exact miss, as Go does', () => {
 });
 
 test('type errors name the Go struct, field path and type', () => {
-  assert.equal(dec('{"max_msgs":"a"}').error, 'json: cannot unmarshal string into Go struct field StreamConfigRequest.max_msgs of type int64');
-  assert.equal(dec('{"max_msg_size":10000000000}').error, 'json: cannot unmarshal number 10000000000 into Go struct field StreamConfigRequest.max_msg_size of type int32');
-  assert.equal(dec('{"first_seq":-1}').error, 'json: cannot unmarshal number -1 into Go struct field StreamConfigRequest.first_seq of type uint64');
-  assert.equal(dec('{"max_age":1.5}').error, 'json: cannot unmarshal number 1.5 into Go struct field StreamConfigRequest.max_age of type time.Duration');
-  assert.equal(dec('{"max_bytes":99999999999999999999}').error, 'json: cannot unmarshal number 99999999999999999999 into Go struct field StreamConfigRequest.max_bytes of type int64');
-  assert.equal(dec('{"subjects":"a"}').error, 'json: cannot unmarshal string into Go struct field StreamConfigRequest.subjects of type []string');
-  assert.equal(dec('{"subjects":[1]}').error, 'json: cannot unmarshal number into Go struct field StreamConfigRequest.subjects of type string');
-  assert.equal(dec('{"consumer_limits":{"max_ack_pending":"x"}}').error, 'json: cannot unmarshal string into Go struct field StreamConsumerLimits.consumer_limits.max_ack_pending of type int');
+  assert.equal(
+    dec('{"max_msgs":"a"}').error,
+    'json: cannot unmarshal string into Go struct field StreamConfigRequest.max_msgs of type int64',
+  );
+  assert.equal(
+    dec('{"max_msg_size":10000000000}').error,
+    'json: cannot unmarshal number 10000000000 into Go struct field StreamConfigRequest.max_msg_size of type int32',
+  );
+  assert.equal(
+    dec('{"first_seq":-1}').error,
+    'json: cannot unmarshal number -1 into Go struct field StreamConfigRequest.first_seq of type uint64',
+  );
+  assert.equal(
+    dec('{"max_age":1.5}').error,
+    'json: cannot unmarshal number 1.5 into Go struct field StreamConfigRequest.max_age of type time.Duration',
+  );
+  assert.equal(
+    dec('{"max_bytes":99999999999999999999}').error,
+    'json: cannot unmarshal number 99999999999999999999 into Go struct field StreamConfigRequest.max_bytes of type int64',
+  );
+  assert.equal(
+    dec('{"subjects":"a"}').error,
+    'json: cannot unmarshal string into Go struct field StreamConfigRequest.subjects of type []string',
+  );
+  assert.equal(
+    dec('{"subjects":[1]}').error,
+    'json: cannot unmarshal number into Go struct field StreamConfigRequest.subjects of type string',
+  );
+  assert.equal(
+    dec('{"consumer_limits":{"max_ack_pending":"x"}}').error,
+    'json: cannot unmarshal string into Go struct field StreamConsumerLimits.consumer_limits.max_ack_pending of type int',
+  );
   assert.equal(dec('"x"').error, 'json: cannot unmarshal string into Go value of type server.StreamConfigRequest');
 });
 

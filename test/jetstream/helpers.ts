@@ -61,7 +61,14 @@ export class Harness {
   static async start(opts: Partial<JetStreamOptions> = {}, dir?: string): Promise<Harness> {
     const router = new Router();
     const d = dir ?? tmpDir();
-    const full: JetStreamOptions = { storeDir: d, maxFileStore: -1, maxMemStore: -1, sync: { kind: 'always' }, logger: silentLogger(), ...opts };
+    const full: JetStreamOptions = {
+      storeDir: d,
+      maxFileStore: -1,
+      maxMemStore: -1,
+      sync: { kind: 'always' },
+      logger: silentLogger(),
+      ...opts,
+    };
     const js = await JetStream.start(router, full);
     return new Harness(router, js, d, full);
   }
@@ -142,7 +149,9 @@ function toReply(m: Message): Reply {
 }
 
 /** A herald server for client tests, on a free port and a temporary data dir. */
-export async function startHerald(opts: StartOptions = {}): Promise<{ server: Server; dataDir: string; stop(removeDir?: boolean): Promise<void> }> {
+export async function startHerald(
+  opts: StartOptions = {},
+): Promise<{ server: Server; dataDir: string; stop(removeDir?: boolean): Promise<void> }> {
   const dataDir = opts.dataDir ?? tmpDir('herald-srv-');
   const server = await Server.start({ port: 0, logger: silentLogger(), ...opts, dataDir });
   return {

@@ -53,7 +53,14 @@ for (const storage of ['memory', 'file'] as const) {
     assert.deepEqual(info.state.subjects, { 'p.a': 2, 'p.b': 1 });
     assert.equal(info.state.messages, 3);
 
-    await h.create({ name: 'K', subjects: ['k.*'], storage, max_msgs_per_subject: 1, discard: 'new', discard_new_per_subject: true });
+    await h.create({
+      name: 'K',
+      subjects: ['k.*'],
+      storage,
+      max_msgs_per_subject: 1,
+      discard: 'new',
+      discard_new_per_subject: true,
+    });
     assert.equal((await h.request('k.a', '1')).json.seq, 1);
     const r = (await h.request('k.a', '2')).json;
     assert.equal(r.error.err_code, 10077);
@@ -95,7 +102,13 @@ test('limits apply when an update lowers them', async () => {
   const r = await h.api('$JS.API.STREAM.UPDATE.U', { name: 'U', subjects: ['u.*'], storage: 'memory', max_msgs_per_subject: 2 });
   assert.equal(r.error, undefined);
   assert.equal(r.state.messages, 4);
-  const r2 = await h.api('$JS.API.STREAM.UPDATE.U', { name: 'U', subjects: ['u.*'], storage: 'memory', max_msgs_per_subject: 2, max_msgs: 1 });
+  const r2 = await h.api('$JS.API.STREAM.UPDATE.U', {
+    name: 'U',
+    subjects: ['u.*'],
+    storage: 'memory',
+    max_msgs_per_subject: 2,
+    max_msgs: 1,
+  });
   assert.equal(r2.state.messages, 1);
   assert.equal(r2.state.last_seq, 6);
   await h.close();

@@ -8,7 +8,13 @@ import { Harness } from './helpers.js';
 
 test('file stream: config, created, messages, deletes and purges survive a restart', async () => {
   let h = await Harness.start();
-  const created = await h.create({ name: 'F', subjects: ['f.*'], max_msgs_per_subject: 5, description: 'kept', allow_direct: true });
+  const created = await h.create({
+    name: 'F',
+    subjects: ['f.*'],
+    max_msgs_per_subject: 5,
+    description: 'kept',
+    allow_direct: true,
+  });
   for (let i = 0; i < 6; i++) await h.request(i % 2 === 0 ? 'f.a' : 'f.b', `m${i}`, { 'X-I': String(i) });
   await h.api('$JS.API.STREAM.MSG.DELETE.F', { seq: 3 });
   await h.api('$JS.API.STREAM.PURGE.F', { filter: 'f.b', keep: 1 });

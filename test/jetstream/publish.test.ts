@@ -59,7 +59,10 @@ test('Nats-Expected-Stream / -Last-Sequence / -Last-Msg-Id', async () => {
     seq: 0,
   });
   assert.equal((await h.request('e.a', 'x', { 'Nats-Expected-Stream': 'E', 'Nats-Msg-Id': 'one' })).json.seq, 1);
-  assert.equal((await h.request('e.a', 'x', { 'Nats-Expected-Last-Sequence': '0' })).json.error.description, 'wrong last sequence: 1');
+  assert.equal(
+    (await h.request('e.a', 'x', { 'Nats-Expected-Last-Sequence': '0' })).json.error.description,
+    'wrong last sequence: 1',
+  );
   assert.equal((await h.request('e.a', 'x', { 'Nats-Expected-Last-Sequence': '1' })).json.seq, 2);
   // The last stored message had no id, so the last msg id is now empty.
   assert.deepEqual((await h.request('e.a', 'x', { 'Nats-Expected-Last-Msg-Id': 'one' })).json.error, {
@@ -76,7 +79,10 @@ test('Nats-Expected-Last-Subject-Sequence (+ -Subject override); 0 means "no mes
   const h = await Harness.start();
   await h.create({ name: 'K', subjects: ['k.*'], storage: 'memory' });
   assert.equal((await h.request('k.a', '1', { 'Nats-Expected-Last-Subject-Sequence': '0' })).json.seq, 1);
-  assert.equal((await h.request('k.a', '2', { 'Nats-Expected-Last-Subject-Sequence': '0' })).json.error.description, 'wrong last sequence: 1');
+  assert.equal(
+    (await h.request('k.a', '2', { 'Nats-Expected-Last-Subject-Sequence': '0' })).json.error.description,
+    'wrong last sequence: 1',
+  );
   assert.equal((await h.request('k.b', '1', { 'Nats-Expected-Last-Subject-Sequence': '0' })).json.seq, 2);
   assert.equal((await h.request('k.a', '3', { 'Nats-Expected-Last-Subject-Sequence': '1' })).json.seq, 3);
   const over = { 'Nats-Expected-Last-Subject-Sequence': '2', 'Nats-Expected-Last-Subject-Sequence-Subject': 'k.b' };
@@ -94,7 +100,11 @@ test('Nats-Expected-Last-Subject-Sequence (+ -Subject override); 0 means "no mes
 test('Nats-Rollup: needs allow_rollup_hdrs; sub keeps the newest on the subject, all the newest overall', async () => {
   const h = await Harness.start();
   await h.create({ name: 'R', subjects: ['r.*'], storage: 'memory' });
-  assert.deepEqual((await h.request('r.a', 'x', { 'Nats-Rollup': 'sub' })).json.error, { code: 500, err_code: 10111, description: 'rollup not permitted' });
+  assert.deepEqual((await h.request('r.a', 'x', { 'Nats-Rollup': 'sub' })).json.error, {
+    code: 500,
+    err_code: 10111,
+    description: 'rollup not permitted',
+  });
   await h.create({ name: 'Q', subjects: ['q.*'], storage: 'memory', allow_rollup_hdrs: true });
   for (let i = 0; i < 3; i++) await h.request('q.a', `a${i}`);
   for (let i = 0; i < 2; i++) await h.request('q.b', `b${i}`);

@@ -45,8 +45,22 @@ test('heap order holds for many owners with random deadlines', async () => {
 test('an owner that throws does not stop the others', async () => {
   const s = new Scheduler();
   let ok = false;
-  s.schedule({ onTimer: () => { throw new Error('boom'); } }, Date.now());
-  s.schedule({ onTimer: () => { ok = true; } }, Date.now());
+  s.schedule(
+    {
+      onTimer: () => {
+        throw new Error('boom');
+      },
+    },
+    Date.now(),
+  );
+  s.schedule(
+    {
+      onTimer: () => {
+        ok = true;
+      },
+    },
+    Date.now(),
+  );
   assert.ok(await waitFor(() => ok, 2000, 5));
   s.close();
 });
