@@ -18,7 +18,8 @@ import { fdatasyncP, fsyncP, writeAll } from './writer.js';
 
 /** Compact a sealed segment once live records fill less than this share of its file. */
 export const COMPACT_LIVE_RATIO = 0.5;
-/** ...and at least this much would be reclaimed (small segments are not worth the I/O). */
+/** ...and at least this much (or a quarter of a segment, if smaller) would be reclaimed: rewriting
+ * a segment to win a few bytes is not worth the I/O. */
 export const COMPACT_MIN_RECLAIM_BYTES = 1024 * 1024;
 
 export interface CompactContext {
@@ -30,9 +31,15 @@ export interface CompactContext {
   logger?: { warn(o: object, m: string): void; info(o: object, m: string): void };
 }
 
-/** True when `seg` is worth compacting now. */
-export function wantsCompaction(seg: Segment): boolean {
-  return seg.sealed && !seg.retired && !seg.compacting && seg.size - seg.liveBytes >= COMPACT_MIN_RECLAIM_BYTES && seg.liveBytes < seg.size * COMPACT_LIVE_RATIO;
+/** True when `seg` (of a store with `segmentBytes` segments) is worth compacting now. */
+export function wantsCompaction(seg: Segment, segmentBytes: number): boolean {
+  return (
+    seg.sealed &&
+    !seg.retired &&
+    !seg.compacting &&
+    seg.size - seg.liveBytes >= Math.min(COMPACT_MIN_RECLAIM_BYTES, segmentBytes / 4) &&
+    seg.liveBytes < seg.size * COMPACT_LIVE_RATIO
+  );
 }
 
 async function unlinkQuiet(path: string): Promise<void> {

@@ -100,7 +100,11 @@ export class FileStore implements MessageStore, SubjectScanner {
     const needIndex = new Map<Segment, ArrayLike<number>>();
     for (const s of rec.needIndex) needIndex.set(s, rec.facts[rec.segs.indexOf(s)].tombs);
     if (this.segs.length === 0) this.createSegment();
-    this.active = this.segs[this.segs.length - 1];
+    else {
+      // The recovered last segment stays active: its tombstones must reach its index file later.
+      this.active = this.segs[this.segs.length - 1];
+      this.active.tombs = Array.from(rec.facts[this.segs.length - 1].tombs);
+    }
     if (this.active.size === 0) this.mark(RecordType.SeqMark, this.lastSeq + 1);
     this.firstSeq = this.count === 0 ? this.lastSeq + 1 : this.findLiveFrom(this.firstSlotSeq());
     // Leading segments with nothing live are gone for good; the Floor keeps that true on disk.
@@ -324,7 +328,7 @@ export class FileStore implements MessageStore, SubjectScanner {
     if (seq === this.firstSeq) this.headMoved();
     else {
       this.mark(RecordType.Tombstone, seq);
-      if (wantsCompaction(seg)) this.queueCompaction(seg);
+      if (wantsCompaction(seg, this.cfg.segmentBytes)) this.queueCompaction(seg);
     }
     return true;
   }
@@ -375,7 +379,7 @@ export class FileStore implements MessageStore, SubjectScanner {
     if (killed.length > 0 && killed[0] === oldFirst) this.headMoved();
     // Seqs below the new first seq are covered by the Floor record; the rest need tombstones.
     for (const seq of killed) if (seq >= this.firstSeq) this.mark(RecordType.Tombstone, seq);
-    for (const seg of touched) if (wantsCompaction(seg)) this.queueCompaction(seg);
+    for (const seg of touched) if (wantsCompaction(seg, this.cfg.segmentBytes)) this.queueCompaction(seg);
     return purged;
   }
 
