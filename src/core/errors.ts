@@ -6,7 +6,8 @@
  * - `JsErrors`: JetStream API errors `{code, err_code, description}` as in nats-server's
  *   errors.json (specs/nats.md §3 "Key errors"). `{name}`-style placeholders are filled by
  *   `jsError`.
- * test/unit/errors.test.ts checks that every entry is documented in docs/errors.md.
+ * test/core/errors.test.ts checks that every NatsErrors entry is documented in docs/errors.md;
+ * test/jetstream/errors-doc.test.ts does the same for JsErrors in docs/jetstream.md.
  */
 
 /** A NATS protocol error: the text between the quotes of `-ERR '…'`, and whether it is fatal. */
@@ -24,10 +25,9 @@ export const NatsErrors = {
   MaxConnectionsExceeded: { text: 'maximum connections exceeded', fatal: true },
   StaleConnection: { text: 'Stale Connection', fatal: true },
   NoRespondersRequiresHeaders: { text: 'no responders requires headers support', fatal: true },
-  ParserError: { text: 'Unknown Protocol Operation', fatal: true },
   InvalidSubject: { text: 'Invalid Subject', fatal: false },
   InvalidPublishSubject: { text: 'Invalid Publish Subject', fatal: false },
-  SlowConsumer: { text: 'Slow Consumer', fatal: true },
+  BadClientProtocol: { text: 'invalid client protocol', fatal: true },
 } as const satisfies Record<string, NatsProtocolError>;
 
 /** The `-ERR` line for `e`, ready to write. */
