@@ -192,12 +192,12 @@ export async function stopPid(proc: ChildProcess): Promise<void> {
   }
 }
 
-/** Pids of every server started and not yet stopped, so an abort can still stop them. */
-const live = new Set<ChildProcess>();
+/** Every server started and not yet stopped, with its temp dir, so an abort can still clean up. */
+const live = new Map<ChildProcess, string>();
 
-/** Sends SIGKILL to every server still running (synchronous: for process 'exit' handlers). */
+/** SIGKILLs every server still running and removes its temp dir (synchronous: for exit handlers). */
 export function killAllServersSync(): void {
-  for (const p of live) {
+  for (const [p, dir] of live) {
     if (p.pid !== undefined && p.exitCode === null && p.signalCode === null) {
       try {
         process.kill(p.pid, 'SIGKILL');
@@ -205,6 +205,7 @@ export function killAllServersSync(): void {
         /* gone */
       }
     }
+    rmSync(dir, { recursive: true, force: true });
   }
   live.clear();
 }
@@ -215,7 +216,7 @@ function launch(bin: string, args: string[], name: string, dir: string, cwd?: st
   const proc = spawn(bin, args, { stdio: ['ignore', fd, fd], cwd: cwd ?? dir });
   closeSync(fd);
   proc.on('error', () => undefined);
-  live.add(proc);
+  live.set(proc, dir);
   return { proc, logFile };
 }
 
@@ -246,6 +247,7 @@ export async function startNatsServer(bin: string): Promise<ManagedServer> {
   } catch (e) {
     await stopPid(proc);
     live.delete(proc);
+    rmSync(dir, { recursive: true, force: true });
     throw e;
   }
   const target: Target = {
@@ -273,6 +275,7 @@ export async function startRedisServer(bin: string): Promise<ManagedServer> {
   } catch (e) {
     await stopPid(proc);
     live.delete(proc);
+    rmSync(dir, { recursive: true, force: true });
     throw e;
   }
   const target: Target = {
@@ -310,6 +313,7 @@ export async function startHerald(probe: HeraldProbe, cpuProfDir: string | null 
   } catch (e) {
     await stopPid(proc);
     live.delete(proc);
+    rmSync(dir, { recursive: true, force: true });
     throw e;
   }
   const commit = firstLine('git', ['-C', repoRoot(), 'rev-parse', '--short', 'HEAD']);
