@@ -141,6 +141,11 @@ export class SubjectIndex {
 
   /** Exact first live seq of `e`. */
   firstOf(e: SubjectEntry): number {
+    if (e.firstStale && e.count === 1 && !e.lastStale) {
+      // One message left (KV with history 1): first is last, no scan.
+      e.first = e.last;
+      e.firstStale = false;
+    }
     if (e.firstStale) {
       e.first = this.scanner.scanFirst(e, e.first, e.last);
       e.firstStale = false;
@@ -150,6 +155,10 @@ export class SubjectIndex {
 
   /** Exact last live seq of `e`. */
   lastOf(e: SubjectEntry): number {
+    if (e.lastStale && e.count === 1 && !e.firstStale) {
+      e.last = e.first;
+      e.lastStale = false;
+    }
     if (e.lastStale) {
       e.last = this.scanner.scanLast(e, e.first, e.last);
       e.lastStale = false;

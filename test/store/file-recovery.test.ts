@@ -179,7 +179,7 @@ describe('file store: torn tails and corruption', () => {
     try {
       await build(dir);
       const before = await openFileStore(dir, { sync: { kind: 'always' }, segmentBytes: SEG });
-      const want = before.store.state();
+      const want = { ...before.store.state() };
       await before.store.close();
       for (const f of readdirSync(dir)) if (f.endsWith('.idx')) unlinkSync(join(dir, f));
       let { store: s, report } = await openFileStore(dir, { sync: { kind: 'always' }, segmentBytes: SEG });

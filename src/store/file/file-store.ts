@@ -293,27 +293,34 @@ export class FileStore implements MessageStore, SubjectScanner {
     return accountedFromRecord(msgRecordLen(Buffer.byteLength(subject), hl, payload.length), hl > 0);
   }
 
+  /**
+   * Counters in O(1). `firstTs` needs the first message's record, so it is a getter read on access
+   * (and cached per first seq): limit checks that call state() per publish never touch the disk.
+   */
   state(): StoreState {
     const empty = this.count === 0;
     const firstSeq = empty ? (this.lastSeq === 0 ? 0 : this.lastSeq + 1) : this.firstSeq;
-    let firstTs = 0n;
-    if (!empty) {
-      if (this.firstTsCache.seq !== firstSeq) {
-        const m = this.get(firstSeq);
-        this.firstTsCache = { seq: firstSeq, ts: m === null ? 0n : m.ts };
-      }
-      firstTs = this.firstTsCache.ts;
-    }
+    const store = this;
     return {
       messages: this.count,
       bytes: this.bytes,
       firstSeq,
-      firstTs,
+      get firstTs(): bigint {
+        return empty ? 0n : store.firstTsOf(firstSeq);
+      },
       lastSeq: this.lastSeq,
       lastTs: this.lastTs,
       numSubjects: this.subjects.size,
       numDeleted: empty ? 0 : this.lastSeq - firstSeq + 1 - this.count,
     };
+  }
+
+  private firstTsOf(seq: number): bigint {
+    if (this.firstTsCache.seq !== seq) {
+      const m = this.get(seq);
+      this.firstTsCache = { seq, ts: m === null ? 0n : m.ts };
+    }
+    return this.firstTsCache.ts;
   }
 
   // ---------------------------------------------------------------- deletes
@@ -403,6 +410,9 @@ export class FileStore implements MessageStore, SubjectScanner {
     } finally {
       this.writer.stop();
       for (const s of this.segs) s.close();
+      // Unusable from here on: let the index arrays go even if the caller keeps the object.
+      this.segs = [];
+      this.subjects.clear();
       closeSync(this.cfg.dirFd);
       try {
         rmSync(this.cfg.lockPath, { force: true });

@@ -51,6 +51,8 @@ export function scanSegment(seg: Segment): ScanResult {
     let prevSubjStart = -1;
     let prevSubjLen = 0;
     let prevLocal = 0;
+    let tsLo = 0;
+    let tsHi = 0;
 
     const fill = (need: number): void => {
       // Slide the window so `pos` is at its start and it holds at least `need` bytes if the file does.
@@ -94,7 +96,6 @@ export function scanSegment(seg: Segment): ScanResult {
       }
       const type = buf[o + 4];
       const seq = readSeq(buf, o);
-      const ts = buf.readBigInt64LE(o + 20);
       if (type === RecordType.Msg || type === RecordType.Erased) {
         let l = NO_SUBJECT;
         let bits = len;
@@ -138,9 +139,12 @@ export function scanSegment(seg: Segment): ScanResult {
         if (seq > seg.seqMark) seg.seqMark = seq;
       }
       if (type !== RecordType.Floor && type !== RecordType.SeqMark && seq > seg.maxSeq) seg.maxSeq = seq;
-      seg.lastTs = ts;
+      // Kept as two numbers: a BigInt per record would dominate the scan's allocations.
+      tsLo = buf.readUInt32LE(o + 20);
+      tsHi = buf.readInt32LE(o + 24);
       pos += len;
     }
+    if (pos > 0) seg.lastTs = (BigInt(tsHi) << 32n) + BigInt(tsLo);
     seg.size = pos;
     seg.written = pos;
     seg.trim();

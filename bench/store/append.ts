@@ -1,0 +1,81 @@
+/**
+ * Append throughput of the file store for 1 KiB messages under each sync policy: `always`
+ * (group commit, fdatasync before ack, at most MAX_OUTSTANDING appends waiting for durability),
+ * `interval` (10 ms) and `never`. Prints appends/s, fdatasyncs, average batch and the
+ * append→durable latency per burst (p50/p99). Not a test: numbers depend on the disk.
+ *
+ * Run: npx tsc -p tsconfig.json --outDir .build-store && \
+ *      node .build-store/bench/store/append.js [seconds-per-policy=5] [dir]
+ */
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openFileStore } from '../../src/store/file/index.js';
+import type { FileStore } from '../../src/store/file/file-store.js';
+import type { SyncPolicy } from '../../src/store/store.js';
+
+/** Appends allowed in flight before the producer waits: what a publisher window would allow. */
+const MAX_OUTSTANDING = 1000;
+const PAYLOAD = 1024;
+
+async function run(policy: SyncPolicy, seconds: number, base: string): Promise<void> {
+  const dir = join(base, policy.kind);
+  rmSync(dir, { recursive: true, force: true });
+  const { store } = await openFileStore(dir, { sync: policy });
+  const payload = Buffer.alloc(PAYLOAD, 0x62);
+  const subjects = Array.from({ length: 16 }, (_, i) => `bench.append.${i}`);
+  let outstanding = 0;
+  let acked = 0;
+  let appended = 0;
+  const lat: number[] = [];
+  const t0 = performance.now();
+  const deadline = t0 + seconds * 1000;
+  await new Promise<void>((resolve) => {
+    const turn = (): void => {
+      if (performance.now() >= deadline) {
+        if (outstanding === 0) resolve();
+        else setImmediate(turn);
+        return;
+      }
+      const n = MAX_OUTSTANDING - outstanding;
+      if (n > 0) {
+        for (let i = 0; i < n; i++) store.append(subjects[appended++ & 15], null, payload);
+        outstanding += n;
+        const t = performance.now();
+        store.whenDurable((err) => {
+          if (err !== null) throw err;
+          outstanding -= n;
+          acked += n;
+          lat.push(performance.now() - t);
+        });
+      }
+      setImmediate(turn);
+    };
+    turn();
+  });
+  const secs = (performance.now() - t0) / 1000;
+  const st = (store as FileStore).stats();
+  lat.sort((a, b) => a - b);
+  const pct = (p: number): string => (lat.length === 0 ? '-' : lat[Math.min(lat.length - 1, Math.floor(lat.length * p))].toFixed(2));
+  const name = policy.kind === 'interval' ? `interval ${policy.ms}ms` : policy.kind;
+  console.log(
+    `${name.padEnd(14)} ${Math.round(acked / secs)
+      .toString()
+      .padStart(9)} appends/s  ${((acked * PAYLOAD) / secs / 2 ** 20).toFixed(0).padStart(5)} MiB/s  ` +
+      `batches ${st.batches}  fdatasyncs ${st.syncs}  avg batch ${(acked / Math.max(1, st.batches)).toFixed(0)}  ` +
+      `durable latency p50 ${pct(0.5)} ms p99 ${pct(0.99)} ms`,
+  );
+  await store.destroy();
+}
+
+async function main(): Promise<void> {
+  const seconds = Number(process.argv[2] ?? 5);
+  const base = process.argv[3] ?? join(tmpdir(), `herald-append-bench-${process.pid}`);
+  for (const p of [{ kind: 'always' }, { kind: 'interval', ms: 10 }, { kind: 'never' }] as SyncPolicy[]) await run(p, seconds, base);
+  rmSync(base, { recursive: true, force: true });
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
