@@ -20,6 +20,12 @@ export interface RawOptions {
   maxMs?: number;
   /** Wait for the server's first line (INFO) before sending the script (default true). */
   waitGreeting?: boolean;
+  /**
+   * After the script, first wait (within `maxMs`) until this holds for the bytes received so far,
+   * or the server closes; only then wait for quiet. Lets a caller that knows what to expect stay
+   * correct on a loaded machine without long quiet periods.
+   */
+  settle?: (data: Buffer) => boolean;
 }
 
 /** What a raw session observed. */
@@ -161,6 +167,7 @@ export async function rawSession(port: number, chunks: readonly Chunk[], opts: R
       conn.write(c);
       if (pauseMs > 0) await sleep(pauseMs);
     }
+    if (opts.settle !== undefined) await conn.waitFor(opts.settle, Math.max(0, deadline - Date.now()));
     await conn.waitQuiet(quietMs, Math.max(0, deadline - Date.now()));
     // Read the flag before destroy(): our own close must not count as the server's.
     return { data: conn.data, closed: conn.closed };

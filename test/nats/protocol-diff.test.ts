@@ -19,8 +19,10 @@ import { RawConnection, rawSession, splitGreeting, type Chunk, type RawResult } 
 
 /** Independent server pairs the table is spread over. */
 const LANES = 6;
-/** A session ends after this long without traffic; nats-server answers on loopback in well under 1 ms. */
-const QUIET_MS = 120;
+/** After the expected bytes (or close) arrived, a session ends after this long without traffic. */
+const QUIET_MS = 100;
+/** The longest a session waits for what the table expects (only a failing case waits this long). */
+const SETTLE_MS = 4000;
 /** INFO keys that may differ between herald and nats-server, and why. */
 const INFO_KEYS_ALLOWED_TO_DIFFER = new Set([
   'jetstream', // present only when JetStream is enabled, on either server
@@ -686,22 +688,44 @@ interface Observed {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** Bytes received after the greeting line. */
+const restLength = (d: Buffer): number => {
+  const nl = d.indexOf(0x0a);
+  return nl < 0 ? 0 : d.length - nl - 1;
+};
+
+/**
+ * Runs one case against one server. Waits are driven by the table: a session first waits (bounded)
+ * until as many bytes as the table expects have arrived, or for the close the table expects, and
+ * only then for QUIET_MS of silence to catch anything extra; so a slow, loaded machine makes a
+ * case slower, not flaky.
+ */
 async function runCase(port: number, c: Case): Promise<Observed> {
   let obs: RawConnection | null = null;
   try {
     if (c.observer !== undefined) {
       obs = await RawConnection.connect(port);
-      await obs.waitFor((d) => d.includes(0x0a), 2000);
+      await obs.waitFor((d) => d.includes(0x0a), SETTLE_MS);
       for (const ch of c.observer.send) {
         obs.write(ch);
         await sleep(5);
       }
-      await obs.waitQuiet(QUIET_MS, 2000);
+      // Every observer script ends with PING: its PONG means its subscriptions are in place.
+      await obs.waitFor((d) => d.includes('PONG\r\n'), SETTLE_MS);
     }
-    const main = await rawSession(port, c.send, { pauseMs: c.pauseMs ?? 5, quietMs: QUIET_MS, maxMs: 10_000 });
+    const expectLen = Buffer.byteLength(c.expect, 'latin1');
+    const main = await rawSession(port, c.send, {
+      pauseMs: c.pauseMs ?? 5,
+      quietMs: QUIET_MS,
+      maxMs: SETTLE_MS,
+      // A known difference would only wait out SETTLE_MS on herald: use the quiet period alone.
+      settle: c.known !== undefined ? undefined : c.closed ? () => false : (d) => restLength(d) >= expectLen,
+    });
     let observer: RawResult | null = null;
     if (obs !== null) {
-      await obs.waitQuiet(QUIET_MS, 2000);
+      const obsLen = Buffer.byteLength(c.observer!.expect, 'latin1');
+      await obs.waitFor((d) => restLength(d) >= obsLen, SETTLE_MS);
+      await obs.waitQuiet(QUIET_MS, SETTLE_MS);
       observer = { data: obs.data, closed: obs.closed };
     }
     return { main, observer };
