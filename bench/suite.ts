@@ -7,7 +7,7 @@ import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { connectNats, parseNatsUrl } from './lib/nats-wire.js';
 import { parseRedisUrl, RespClient, respText } from './lib/resp-wire.js';
-import { findListenerPid } from './lib/cpu.js';
+import { findListenerPid, readMachineCpu } from './lib/cpu.js';
 import { fmtNum, fmtRate, fmtRatio } from './lib/stats.js';
 import { machineInfo } from './machine.js';
 import { ProgressDisplay } from './progress.js';
@@ -25,6 +25,34 @@ import {
 } from './servers.js';
 import { clientVsRaw, compare, summarise, type ComparisonRow, type SummaryRow } from './summary.js';
 import { CORE_BATCH, CORE_WINDOW, JS_BATCH, JS_WINDOW, PULL_WINDOW, selectWorkloads, WARMUP, XREAD_COUNT, type Workload } from './workloads.js';
+
+/** Before each run, wait until less than this much CPU (% of a core) is busy outside the bench... */
+const QUIET_OTHER_CPU = 30;
+/** ...sampled over this window, ms... */
+const QUIET_SAMPLE_MS = 500;
+/** ...for at most this long per run, ms... */
+const QUIET_MAX_WAIT_MS = 5_000;
+/** ...and at most this long over the whole suite, ms (keeps the default suite under 10 minutes). */
+const QUIET_BUDGET_MS = 90_000;
+
+/**
+ * Waits (bounded) until the machine is quiet: other people's work on a shared machine would land in
+ * the measurement. Between runs nothing of ours is busy, so all machine CPU counts as other.
+ * Returns the ms waited.
+ */
+async function waitForQuiet(maxMs: number, onWait: () => void): Promise<number> {
+  const t0 = Date.now();
+  while (Date.now() - t0 < maxMs) {
+    const a = readMachineCpu();
+    await new Promise((r) => setTimeout(r, QUIET_SAMPLE_MS));
+    const b = readMachineCpu();
+    if (!a || !b) return 0;
+    const busy = (100 * (b.busy - a.busy)) / (QUIET_SAMPLE_MS / 1000);
+    if (busy < QUIET_OTHER_CPU) break;
+    onWait();
+  }
+  return Date.now() - t0;
+}
 
 /** Per-run overhead on top of its duration (fork, connect, drain, setup), s; for the ETA only. */
 const RUN_OVERHEAD_S = 2.5;
@@ -123,6 +151,11 @@ function localDate(): string {
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`;
 }
 
+/** What compare mode says when a peer server is not installed. */
+export function missingServersMessage(missing: readonly string[]): string {
+  return `compare mode needs ${missing.join(' and ')}, which ${missing.length > 1 ? 'are' : 'is'} not installed (looked in $PATH and /usr/sbin, /usr/bin, /usr/local/bin).\nInstall them from Debian's packages:\n  ${APT_HINT}`;
+}
+
 /** Plain-text table of the comparisons (or of each target's headline numbers). */
 export function textTable(rep: BenchReport, workloads: readonly Workload[]): string {
   const title = new Map(workloads.map((w) => [w.id, w.title]));
@@ -167,7 +200,7 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
       const redisBin = needRedis ? findBinary('redis-server') : null;
       const missing = [needNats && !natsBin ? 'nats-server' : null, needRedis && !redisBin ? 'redis-server' : null].filter(Boolean);
       if (missing.length > 0) {
-        throw new BenchSetupError(`compare mode needs ${missing.join(' and ')}, which ${missing.length > 1 ? 'are' : 'is'} not installed (looked in $PATH and /usr/sbin, /usr/bin, /usr/local/bin).\nInstall from Debian's packages:\n  ${APT_HINT}`);
+        throw new BenchSetupError(missingServersMessage(missing as string[]));
       }
       const probe = probeHerald();
       let heraldFailure: string | null = null;
@@ -221,8 +254,13 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
     const progress = new ProgressDisplay(plan.length, plan.length * perRun, process.stderr, o.progress);
     progress.note(`${plan.length} runs (${workloads.length} workloads × ${targets.map((t) => `${t.name}/${t.protocol}`).join(', ')} × ${o.rounds} rounds), about ${Math.ceil((plan.length * perRun) / 60)} min`);
     const runs: RunRecord[] = [];
+    let quietBudgetMs = QUIET_BUDGET_MS;
+    let quietWaitedMs = 0;
     for (const { round, w, t } of plan) {
       progress.begin(round, o.rounds, w.id, t.name);
+      const waited = await waitForQuiet(Math.min(QUIET_MAX_WAIT_MS, quietBudgetMs), () => progress.update('waiting for a quiet machine', 0, 0, 0));
+      quietBudgetMs -= waited;
+      quietWaitedMs += waited;
       const r = await runOne(w, t, round, o.durationS * 1000, o.quick, (p) => progress.update(p.phase, p.elapsedMs, p.totalMs, p.received));
       runs.push(r);
       progress.finish(r);
@@ -260,6 +298,7 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
         xreadCount: XREAD_COUNT,
         warmup: WARMUP,
         wallSeconds: (Date.now() - started) / 1000,
+        quietWaitSeconds: quietWaitedMs / 1000,
       },
       targets: tinfo,
       unavailable,

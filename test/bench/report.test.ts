@@ -8,6 +8,7 @@ import type { RunRecord } from '../../bench/runner.js';
 import { renderMarkdown, writeReport, type BenchReport } from '../../bench/report.js';
 import { clientVsRaw, compare, summarise } from '../../bench/summary.js';
 import { WORKLOADS } from '../../bench/workloads.js';
+import { missingServersMessage } from '../../bench/suite.js';
 import { parseBenchArgs, UsageError } from '../../src/cli/bench/args.js';
 
 function run(workload: string, target: string, round: number, over: Partial<RunRecord>): RunRecord {
@@ -104,7 +105,7 @@ function report(): BenchReport {
     command: 'herald bench --compare',
     mode: 'compare',
     machine: { hostname: 'h', cores: 2, cpuModel: 'AMD EPYC', memoryGiB: 24, kernel: 'Linux 6', os: 'Debian 12', node: 'v20', loadAtStart: 0.1 },
-    settings: { rounds: 3, durationS: 5, quick: false, workloads: [], coreBatch: 1000, coreWindow: 4, jsBatch: 100, jsWindow: 1000, pullWindow: 1000, xreadCount: 100, warmup: 1000, wallSeconds: 300 },
+    settings: { rounds: 3, durationS: 5, quick: false, workloads: [], coreBatch: 1000, coreWindow: 4, jsBatch: 100, jsWindow: 1000, pullWindow: 1000, xreadCount: 100, warmup: 1000, wallSeconds: 300, quietWaitSeconds: 0 },
     targets: [
       { name: 'herald', protocol: 'nats', version: '0.1.0', durability: 'sync: always (fdatasync)', pidKnown: true, managed: true },
       { name: 'nats-server', protocol: 'nats', version: 'v2.9.10', durability: 'file store, default sync', pidKnown: true, managed: true },
@@ -184,4 +185,11 @@ test('bench flags: defaults, --quick, values and errors', () => {
   assert.throws(() => parseBenchArgs(['--rounds']), UsageError);
   assert.throws(() => parseBenchArgs(['--bogus']), UsageError);
   assert.throws(() => parseBenchArgs(['--compare', '--nats', 'nats://x']), UsageError);
+});
+
+test('a missing peer server gets a clear message with the apt-get command', () => {
+  const m = missingServersMessage(['nats-server', 'redis-server']);
+  assert.match(m, /needs nats-server and redis-server, which are not installed/);
+  assert.match(m, /apt-get install -y nats-server redis-server/);
+  assert.match(missingServersMessage(['redis-server']), /which is not installed/);
 });
