@@ -8,8 +8,9 @@ const DOT = 0x2e;
 const STAR = 0x2a;
 const GT = 0x3e;
 
+/** The whitespace nats-server (2.10+) refuses inside subscription subjects: space, \t, \n, \f, \r. */
 function isSpace(c: number): boolean {
-  return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d || c === 0x0c || c === 0x0b;
+  return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d || c === 0x0c;
 }
 
 /** True when `s` is a valid subscription subject (wildcards allowed, `>` only as the last token). */
@@ -32,10 +33,25 @@ export function isValidSubject(s: string): boolean {
   return true;
 }
 
-/** True when `s` is valid and has no wildcard token: what may be published to. */
+/**
+ * True when `s` may be published to in pedantic mode: no empty token and no wildcard token. As in
+ * nats-server, whitespace is not checked here (the protocol cannot carry it in a PUB subject).
+ */
 export function isValidLiteralSubject(s: string): boolean {
-  if (!isValidSubject(s)) return false;
-  return !hasWildcard(s);
+  const n = s.length;
+  if (n === 0) return false;
+  let tokenStart = 0;
+  for (let i = 0; i <= n; i++) {
+    if (i < n && s.charCodeAt(i) !== DOT) continue;
+    const len = i - tokenStart;
+    if (len === 0) return false;
+    if (len === 1) {
+      const c = s.charCodeAt(tokenStart);
+      if (c === STAR || c === GT) return false;
+    }
+    tokenStart = i + 1;
+  }
+  return true;
 }
 
 /** True when any whole token of `s` is `*` or `>`. */

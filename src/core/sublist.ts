@@ -183,17 +183,19 @@ function addNode(n: Node, plain: Subscription[], queues: Map<string, Subscriptio
 }
 
 function matchLevel(level: Level, tokens: string[], i: number, plain: Subscription[], queues: Map<string, Subscription[]>): void {
+  // Result order follows nats-server's walk: `>` first, then what lies under `*`, then the literal
+  // token; at the last token the literal node comes before `*`. Clients do not depend on it, but
+  // the differential tests compare it.
   const last = i === tokens.length - 1;
   if (level.fwc !== null) addNode(level.fwc, plain, queues);
-  if (level.pwc !== null) {
-    if (last) addNode(level.pwc, plain, queues);
-    else if (level.pwc.next !== null) matchLevel(level.pwc.next, tokens, i + 1, plain, queues);
-  }
   const n = level.literal.get(tokens[i]);
-  if (n !== undefined) {
-    if (last) addNode(n, plain, queues);
-    else if (n.next !== null) matchLevel(n.next, tokens, i + 1, plain, queues);
+  if (last) {
+    if (n !== undefined) addNode(n, plain, queues);
+    if (level.pwc !== null) addNode(level.pwc, plain, queues);
+    return;
   }
+  if (level.pwc !== null && level.pwc.next !== null) matchLevel(level.pwc.next, tokens, i + 1, plain, queues);
+  if (n !== undefined && n.next !== null) matchLevel(n.next, tokens, i + 1, plain, queues);
 }
 
 function collect(level: Level, out: Subscription[]): void {

@@ -7,7 +7,14 @@ import { connect } from 'nats';
 import { Server } from '../../src/index.js';
 
 test('a subscriber that never reads is closed as a slow consumer; others keep working', async () => {
-  const server = await Server.start({ port: 0, httpPort: 0, jetstream: false, logLevel: 'silent', maxPending: 256 * 1024 });
+  const server = await Server.start({
+    port: 0,
+    httpPort: 0,
+    jetstream: false,
+    logLevel: 'silent',
+    maxPending: 256 * 1024,
+    maxPayload: 64 * 1024,
+  });
   try {
     // A raw subscriber that subscribes and then never reads its socket.
     const stuck = net.connect(server.port, '127.0.0.1');
