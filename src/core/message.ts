@@ -50,6 +50,13 @@ export class Subscription {
   max = 0;
   /** Set once removed from the sublist, so a cached match result can skip it. */
   closed = false;
+  /**
+   * A door's cached encoding of the delivery line prefix for the last subject delivered here
+   * (e.g. NATS ` <subject> <sid> `): a subscription mostly sees one subject, so the prefix is
+   * encoded once instead of once per message.
+   */
+  wireSubject: string | null = null;
+  wirePrefix: Buffer | null = null;
 
   constructor(
     readonly client: Client,

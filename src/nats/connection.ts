@@ -7,6 +7,8 @@ import type { NatsDoor } from './server.js';
 
 /** Smallest outbound buffer a connection allocates; grown to fit larger messages. */
 const OUT_MIN = 16 * 1024;
+/** Largest outbound buffer kept for the next turn once it has grown (bounds idle memory). */
+const OUT_REUSE_MAX = 1 << 20;
 /** nats-server stalls a fast producer once a consumer has half its pending limit queued. */
 const STALL_FRACTION = 0.5;
 /** How long a producer is paused per stall (nats-server: 2–5 ms). */
@@ -168,6 +170,9 @@ export class NatsConnection implements Client, ParserHandler {
   /** Every CONNECT merges into these, as nats-server's do (so a later CONNECT {} changes nothing). */
   private readonly connectOpts: ConnectOptions = { verbose: true, pedantic: true, echo: true };
   private out: Buffer = Buffer.allocUnsafe(OUT_MIN);
+  /** Bytes the socket still held after the last flush (refreshed each flush and on 'drain'). */
+  private socketPending = 0;
+  private readonly maxPending: number;
   private outLen = 0;
   private dirty = false;
 
@@ -177,11 +182,16 @@ export class NatsConnection implements Client, ParserHandler {
     private readonly door: NatsDoor,
   ) {
     this.parser = new Parser(this, door.opts.maxControlLine);
+    this.maxPending = door.opts.maxPending;
     this.ip = socket.remoteAddress ?? '';
     this.port = socket.remotePort ?? 0;
     socket.setNoDelay(true);
     socket.on('data', (buf) => this.onData(buf));
     socket.on('error', () => this.close('Read Error'));
+    socket.on('drain', () => {
+      this.socketPending = 0;
+      this.pendingSince = 0;
+    });
     socket.on('close', () => this.close('Client Closed'));
   }
 
@@ -344,41 +354,50 @@ export class NatsConnection implements Client, ParserHandler {
     return true;
   }
 
-  /** Queues one MSG/HMSG for `sub` (headers dropped for a client without header support). */
+  /**
+   * Queues one MSG/HMSG for `sub` (headers dropped for a client without header support). The
+   * ` <subject> <sid> ` part is cached on the subscription; the rest is written byte by byte.
+   */
   private writeMsg(sub: Subscription, msg: Message): void {
-    const hdr = msg.headers;
-    const plen = msg.payload.length;
+    const hdr = this.headers ? msg.headers : null;
+    const payload = msg.payload;
+    const plen = payload.length;
     const hlen = hdr === null ? 0 : hdr.length;
     const total = plen + hlen;
-    let line: string;
-    if (hdr === null) {
-      line =
-        msg.reply === ''
-          ? `MSG ${msg.subject} ${sub.sid} ${total}\r\n`
-          : `MSG ${msg.subject} ${sub.sid} ${msg.reply} ${total}\r\n`;
-    } else if (this.headers) {
-      line =
-        msg.reply === ''
-          ? `HMSG ${msg.subject} ${sub.sid} ${hlen} ${total}\r\n`
-          : `HMSG ${msg.subject} ${sub.sid} ${msg.reply} ${hlen} ${total}\r\n`;
-    } else {
-      // A client without header support gets the payload only, as nats-server does.
-      line =
-        msg.reply === '' ? `MSG ${msg.subject} ${sub.sid} ${plen}\r\n` : `MSG ${msg.subject} ${sub.sid} ${msg.reply} ${plen}\r\n`;
+    let prefix = sub.wirePrefix;
+    if (sub.wireSubject !== msg.subject || prefix === null) {
+      prefix = Buffer.from(` ${msg.subject} ${sub.sid} `);
+      sub.wirePrefix = prefix;
+      sub.wireSubject = msg.subject;
     }
-    const withHdr = hdr !== null && this.headers;
-    const need = line.length * 3 + (withHdr ? total : plen) + 2;
-    this.reserve(need);
+    const reply = msg.reply;
+    // verb + prefix + reply (≤ 3 bytes per UTF-16 unit) + two sizes + CRLFs
+    this.reserve(5 + prefix.length + reply.length * 3 + 24 + total + 4);
     const out = this.out;
     let pos = this.outLen;
-    pos += out.write(line, pos, 'utf8');
-    if (withHdr) pos += hdr.copy(out, pos);
-    pos += msg.payload.copy(out, pos);
+    if (hdr !== null) out[pos++] = 0x48; // H
+    out[pos++] = 0x4d; // M
+    out[pos++] = 0x53; // S
+    out[pos++] = 0x47; // G
+    pos = copySmall(prefix, out, pos);
+    if (reply !== '') {
+      pos += out.write(reply, pos, 'utf8');
+      out[pos++] = 0x20;
+    }
+    if (hdr !== null) {
+      pos = writeDecimal(out, pos, hlen);
+      out[pos++] = 0x20;
+    }
+    pos = writeDecimal(out, pos, total);
+    out[pos++] = 0x0d;
+    out[pos++] = 0x0a;
+    if (hdr !== null) pos = copySmall(hdr, out, pos);
+    pos = copySmall(payload, out, pos);
     out[pos++] = 0x0d;
     out[pos++] = 0x0a;
     this.outLen = pos;
     this.outMsgs++;
-    this.outBytes += withHdr ? total : plen;
+    this.outBytes += total;
     this.afterQueue();
   }
 
@@ -425,8 +444,8 @@ export class NatsConnection implements Client, ParserHandler {
       this.dirty = true;
       this.door.markDirty(this);
     }
-    const pending = this.pendingBytes;
-    const max = this.door.opts.maxPending;
+    const pending = this.outLen + this.socketPending;
+    const max = this.maxPending;
     if (pending > max) {
       // specs/nats.md §1 "Slow consumer": close the socket; no -ERR is sent.
       this.door.slowConsumers++;
@@ -442,13 +461,21 @@ export class NatsConnection implements Client, ParserHandler {
   flush(): void {
     this.dirty = false;
     if (this.outLen === 0 || this.closed) return;
-    const chunk = this.out.subarray(0, this.outLen);
-    // The written Buffer now belongs to the socket; start a fresh one for the next turn.
-    this.out = Buffer.allocUnsafe(Math.max(OUT_MIN, Math.min(this.out.length, 1 << 20)));
+    const out = this.out;
+    const chunk = out.subarray(0, this.outLen);
     this.outLen = 0;
     if (this.pendingSince === 0) this.pendingSince = Date.now();
     this.socket.write(chunk);
-    if (this.socket.writableLength === 0) this.pendingSince = 0;
+    const queued = this.socket.writableLength;
+    this.socketPending = queued;
+    if (queued === 0) {
+      // The kernel took every byte during write(): the Buffer is free to reuse (unless it grew big).
+      this.pendingSince = 0;
+      if (out.length > OUT_REUSE_MAX) this.out = Buffer.allocUnsafe(OUT_REUSE_MAX);
+    } else {
+      // The socket holds on to `chunk` until it is written: start a fresh Buffer.
+      this.out = Buffer.allocUnsafe(Math.max(OUT_MIN, Math.min(out.length, OUT_REUSE_MAX)));
+    }
   }
 
   /** Sends -ERR for a non-fatal error. */
@@ -518,6 +545,30 @@ function goQuote(s: string): string {
     else out += '\\u' + c.toString(16).padStart(4, '0');
   }
   return out + '"';
+}
+
+/** Below this many bytes a JS loop copies faster than a native Buffer.copy call. */
+const SMALL_COPY = 64;
+
+/** Copies `src` into `dst` at `pos`; returns the position after it. */
+function copySmall(src: Buffer, dst: Buffer, pos: number): number {
+  const n = src.length;
+  if (n >= SMALL_COPY) return pos + src.copy(dst, pos);
+  for (let i = 0; i < n; i++) dst[pos + i] = src[i];
+  return pos + n;
+}
+
+/** Writes the decimal digits of a non-negative integer `v`; returns the position after them. */
+function writeDecimal(out: Buffer, pos: number, v: number): number {
+  if (v < 10) {
+    out[pos] = 0x30 + v;
+    return pos + 1;
+  }
+  let digits = 1;
+  for (let t = v; t >= 10; t = Math.floor(t / 10)) digits++;
+  let end = pos + digits;
+  for (let t = v; end > pos; t = Math.floor(t / 10)) out[--end] = 0x30 + (t % 10);
+  return pos + digits;
 }
 
 /** Number of `.`-separated tokens in a subject. */

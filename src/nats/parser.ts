@@ -123,6 +123,11 @@ export class Parser {
   private size = 0;
   /** Payload bytes carried over from an earlier read (null when the payload is in one Buffer). */
   private msgBuf: Buffer | null = null;
+  /** The last PUB subject's bytes and string: a publisher usually repeats its subject, and
+   * comparing a few bytes is cheaper than decoding a new string each time. */
+  private readonly lastSubjBytes = Buffer.allocUnsafe(SUBJECT_CACHE_BYTES);
+  private lastSubjLen = -1;
+  private lastSubj = '';
   private msgLen = 0;
 
   constructor(
@@ -177,27 +182,37 @@ export class Parser {
           i--;
           break;
         case S_ARG: {
-          if (b !== LF) {
-            if (argStart < 0) {
-              // Continuing a line that began in an earlier read.
-              if (this.argLen >= this.maxControlLine + 2) return ParseError.MaxControlLine;
-              this.appendArg(b);
-            }
+          // Find the line end in one tight loop rather than one switch pass per byte.
+          let j = i;
+          while (j < n && buf[j] !== LF) j++;
+          if (argStart < 0) {
+            // Continuing a line that began in an earlier read.
+            if (this.argLen + (j - i) > this.maxControlLine + 2) return ParseError.MaxControlLine;
+            this.appendArgRange(buf, i, j);
+          }
+          if (j === n) {
+            i = n; // no line end in this read: the tail is kept below
             break;
           }
-          let arg: Buffer;
-          if (argStart >= 0 && this.argBuf === null) arg = buf.subarray(argStart, i);
-          else {
-            if (argStart >= 0) this.appendArgRange(buf, argStart, i);
-            arg = this.argBuf!.subarray(0, this.argLen);
+          let aBuf: Buffer;
+          let aStart: number;
+          let aEnd: number;
+          if (argStart >= 0 && this.argBuf === null) {
+            aBuf = buf;
+            aStart = argStart;
+            aEnd = j;
+          } else {
+            if (argStart >= 0) this.appendArgRange(buf, argStart, j);
+            aBuf = this.argBuf!;
+            aStart = 0;
+            aEnd = this.argLen;
           }
-          let end = arg.length;
-          if (end > 0 && arg[end - 1] === CR) end--;
-          arg = arg.subarray(0, end);
+          if (aEnd > aStart && aBuf[aEnd - 1] === CR) aEnd--;
           this.argBuf = null;
           argStart = -1;
-          if (arg.length > this.maxControlLine) return ParseError.MaxControlLine;
-          const err = this.dispatchArg(arg);
+          i = j;
+          if (aEnd - aStart > this.maxControlLine) return ParseError.MaxControlLine;
+          const err = this.dispatchArg(aBuf, aStart, aEnd);
           if (err !== 0) return err;
           if ((this.state as number) === S_PAYLOAD) {
             // Fast path: the whole payload and its CRLF are in this Buffer.
@@ -292,6 +307,24 @@ export class Parser {
     }
   }
 
+  /** The subject in `buf[s..e)`, reusing the previous string when the bytes are the same. */
+  private subjectOf(buf: Buffer, s: number, e: number): string {
+    const len = e - s;
+    if (len === this.lastSubjLen) {
+      const last = this.lastSubjBytes;
+      let k = 0;
+      while (k < len && buf[s + k] === last[k]) k++;
+      if (k === len) return this.lastSubj;
+    }
+    const str = buf.toString('utf8', s, e);
+    if (len <= SUBJECT_CACHE_BYTES) {
+      buf.copy(this.lastSubjBytes, 0, s, e);
+      this.lastSubjLen = len;
+      this.lastSubj = str;
+    }
+    return str;
+  }
+
   private emitPub(buf: Buffer, start: number, total: number): void {
     const hs = this.hdrSize;
     if (hs > 0) {
@@ -301,13 +334,13 @@ export class Parser {
     }
   }
 
-  /** Handles a complete argument line for the current verb. */
-  private dispatchArg(arg: Buffer): number {
+  /** Handles a complete argument line, `arg[start..end)`, for the current verb. */
+  private dispatchArg(arg: Buffer, start: number, end: number): number {
     const op = this.op;
     switch (op) {
       case Op.Pub:
       case Op.Hpub: {
-        const f = splitFields(arg, 4);
+        const f = splitFields(arg, start, end, 4);
         let sizeField: number;
         let hdrField = -1;
         if (op === Op.Pub) {
@@ -338,7 +371,7 @@ export class Parser {
           if (hdr < 0 || hdr > size) return ParseError.BadArguments;
         }
         if (size > this.h.maxPayload()) return ParseError.MaxPayload;
-        this.subject = f.str(arg, 0);
+        this.subject = this.subjectOf(arg, f.starts[0], f.ends[0]);
         this.size = size;
         this.hdrSize = hdr;
         this.state = S_PAYLOAD;
@@ -346,7 +379,7 @@ export class Parser {
       }
       case Op.Sub: {
         // nats-server splits SUB and UNSUB arguments on CR and LF too (not PUB's).
-        const f = splitFields(arg, 3, true);
+        const f = splitFields(arg, start, end, 3, true);
         if (f.count === 2) this.h.onSub(f.str(arg, 0), null, f.str(arg, 1));
         else if (f.count === 3) this.h.onSub(f.str(arg, 0), f.str(arg, 1), f.str(arg, 2));
         else return ParseError.BadArguments;
@@ -354,7 +387,7 @@ export class Parser {
         return 0;
       }
       case Op.Unsub: {
-        const f = splitFields(arg, 2, true);
+        const f = splitFields(arg, start, end, 2, true);
         if (f.count === 1) this.h.onUnsub(f.str(arg, 0), 0);
         else if (f.count === 2) this.h.onUnsub(f.str(arg, 0), Math.max(0, f.int(arg, 1)));
         else return ParseError.BadArguments;
@@ -362,7 +395,7 @@ export class Parser {
         return 0;
       }
       case Op.Connect: {
-        const json = arg.toString('utf8');
+        const json = arg.toString('utf8', start, end);
         this.reset();
         this.h.onConnect(json);
         return 0;
@@ -373,7 +406,7 @@ export class Parser {
         this.reset();
         let v: unknown;
         try {
-          v = JSON.parse(arg.toString('utf8'));
+          v = JSON.parse(arg.toString('utf8', start, end));
         } catch {
           return ParseError.BadArguments;
         }
@@ -388,6 +421,8 @@ export class Parser {
 }
 
 const EMPTY = Buffer.alloc(0);
+/** Longest subject the parser's one-entry subject cache holds (longer ones are decoded each time). */
+const SUBJECT_CACHE_BYTES = 128;
 
 /** Field boundaries of an argument line, split on spaces and tabs; reused to avoid allocation. */
 class Fields {
@@ -421,13 +456,12 @@ const MAX_SIZE_DIGITS = 9;
  * Splits on spaces/tabs (and CR/LF when `lineEnds`); counts up to `max` + 1 fields so "too many" is
  * detectable.
  */
-function splitFields(arg: Buffer, max: number, lineEnds = false): Fields {
+function splitFields(arg: Buffer, from: number, to: number, max: number, lineEnds = false): Fields {
   const f = FIELDS;
   f.count = 0;
   let start = -1;
-  const n = arg.length;
-  for (let i = 0; i <= n; i++) {
-    const b = i === n ? SP : arg[i];
+  for (let i = from; i <= to; i++) {
+    const b = i === to ? SP : arg[i];
     if (b === SP || b === TAB || (lineEnds && (b === CR || b === LF))) {
       if (start >= 0) {
         if (f.count > max) return f;
