@@ -122,7 +122,7 @@ export function renderMarkdown(rep: BenchReport, workloads: readonly Workload[],
   const measured = rep.runs.filter((r) => r.skipped === null && r.error === null && r.cpu?.other != null);
   const disturbed = measured.filter((r) => (r.cpu?.other ?? 0) > DISTURBED_OTHER_CPU);
   if (measured.length > 0) {
-    L.push(`Interference: ${disturbed.length} of ${measured.length} runs had more than ${DISTURBED_OTHER_CPU}% of a core busy outside the bench (the "other" CPU column${disturbed.length > 0 ? '; such rows are marked ⚠ where the median is affected' : ''}). Before each run the bench waited up to 5 s for the machine to go quiet (${Math.round(rep.settings.quietWaitSeconds ?? 0)} s in all).`);
+    L.push(`Interference: ${disturbed.length} of ${measured.length} runs had more than ${DISTURBED_OTHER_CPU}% of a core busy outside the bench (the "other" CPU column${disturbed.length > 0 ? '; such rows are marked ⚠ where the median is affected' : ''}). Before each run the bench waited up to 5 s for the machine to go quiet (at most 60 s per suite; ${Math.round(rep.settings.quietWaitSeconds ?? 0)} s in all).`);
     L.push('');
   }
   L.push('## Machine');

@@ -317,7 +317,9 @@ export async function startHerald(probe: HeraldProbe, cpuProfDir: string | null 
     throw e;
   }
   const commit = firstLine('git', ['-C', repoRoot(), 'rev-parse', '--short', 'HEAD']);
-  const version = `${String(info['version'] ?? '?')}${commit ? ` (git ${commit})` : ''}`;
+  // `herald version` says e.g. "herald 0.1.0 (speaks NATS 2.10.24)"; INFO's version is the NATS one.
+  const named = firstLine(process.execPath, [probe.bin, 'version']) ?? `herald (INFO version ${String(info['version'] ?? '?')})`;
+  const version = `${named}${commit ? `, git ${commit}` : ''}`;
   const durability = heraldDurability(sync ?? 'always');
   const targets: Target[] = [
     { name: 'herald', protocol: 'nats', url, monitorUrl: `http://127.0.0.1:${mport}`, pid: proc.pid ?? null, version, durability, managed: true },
