@@ -6,11 +6,13 @@
 export const DEFAULT_ROUNDS = 3;
 /** Seconds per measured phase by default (anchors.md: runs of 5 s). */
 export const DEFAULT_DURATION_S = 5;
-/** `--quick`: one short round, for smoke checks. */
+/** `--quick`: one round… */
 export const QUICK_ROUNDS = 1;
+/** …of 2 s: long enough for every workload to reach steady state, short enough for a smoke check. */
 export const QUICK_DURATION_S = 2;
-/** Upper bounds that keep a mistyped flag from running for hours. */
+/** Most rounds accepted: keeps a mistyped flag from running for hours. */
 export const MAX_ROUNDS = 50;
+/** Longest measured phase accepted, s, for the same reason. */
 export const MAX_DURATION_S = 600;
 
 /** Parsed `herald bench` flags. */
