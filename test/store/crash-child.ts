@@ -4,7 +4,12 @@
  * parent SIGKILLs it. Message content is a pure function of the seq (crash-content.ts), so the
  * parent can check every reported message byte for byte.
  *
- * Usage: node crash-child.js <dir> <segmentBytes>
+ * With mode `deletes` it also deletes (some erasing, many at the head, so floors, tombstones,
+ * compaction and segment removal all happen under the kill): it prints "x <seq>" before each
+ * delete (the parent must then accept the seq as gone) and "X <seq>" once the delete is durable
+ * (the seq must then stay gone).
+ *
+ * Usage: node crash-child.js <dir> <segmentBytes> [appends|deletes]
  */
 import { openFileStore } from '../../src/store/file/index.js';
 import { contentOf } from './crash-content.js';
@@ -15,6 +20,7 @@ const MAX_OUTSTANDING = 1000;
 async function main(): Promise<void> {
   const dir = process.argv[2];
   const segmentBytes = Number(process.argv[3]);
+  const deletes = process.argv[4] === 'deletes';
   const { store } = await openFileStore(dir, { sync: { kind: 'always' }, segmentBytes });
   let outstanding = 0;
   let next = store.state().lastSeq + 1;
@@ -30,11 +36,25 @@ async function main(): Promise<void> {
         next++;
       }
       const to = next - 1;
+      const gone: number[] = [];
+      if (deletes) {
+        for (let k = 0; k < burst / 2; k++) {
+          const st = store.state();
+          if (st.messages === 0) break;
+          const pick = (next * 31 + k * 17) % 3 === 0 ? st.firstSeq + ((next + k) % (st.lastSeq - st.firstSeq + 1)) : st.firstSeq;
+          if (store.get(pick) === null) continue;
+          process.stdout.write(`x ${pick}\n`); // before the delete: the parent must know first
+          if (!store.delete(pick, k % 5 === 0)) throw new Error(`delete ${pick} failed`);
+          gone.push(pick);
+        }
+      }
       outstanding += burst;
       store.whenDurable((err) => {
         if (err !== null) throw err;
         outstanding -= burst;
-        process.stdout.write(`${from} ${to}\n`);
+        let out = `${from} ${to}\n`;
+        for (const g of gone) out += `X ${g}\n`;
+        process.stdout.write(out);
       });
     }
     setImmediate(turn);

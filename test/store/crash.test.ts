@@ -2,8 +2,9 @@
  * Crash durability: a child process appends under load with sync: always and reports each seq
  * once `whenDurable` fired; the parent SIGKILLs it at a random moment, reopens the store and checks
  * that every reported seq is present with identical subject, headers and payload, and that seqs are
- * gapless. 20 iterations on one directory, so later runs start from recovered (maybe truncated)
- * state and segments rotate under the kills.
+ * gapless. A second mode also deletes (head and interior, some erasing) and checks that durable
+ * deletes stay deleted. 12 iterations per mode on one directory, so later runs start from
+ * recovered (maybe truncated) state and segments rotate under the kills.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,18 +14,34 @@ import { openFileStore } from '../../src/store/file/index.js';
 import { contentOf } from './crash-content.js';
 import { randInt, removeDir, rng, tempDir } from './helpers.js';
 
-const ITERATIONS = 20;
+/** Kill/reopen cycles per mode; both modes together stay well under 30 s. */
+const ITERATIONS = 12;
 const SEGMENT_BYTES = 64 * 1024;
+/** Smaller segments with deletes, so compaction and whole-segment removal happen under the kills. */
+function segmentBytesFor(mode: 'appends' | 'deletes'): number {
+  return mode === 'deletes' ? SEGMENT_BYTES / 4 : SEGMENT_BYTES;
+}
 const CHILD = fileURLToPath(new URL('./crash-child.js', import.meta.url));
 
 /**
  * Runs one child and SIGKILLs it once it has reported `reports` durable bursts or, when `afterMs`
  * is set, that many ms after it is ready (a moment unrelated to its write cycle).
  */
-function runAndKill(dir: string, reports: number, afterMs: number | null): Promise<{ maxReported: number; reported: [number, number][] }> {
+interface ChildRun {
+  maxReported: number;
+  /** Append ranges reported durable. */
+  reported: [number, number][];
+  /** Seqs the child started deleting (may be gone) and whose delete was reported durable. */
+  maybeGone: number[];
+  gone: number[];
+}
+
+function runAndKill(dir: string, mode: 'appends' | 'deletes', reports: number, afterMs: number | null): Promise<ChildRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CHILD, dir, String(SEGMENT_BYTES)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CHILD, dir, String(segmentBytesFor(mode)), mode], { stdio: ['ignore', 'pipe', 'pipe'] });
     const reported: [number, number][] = [];
+    const maybeGone: number[] = [];
+    const gone: number[] = [];
     let maxReported = 0;
     let buf = '';
     let err = '';
@@ -36,9 +53,9 @@ function runAndKill(dir: string, reports: number, afterMs: number | null): Promi
       while ((nl = buf.indexOf('\n')) >= 0) {
         const line = buf.slice(0, nl);
         buf = buf.slice(nl + 1);
-        if (killed) continue;
+        // Lines that arrive after the kill are still facts the child wrote before it died.
         if (line.startsWith('ready')) {
-          if (afterMs !== null) {
+          if (afterMs !== null && !killed) {
             setTimeout(() => {
               killed = true;
               child.kill('SIGKILL');
@@ -46,61 +63,80 @@ function runAndKill(dir: string, reports: number, afterMs: number | null): Promi
           }
           continue;
         }
+        if (line.startsWith('x ')) {
+          maybeGone.push(Number(line.slice(2)));
+          continue;
+        }
+        if (line.startsWith('X ')) {
+          gone.push(Number(line.slice(2)));
+          continue;
+        }
         const [a, b] = line.split(' ').map(Number);
         reported.push([a, b]);
         if (b > maxReported) maxReported = b;
-        if (afterMs === null && reported.length >= reports) {
+        if (!killed && afterMs === null && reported.length >= reports) {
           killed = true;
           child.kill('SIGKILL');
         }
       }
     });
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('exit', (code, signal) => {
-      if (signal === 'SIGKILL') resolve({ maxReported, reported });
+    // 'close' comes after stdout ended, so every line the child wrote has been seen.
+    child.on('close', (code, signal) => {
+      if (signal === 'SIGKILL') resolve({ maxReported, reported, maybeGone, gone });
       else reject(new Error(`child exited with ${code}: ${err}`));
     });
   });
 }
 
-test('SIGKILL under load never loses a message whose durability was reported', async (t) => {
-  const dir = tempDir('crash');
-  const r = rng(Number(process.env.HERALD_CRASH_SEED ?? 7));
-  let everReported = 0;
-  let truncations = 0;
-  try {
-    for (let it = 0; it < ITERATIONS; it++) {
-      const byTime = r() < 0.5;
-      const { maxReported, reported } = await runAndKill(dir, 1 + randInt(r, 60), byTime ? 1 + randInt(r, 150) : null);
-      everReported = Math.max(everReported, maxReported);
-      const { store, report } = await openFileStore(dir, { sync: { kind: 'always' }, segmentBytes: SEGMENT_BYTES });
-      truncations += report.truncated.length;
-      const st = store.state();
-      assert.equal(st.firstSeq, 1, `iteration ${it}`);
-      assert.equal(st.messages, st.lastSeq, `iteration ${it}: seqs must be gapless`);
-      assert.equal(st.numDeleted, 0);
-      assert.ok(st.lastSeq >= everReported, `iteration ${it}: lastSeq ${st.lastSeq} < reported ${everReported}`);
-      for (const [a, b] of reported) {
-        for (let q = a; q <= b; q++) {
-          const m = store.get(q);
-          const want = contentOf(q);
-          assert.ok(m !== null, `iteration ${it}: reported seq ${q} lost`);
-          assert.equal(m.subject, want.subject);
-          assert.deepEqual(m.headers, want.headers);
-          assert.ok(m.payload.equals(want.payload), `iteration ${it}: payload of ${q}`);
+for (const mode of ['appends', 'deletes'] as const) {
+  test(`SIGKILL under load never loses a durable ${mode === 'appends' ? 'append' : 'append or delete'}`, async (t) => {
+    const dir = tempDir('crash');
+    const r = rng(Number(process.env.HERALD_CRASH_SEED ?? 7) + (mode === 'deletes' ? 1000 : 0));
+    let everReported = 0;
+    let truncations = 0;
+    const maybeGone = new Set<number>();
+    const gone = new Set<number>();
+    const reportedLive = new Set<number>();
+    try {
+      for (let it = 0; it < ITERATIONS; it++) {
+        const byTime = r() < 0.5;
+        const run = await runAndKill(dir, mode, 1 + randInt(r, 60), byTime ? 1 + randInt(r, 150) : null);
+        everReported = Math.max(everReported, run.maxReported);
+        for (const q of run.maybeGone) maybeGone.add(q);
+        for (const q of run.gone) gone.add(q);
+        for (const [a, b] of run.reported) for (let q = a; q <= b; q++) reportedLive.add(q);
+        const { store, report } = await openFileStore(dir, { sync: { kind: 'always' }, segmentBytes: segmentBytesFor(mode) });
+        truncations += report.truncated.length;
+        const st = store.state();
+        const ctx = `${mode} iteration ${it}`;
+        assert.ok(st.lastSeq >= everReported, `${ctx}: lastSeq ${st.lastSeq} < reported ${everReported}`);
+        for (const q of gone) assert.equal(store.get(q), null, `${ctx}: durably deleted seq ${q} is back`);
+        for (const q of reportedLive) {
+          if (maybeGone.has(q)) continue;
+          assert.ok(store.get(q) !== null, `${ctx}: reported seq ${q} lost`);
         }
+        // Gapless: every seq up to lastSeq is present (and intact) unless a delete was started on it.
+        let present = 0;
+        for (let q = 1; q <= st.lastSeq; q++) {
+          const m = store.get(q);
+          if (m === null) {
+            assert.ok(maybeGone.has(q), `${ctx}: gap at seq ${q}`);
+            continue;
+          }
+          present++;
+          const want = contentOf(q);
+          assert.equal(m.subject, want.subject, `${ctx}: subject of ${q}`);
+          assert.deepEqual(m.headers, want.headers, `${ctx}: headers of ${q}`);
+          assert.ok(m.payload.equals(want.payload), `${ctx}: payload of ${q}`);
+        }
+        assert.equal(st.messages, present, `${ctx}: message count`);
+        await store.close();
       }
-      // Everything recovered (reported or not) must be intact too.
-      for (let q = 1; q <= st.lastSeq; q += 1 + randInt(r, 50)) {
-        const m = store.get(q);
-        assert.ok(m !== null && m.payload.equals(contentOf(q).payload), `iteration ${it}: seq ${q}`);
-      }
-      await store.close();
+      assert.ok(everReported > 0, 'no child ever reported a durable append');
+      t.diagnostic(`${everReported} seqs reported durable, ${gone.size} deletes reported durable, ${truncations} torn tails cut`);
+    } finally {
+      removeDir(dir);
     }
-    assert.ok(everReported > 0, 'no child ever reported a durable append');
-    // Not asserted (it depends on where the kill lands), but useful when reading test output.
-    t.diagnostic(`${everReported} seqs reported durable, ${truncations} torn tails cut`);
-  } finally {
-    removeDir(dir);
-  }
-});
+  });
+}

@@ -52,7 +52,10 @@ async function unlinkQuiet(path: string): Promise<void> {
 
 /** Rewrites `seg` in place (see module comment). Returns the bytes reclaimed (0 when skipped). */
 export async function compactSegment(seg: Segment, ctx: CompactContext): Promise<number> {
-  if (seg.retired || !seg.sealed || seg.written !== seg.size || seg.pending.length > 0) return 0;
+  if (seg.retired || !seg.sealed || seg.written !== seg.size || seg.pending.length > 0) {
+    seg.compacting = false;
+    return 0;
+  }
   seg.busy++;
   try {
     seg.open(); // keep the old file open for readers until the swap

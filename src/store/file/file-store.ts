@@ -364,7 +364,10 @@ export class FileStore implements MessageStore, SubjectScanner {
     let id = -1;
     if (kind === FilterKind.Literal) id = (this.subjects.get(filter) as SubjectEntry).id;
     let purged = 0;
-    const killed: number[] = [];
+    // Kills that form an unbroken run from the first live seq are covered by one Floor record;
+    // every later kill gets a tombstone, written as we go (no list of millions of seqs).
+    let headRun = true;
+    let headKilled = false;
     const touched = new Set<Segment>();
     outer: for (let k = segmentIndexFor(this.segs, this.firstSeq); k < this.segs.length; k++) {
       const seg = this.segs[k];
@@ -375,17 +378,18 @@ export class FileStore implements MessageStore, SubjectScanner {
         if (seq > upTo) break outer;
         const sid = seg.subj[i];
         const hit = kind === FilterKind.All || (kind === FilterKind.Literal ? sid === id : subjectMatches(filter, this.subjectOf(sid)));
-        if (!hit) continue;
+        if (!hit) {
+          headRun = false;
+          continue;
+        }
         this.killSlot(seg, i, seq);
-        killed.push(seq);
+        if (headRun) headKilled = true;
+        else this.mark(RecordType.Tombstone, seq);
         touched.add(seg);
         purged++;
       }
     }
-    const oldFirst = this.firstSeq;
-    if (killed.length > 0 && killed[0] === oldFirst) this.headMoved();
-    // Seqs below the new first seq are covered by the Floor record; the rest need tombstones.
-    for (const seq of killed) if (seq >= this.firstSeq) this.mark(RecordType.Tombstone, seq);
+    if (headKilled) this.headMoved();
     for (const seg of touched) if (wantsCompaction(seg, this.cfg.segmentBytes)) this.queueCompaction(seg);
     return purged;
   }
@@ -560,10 +564,11 @@ export class FileStore implements MessageStore, SubjectScanner {
 
   private retire(s: Segment): void {
     s.retired = true;
-    this.writer.forget(s);
   }
 
+  /** Writer job: runs after every chunk reserved before the retirement was written and synced. */
   private async removeFiles(s: Segment): Promise<void> {
+    this.writer.forget(s);
     s.close();
     for (const p of [s.path, indexPath(this.cfg.dir, s.id)]) {
       try {
@@ -615,7 +620,7 @@ export class FileStore implements MessageStore, SubjectScanner {
 
   private queueIndex(seg: Segment, tombs: ArrayLike<number>): void {
     this.writer.addJob(async () => {
-      if (seg.retired || seg.compacting) return;
+      if (seg.retired) return;
       await writeIndexFile(indexPath(this.cfg.dir, seg.id), encodeIndex(seg, tombs, (id) => this.subjectOf(id)));
     });
   }

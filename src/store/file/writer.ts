@@ -198,7 +198,7 @@ export class Writer {
     if (this.failed !== null) throw this.failed;
   }
 
-  /** Drops a retired segment from the set awaiting sync. */
+  /** Drops a segment whose file is being removed from the set awaiting sync (a writer job only). */
   forget(seg: Segment): void {
     this.unsynced.delete(seg);
   }
@@ -272,15 +272,16 @@ export class Writer {
         expect += chunks[j].len;
         j++;
       }
-      if (!seg.retired) {
-        seg.busy++;
-        try {
-          await writevAll(seg.open(), bufs, chunks[i].off);
-        } finally {
-          seg.busy--;
-        }
-        touched.push(seg);
+      // Written even when the segment was retired meanwhile: its file lives until its removal
+      // job (queued after this chunk, so it runs after this batch), and the records in the chunk
+      // (tombstones, the data behind a SeqMark) were promised durable to callers of this batch.
+      seg.busy++;
+      try {
+        await writevAll(seg.open(), bufs, chunks[i].off);
+      } finally {
+        seg.busy--;
       }
+      touched.push(seg);
       seg.written = expect;
       for (let k = i; k < j; k++) {
         const c = chunks[k];
@@ -301,13 +302,11 @@ export class Writer {
       this.syncDue = false;
       let dir = false;
       for (const s of this.unsynced) {
-        if (!s.retired) {
-          s.busy++;
-          try {
-            await fdatasyncP(s.open());
-          } finally {
-            s.busy--;
-          }
+        s.busy++;
+        try {
+          await fdatasyncP(s.open());
+        } finally {
+          s.busy--;
         }
         if (s.needsDirSync) {
           dir = true;
