@@ -56,7 +56,8 @@ async function run(policy: SyncPolicy, seconds: number, base: string): Promise<v
   const secs = (performance.now() - t0) / 1000;
   const st = (store as FileStore).stats();
   lat.sort((a, b) => a - b);
-  const pct = (p: number): string => (lat.length === 0 ? '-' : lat[Math.min(lat.length - 1, Math.floor(lat.length * p))].toFixed(2));
+  const pct = (p: number): string =>
+    lat.length === 0 ? '-' : lat[Math.min(lat.length - 1, Math.floor(lat.length * p))].toFixed(2);
   const name = policy.kind === 'interval' ? `interval ${policy.ms}ms` : policy.kind;
   console.log(
     `${name.padEnd(14)} ${Math.round(acked / secs)
@@ -71,7 +72,8 @@ async function run(policy: SyncPolicy, seconds: number, base: string): Promise<v
 async function main(): Promise<void> {
   const seconds = Number(process.argv[2] ?? 5);
   const base = process.argv[3] ?? join(tmpdir(), `herald-append-bench-${process.pid}`);
-  for (const p of [{ kind: 'always' }, { kind: 'interval', ms: 10 }, { kind: 'never' }] as SyncPolicy[]) await run(p, seconds, base);
+  for (const p of [{ kind: 'always' }, { kind: 'interval', ms: 10 }, { kind: 'never' }] as SyncPolicy[])
+    await run(p, seconds, base);
   rmSync(base, { recursive: true, force: true });
 }
 

@@ -49,14 +49,16 @@ async function main(): Promise<void> {
 
   let t = performance.now();
   const { store: w } = await openFileStore(dir, { sync: { kind: 'never' } });
-  for (let i = 0; i < count; ) {
+  for (let i = 0; i < count;) {
     const end = Math.min(count, i + FILL_BURST);
     for (; i < end; i++) w.append(subjects[i % SUBJECTS], null, payload);
     await durable(w);
   }
   await w.close();
   const fillMs = performance.now() - t;
-  console.log(`fill: ${count} x ${PAYLOAD} B in ${(fillMs / 1000).toFixed(1)} s (${Math.round(count / (fillMs / 1000))} msg/s), ${(dirBytes(dir) / 2 ** 20).toFixed(0)} MiB on disk`);
+  console.log(
+    `fill: ${count} x ${PAYLOAD} B in ${(fillMs / 1000).toFixed(1)} s (${Math.round(count / (fillMs / 1000))} msg/s), ${(dirBytes(dir) / 2 ** 20).toFixed(0)} MiB on disk`,
+  );
 
   for (const mode of ['index files', 'full rescan (index files deleted)']) {
     if (mode.startsWith('full')) for (const f of readdirSync(dir)) if (f.endsWith('.idx')) unlinkSync(join(dir, f));

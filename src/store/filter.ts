@@ -12,6 +12,7 @@ export const enum FilterKind {
   Wildcard = 2,
 }
 
+/** Classifies `filter` once per call, so scans compare without re-parsing it. */
 export function filterKind(filter: string): FilterKind {
   if (isAllFilter(filter)) return FilterKind.All;
   return hasWildcard(filter) ? FilterKind.Wildcard : FilterKind.Literal;

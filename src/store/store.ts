@@ -59,6 +59,11 @@ export interface PurgeOptions {
   keep?: number;
 }
 
+/**
+ * What a stream needs from storage. Implementations: `MemoryStore` (memory.ts) and the file store
+ * (file/index.ts). Not safe for use by two owners at once; every method but `whenDurable`, `close`
+ * and `destroy` completes synchronously.
+ */
 export interface MessageStore {
   readonly kind: 'file' | 'memory';
 

@@ -38,7 +38,9 @@ interface ChildRun {
 
 function runAndKill(dir: string, mode: 'appends' | 'deletes', reports: number, afterMs: number | null): Promise<ChildRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CHILD, dir, String(segmentBytesFor(mode)), mode], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CHILD, dir, String(segmentBytesFor(mode)), mode], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const reported: [number, number][] = [];
     const maybeGone: number[] = [];
     const gone: number[] = [];

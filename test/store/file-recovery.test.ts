@@ -34,7 +34,7 @@ function logs(dir: string): string[] {
 function records(file: string): { off: number; len: number; type: number; seq: number }[] {
   const b = readFileSync(file);
   const out: { off: number; len: number; type: number; seq: number }[] = [];
-  for (let p = 0; p + 32 <= b.length; ) {
+  for (let p = 0; p + 32 <= b.length;) {
     const len = b.readUInt32LE(p);
     if (len < 32 || p + len > b.length) break;
     out.push({ off: p, len, type: b[p + 4], seq: b.readUInt32LE(p + 12) + b.readUInt32LE(p + 16) * 2 ** 32 });

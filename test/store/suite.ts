@@ -158,7 +158,16 @@ export function storeSuite(h: StoreHarness): void {
     test('append assigns seqs from 1 and get returns exactly what was stored', async () => {
       const s = await h.open();
       try {
-        assert.deepEqual(s.state(), { messages: 0, bytes: 0, firstSeq: 0, firstTs: 0n, lastSeq: 0, lastTs: 0n, numSubjects: 0, numDeleted: 0 });
+        assert.deepEqual(s.state(), {
+          messages: 0,
+          bytes: 0,
+          firstSeq: 0,
+          firstTs: 0n,
+          lastSeq: 0,
+          lastTs: 0n,
+          numSubjects: 0,
+          numDeleted: 0,
+        });
         const r1 = s.append('a.b', null, b('one'));
         const r2 = s.append('a.c', b('NATS/1.0\r\nX: 1\r\n\r\n'), b('two'), 1234n);
         const r3 = s.append('a.b', Buffer.alloc(0), Buffer.alloc(0));
@@ -185,7 +194,12 @@ export function storeSuite(h: StoreHarness): void {
         assert.equal(st.firstTs, r1.ts);
         assert.equal(st.lastTs, r3.ts);
         assert.equal(st.numSubjects, 2);
-        assert.equal(st.bytes, s.msgSize('a.b', null, b('one')) + s.msgSize('a.c', b('NATS/1.0\r\nX: 1\r\n\r\n'), b('two')) + s.msgSize('a.b', null, Buffer.alloc(0)));
+        assert.equal(
+          st.bytes,
+          s.msgSize('a.b', null, b('one')) +
+            s.msgSize('a.c', b('NATS/1.0\r\nX: 1\r\n\r\n'), b('two')) +
+            s.msgSize('a.b', null, Buffer.alloc(0)),
+        );
         await durable(s);
       } finally {
         await h.cleanup(s);
@@ -232,7 +246,13 @@ export function storeSuite(h: StoreHarness): void {
         assert.equal(s.countMatching(5, 'audit'), 0);
         assert.equal(s.firstSeqOfSubject('orders.eu.new'), 1);
         assert.equal(s.subjectCount('orders.eu.new'), 2);
-        assert.deepEqual(s.subjectCounts('orders.eu.*'), new Map([['orders.eu.new', 2], ['orders.eu.done', 1]]));
+        assert.deepEqual(
+          s.subjectCounts('orders.eu.*'),
+          new Map([
+            ['orders.eu.new', 2],
+            ['orders.eu.done', 1],
+          ]),
+        );
       } finally {
         await h.cleanup(s);
       }
@@ -280,7 +300,13 @@ export function storeSuite(h: StoreHarness): void {
         assert.equal(s.purge({ seq: 3 }), 2);
         assert.equal(s.state().firstSeq, 3);
         assert.equal(s.purge({ filter: 'a.*', keep: 1 }), 2);
-        assert.deepEqual(s.subjectCounts('>'), new Map([['a.x', 1], ['b.y', 5]]));
+        assert.deepEqual(
+          s.subjectCounts('>'),
+          new Map([
+            ['a.x', 1],
+            ['b.y', 5],
+          ]),
+        );
         assert.equal(s.purge({ keep: 3 }), 3);
         assert.equal(s.state().messages, 3);
         assert.equal(s.state().firstSeq, 8);
@@ -373,7 +399,8 @@ export function storeSuite(h: StoreHarness): void {
               const live = m.liveSeqs();
               const n = 1 + randInt(r, 6);
               for (let k = 0; k < n; k++) {
-                const q = live.length > 0 && r() < 0.9 ? live[r() < 0.3 ? 0 : randInt(r, live.length)] : randInt(r, m.lastSeq + 5);
+                const q =
+                  live.length > 0 && r() < 0.9 ? live[r() < 0.3 ? 0 : randInt(r, live.length)] : randInt(r, m.lastSeq + 5);
                 const want = m.msgs.delete(q);
                 assert.equal(s.delete(q, r() < 0.2), want, `${ctx}: delete ${q}`);
               }

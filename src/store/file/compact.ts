@@ -22,6 +22,7 @@ export const COMPACT_LIVE_RATIO = 0.5;
  * a segment to win a few bytes is not worth the I/O. */
 export const COMPACT_MIN_RECLAIM_BYTES = 1024 * 1024;
 
+/** What compaction needs from its store, passed in so compact.ts does not depend on the store class. */
 export interface CompactContext {
   /** The store's first live seq right now. */
   firstSeq(): number;
@@ -72,7 +73,7 @@ export async function compactSegment(seg: Segment, ctx: CompactContext): Promise
     const first = ctx.firstSeq();
     let maxSeq = 0;
     let seqMark = 0;
-    for (let p = 0; p < src.length; ) {
+    for (let p = 0; p < src.length;) {
       const len = checkRecord(src, p, src.length - p);
       if (len < 0) {
         ctx.logger?.warn({ segment: seg.name, offset: p, reason: reasonText(len) }, 'compaction skipped: damaged record');

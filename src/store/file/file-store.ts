@@ -127,7 +127,11 @@ export class FileStore implements MessageStore, SubjectScanner {
     const seq = this.lastSeq + 1;
     const t = ts ?? nowNs();
     let seg = this.active;
-    if (seg.n > 0 ? seg.size + len > this.cfg.segmentBytes || seg.seqOff !== null || seq !== seg.base + seg.n : seg.size > RECORD_OVERHEAD && seg.size + len > this.cfg.segmentBytes) {
+    if (
+      seg.n > 0
+        ? seg.size + len > this.cfg.segmentBytes || seg.seqOff !== null || seq !== seg.base + seg.n
+        : seg.size > RECORD_OVERHEAD && seg.size + len > this.cfg.segmentBytes
+    ) {
       seg = this.rotate();
     }
     const w = this.writer;
@@ -377,7 +381,8 @@ export class FileStore implements MessageStore, SubjectScanner {
         const seq = seg.seqAt(i);
         if (seq > upTo) break outer;
         const sid = seg.subj[i];
-        const hit = kind === FilterKind.All || (kind === FilterKind.Literal ? sid === id : subjectMatches(filter, this.subjectOf(sid)));
+        const hit =
+          kind === FilterKind.All || (kind === FilterKind.Literal ? sid === id : subjectMatches(filter, this.subjectOf(sid)));
         if (!hit) {
           headRun = false;
           continue;
@@ -442,7 +447,14 @@ export class FileStore implements MessageStore, SubjectScanner {
   stats(): { batches: number; syncs: number; backlog: number; segments: number; indexBytes: number; corruptReads: number } {
     let indexBytes = 0;
     for (const s of this.segs) indexBytes += s.indexBytes;
-    return { batches: this.writer.batches, syncs: this.writer.syncs, backlog: this.writer.backlog, segments: this.segs.length, indexBytes, corruptReads: this.corruptReads };
+    return {
+      batches: this.writer.batches,
+      syncs: this.writer.syncs,
+      backlog: this.writer.backlog,
+      segments: this.segs.length,
+      indexBytes,
+      corruptReads: this.corruptReads,
+    };
   }
 
   // ---------------------------------------------------------------- SubjectScanner
@@ -490,7 +502,10 @@ export class FileStore implements MessageStore, SubjectScanner {
     const ok = checkRecord(b, 0, len);
     if (ok !== len || b[4] !== RecordType.Msg || readSeq(b, 0) !== seq) {
       this.corruptReads++;
-      this.cfg.logger?.warn({ segment: seg.name, offset: off, seq, reason: ok < 0 ? reasonText(ok) : 'record does not match index' }, 'file store: corrupt record not served');
+      this.cfg.logger?.warn(
+        { segment: seg.name, offset: off, seq, reason: ok < 0 ? reasonText(ok) : 'record does not match index' },
+        'file store: corrupt record not served',
+      );
       return null;
     }
     const sl = b.readUInt16LE(6);
@@ -621,7 +636,10 @@ export class FileStore implements MessageStore, SubjectScanner {
   private queueIndex(seg: Segment, tombs: ArrayLike<number>): void {
     this.writer.addJob(async () => {
       if (seg.retired) return;
-      await writeIndexFile(indexPath(this.cfg.dir, seg.id), encodeIndex(seg, tombs, (id) => this.subjectOf(id)));
+      await writeIndexFile(
+        indexPath(this.cfg.dir, seg.id),
+        encodeIndex(seg, tombs, (id) => this.subjectOf(id)),
+      );
     });
   }
 
@@ -636,7 +654,8 @@ export class FileStore implements MessageStore, SubjectScanner {
   /** Appends a body-less control record to the active segment. */
   private mark(type: RecordType, seq: number): void {
     let seg = this.active;
-    if (type !== RecordType.SeqMark && seg.size > RECORD_OVERHEAD && seg.size + RECORD_OVERHEAD > this.cfg.segmentBytes) seg = this.rotate();
+    if (type !== RecordType.SeqMark && seg.size > RECORD_OVERHEAD && seg.size + RECORD_OVERHEAD > this.cfg.segmentBytes)
+      seg = this.rotate();
     const w = this.writer;
     w.reserve(seg, RECORD_OVERHEAD);
     encodeMark(w.buf, w.pos, type, seq, this.lastTs);

@@ -11,6 +11,7 @@ import { DEFAULT_SEGMENT_BYTES, FileStore, MAX_OPEN_SEGMENTS, MAX_SEGMENT_BYTES 
 import { recoverSegments } from './recovery.js';
 import { FdBudget } from './segment.js';
 
+/** The store class (for `stats()`) and its default segment size. */
 export { FileStore, DEFAULT_SEGMENT_BYTES } from './file-store.js';
 
 /** Options of `openFileStore`. */
@@ -59,7 +60,10 @@ function takeLock(dir: string): string {
  * `report.truncated`. Costs one read of every sealed segment's index file and one full scan of the
  * last segment (and of any segment whose index file is missing).
  */
-export async function openFileStore(dir: string, opts: FileStoreOptions): Promise<{ store: MessageStore; report: RecoveryReport }> {
+export async function openFileStore(
+  dir: string,
+  opts: FileStoreOptions,
+): Promise<{ store: MessageStore; report: RecoveryReport }> {
   const t0 = performance.now();
   const segmentBytes = opts.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
   if (!(segmentBytes >= MIN_SEGMENT_BYTES && segmentBytes <= MAX_SEGMENT_BYTES)) {
@@ -74,7 +78,11 @@ export async function openFileStore(dir: string, opts: FileStoreOptions): Promis
     dirFd = openSync(dir, 'r');
     const budget = new FdBudget(MAX_OPEN_SEGMENTS);
     const rec = recoverSegments(dir, budget, opts.logger);
-    const store = new FileStore({ dir, dirFd, sync: opts.sync, segmentBytes, logger: opts.logger, lockPath, onClose: () => openHere.delete(dir) }, rec, budget);
+    const store = new FileStore(
+      { dir, dirFd, sync: opts.sync, segmentBytes, logger: opts.logger, lockPath, onClose: () => openHere.delete(dir) },
+      rec,
+      budget,
+    );
     const st = store.state();
     const report: RecoveryReport = {
       messages: st.messages,
@@ -82,7 +90,17 @@ export async function openFileStore(dir: string, opts: FileStoreOptions): Promis
       truncated: rec.truncated,
       durationMs: performance.now() - t0,
     };
-    opts.logger?.info({ dir, messages: st.messages, lastSeq: st.lastSeq, segments: rec.segs.length, truncated: rec.truncated.length, ms: Math.round(report.durationMs) }, 'file store recovered');
+    opts.logger?.info(
+      {
+        dir,
+        messages: st.messages,
+        lastSeq: st.lastSeq,
+        segments: rec.segs.length,
+        truncated: rec.truncated.length,
+        ms: Math.round(report.durationMs),
+      },
+      'file store recovered',
+    );
     return { store, report };
   } catch (e) {
     openHere.delete(dir);

@@ -43,24 +43,25 @@ export const enum RecordType {
   Floor = 5,
 }
 
+/** Record flag: the message has a header block (possibly empty), so reads return a Buffer, not null. */
 export const FLAG_HEADERS = 1;
 
-/** Decoded fixed fields of a record (recovery only; the hot path reads fields in place). */
-export interface RecordHead {
-  len: number;
-  type: number;
-  flags: number;
-  subjLen: number;
-  hdrLen: number;
-  seq: number;
-  ts: bigint;
-}
-
+/** The seq field of the record at `o` (two u32 halves; seqs stay below 2^53). */
 export function readSeq(b: Buffer, o: number): number {
   return b.readUInt32LE(o + 12) + b.readUInt32LE(o + 16) * 0x1_0000_0000;
 }
 
-function writeFixed(b: Buffer, o: number, len: number, type: number, flags: number, sl: number, hl: number, seq: number, ts: bigint): void {
+function writeFixed(
+  b: Buffer,
+  o: number,
+  len: number,
+  type: number,
+  flags: number,
+  sl: number,
+  hl: number,
+  seq: number,
+  ts: bigint,
+): void {
   b.writeUInt32LE(len, o);
   b[o + 4] = type;
   b[o + 5] = flags;
@@ -137,9 +138,13 @@ export function checkRecord(b: Buffer, o: number, avail: number): number {
   return len;
 }
 
+/** `checkRecord` results below zero: why a record was rejected. */
 export const NEED_MORE = -1;
+/** Length field below the minimum, above MAX_RECORD_BYTES, or too small for its subject and headers. */
 export const BAD_LENGTH = -2;
+/** Type byte is not a RecordType. */
 export const BAD_TYPE = -3;
+/** The CRC does not match the bytes. */
 export const BAD_CRC = -4;
 
 /** Human-readable reason for a negative `checkRecord` result. */

@@ -18,6 +18,7 @@ import { openSync, closeSync } from 'node:fs';
 
 const SEGMENT_RE = /^seg-(\d{10})\.log$/;
 
+/** The logger shape recovery reports through (pino-compatible). */
 export interface RecoveryLogger {
   info(o: object, m: string): void;
   warn(o: object, m: string): void;
@@ -37,10 +38,12 @@ export interface RecoveredSegments {
   nextId: number;
 }
 
+/** Path of segment `id` in `dir`. */
 export function segmentPath(dir: string, id: number): string {
   return join(dir, segmentName(id) + '.log');
 }
 
+/** Path of segment `id`'s index file in `dir`. */
 export function indexPath(dir: string, id: number): string {
   return join(dir, segmentName(id) + '.idx');
 }
@@ -68,7 +71,13 @@ export function recoverSegments(dir: string, budget: FdBudget, logger: RecoveryL
     if (f === null) {
       const r = scanSegment(seg);
       if (r.damage !== null) {
-        const cut = { segment: seg.name + '.log', offset: r.damage.offset, bytes: r.fileLen - r.damage.offset, firstSeqLost: r.damage.firstSeqLost, reason: r.damage.reason };
+        const cut = {
+          segment: seg.name + '.log',
+          offset: r.damage.offset,
+          bytes: r.fileLen - r.damage.offset,
+          firstSeqLost: r.damage.firstSeqLost,
+          reason: r.damage.reason,
+        };
         truncated.push(cut);
         logger?.warn(cut, 'store recovery: cut off a damaged segment tail');
         const fd = openSync(path, 'r+');

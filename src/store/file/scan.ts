@@ -28,6 +28,7 @@ export interface Damage {
   firstSeqLost: number | null;
 }
 
+/** What a full scan found: the segment facts, plus where it had to stop, if anywhere. */
 export interface ScanResult extends SegmentFacts {
   /** Null when every byte of the file formed valid records. */
   damage: Damage | null;
@@ -104,7 +105,11 @@ export function scanSegment(seg: Segment): ScanResult {
           const hl = buf.readUInt32LE(o + 8);
           const ss = o + RECORD_HEADER_BYTES;
           // Consecutive records usually share a subject: compare bytes before decoding.
-          if (prevSubjStart >= 0 && prevSubjLen === sl && buf.compare(buf, prevSubjStart, prevSubjStart + sl, ss, ss + sl) === 0) {
+          if (
+            prevSubjStart >= 0 &&
+            prevSubjLen === sl &&
+            buf.compare(buf, prevSubjStart, prevSubjStart + sl, ss, ss + sl) === 0
+          ) {
             l = prevLocal;
           } else {
             const name = buf.toString('utf8', ss, ss + sl);

@@ -15,8 +15,11 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { MAX_RECORD_BYTES } from './record.js';
 
+/** `sizes[i]` bits 0–29: the record's length. */
 export const SIZE_MASK = MAX_RECORD_BYTES;
+/** `sizes[i]` bit 30: the message has header bytes (they count 4 + H in byte accounting). */
 export const HDR_BIT = 0x4000_0000;
+/** `sizes[i]` bit 31: the message is deleted. */
 export const DEAD_BIT = 0x8000_0000;
 
 /** Initial slot capacity of an active segment's arrays; they double as it fills. */

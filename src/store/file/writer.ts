@@ -37,6 +37,7 @@ export interface Job {
   run(): Promise<void>;
 }
 
+/** Where the writer reports failures (pino-compatible). */
 export interface WriterLogger {
   warn(o: object, m: string): void;
   info(o: object, m: string): void;
@@ -70,10 +71,12 @@ export function writeAll(fd: number, buf: Buffer, pos: number): Promise<void> {
   return writevAll(fd, [buf], pos);
 }
 
+/** `fdatasync` as a promise (libuv thread pool). */
 export function fdatasyncP(fd: number): Promise<void> {
   return new Promise((resolve, reject) => fdatasync(fd, (err) => (err === null ? resolve() : reject(err))));
 }
 
+/** `fsync` as a promise (used on the directory after creating or renaming a segment). */
 export function fsyncP(fd: number): Promise<void> {
   return new Promise((resolve, reject) => fsync(fd, (err) => (err === null ? resolve() : reject(err))));
 }
@@ -116,11 +119,14 @@ export class Writer {
     private readonly logger: WriterLogger | undefined,
   ) {
     if (policy.kind === 'interval') {
-      this.timer = setInterval(() => {
-        if (this.unsynced.size === 0 && this.queued.length === 0 && (this.cur === null || this.cur.len === 0)) return;
-        this.syncDue = true;
-        this.kick();
-      }, Math.max(1, policy.ms));
+      this.timer = setInterval(
+        () => {
+          if (this.unsynced.size === 0 && this.queued.length === 0 && (this.cur === null || this.cur.len === 0)) return;
+          this.syncDue = true;
+          this.kick();
+        },
+        Math.max(1, policy.ms),
+      );
       this.timer.unref();
     }
   }
