@@ -78,9 +78,11 @@ export function scanSegment(seg: Segment): ScanResult {
       let o = pos - winStart;
       let avail = winStart + winLen - pos;
       let len = checkRecord(buf, o, avail);
-      if (len === NEED_MORE && winStart + winLen < fileLen) {
-        const want = avail >= 4 ? Math.min(buf.readUInt32LE(o), MAX_RECORD_BYTES) : RECORD_OVERHEAD;
-        fill(Math.max(want, RECORD_OVERHEAD));
+      const want = Math.max(avail >= 4 ? Math.min(buf.readUInt32LE(o), MAX_RECORD_BYTES) : RECORD_OVERHEAD, RECORD_OVERHEAD);
+      // Refill only when the record can fit in what is left of the file: a damaged length must
+      // not make us allocate up to 1 GiB for a record that is torn anyway.
+      if (len === NEED_MORE && winStart + winLen < fileLen && pos + want <= fileLen) {
+        fill(want);
         o = 0;
         avail = winLen;
         prevSubjStart = -1;

@@ -225,6 +225,10 @@ export class Writer {
     );
   }
 
+  private appendsWaiting(): boolean {
+    return this.queued.length > 0 || (this.cur !== null && this.cur.len > 0) || this.waitCbs.length > 0;
+  }
+
   private kick(): void {
     if (this.scheduled || this.running) return;
     this.scheduled = true;
@@ -327,10 +331,14 @@ export class Writer {
     this.doneGen = gen;
     this.fire(gen, null);
 
-    // Maintenance that waited for these records.
+    // Maintenance that waited for these records. While appends are waiting, only one job runs
+    // between two batches, so a burst of compactions delays acks by one job, not by all of them.
+    let ran = 0;
     while (this.jobs.length > 0 && this.jobs[0].gen <= gen && this.failed === null) {
+      if (ran > 0 && this.appendsWaiting()) break;
       const job = this.jobs.shift() as Job;
       await job.run();
+      ran++;
     }
   }
 
