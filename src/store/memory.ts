@@ -213,6 +213,10 @@ export class MemoryStore implements MessageStore, SubjectScanner {
     return memoryMsgSize(subject, headers, payload);
   }
 
+  usedBytes(): number {
+    return this.bytes;
+  }
+
   state(): StoreState {
     const empty = this.count === 0;
     const firstSeq = empty ? (this.lastSeq === 0 ? 0 : this.lastSeq + 1) : this.base + this.head;

@@ -111,6 +111,9 @@ export interface MessageStore {
 
   state(): StoreState;
 
+  /** `state().bytes` without building the state: the stream's per-publish budget bookkeeping. */
+  usedBytes(): number;
+
   /** Makes the next appended seq `seq` (first_seq config, or an empty store after purge). */
   setNextSeq(seq: number): void;
 

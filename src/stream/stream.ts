@@ -328,7 +328,7 @@ export class Stream implements TimerOwner {
   }
 
   private syncUsage(): void {
-    const b = this.store.state().bytes;
+    const b = this.store.usedBytes();
     if (b !== this.reportedBytes) {
       this.host.addUsage(this.cfg.storage, b - this.reportedBytes);
       this.reportedBytes = b;

@@ -297,6 +297,10 @@ export class FileStore implements MessageStore, SubjectScanner {
     return accountedFromRecord(msgRecordLen(Buffer.byteLength(subject), hl, payload.length), hl > 0);
   }
 
+  usedBytes(): number {
+    return this.bytes;
+  }
+
   /**
    * Counters in O(1). `firstTs` needs the first message's record, so it is a getter read on access
    * (and cached per first seq): limit checks that call state() per publish never touch the disk.
