@@ -43,7 +43,16 @@ export class MonitorServer {
   }
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    // Nothing a request carries may take the server down: a malformed target gets a 400, a
+    // failing endpoint a 500.
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      res.writeHead(400, { 'Content-Type': 'text/plain' });
+      res.end('400 bad request\n');
+      return;
+    }
     let path = url.pathname;
     if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1);
     const h = this.routes.get(path);
@@ -53,21 +62,22 @@ export class MonitorServer {
       return;
     }
     this.stats[path] = (this.stats[path] ?? 0) + 1;
-    let body: object | null;
+    let text: string | null;
     try {
-      body = h(url.searchParams);
+      const body = h(url.searchParams);
+      text = body === null ? null : JSON.stringify(body, null, 2);
     } catch (err) {
       this.log.error({ err, path }, 'monitoring endpoint failed');
       res.writeHead(500, { 'Content-Type': 'application/json' });
       res.end(JSON.stringify({ error: String(err) }));
       return;
     }
-    if (body === null) {
+    if (text === null) {
       res.writeHead(404, { 'Content-Type': 'text/plain' });
       res.end('404 page not found\n');
       return;
     }
     res.writeHead(200, { 'Content-Type': 'application/json' });
-    res.end(JSON.stringify(body, null, 2));
+    res.end(text);
   }
 }

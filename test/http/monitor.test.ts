@@ -2,6 +2,7 @@
 // (specs/nats.md §8: /varz server_id, version, connect_urls; /connz subscriptions_list).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { connect } from 'nats';
 import { Server } from '../../src/index.js';
 
@@ -78,4 +79,18 @@ test('/subsz counts subscriptions', async () => {
   assert.ok((body!.num_subscriptions as number) >= 1);
   assert.ok((body!.subscriptions_list as { subject: string }[]).some((s) => s.subject === 's.a'));
   await nc.close();
+});
+
+test('a malformed request target gets a 400 and the server keeps serving', async () => {
+  const url = new URL(server.monitorUrl!);
+  const reply = await new Promise<string>((resolve, reject) => {
+    const sock = net.connect(Number(url.port), url.hostname);
+    let data = '';
+    sock.on('data', (d) => (data += d));
+    sock.on('close', () => resolve(data));
+    sock.on('error', reject);
+    sock.write('GET //[ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+  });
+  assert.match(reply, /^HTTP\/1\.1 400/);
+  assert.deepEqual((await get('/healthz')).body, { status: 'ok' });
 });
