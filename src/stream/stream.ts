@@ -48,6 +48,9 @@ const enum Rollup {
   All = 2,
 }
 
+/** Minimum gap between two per-publish failure log lines of one stream. */
+const LOG_EVERY_MS = 10_000;
+
 /**
  * A live stream. Owns its store (closing the stream closes it). Publish processing is
  * synchronous up to the append; the ack waits for the store's `whenDurable`. Costs per publish:
@@ -70,6 +73,7 @@ export class Stream implements TimerOwner {
   private readonly pubClient: Client;
   private readonly directClient: Client;
   private warnedDedupeCap = false;
+  private lastFailureLog = 0;
 
   private constructor(
     private readonly host: StreamHost,
@@ -85,7 +89,13 @@ export class Stream implements TimerOwner {
       echo: true,
       internal: true,
       deliver: (_sub: Subscription, msg: Message): boolean => {
-        this.onPublish(msg);
+        // Client contract: deliver never throws into the publisher's read loop.
+        try {
+          this.onPublish(msg);
+        } catch (err) {
+          this.host.logger.error({ stream: this.cfg.name, err: (err as Error).message }, 'JetStream publish failed');
+          this.errorAck(msg.reply, jsError(JsErrors.StreamStoreFailedF, { err: (err as Error).message }));
+        }
         return true;
       },
     };
@@ -94,7 +104,11 @@ export class Stream implements TimerOwner {
       echo: true,
       internal: true,
       deliver: (_sub: Subscription, msg: Message): boolean => {
-        this.onDirectGet(msg);
+        try {
+          this.onDirectGet(msg);
+        } catch (err) {
+          this.host.logger.error({ stream: this.cfg.name, err: (err as Error).message }, 'JetStream direct get failed');
+        }
         return true;
       },
     };
@@ -183,6 +197,20 @@ export class Stream implements TimerOwner {
       const es = headerValue(hdr, H.ExpectedStream);
       if (es !== null && es !== '' && es !== cfg.name) return this.errorAck(reply, JsErrors.StreamNotMatchErr);
 
+      // nats-server's order (server/stream.go processJetStreamMsg): expected stream, then the
+      // duplicate check, then the expected-last headers, so a retried publish whose first attempt
+      // was stored gets its duplicate ack rather than a wrong-last-sequence error.
+      const id = headerValue(hdr, H.MsgId);
+      if (id !== null && id !== '') {
+        msgId = id;
+        const dupSeq = this.dedupe.lookup(id, nowNs());
+        if (dupSeq > 0) {
+          // A duplicate is acked with the original seq once that one is durable; nothing stored.
+          if (reply !== '') this.queueAck(reply, `${this.ackPrefix}${dupSeq},"duplicate": true}`);
+          return;
+        }
+      }
+
       const elss = headerValue(hdr, H.ExpectedLastSubjSeq);
       const elssSubj = headerValue(hdr, H.ExpectedLastSubjSeqSubj);
       if (elss !== null && elss !== '') {
@@ -202,17 +230,6 @@ export class Stream implements TimerOwner {
         const have = this.store.state().lastSeq;
         if (want === null || want !== have)
           return this.errorAck(reply, jsError(JsErrors.StreamWrongLastSequenceErrF, { seq: have }));
-      }
-
-      const id = headerValue(hdr, H.MsgId);
-      if (id !== null && id !== '') {
-        msgId = id;
-        const dupSeq = this.dedupe.lookup(id, nowNs());
-        if (dupSeq > 0) {
-          // A duplicate is acked with the original seq once that one is durable; nothing stored.
-          if (reply !== '') this.queueAck(reply, `${this.ackPrefix}${dupSeq},"duplicate": true}`);
-          return;
-        }
       }
 
       const elm = headerValue(hdr, H.ExpectedLastMsgId);
@@ -240,7 +257,8 @@ export class Stream implements TimerOwner {
 
     const size = this.store.msgSize(subject, hdr, payload);
     if (!this.host.budgetAllows(cfg.storage, size)) {
-      this.host.logger.warn({ stream: cfg.name, storage: cfg.storage }, 'JetStream resource limits exceeded for server');
+      if (this.logAllowed())
+        this.host.logger.warn({ stream: cfg.name, storage: cfg.storage }, 'JetStream resource limits exceeded for server');
       return this.errorAck(reply, JsErrors.InsufficientResourcesErr);
     }
     if (cfg.discard === 'new') {
@@ -253,7 +271,8 @@ export class Stream implements TimerOwner {
     try {
       ({ seq, ts } = this.store.append(subject, hdr, payload));
     } catch (err) {
-      this.host.logger.error({ stream: cfg.name, err: (err as Error).message }, 'JetStream failed to store a msg');
+      if (this.logAllowed())
+        this.host.logger.error({ stream: cfg.name, err: (err as Error).message }, 'JetStream failed to store a msg');
       return this.errorAck(reply, jsError(JsErrors.StreamStoreFailedF, { err: (err as Error).message }));
     }
     this.lastMsgId = msgId;
@@ -264,12 +283,30 @@ export class Stream implements TimerOwner {
         this.host.logger.warn({ stream: cfg.name }, 'dedupe window holds too many ids; the oldest are forgotten early');
       }
     }
-    if (rollup === Rollup.Subject) this.store.purge({ filter: subject, keep: 1 });
-    else if (rollup === Rollup.All) this.store.purge({ keep: 1 });
-    this.enforceLimitsAfter(subject);
-    this.syncUsage();
-    this.armTimer();
+    try {
+      if (rollup === Rollup.Subject) this.store.purge({ filter: subject, keep: 1 });
+      else if (rollup === Rollup.All) this.store.purge({ keep: 1 });
+      this.enforceLimitsAfter(subject);
+      this.syncUsage();
+      this.armTimer();
+    } catch (err) {
+      // The message is stored; trimming it back under the limits failed (a store that cannot
+      // write its delete records). The next publish or the expiry timer tries again.
+      this.host.logger.error(
+        { stream: cfg.name, err: (err as Error).message },
+        'JetStream could not apply limits after a publish',
+      );
+    }
     if (reply !== '') this.queueAck(reply, `${this.ackPrefix}${seq}}`);
+  }
+
+  /** Rate limit for per-publish failure logs: at most one line per LOG_EVERY_MS per stream, as
+   * nats-server does for "resource limits exceeded" (a refused flood must not become a log flood). */
+  private logAllowed(): boolean {
+    const now = Date.now();
+    if (now - this.lastFailureLog < LOG_EVERY_MS) return false;
+    this.lastFailureLog = now;
+    return true;
   }
 
   /** memstore/filestore discard-new rules: why the message is refused, or null. */
