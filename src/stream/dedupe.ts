@@ -6,9 +6,19 @@
  * id published within the window; look-ups and adds are O(1).
  */
 
+import { createHash } from 'node:crypto';
+
 /** Hard cap on remembered ids per stream, so a flood of unique ids cannot exhaust memory; past it
  * the oldest ids are forgotten early (their duplicates would then be stored) and a warning logged. */
 export const DEDUPE_MAX_ENTRIES = 1_000_000;
+/** Ids longer than this are remembered by their SHA-256: bounds memory per entry, and V8 hashes
+ * every string over 16 KiB by its length alone, which would make look-ups quadratic. */
+export const DEDUPE_KEY_MAX = 64;
+
+/** The map key for `id`: the id itself, or a digest of a long one. */
+function keyOf(id: string): string {
+  return id.length <= DEDUPE_KEY_MAX ? id : '\u0000sha256:' + createHash('sha256').update(id).digest('base64');
+}
 
 interface Entry {
   seq: number;
@@ -35,7 +45,7 @@ export class DedupeWindow {
 
   /** The seq stored under `id` if it is still inside the window at `nowNs`, else 0. */
   lookup(id: string, nowNs: bigint): number {
-    const e = this.ids.get(id);
+    const e = this.ids.get(keyOf(id));
     if (e === undefined) return 0;
     return nowNs - e.ts < this.windowNs ? e.seq : 0;
   }
@@ -43,8 +53,9 @@ export class DedupeWindow {
   /** Remembers `id` for the message stored at `seq` / `ts`. No-op when the window is 0. */
   add(id: string, seq: number, ts: bigint): void {
     if (this.windowNs <= 0n) return;
-    if (this.ids.has(id)) this.ids.delete(id); // keep insertion order == time order
-    this.ids.set(id, { seq, ts });
+    const key = keyOf(id);
+    if (this.ids.has(key)) this.ids.delete(key); // keep insertion order == time order
+    this.ids.set(key, { seq, ts });
     if (this.ids.size > DEDUPE_MAX_ENTRIES) {
       const oldest = this.ids.keys().next().value as string;
       this.ids.delete(oldest);

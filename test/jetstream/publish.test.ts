@@ -142,3 +142,23 @@ test('no_ack streams store but never answer', async () => {
   assert.equal(h.seen.filter((m) => m.subject === '_T.noack').length, 0);
   await h.close();
 });
+
+test('a retried publish with Nats-Msg-Id and an expected-last header gets the duplicate ack (nats-server order)', async () => {
+  const h = await Harness.start();
+  await h.create({ name: 'R', subjects: ['r'], storage: 'memory' });
+  const hdrs = { 'Nats-Msg-Id': 'once', 'Nats-Expected-Last-Sequence': '0' };
+  assert.equal((await h.request('r', 'x', hdrs)).payload.toString(), '{"stream":"R","seq":1}');
+  assert.equal((await h.request('r', 'x', hdrs)).payload.toString(), '{"stream":"R","seq":1,"duplicate": true}');
+  await h.close();
+});
+
+test('very long Nats-Msg-Id values are deduplicated too', async () => {
+  const h = await Harness.start();
+  await h.create({ name: 'L', subjects: ['l'], storage: 'memory' });
+  const a = 'a'.repeat(20_000);
+  const b = 'a'.repeat(19_999) + 'b'; // same length: V8 would hash both alike
+  assert.equal((await h.request('l', '1', { 'Nats-Msg-Id': a })).json.seq, 1);
+  assert.equal((await h.request('l', '2', { 'Nats-Msg-Id': b })).json.seq, 2);
+  assert.equal((await h.request('l', '1', { 'Nats-Msg-Id': a })).payload.toString(), '{"stream":"L","seq":1,"duplicate": true}');
+  await h.close();
+});
