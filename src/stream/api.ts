@@ -26,6 +26,8 @@ import type { Stream } from './stream.js';
 /** Requests waiting behind a slow (disk-bound) one; past this new requests are dropped and
  * logged, as nats-server does at JSDefaultRequestQueueLimit. */
 export const API_QUEUE_LIMIT = 10_000;
+/** Bytes those waiting requests may hold: the count limit alone allows ~10 GB of 1 MB bodies. */
+export const API_QUEUE_MAX_BYTES = 64 * 1024 * 1024;
 /** nats-server JSApiNamesLimit / JSApiListLimit: page sizes of NAMES and LIST. */
 export const NAMES_LIMIT = 1024;
 export const LIST_LIMIT = 256;
@@ -73,6 +75,7 @@ export class JsApi {
   private sub: Subscription | null = null;
   private busy: Promise<void> | null = null;
   private readonly queue: Message[] = [];
+  private queuedBytes = 0;
   private droppedWarned = false;
   private readonly client: Client;
 
@@ -95,6 +98,7 @@ export class JsApi {
     if (this.sub !== null) this.js.router.unsubscribe(this.sub);
     this.sub = null;
     this.queue.length = 0;
+    this.queuedBytes = 0;
   }
 
   /** Resolves once no request is in progress. */
@@ -110,13 +114,18 @@ export class JsApi {
     if (subject.startsWith('$JS.API.CONSUMER.MSG.NEXT.')) return false;
     if (msg.reply === '') return true; // §3: requests without a reply are ignored
     if (this.busy !== null) {
-      if (this.queue.length >= API_QUEUE_LIMIT) {
+      const size = msg.payload.length + (msg.headers === null ? 0 : msg.headers.length);
+      if (this.queue.length >= API_QUEUE_LIMIT || this.queuedBytes + size > API_QUEUE_MAX_BYTES) {
         if (!this.droppedWarned) {
           this.droppedWarned = true;
-          this.js.logger.warn({ limit: API_QUEUE_LIMIT }, 'JetStream API queue limit reached, dropping requests');
+          this.js.logger.warn(
+            { limit: API_QUEUE_LIMIT, maxBytes: API_QUEUE_MAX_BYTES },
+            'JetStream API queue limit reached, dropping requests',
+          );
         }
         return true;
       }
+      this.queuedBytes += size;
       this.queue.push(retainMessage(msg));
       return true;
     }
@@ -145,7 +154,11 @@ export class JsApi {
 
   private drain(): void {
     this.droppedWarned = false;
-    while (this.busy === null && this.queue.length > 0) this.run(this.queue.shift() as Message);
+    while (this.busy === null && this.queue.length > 0) {
+      const m = this.queue.shift() as Message;
+      this.queuedBytes -= m.payload.length + (m.headers === null ? 0 : m.headers.length);
+      this.run(m);
+    }
   }
 
   private internalError(msg: Message, err: unknown): void {
@@ -413,6 +426,9 @@ export class JsApi {
       const seq = (req.seq as number | undefined) ?? 0;
       const keep = (req.keep as number | undefined) ?? 0;
       if (seq > 0 && keep > 0) return this.error(reply, type, JsErrors.BadRequestErr, extra);
+      // Sequences live in JS numbers: past 2^53 - 1 they would stop increasing. Refused rather
+      // than corrupting the stream (nats-server's uint64 range is wider; documented).
+      if (seq > Number.MAX_SAFE_INTEGER) return this.error(reply, type, JsErrors.BadRequestErr, extra);
       opts = {};
       const filter = (req.filter as string | undefined) ?? '';
       if (filter !== '') {

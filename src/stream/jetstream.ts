@@ -169,7 +169,15 @@ export class JetStream implements StreamHost {
       await removeStreamDir(dir).catch(() => undefined);
       throw err;
     }
-    const s = Stream.open(this, cfg, store, created);
+    let s: Stream;
+    try {
+      s = Stream.open(this, cfg, store, created);
+    } catch (err) {
+      // Nothing was acknowledged yet: undo the half-made stream so the name stays usable.
+      await store.destroy().catch(() => undefined);
+      await removeStreamDir(dir).catch(() => undefined);
+      throw err;
+    }
     this.streams.set(cfg.name, s);
     this.warnIfUnlimited(cfg);
     return s;

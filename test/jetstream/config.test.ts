@@ -13,6 +13,7 @@ import {
   type StreamConfig,
 } from '../../src/stream/config.js';
 import { decodeGoJson } from '../../src/stream/gojson.js';
+import { Harness } from './helpers.js';
 
 function check(raw: Record<string, unknown>, pedantic = false) {
   const d = decodeGoJson(Buffer.from(JSON.stringify(raw)), STREAM_CONFIG_REQUEST);
@@ -235,4 +236,15 @@ test('update rules: storage, workqueue switch, unseal, deny flags; sealing force
     checkStreamUpdate(s2, ok({ name: 'S', deny_delete: true, deny_purge: true })).err?.description,
     'stream configuration update can not unseal a sealed stream',
   );
+});
+
+test('sequences past 2^53 - 1 are refused instead of corrupting the stream', async () => {
+  const h = await Harness.start();
+  const c = await h.api('$JS.API.STREAM.CREATE.BIG', { name: 'BIG', subjects: ['big'], first_seq: 2 ** 60 });
+  assert.equal(c.error?.err_code, 10052);
+  await h.create({ name: 'BIG', subjects: ['big'], storage: 'memory' });
+  const p = await h.api('$JS.API.STREAM.PURGE.BIG', { seq: 9007199254741001 });
+  assert.equal(p.error?.err_code, 10003);
+  assert.equal((await h.request('big', 'x')).json.seq, 1);
+  await h.close();
 });
