@@ -5,6 +5,7 @@
  */
 import { JsErrors, jsError, type JsApiError } from '../core/errors.js';
 import { isValidSubject, subjectsCollide, subjectIsSubsetOf } from '../core/subject.js';
+import { firstCollision, listsCollide } from '../core/overlap.js';
 import { goQuote, type Decoded, type GoStruct } from './gojson.js';
 
 /** Durations on the wire are Go `time.Duration`: nanoseconds. */
@@ -254,11 +255,20 @@ export function checkStreamConfig(raw: Decoded, pedantic: boolean): Result {
   if (bool(raw.allow_batched)) return invalid('batch publish is not supported by herald');
   if (raw.persist_mode === 'async') return invalid('async persist mode is not supported by herald');
 
+  if (num(raw.first_seq) > Number.MAX_SAFE_INTEGER) return invalid('first sequence must be at most 9007199254740991 in herald');
   const noAck = bool(raw.no_ack);
   let subjects = (raw.subjects as string[] | undefined) ?? [];
   if (subjects.length === 0) {
     subjects = [name];
   } else {
+    // The first overlapping pair (i, j) is reported while checking subject i, after its own
+    // checks, as nats-server's loop over later subjects does.
+    let pair: [number, number] | null;
+    try {
+      pair = firstCollision(subjects);
+    } catch (err) {
+      return invalid((err as Error).message);
+    }
     const seen = new Set<string>();
     for (let i = 0; i < subjects.length; i++) {
       const subj = subjects[i];
@@ -278,9 +288,7 @@ export function checkStreamConfig(raw: Decoded, pedantic: boolean): Result {
           return invalid('subjects that overlap with system api require no-ack to be true');
         }
       }
-      for (const other of subjects.slice(i + 1)) {
-        if (subjectsCollide(other, subj)) return invalid(`subject ${goQuote(subj)} overlaps with ${goQuote(other)}`);
-      }
+      if (pair !== null && pair[0] === i) return invalid(`subject ${goQuote(subj)} overlaps with ${goQuote(subjects[pair[1]])}`);
       seen.add(subj);
     }
     subjects = [...subjects];
@@ -412,6 +420,5 @@ export function sameConfig(a: StreamConfig, b: StreamConfig): boolean {
 
 /** True when any subject of `a` could match a subject of `b` (error 10065 across streams). */
 export function subjectsOverlap(a: readonly string[], b: readonly string[]): boolean {
-  for (const x of a) for (const y of b) if (subjectsCollide(x, y)) return true;
-  return false;
+  return listsCollide(a, b);
 }
