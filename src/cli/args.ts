@@ -277,6 +277,14 @@ const HERALD_FLAGS: readonly Flag[] = [
   },
   {
     section: 'Limits',
+    names: ['--max-subs'],
+    arg: 'N',
+    help: 'Subscriptions one connection may hold; 0 = unlimited',
+    def: (d) => String(d.maxSubs),
+    run: setter('a whole number, 0 for unlimited', intIn(0, Number.MAX_SAFE_INTEGER), (o, v) => (o.maxSubs = v)),
+  },
+  {
+    section: 'Limits',
     names: ['--max-control-line'],
     arg: 'SIZE',
     help: 'Longest NATS protocol line (PUB/SUB/CONNECT…)',

@@ -321,6 +321,11 @@ const maxConnections: Handler = (c, v, w) => {
   c.o.maxConnections = n <= 0 ? UNLIMITED_CONNECTIONS : n;
 };
 
+const maxSubs: Handler = (c, v, w) => {
+  const n = int(w, v, 'a whole number of subscriptions per connection (0 = unlimited)', Number.MIN_SAFE_INTEGER);
+  c.o.maxSubs = n <= 0 ? 0 : n;
+};
+
 const maxPings: Handler = (c, v, w) => {
   c.o.maxPingsOut = int(w, v, 'a whole number of unanswered PINGs, 0 or more', 0);
 };
@@ -367,6 +372,8 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
     c.o.maxPending = size(w, v, 1);
   },
   max_connections: maxConnections,
+  max_subs: maxSubs,
+  max_subscriptions: maxSubs,
   max_conn: maxConnections,
   max_control_line: (c, v, w) => {
     c.o.maxControlLine = size(w, v, 1, MAX_INT32);
@@ -486,6 +493,7 @@ export function validateOptions(o: ServerOptions): string[] {
   check(isInt(o.maxPayload, 1, MAX_INT32), 'maxPayload', o.maxPayload, `bytes from 1 to ${MAX_INT32}`);
   check(isInt(o.maxPending, 1), 'maxPending', o.maxPending, 'bytes, 1 or more');
   check(isInt(o.maxConnections, 0), 'maxConnections', o.maxConnections, 'a count, or 0 for no limit');
+  check(isInt(o.maxSubs, 0), 'maxSubs', o.maxSubs, 'a count, or 0 for no limit');
   check(isInt(o.maxControlLine, 1, MAX_INT32), 'maxControlLine', o.maxControlLine, `bytes from 1 to ${MAX_INT32}`);
   check(isPositive(o.pingIntervalMs), 'pingIntervalMs', o.pingIntervalMs, 'milliseconds, more than 0');
   check(isInt(o.maxPingsOut, 0), 'maxPingsOut', o.maxPingsOut, 'a count, 0 or more');

@@ -25,6 +25,9 @@ export interface ServerOptions {
    * 0 (`UNLIMITED_CONNECTIONS`) means no limit, as in nats-server.
    */
   maxConnections: number;
+  /** Subscriptions one connection may hold; the next SUB gets -ERR 'maximum subscriptions
+   * exceeded' (not fatal). 0 = unlimited. */
+  maxSubs: number;
   /** Longest protocol control line, bytes. */
   maxControlLine: number;
   /** Server PING interval, ms, and unanswered PINGs before 'Stale Connection'. */
@@ -66,6 +69,9 @@ export const DEFAULT_OPTIONS: Readonly<ServerOptions> = Object.freeze<ServerOpti
   maxPending: 64 * 1024 * 1024, // nats-server MAX_PENDING_SIZE
   maxConnections: 64 * 1024, // nats-server DEFAULT_MAX_CONNECTIONS
   maxControlLine: 4096, // nats-server MAX_CONTROL_LINE_SIZE
+  // nats-server defaults to unlimited; a Node heap (~4 GB) dies near 6M subscriptions, so one
+  // connection gets a bound far above any real client's needs.
+  maxSubs: 100_000,
   pingIntervalMs: 2 * 60 * 1000, // nats-server DEFAULT_PING_INTERVAL
   maxPingsOut: 2, // nats-server DEFAULT_PING_MAX_OUT
   authTimeoutMs: 2000, // nats-server AUTH_TIMEOUT

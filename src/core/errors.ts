@@ -26,6 +26,7 @@ export const NatsErrors = {
   StaleConnection: { text: 'Stale Connection', fatal: true },
   NoRespondersRequiresHeaders: { text: 'no responders requires headers support', fatal: true },
   InvalidSubject: { text: 'Invalid Subject', fatal: false },
+  MaxSubscriptionsExceeded: { text: 'maximum subscriptions exceeded', fatal: false },
   InvalidPublishSubject: { text: 'Invalid Publish Subject', fatal: false },
   BadClientProtocol: { text: 'invalid client protocol', fatal: true },
 } as const satisfies Record<string, NatsProtocolError>;
@@ -69,7 +70,11 @@ export const JsErrors = {
   StreamNotMatchErr: { code: 400, err_code: 10060, description: 'expected stream does not match' },
   StreamWrongLastSequenceErrF: { code: 400, err_code: 10071, description: 'wrong last sequence: {seq}' },
   StreamWrongLastMsgIDErrF: { code: 400, err_code: 10070, description: 'wrong last msg ID: {id}' },
-  StreamExpectedLastSeqPerSubjectInvalid: { code: 400, err_code: 10193, description: 'missing sequence for expected last sequence per subject' },
+  StreamExpectedLastSeqPerSubjectInvalid: {
+    code: 400,
+    err_code: 10193,
+    description: 'missing sequence for expected last sequence per subject',
+  },
   StreamRollupFailedF: { code: 500, err_code: 10111, description: '{err}' },
   StreamStoreFailedF: { code: 503, err_code: 10077, description: '{err}' },
   StreamSealedErr: { code: 400, err_code: 10109, description: 'invalid operation on sealed stream' },

@@ -89,7 +89,8 @@ export function buildVarz(s: Server, m: MonitorServer): object {
  */
 export function buildConnz(s: Server, q: URLSearchParams): object {
   const offset = Math.max(0, Number(q.get('offset') ?? 0) | 0);
-  const limit = Math.max(1, Number(q.get('limit') ?? CONNZ_DEFAULT_LIMIT) | 0);
+  // Capped like nats-server's, so one request cannot build an unbounded reply.
+  const limit = Math.min(CONNZ_DEFAULT_LIMIT, Math.max(1, Number(q.get('limit') ?? CONNZ_DEFAULT_LIMIT) | 0));
   const subs = q.get('subs');
   const now = Date.now();
   const cidFilter = q.get('cid');

@@ -95,7 +95,8 @@ function mergeConnect(json: string, into: Record<string, unknown>): boolean {
   let ok = true;
   for (const [key, value] of Object.entries(v as Record<string, unknown>)) {
     const name = key.toLowerCase();
-    const kind = CONNECT_FIELDS[name];
+    // Own keys only: `constructor` or `__proto__` in CONNECT are unknown fields, not Object's.
+    const kind = Object.hasOwn(CONNECT_FIELDS, name) ? CONNECT_FIELDS[name] : undefined;
     if (kind === undefined || value === null) continue;
     const fits =
       kind === 'bool'
@@ -310,6 +311,12 @@ export class NatsConnection implements Client, ParserHandler {
     if (es === undefined || es.closed) {
       if (!isValidSubject(subject) || (queue !== null && !isValidQueue(queue))) {
         this.err(NatsErrors.InvalidSubject);
+        return;
+      }
+      const maxSubs = this.door.opts.maxSubs;
+      if (maxSubs > 0 && this.subs.size >= maxSubs) {
+        // nats-server's policy when max_subs is set: refuse this SUB, keep the connection.
+        this.err(NatsErrors.MaxSubscriptionsExceeded);
         return;
       }
       this.subs.set(sid, this.door.router.subscribe(this, subject, queue, sid));

@@ -61,13 +61,13 @@ test('every herald flag sets its option', () => {
     'serve', '--host', '0.0.0.0', '--port', '4333', '--http-host', '127.0.0.2', '--http-port', '9000',
     '--redis-port', '6380', '--server-name', 'n1', '--ports-file-dir', '/tmp/p', '--data', '/d',
     '--no-jetstream', '--sync', '200ms', '--max-file-store', '1GB', '--max-mem-store', '-1',
-    '--max-payload', '2MB', '--max-pending', '128mb', '--max-connections', '10', '--max-control-line', '8KB',
+    '--max-payload', '2MB', '--max-pending', '128mb', '--max-connections', '10', '--max-subs', '50', '--max-control-line', '8KB',
     '--ping-interval', '30s', '--max-pings-out', '5', '--auth-timeout', '500ms', '--write-deadline', '1m',
     '--log-level', 'debug', '--log-format', 'json',
   ).options;
   assert.deepEqual(o, {
     host: '0.0.0.0', port: 4333, httpHost: '127.0.0.2', httpPort: 9000, dataDir: '/d', jetstream: false,
-    maxPayload: 2 * 1024 * 1024, maxPending: 128 * 1024 * 1024, maxConnections: 10, maxControlLine: 8192,
+    maxPayload: 2 * 1024 * 1024, maxPending: 128 * 1024 * 1024, maxConnections: 10, maxSubs: 50, maxControlLine: 8192,
     pingIntervalMs: 30_000, maxPingsOut: 5, authTimeoutMs: 500, writeDeadlineMs: 60_000,
     sync: { kind: 'interval', ms: 200 }, maxFileStore: 1024 ** 3, maxMemStore: -1, portsFileDir: '/tmp/p',
     serverName: 'n1', logLevel: 'debug', logFormat: 'json', redisPort: 6380,

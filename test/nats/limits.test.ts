@@ -80,3 +80,19 @@ test('max_connections: the connection over the limit is refused with an -ERR', a
     await server.close();
   }
 });
+
+test('max_subs: the SUB over the limit is refused, the connection stays usable', async () => {
+  const server = await Server.start({ port: 0, jetstream: false, logLevel: 'silent', maxSubs: 2 });
+  try {
+    const s = net.connect(server.port, '127.0.0.1');
+    let got = '';
+    s.on('data', (d) => (got += d.toString('latin1')));
+    s.write('CONNECT {"verbose":false}\r\nSUB a 1\r\nSUB b 2\r\nSUB c 3\r\nPUB a 1\r\nx\r\nPING\r\n');
+    for (let i = 0; i < 250 && !got.includes('PONG'); i++) await new Promise((r) => setTimeout(r, 20));
+    const afterInfo = got.slice(got.indexOf('\r\n') + 2);
+    assert.equal(afterInfo, "-ERR 'maximum subscriptions exceeded'\r\nMSG a 1 1\r\nx\r\nPONG\r\n");
+    s.destroy();
+  } finally {
+    await server.close();
+  }
+});
