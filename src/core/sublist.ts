@@ -134,7 +134,9 @@ export class Sublist {
     this.matches++;
     const plain: Subscription[] = [];
     const queues = new Map<string, Subscription[]>();
-    matchLevel(this.root, subject.split('.'), 0, plain, queues);
+    const tokens = subject.split('.');
+    // A subject with an empty token matches nothing, as in nats-server (`foo..bar` reaches no `>`).
+    if (!tokens.includes('')) matchLevel(this.root, tokens, 0, plain, queues);
     const result: MatchResult = plain.length === 0 && queues.size === 0 ? EMPTY : { plain, queues: [...queues.values()] };
     if (this.cache.size >= SUBLIST_CACHE_MAX) this.evict();
     this.cache.set(subject, result);

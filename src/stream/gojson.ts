@@ -158,8 +158,8 @@ function kindName(v: JVal): string {
 }
 
 function lookupField(schema: GoStruct, key: string): [string, GoField] | null {
-  const exact = schema.fields[key];
-  if (exact !== undefined) return [key, exact];
+  // Own keys only: `constructor` and friends are unknown fields, as Go would say.
+  if (Object.hasOwn(schema.fields, key)) return [key, schema.fields[key]];
   const lower = key.toLowerCase();
   for (const name of Object.keys(schema.fields)) {
     if (name.toLowerCase() === lower) return [name, schema.fields[name]];
