@@ -5,7 +5,7 @@
  * create and update, never on the publish path.
  */
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 /** Bumped when the file's shape changes incompatibly; recovery refuses newer versions. */
 export const META_VERSION = 1;
@@ -25,7 +25,15 @@ export function streamDir(storeDir: string, name: string): string {
 
 /** Writes `meta` into `dir` atomically and durably. */
 export async function writeMeta(dir: string, meta: StreamMeta): Promise<void> {
-  await mkdir(dir, { recursive: true });
+  const created = await mkdir(dir, { recursive: true });
+  if (created !== undefined) {
+    // The new directories' entries must be durable too: sync each parent up to the first one made.
+    const stop = dirname(created);
+    for (let d = dirname(dir); ; d = dirname(d)) {
+      await syncDir(d);
+      if (d === stop || d === dirname(d)) break;
+    }
+  }
   const file = join(dir, META_FILE);
   const tmp = `${file}.tmp`;
   const fh = await open(tmp, 'w');

@@ -4,8 +4,8 @@
  * directory belongs to the store alone. A `LOCK` file holding the owner's pid keeps two live
  * processes (or two opens in one process) from writing the same directory.
  */
-import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import type { MessageStore, RecoveryReport, SyncPolicy } from '../store.js';
 import { DEFAULT_SEGMENT_BYTES, FileStore, MAX_OPEN_SEGMENTS, MAX_SEGMENT_BYTES } from './file-store.js';
 import { recoverSegments } from './recovery.js';
@@ -71,7 +71,10 @@ export async function openFileStore(
   }
   if (opts.sync.kind === 'interval' && !(opts.sync.ms > 0)) throw new RangeError('sync interval must be > 0 ms');
   dir = resolve(dir);
-  mkdirSync(dir, { recursive: true });
+  const created = mkdirSync(dir, { recursive: true });
+  // A new directory is only durable once its parent's entry is: sync each parent up to the first
+  // directory mkdir created.
+  if (created !== undefined) syncParents(dir, created);
   const lockPath = takeLock(dir);
   let dirFd = -1;
   try {
@@ -106,5 +109,19 @@ export async function openFileStore(
     openHere.delete(dir);
     if (dirFd >= 0) closeSync(dirFd);
     throw e;
+  }
+}
+
+/** fsyncs the parent of every directory from `dir` up to `firstCreated` (which mkdir made). */
+function syncParents(dir: string, firstCreated: string): void {
+  const stop = dirname(firstCreated);
+  for (let d = dirname(dir); ; d = dirname(d)) {
+    const fd = openSync(d, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    if (d === stop || d === dirname(d)) break;
   }
 }
