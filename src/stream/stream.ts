@@ -449,25 +449,14 @@ export class Stream implements TimerOwner {
     const minTs = nowNs() - BigInt(maxAge);
     const st = this.store.state();
     if (st.messages === 0 || st.firstTs > minTs) return false;
-    let seq = st.firstSeq;
-    let n = 0;
-    let boundary = st.lastSeq + 1;
-    for (;;) {
-      const m = this.store.nextMatching(seq, '>');
-      if (m === null) break;
-      if (m.ts > minTs) {
-        boundary = m.seq;
-        break;
-      }
-      seq = m.seq + 1;
-      if (++n >= EXPIRE_BATCH) {
-        boundary = seq;
-        break;
-      }
-    }
+    // Stored times grow with seqs, so the first message young enough is found by binary search
+    // (O(log n) reads) instead of reading every expiring record.
+    let boundary = this.seqFromTime(minTs + 1n);
+    const more = boundary - st.firstSeq > EXPIRE_BATCH;
+    if (more) boundary = st.firstSeq + EXPIRE_BATCH;
     if (boundary > st.lastSeq) this.store.purge({});
     else this.store.purge({ seq: boundary });
-    return n >= EXPIRE_BATCH;
+    return more;
   }
 
   /** nats-server rebuildDedupe: ids of messages stored within the window, and the last msg id. */

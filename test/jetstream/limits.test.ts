@@ -93,6 +93,20 @@ for (const storage of ['memory', 'file'] as const) {
     assert.equal(h.js.scheduler.size, 0, 'no deadline should remain once the stream is empty');
     await h.close();
   });
+
+  test(`${storage}: max_age expires only the messages older than it`, async () => {
+    const h = await Harness.start();
+    await h.create({ name: 'B', subjects: ['b'], storage, max_age: 1_000_000_000 });
+    for (let i = 0; i < 3; i++) await h.request('b', `old${i}`);
+    await new Promise((r) => setTimeout(r, 600));
+    for (let i = 0; i < 2; i++) await h.request('b', `young${i}`);
+    const partial = await waitFor(async () => (await h.info('B')).state.messages < 5, 3000, 20);
+    assert.ok(partial, 'old messages did not expire');
+    const st = (await h.info('B')).state;
+    assert.equal(st.messages, 2);
+    assert.equal(st.first_seq, 4);
+    await h.close();
+  });
 }
 
 test('limits apply when an update lowers them', async () => {
