@@ -188,18 +188,15 @@ export class MemoryStore implements MessageStore, SubjectScanner {
   }
 
   subjectCounts(filter: string): Map<string, number> {
-    const out = new Map<string, number>();
-    for (const e of this.subjects.matching(filter)) out.set(e.subject, e.count);
-    return out;
+    return this.subjects.counts(filter);
   }
 
   subjectCount(subject: string): number {
-    return this.subjects.get(subject)?.count ?? 0;
+    return this.subjects.countOf(subject);
   }
 
   firstSeqOfSubject(subject: string): number {
-    const e = this.subjects.get(subject);
-    return e === undefined ? 0 : this.subjects.firstOf(e);
+    return this.subjects.firstSeqOf(subject);
   }
 
   deletedSeqs(): number[] {

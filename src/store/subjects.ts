@@ -179,6 +179,24 @@ export class SubjectIndex {
   }
 
   /** Drops every entry (after a full purge). */
+  /** Live count per subject matching `filter` (MessageStore.subjectCounts). */
+  counts(filter: string): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const e of this.matching(filter)) out.set(e.subject, e.count);
+    return out;
+  }
+
+  /** Live messages on exactly `subject`. */
+  countOf(subject: string): number {
+    return this.get(subject)?.count ?? 0;
+  }
+
+  /** Oldest live seq on exactly `subject`, or 0. */
+  firstSeqOf(subject: string): number {
+    const e = this.get(subject);
+    return e === undefined ? 0 : this.firstOf(e);
+  }
+
   clear(): void {
     this.map.clear();
     this.byId = [];
