@@ -220,6 +220,23 @@ function launch(bin: string, args: string[], name: string, dir: string, cwd?: st
   return { proc, logFile };
 }
 
+/** Stops a launched server, forgets it and removes its temp dir. */
+async function discard(proc: ChildProcess, dir: string): Promise<void> {
+  await stopPid(proc);
+  live.delete(proc);
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/** Resolves with what `ready` (a wait for a just-launched server) yields; if it fails, discards the server and rethrows. */
+async function readyOrDiscard<T>(proc: ChildProcess, dir: string, ready: Promise<T>): Promise<T> {
+  try {
+    return await ready;
+  } catch (e) {
+    await discard(proc, dir);
+    throw e;
+  }
+}
+
 function managed(proc: ChildProcess, dir: string, logFile: string, targets: Target[]): ManagedServer {
   return {
     targets,
@@ -227,9 +244,7 @@ function managed(proc: ChildProcess, dir: string, logFile: string, targets: Targ
     dir,
     logFile,
     async stop() {
-      await stopPid(proc);
-      live.delete(proc);
-      rmSync(dir, { recursive: true, force: true });
+      await discard(proc, dir);
     },
   };
 }
@@ -242,14 +257,7 @@ export async function startNatsServer(bin: string): Promise<ManagedServer> {
   const args = ['-js', '-a', '127.0.0.1', '-p', String(port), '-m', String(mport), '-sd', path.join(dir, 'store'), '-n', 'bench-peer'];
   const { proc, logFile } = launch(bin, args, 'nats-server', dir);
   const url = `nats://127.0.0.1:${port}`;
-  try {
-    await waitNats(url, proc, logFile);
-  } catch (e) {
-    await stopPid(proc);
-    live.delete(proc);
-    rmSync(dir, { recursive: true, force: true });
-    throw e;
-  }
+  await readyOrDiscard(proc, dir, waitNats(url, proc, logFile));
   const target: Target = {
     name: 'nats-server',
     protocol: 'nats',
@@ -270,14 +278,7 @@ export async function startRedisServer(bin: string): Promise<ManagedServer> {
   const args = ['--bind', '127.0.0.1', '--port', String(port), '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'everysec', '--daemonize', 'no'];
   const { proc, logFile } = launch(bin, args, 'redis-server', dir);
   const url = `redis://127.0.0.1:${port}`;
-  try {
-    await waitRedis(url, proc, logFile);
-  } catch (e) {
-    await stopPid(proc);
-    live.delete(proc);
-    rmSync(dir, { recursive: true, force: true });
-    throw e;
-  }
+  await readyOrDiscard(proc, dir, waitRedis(url, proc, logFile));
   const target: Target = {
     name: 'redis-server',
     protocol: 'redis',
@@ -307,15 +308,7 @@ export async function startHerald(probe: HeraldProbe, cpuProfDir: string | null 
   }
   const { proc, logFile } = launch(process.execPath, args, 'herald', dir, repoRoot());
   const url = `nats://127.0.0.1:${port}`;
-  let info: Record<string, unknown>;
-  try {
-    info = await waitNats(url, proc, logFile);
-  } catch (e) {
-    await stopPid(proc);
-    live.delete(proc);
-    rmSync(dir, { recursive: true, force: true });
-    throw e;
-  }
+  const info = await readyOrDiscard(proc, dir, waitNats(url, proc, logFile));
   const commit = firstLine('git', ['-C', repoRoot(), 'rev-parse', '--short', 'HEAD']);
   // `herald version` says e.g. "herald 0.1.0 (speaks NATS 2.10.24)"; INFO's version is the NATS one.
   const named = firstLine(process.execPath, [probe.bin, 'version']) ?? `herald (INFO version ${String(info['version'] ?? '?')})`;

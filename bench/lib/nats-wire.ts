@@ -6,6 +6,7 @@
  * contents (replier, acks, admin) ask for it through `onMsg`.
  */
 import net from 'node:net';
+import { parseServerUrl, type ServerAddress } from './address.js';
 
 const LF = 10;
 const CR = 13;
@@ -208,20 +209,11 @@ export function lineTokens(line: Buffer): string[] {
 }
 
 /** Where to connect, from a `nats://[user:pass@]host:port` URL. */
-export interface NatsAddress {
-  host: string;
-  port: number;
-  user?: string;
-  pass?: string;
-}
+export type NatsAddress = ServerAddress;
 
 /** Parses a NATS URL; the scheme may be omitted (`127.0.0.1:4222`). */
 export function parseNatsUrl(url: string): NatsAddress {
-  const u = new URL(url.includes('://') ? url : `nats://${url}`);
-  const addr: NatsAddress = { host: u.hostname || '127.0.0.1', port: Number(u.port || 4222) };
-  if (u.username) addr.user = decodeURIComponent(u.username);
-  if (u.password) addr.pass = decodeURIComponent(u.password);
-  return addr;
+  return parseServerUrl(url, 'nats', 4222);
 }
 
 /** A connected raw NATS socket, its scanner, and the server's INFO. */

@@ -5,6 +5,7 @@
  * `indexOf('\n')` and skip bulk payloads by length.
  */
 import net from 'node:net';
+import { parseServerUrl, type ServerAddress } from './address.js';
 
 const LF = 10;
 const CR = 13;
@@ -223,20 +224,11 @@ export class RespParser {
 }
 
 /** Where to connect, from a `redis://[:pass@]host:port[/db]` URL. */
-export interface RedisAddress {
-  host: string;
-  port: number;
-  user?: string;
-  pass?: string;
-}
+export type RedisAddress = ServerAddress;
 
 /** Parses a Redis URL; the scheme may be omitted. */
 export function parseRedisUrl(url: string): RedisAddress {
-  const u = new URL(url.includes('://') ? url : `redis://${url}`);
-  const addr: RedisAddress = { host: u.hostname || '127.0.0.1', port: Number(u.port || 6379) };
-  if (u.username) addr.user = decodeURIComponent(u.username);
-  if (u.password) addr.pass = decodeURIComponent(u.password);
-  return addr;
+  return parseServerUrl(url, 'redis', 6379);
 }
 
 /** Opens a TCP connection to a Redis URL and sends AUTH when the URL carries a password. */

@@ -5,6 +5,7 @@
  * the ack subject into the next write).
  */
 import { nowMs } from '../lib/cpu.js';
+import { finishOnDrop } from '../lib/drops.js';
 import { LatencyRecorder } from '../lib/hdr.js';
 import { emptyResult, type RoleConfig, type RoleResult } from '../lib/ipc.js';
 import {
@@ -18,12 +19,9 @@ import {
   repeatFrame,
   type RawNats,
 } from '../lib/nats-wire.js';
+import { ReconnectingSub, subscriberRole } from '../lib/subscribers.js';
 import type { Role, RoleApi, RoleFactory } from './role.js';
 
-/** Reconnects per subscriber connection before giving up on it (keeps a flapping run bounded). */
-const MAX_RECONNECTS = 1000;
-/** Pause before a reconnect, ms: enough for the server to finish closing the old one. */
-const RECONNECT_DELAY_MS = 20;
 /** After the publisher stops, how long to wait for outstanding PONGs or acks, ms. */
 const TAIL_WAIT_MS = 15_000;
 /** Error replies after which a latency loop gives up (e.g. no responders, no stream). */
@@ -34,6 +32,15 @@ const ACK_BUF_BYTES = 1 << 20;
 /** A unique inbox for this process. */
 function inbox(kind: string): string {
   return `_INBOX.bench.${kind}.${process.pid}`;
+}
+
+/** Connects as `cfg.label` and subscribes to this process's `kind` inbox; resolves once the server has the subscription. */
+async function connectWithInbox(cfg: RoleConfig, kind: string): Promise<{ raw: RawNats; box: string }> {
+  const raw = await connectNats(cfg.url, cfg.label, cfg.connectTimeoutMs);
+  const box = inbox(kind);
+  raw.socket.write(encodeSub(box, 1));
+  await flushNats(raw, cfg.connectTimeoutMs);
+  return { raw, box };
 }
 
 /** Core publisher: batches of pre-encoded PUBs each followed by PING; ≤ window batches unanswered. */
@@ -73,13 +80,7 @@ export const natsPub: RoleFactory = async (cfg, api) => {
     res.errors++;
     res.firstError ??= text;
   };
-  raw.socket.on('close', () => {
-    if (!finished) {
-      res.disconnects++;
-      res.firstError ??= 'publisher connection closed by the server';
-      finish();
-    }
-  });
+  finishOnDrop(raw.socket, res, () => finished, finish, 'publisher connection closed by the server');
   return {
     start() {
       res.startAt = nowMs();
@@ -97,19 +98,14 @@ export const natsPub: RoleFactory = async (cfg, api) => {
   };
 };
 
-/** One subscriber connection that reconnects (and re-subscribes) if the server drops it. */
-class CountingSub {
-  count = 0;
-  disconnects = 0;
-  firstAt: number | null = null;
-  lastAt: number | null = null;
-  private raw: RawNats | null = null;
-  private stopped = false;
-
+/** One core subscriber connection, counting MSG and HMSG frames. */
+class CountingSub extends ReconnectingSub {
   constructor(
     private readonly cfg: RoleConfig,
     private readonly name: string,
-  ) {}
+  ) {
+    super();
+  }
 
   async open(): Promise<void> {
     const raw = await connectNats(this.cfg.url, this.name, this.cfg.connectTimeoutMs);
@@ -119,65 +115,16 @@ class CountingSub {
     raw.socket.on('data', (d: Buffer) => {
       base = sc.msgs + sc.hmsgs;
       sc.feed(d);
-      const got = sc.msgs + sc.hmsgs - base;
-      if (got > 0) {
-        this.count += got;
-        const t = nowMs();
-        this.firstAt ??= t;
-        this.lastAt = t;
-      }
+      this.counted(sc.msgs + sc.hmsgs - base);
     });
     raw.socket.write(encodeSub(this.cfg.subject, 1, this.cfg.queue));
     await flushNats(raw, this.cfg.connectTimeoutMs);
-    raw.socket.on('close', () => this.onClose());
-    this.raw = raw;
-  }
-
-  private onClose(): void {
-    if (this.stopped) return;
-    this.disconnects++;
-    if (this.disconnects > MAX_RECONNECTS) return;
-    setTimeout(() => {
-      if (this.stopped) return;
-      this.open().catch(() => this.onClose());
-    }, RECONNECT_DELAY_MS);
-  }
-
-  close(): void {
-    this.stopped = true;
-    this.raw?.socket.destroy();
+    this.adopt(raw.socket);
   }
 }
 
 /** Core subscribers: `connections` sockets in this process, counting MSG frames, no backpressure. */
-export const natsSub: RoleFactory = async (cfg) => {
-  const subs: CountingSub[] = [];
-  for (let i = 0; i < cfg.connections; i++) {
-    const s = new CountingSub(cfg, `${cfg.label}-${i}`);
-    await s.open();
-    subs.push(s);
-  }
-  const res = emptyResult(cfg);
-  const total = (): number => subs.reduce((a, s) => a + s.count, 0);
-  return {
-    start() {
-      res.startAt = nowMs();
-    },
-    progress: () => ({ sent: 0, received: total(), disconnects: subs.reduce((a, s) => a + s.disconnects, 0) }),
-    async stop() {
-      for (const s of subs) s.close();
-      res.endAt = nowMs();
-      res.received = total();
-      res.perConnection = subs.map((s) => s.count);
-      res.disconnects = subs.reduce((a, s) => a + s.disconnects, 0);
-      const firsts = subs.map((s) => s.firstAt).filter((x): x is number => x !== null);
-      const lasts = subs.map((s) => s.lastAt).filter((x): x is number => x !== null);
-      res.firstRecvAt = firsts.length ? Math.min(...firsts) : null;
-      res.lastRecvAt = lasts.length ? Math.max(...lasts) : null;
-      return res;
-    },
-  };
-};
+export const natsSub: RoleFactory = (cfg) => subscriberRole(cfg, (i) => new CountingSub(cfg, `${cfg.label}-${i}`));
 
 /** Replier: answers every request on `subject` with its own payload, to the request's reply subject. */
 export const natsReplier: RoleFactory = async (cfg) => {
@@ -265,6 +212,51 @@ class ClosedLoop {
   }
 }
 
+/**
+ * A ClosedLoop that writes `frame` on `raw` per round. When it ends it fills in `res` (rounds and
+ * their latency), closes the socket and reports done; the socket closing ends it too.
+ */
+function socketLoop(cfg: RoleConfig, api: RoleApi, raw: RawNats, frame: Buffer, res: RoleResult): ClosedLoop {
+  let finished = false;
+  const loop = new ClosedLoop(
+    cfg,
+    () => {
+      raw.socket.write(frame);
+      res.sent++;
+    },
+    () => {
+      res.startAt = nowMs();
+      api.measuring();
+    },
+    () => {
+      if (finished) return;
+      finished = true;
+      res.endAt = nowMs();
+      res.received = loop.done;
+      res.latency = loop.rec.summary();
+      raw.socket.destroy();
+      api.done(res);
+    },
+  );
+  raw.socket.on('close', () => {
+    res.disconnects++;
+    loop.end();
+  });
+  return loop;
+}
+
+/** The role around a socketLoop: `start` begins it (and arms its timeout); `stop` ends it. */
+function loopRole(loop: ClosedLoop, res: RoleResult, start: () => void): Role {
+  return {
+    start,
+    progress: () => ({ sent: res.sent, received: loop.done, disconnects: res.disconnects }),
+    async stop() {
+      loop.end();
+      return res;
+    },
+  };
+}
+
 /** Measures the PING/PONG round trip for `ms` (after `warmup` PINGs): the protocol floor. */
 function measurePingFloor(raw: RawNats, cfg: RoleConfig, ms: number): Promise<LatencyRecorder> {
   return new Promise((resolve) => {
@@ -295,33 +287,10 @@ function measurePingFloor(raw: RawNats, cfg: RoleConfig, ms: number): Promise<La
 
 /** Requester: PING floor first, then request/reply round trips through a replier, one in flight. */
 export const natsRequester: RoleFactory = async (cfg, api) => {
-  const raw = await connectNats(cfg.url, cfg.label, cfg.connectTimeoutMs);
-  const box = inbox('req');
-  raw.socket.write(encodeSub(box, 1));
-  await flushNats(raw, cfg.connectTimeoutMs);
+  const { raw, box } = await connectWithInbox(cfg, 'req');
   const req = encodePub(cfg.subject, makePayload(cfg.payload), box);
   const res = emptyResult(cfg);
-  let finished = false;
-  const loop = new ClosedLoop(
-    cfg,
-    () => {
-      raw.socket.write(req);
-      res.sent++;
-    },
-    () => {
-      res.startAt = nowMs();
-      api.measuring();
-    },
-    () => {
-      if (finished) return;
-      finished = true;
-      res.endAt = nowMs();
-      res.received = loop.done;
-      res.latency = loop.rec.summary();
-      raw.socket.destroy();
-      api.done(res);
-    },
-  );
+  const loop = socketLoop(cfg, api, raw, req, res);
   raw.scanner.handlers.onMsg = (_line, _payload, hasHeaders) => {
     if (hasHeaders) {
       // A status message (503 no responders) instead of a reply.
@@ -333,26 +302,15 @@ export const natsRequester: RoleFactory = async (cfg, api) => {
     }
     loop.reply();
   };
-  raw.socket.on('close', () => {
-    res.disconnects++;
-    loop.end();
+  return loopRole(loop, res, () => {
+    measurePingFloor(raw, cfg, cfg.floorMs)
+      .then((rec) => {
+        res.floor = rec.summary();
+        loop.begin();
+      })
+      .catch(() => loop.end());
+    setTimeout(() => loop.end(), cfg.floorMs + cfg.durationMs + TAIL_WAIT_MS * 2).unref();
   });
-  return {
-    start() {
-      measurePingFloor(raw, cfg, cfg.floorMs)
-        .then((rec) => {
-          res.floor = rec.summary();
-          loop.begin();
-        })
-        .catch(() => loop.end());
-      setTimeout(() => loop.end(), cfg.floorMs + cfg.durationMs + TAIL_WAIT_MS * 2).unref();
-    },
-    progress: () => ({ sent: res.sent, received: loop.done, disconnects: res.disconnects }),
-    async stop() {
-      loop.end();
-      return res;
-    },
-  };
 };
 
 /** Counts a JetStream ack payload: `{"stream":..,"seq":..}` or `{"error":{..}}`. */
@@ -371,10 +329,7 @@ function checkAck(res: RoleResult, payload: Buffer, hasHeaders: boolean): void {
  * `window` messages without an ack. Acks are counted (and checked for errors), not parsed.
  */
 export const jsPub: RoleFactory = async (cfg, api) => {
-  const raw = await connectNats(cfg.url, cfg.label, cfg.connectTimeoutMs);
-  const box = inbox('ack');
-  raw.socket.write(encodeSub(box, 1));
-  await flushNats(raw, cfg.connectTimeoutMs);
+  const { raw, box } = await connectWithInbox(cfg, 'ack');
   const frame = encodePub(cfg.subject, makePayload(cfg.payload), box);
   const full = repeatFrame(frame, cfg.batch);
   const res = emptyResult(cfg);
@@ -414,13 +369,7 @@ export const jsPub: RoleFactory = async (cfg, api) => {
       pump();
     }
   };
-  raw.socket.on('close', () => {
-    if (!finished) {
-      res.disconnects++;
-      res.firstError ??= 'publisher connection closed by the server';
-      finish();
-    }
-  });
+  finishOnDrop(raw.socket, res, () => finished, finish, 'publisher connection closed by the server');
   return {
     start() {
       res.startAt = nowMs();
@@ -439,53 +388,19 @@ export const jsPub: RoleFactory = async (cfg, api) => {
 
 /** JetStream synchronous publisher: one publish in flight, latency of each ack. */
 export const jsSync: RoleFactory = async (cfg, api) => {
-  const raw = await connectNats(cfg.url, cfg.label, cfg.connectTimeoutMs);
-  const box = inbox('sync');
-  raw.socket.write(encodeSub(box, 1));
-  await flushNats(raw, cfg.connectTimeoutMs);
+  const { raw, box } = await connectWithInbox(cfg, 'sync');
   const frame = encodePub(cfg.subject, makePayload(cfg.payload), box);
   const res = emptyResult(cfg);
-  let finished = false;
-  const loop = new ClosedLoop(
-    cfg,
-    () => {
-      raw.socket.write(frame);
-      res.sent++;
-    },
-    () => {
-      res.startAt = nowMs();
-      api.measuring();
-    },
-    () => {
-      if (finished) return;
-      finished = true;
-      res.endAt = nowMs();
-      res.received = loop.done;
-      res.latency = loop.rec.summary();
-      raw.socket.destroy();
-      api.done(res);
-    },
-  );
+  const loop = socketLoop(cfg, api, raw, frame, res);
   raw.scanner.handlers.onMsg = (_line, payload, hasHeaders) => {
     checkAck(res, payload, hasHeaders);
     if (res.errors >= MAX_LOOP_ERRORS) loop.end();
     else loop.reply();
   };
-  raw.socket.on('close', () => {
-    res.disconnects++;
-    loop.end();
+  return loopRole(loop, res, () => {
+    loop.begin();
+    setTimeout(() => loop.end(), cfg.durationMs + TAIL_WAIT_MS * 2).unref();
   });
-  return {
-    start() {
-      loop.begin();
-      setTimeout(() => loop.end(), cfg.durationMs + TAIL_WAIT_MS * 2).unref();
-    },
-    progress: () => ({ sent: res.sent, received: loop.done, disconnects: res.disconnects }),
-    async stop() {
-      loop.end();
-      return res;
-    },
-  };
 };
 
 /** Appends `PUB <reply> 0\r\n\r\n` (an ack) to out at pos; returns the new pos. */
@@ -529,10 +444,7 @@ function tokenBounds(line: Buffer, k: number): [number, number] | null {
  * processed before reporting.
  */
 export const jsConsume: RoleFactory = async (cfg, api) => {
-  const raw = await connectNats(cfg.url, cfg.label, cfg.connectTimeoutMs);
-  const box = inbox('pull');
-  raw.socket.write(encodeSub(box, 1));
-  await flushNats(raw, cfg.connectTimeoutMs);
+  const { raw, box } = await connectWithInbox(cfg, 'pull');
   const pullSize = Math.max(1, Math.floor(cfg.batch / 2));
   // Pull requests outlive the run so none expires mid-measurement; the stream is deleted after.
   const expiresNs = (cfg.durationMs + 60_000) * 1e6;
@@ -601,13 +513,7 @@ export const jsConsume: RoleFactory = async (cfg, api) => {
   };
   raw.socket.removeAllListeners('data');
   raw.socket.on('data', onData);
-  raw.socket.on('close', () => {
-    if (!finished) {
-      res.disconnects++;
-      res.firstError ??= 'consumer connection closed by the server';
-      finish();
-    }
-  });
+  finishOnDrop(raw.socket, res, () => finished, finish, 'consumer connection closed by the server');
   return {
     start() {
       res.startAt = nowMs();

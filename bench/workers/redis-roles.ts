@@ -3,18 +3,15 @@
  * without replies), subscribers counting pushed messages, a synchronous XADD latency loop, and an
  * XREADGROUP + XACK consumer. Counting uses RespCounter; only the consumer parses values.
  */
-import type net from 'node:net';
 import { nowMs } from '../lib/cpu.js';
+import { finishOnDrop } from '../lib/drops.js';
 import { LatencyRecorder } from '../lib/hdr.js';
 import { emptyResult, type RoleConfig } from '../lib/ipc.js';
 import { makePayload, repeatFrame } from '../lib/nats-wire.js';
 import { connectRedisSocket, encodeCommand, parseRedisUrl, RespCounter, RespParser, RespError, type RespValue } from '../lib/resp-wire.js';
+import { ReconnectingSub, subscriberRole } from '../lib/subscribers.js';
 import type { RoleFactory } from './role.js';
 
-/** Reconnects per subscriber connection before giving up on it (keeps a flapping run bounded). */
-const MAX_RECONNECTS = 1000;
-/** Pause before a reconnect, ms. */
-const RECONNECT_DELAY_MS = 20;
 /** After the publisher stops, how long to wait for outstanding replies, ms. */
 const TAIL_WAIT_MS = 15_000;
 /** Error replies after which a latency loop gives up. */
@@ -76,13 +73,7 @@ export const redisPipe: RoleFactory = async (cfg, api) => {
     counter.feed(d);
     if (started && counter.values !== before) pump();
   });
-  socket.on('close', () => {
-    if (!finished) {
-      res.disconnects++;
-      res.firstError ??= 'publisher connection closed by the server';
-      finish();
-    }
-  });
+  finishOnDrop(socket, res, () => finished, finish, 'publisher connection closed by the server');
   socket.on('error', () => undefined);
   return {
     start() {
@@ -102,15 +93,10 @@ export const redisPipe: RoleFactory = async (cfg, api) => {
 };
 
 /** One SUBSCRIBE connection; pushed values minus the subscribe confirmation are messages. */
-class RedisSub {
-  count = 0;
-  disconnects = 0;
-  firstAt: number | null = null;
-  lastAt: number | null = null;
-  private socket: net.Socket | null = null;
-  private stopped = false;
-
-  constructor(private readonly cfg: RoleConfig) {}
+class RedisSub extends ReconnectingSub {
+  constructor(private readonly cfg: RoleConfig) {
+    super();
+  }
 
   async open(): Promise<void> {
     const socket = await connectRedisSocket(this.cfg.url, this.cfg.connectTimeoutMs);
@@ -130,13 +116,7 @@ class RedisSub {
             resolve();
           } else return;
         }
-        const got = Math.max(0, counter.values - Math.max(before, overhead));
-        if (got > 0) {
-          this.count += got;
-          const t = nowMs();
-          this.firstAt ??= t;
-          this.lastAt = t;
-        }
+        this.counted(Math.max(0, counter.values - Math.max(before, overhead)));
       });
       socket.once('close', () => {
         clearTimeout(timer);
@@ -145,56 +125,12 @@ class RedisSub {
       socket.on('error', () => undefined);
       socket.write(encodeCommand(['SUBSCRIBE', this.cfg.subject]));
     });
-    socket.on('close', () => this.onClose());
-    this.socket = socket;
-  }
-
-  private onClose(): void {
-    if (this.stopped) return;
-    this.disconnects++;
-    if (this.disconnects > MAX_RECONNECTS) return;
-    setTimeout(() => {
-      if (this.stopped) return;
-      this.open().catch(() => this.onClose());
-    }, RECONNECT_DELAY_MS);
-  }
-
-  close(): void {
-    this.stopped = true;
-    this.socket?.destroy();
+    this.adopt(socket);
   }
 }
 
 /** Redis subscribers: `connections` SUBSCRIBE sockets in this process; no backpressure. */
-export const redisSub: RoleFactory = async (cfg) => {
-  const subs: RedisSub[] = [];
-  for (let i = 0; i < cfg.connections; i++) {
-    const s = new RedisSub(cfg);
-    await s.open();
-    subs.push(s);
-  }
-  const res = emptyResult(cfg);
-  const total = (): number => subs.reduce((a, s) => a + s.count, 0);
-  const disc = (): number => subs.reduce((a, s) => a + s.disconnects, 0);
-  return {
-    start() {
-      res.startAt = nowMs();
-    },
-    progress: () => ({ sent: 0, received: total(), disconnects: disc() }),
-    async stop() {
-      for (const s of subs) s.close();
-      res.endAt = nowMs();
-      res.received = total();
-      res.disconnects = disc();
-      res.perConnection = subs.map((s) => s.count);
-      const firsts = subs.map((s) => s.firstAt).filter((x): x is number => x !== null);
-      const lasts = subs.map((s) => s.lastAt).filter((x): x is number => x !== null);
-      res.firstRecvAt = firsts.length ? Math.min(...firsts) : null;
-      res.lastRecvAt = lasts.length ? Math.max(...lasts) : null;
-      return res;
-    },
-  };
-};
+export const redisSub: RoleFactory = (cfg) => subscriberRole(cfg, () => new RedisSub(cfg));
 
 /** Synchronous XADD: one in flight, `warmup` unmeasured, latency of each reply. */
 export const redisXaddSync: RoleFactory = async (cfg, api) => {
@@ -247,12 +183,7 @@ export const redisXaddSync: RoleFactory = async (cfg, api) => {
     }
     fire();
   });
-  socket.on('close', () => {
-    if (!finished) {
-      res.disconnects++;
-      finish();
-    }
-  });
+  finishOnDrop(socket, res, () => finished, finish);
   socket.on('error', () => undefined);
   return {
     start() {
@@ -332,12 +263,7 @@ export const redisXreadgroup: RoleFactory = async (cfg, api) => {
     if (stopping && expect.length === 0) finish();
   });
   socket.on('data', (d: Buffer) => parser.feed(d));
-  socket.on('close', () => {
-    if (!finished) {
-      res.disconnects++;
-      finish();
-    }
-  });
+  finishOnDrop(socket, res, () => finished, finish);
   socket.on('error', () => undefined);
   return {
     start() {
