@@ -6,6 +6,7 @@
  */
 import { nowNs } from './clock.js';
 import { FilterKind, filterKind, filterMatches } from './filter.js';
+import { planPurge } from './purge.js';
 import type { MessageStore, PurgeOptions, StoredMsg, StoreState } from './store.js';
 import { checkNextSeq, SubjectEntry, SubjectIndex, type SubjectScanner } from './subjects.js';
 
@@ -155,25 +156,10 @@ export class MemoryStore implements MessageStore, SubjectScanner {
   }
 
   purge(opts?: PurgeOptions): number {
-    const filter = opts?.filter ?? '';
-    const seqLimit = opts?.seq ?? 0;
-    const keep = opts?.keep ?? 0;
-    // STREAM.PURGE semantics (specs/nats.md §3): seq = remove below it; keep = keep newest N
-    // matching. `seq: 1` removes nothing.
-    if (seqLimit === 1) return 0;
-    const kind = filterKind(filter);
-    if (kind === FilterKind.All && keep === 0) {
-      if (seqLimit === 0) return this.purgeAll(this.lastSeq + 1);
-      if (seqLimit > this.lastSeq) return this.purgeAll(seqLimit);
-    }
-    const matching = this.countMatching(0, filter);
-    if (matching === 0) return 0;
-    let max = matching;
-    if (keep > 0) {
-      if (keep >= matching) return 0;
-      max = matching - keep;
-    }
-    const upTo = seqLimit > 0 ? seqLimit - 1 : this.lastSeq;
+    const plan = planPurge(opts, this.lastSeq, (f) => this.countMatching(0, f));
+    if (plan.op === 'none') return 0;
+    if (plan.op === 'all') return this.purgeAll(plan.nextSeq);
+    const { filter, kind, max, upTo } = plan;
     let purged = 0;
     for (let i = this.head; i < this.msgs.length && purged < max; i++) {
       const m = this.msgs[i];
