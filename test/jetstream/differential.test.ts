@@ -300,24 +300,24 @@ for (const storage of ['memory', 'file']) {
   );
 }
 
+/** The discard-new stream of the next test, updated twice with one field changed each time. */
+const DN_CFG = {
+  name: 'DN',
+  subjects: ['dn.*'],
+  storage: 'memory',
+  max_msgs: 2,
+  max_msg_size: 8,
+  discard: 'new',
+  deny_delete: true,
+  deny_purge: true,
+};
+
 test(
   'differential: discard new, max_msg_size, deny_delete / deny_purge, sealed',
   { skip: SKIP && 'nats-server not installed' },
   async () => {
     await run([
-      [
-        '$JS.API.STREAM.CREATE.DN',
-        {
-          name: 'DN',
-          subjects: ['dn.*'],
-          storage: 'memory',
-          max_msgs: 2,
-          max_msg_size: 8,
-          discard: 'new',
-          deny_delete: true,
-          deny_purge: true,
-        },
-      ],
+      ['$JS.API.STREAM.CREATE.DN', DN_CFG],
       ['dn.a', '12345678'],
       ['dn.a', '123456789'],
       ['dn.a', '1', { H: 'v' }],
@@ -325,33 +325,8 @@ test(
       ['dn.c', '1'],
       ['$JS.API.STREAM.MSG.DELETE.DN', { seq: 1 }],
       ['$JS.API.STREAM.PURGE.DN'],
-      [
-        '$JS.API.STREAM.UPDATE.DN',
-        {
-          name: 'DN',
-          subjects: ['dn.*'],
-          storage: 'memory',
-          max_msgs: 2,
-          max_msg_size: 8,
-          discard: 'new',
-          deny_delete: false,
-          deny_purge: true,
-        },
-      ],
-      [
-        '$JS.API.STREAM.UPDATE.DN',
-        {
-          name: 'DN',
-          subjects: ['dn.*'],
-          storage: 'memory',
-          max_msgs: 2,
-          max_msg_size: 8,
-          discard: 'new',
-          deny_delete: true,
-          deny_purge: true,
-          sealed: true,
-        },
-      ],
+      ['$JS.API.STREAM.UPDATE.DN', { ...DN_CFG, deny_delete: false }],
+      ['$JS.API.STREAM.UPDATE.DN', { ...DN_CFG, sealed: true }],
       ['dn.c', '1'],
       ['$JS.API.STREAM.INFO.DN'],
       ['$JS.API.STREAM.CREATE.DB', { name: 'DB', subjects: ['db'], storage: 'file', max_bytes: 200, discard: 'new' }],
