@@ -1,8 +1,8 @@
 /**
  * Group commit. Every record appended during one event-loop turn is encoded straight into a
  * pending chunk; at the end of the turn (setImmediate) one batch takes every pending chunk, writes
- * each segment's run of chunks with one `pwritev`, then — under `sync: always` — one `fdatasync`
- * per touched file, and only then fires the `whenDurable` callbacks of that batch. While a batch is
+ * each file's run of chunks with one `pwritev` (message segments and consumer-state logs alike),
+ * then — under `sync: always` — one `fdatasync` per touched file, and only then fires the `whenDurable` callbacks of that batch. While a batch is
  * in flight the next one accumulates, so a slow disk makes batches bigger, not queues longer.
  * Writes and syncs go through libuv's thread pool; the event loop never blocks on the disk.
  *
@@ -14,7 +14,7 @@
  */
 import { fdatasync, fsync, writev } from 'node:fs';
 import type { SyncPolicy } from '../store.js';
-import type { Chunk, Segment } from './segment.js';
+import type { Chunk, Segment, WriteTarget } from './segment.js';
 
 /** Size of a pending chunk: big enough that one turn's burst needs few, small enough to pool. */
 export const CHUNK_BYTES = 1 << 20;
@@ -104,7 +104,7 @@ export class Writer {
   private running = false;
   private scheduled = false;
   private syncDue = false;
-  private readonly unsynced = new Set<Segment>();
+  private readonly unsynced = new Set<WriteTarget>();
   private timer: NodeJS.Timeout | null = null;
   private idleWaiters: (() => void)[] = [];
   failed: Error | null = null;
@@ -115,7 +115,7 @@ export class Writer {
   constructor(
     private readonly policy: SyncPolicy,
     private readonly dirFd: number,
-    private readonly eraseFn: (op: EraseOp) => Promise<Segment | null>,
+    private readonly eraseFn: (op: EraseOp) => Promise<WriteTarget | null>,
     private readonly logger: WriterLogger | undefined,
   ) {
     if (policy.kind === 'interval') {
@@ -141,7 +141,7 @@ export class Writer {
    * record at `this.buf[this.pos]` before doing anything else. Throws when the store failed or the
    * backlog is full.
    */
-  reserve(seg: Segment, len: number): number {
+  reserve(seg: WriteTarget, len: number): number {
     if (this.failed !== null) throw this.failed;
     if (this.pendingBytes + len > MAX_PENDING_BYTES) {
       throw new Error(`store write backlog over ${MAX_PENDING_BYTES} bytes; disk too slow`);
@@ -204,8 +204,8 @@ export class Writer {
     if (this.failed !== null) throw this.failed;
   }
 
-  /** Drops a segment whose file is being removed from the set awaiting sync (a writer job only). */
-  forget(seg: Segment): void {
+  /** Drops a file that is being removed from the set awaiting sync (a writer job only). */
+  forget(seg: WriteTarget): void {
     this.unsynced.delete(seg);
   }
 
@@ -270,7 +270,7 @@ export class Writer {
     this.batches++;
 
     // Data: one pwritev per run of chunks of the same segment.
-    const touched: Segment[] = [];
+    const touched: WriteTarget[] = [];
     let i = 0;
     while (i < chunks.length) {
       const seg = chunks[i].seg;
