@@ -65,6 +65,8 @@ export class ConsumerFile implements WriteTarget {
   readonly pending: Chunk[] = [];
   needsDirSync = false;
   busy = 0;
+  /** Written after the message segments of the same batch (writer.ts `takeInWriteOrder`). */
+  readonly writeOrder = 1;
 
   constructor(
     readonly name: string,
@@ -268,7 +270,7 @@ class FileConsumer implements ConsumerStore {
   /** Compacts when the log is COMPACT_RATIO × its snapshot (and twice its size after the last one). */
   private grew(): void {
     const size = this.file.size;
-    if (size < COMPACT_MIN_BYTES || size < 2 * this.baseLen) return;
+    if (size < this.owner.compactBytes || size < 2 * this.baseLen) return;
     if (size < COMPACT_RATIO * this.book.snapshotEstimate()) return;
     this.owner.switchFile(this);
   }
@@ -290,6 +292,7 @@ export class ConsumerFiles {
     private readonly dirFd: number,
     readonly writer: Writer,
     rec: RecoveredConsumers,
+    readonly compactBytes: number,
     private readonly logger: Logger | undefined,
   ) {
     this.gens = rec.gens;

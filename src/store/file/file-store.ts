@@ -58,6 +58,8 @@ export interface FileStoreConfig {
   lockPath: string;
   /** Called once the store has closed (releases the in-process open guard). */
   onClose(): void;
+  /** Smallest consumer-state log that is compacted (consumer-log.ts COMPACT_MIN_BYTES). */
+  consumerCompactBytes: number;
 }
 
 /** A file-backed `MessageStore` (see the module comment for guarantees and costs). */
@@ -89,7 +91,7 @@ export class FileStore implements MessageStore, SubjectScanner {
   ) {
     this.budget = budget;
     this.writer = new Writer(cfg.sync, cfg.dirFd, (op) => this.runErase(op), cfg.logger);
-    this.consumers = new ConsumerFiles(cfg.dir, cfg.dirFd, this.writer, consumers, cfg.logger);
+    this.consumers = new ConsumerFiles(cfg.dir, cfg.dirFd, this.writer, consumers, cfg.consumerCompactBytes, cfg.logger);
     this.cctx = {
       firstSeq: () => this.firstSeq,
       subjectOf: (id) => this.subjectOf(id),

@@ -37,6 +37,8 @@ export interface WriteTarget {
   readonly pending: Chunk[];
   needsDirSync: boolean;
   busy: number;
+  /** Within a batch, files are written in ascending order: 0 message segments, 1 consumer logs. */
+  readonly writeOrder: number;
   open(): number;
 }
 
@@ -49,6 +51,8 @@ export interface Chunk {
   buf: Buffer;
   off: number;
   len: number;
+  /** Still taking records (no batch has taken it yet). */
+  open: boolean;
 }
 
 /** Monotonic use counter for least-recently-used descriptor eviction. */
@@ -135,6 +139,7 @@ export class Segment implements WriteTarget {
   lastUse = 0;
   /** Async operations in flight on `fd`; it must not be closed while non-zero. */
   busy = 0;
+  readonly writeOrder = 0;
 
   constructor(
     readonly id: number,

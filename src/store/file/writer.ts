@@ -43,6 +43,24 @@ export interface WriterLogger {
   info(o: object, m: string): void;
 }
 
+/**
+ * Marks `open` chunks taken and orders them by file: message segments first, then consumer logs
+ * (`writeOrder`), each file's chunks together and in offset order. A process killed between two
+ * writes of a batch thus never keeps an ack whose message it lost.
+ */
+function takeInWriteOrder(open: Chunk[]): Chunk[] {
+  const groups = new Map<WriteTarget, Chunk[]>();
+  for (const c of open) {
+    c.open = false;
+    const g = groups.get(c.seg);
+    if (g === undefined) groups.set(c.seg, [c]);
+    else g.push(c);
+  }
+  if (groups.size === 1) return open;
+  const ordered = [...groups.values()].sort((a, b) => a[0].seg.writeOrder - b[0].seg.writeOrder);
+  return ordered.flat();
+}
+
 function writevAll(fd: number, bufs: Buffer[], pos: number): Promise<void> {
   return new Promise((resolve, reject) => {
     let i = 0;
@@ -90,7 +108,9 @@ export class Writer {
   buf: Buffer = Buffer.alloc(0);
   pos = 0;
 
+  /** The chunk of the last reserve (the hot path when one file takes a burst). */
   private cur: Chunk | null = null;
+  /** Every open chunk (not yet taken by a batch), in creation order. */
   private queued: Chunk[] = [];
   private erases: EraseOp[] = [];
   private jobs: Job[] = [];
@@ -121,7 +141,7 @@ export class Writer {
     if (policy.kind === 'interval') {
       this.timer = setInterval(
         () => {
-          if (this.unsynced.size === 0 && this.queued.length === 0 && (this.cur === null || this.cur.len === 0)) return;
+          if (this.unsynced.size === 0 && this.queued.length === 0) return;
           this.syncDue = true;
           this.kick();
         },
@@ -148,11 +168,16 @@ export class Writer {
     }
     let c = this.cur;
     if (c === null || c.seg !== seg || c.len + len > c.buf.length) {
-      if (c !== null && c.len > 0) this.queued.push(c);
-      else if (c !== null) this.release(c);
-      const buf = len > CHUNK_BYTES ? Buffer.allocUnsafeSlow(len) : (this.pool.pop() ?? Buffer.allocUnsafeSlow(CHUNK_BYTES));
-      c = { seg, buf, off: seg.size, len: 0 };
-      seg.pending.push(c);
+      // Each file keeps filling its own open chunk, so records for several files interleaved in
+      // one turn (a message, its ack, the next message) still cost one chunk per file.
+      const last = seg.pending.length > 0 ? seg.pending[seg.pending.length - 1] : null;
+      if (last !== null && last.open && last.len + len <= last.buf.length) c = last;
+      else {
+        const buf = len > CHUNK_BYTES ? Buffer.allocUnsafeSlow(len) : (this.pool.pop() ?? Buffer.allocUnsafeSlow(CHUNK_BYTES));
+        c = { seg, buf, off: seg.size, len: 0, open: true };
+        seg.pending.push(c);
+        this.queued.push(c);
+      }
       this.cur = c;
     }
     const off = c.off + c.len;
@@ -217,7 +242,6 @@ export class Writer {
   private hasWork(): boolean {
     return (
       this.queued.length > 0 ||
-      (this.cur !== null && this.cur.len > 0) ||
       this.erases.length > 0 ||
       this.jobs.length > 0 ||
       this.waitCbs.length > 0 ||
@@ -226,7 +250,7 @@ export class Writer {
   }
 
   private appendsWaiting(): boolean {
-    return this.queued.length > 0 || (this.cur !== null && this.cur.len > 0) || this.waitCbs.length > 0;
+    return this.queued.length > 0 || this.waitCbs.length > 0;
   }
 
   private kick(): void {
@@ -258,12 +282,9 @@ export class Writer {
   }
 
   private async batch(): Promise<void> {
-    if (this.cur !== null && this.cur.len > 0) {
-      this.queued.push(this.cur);
-      this.cur = null;
-    }
-    const chunks = this.queued;
+    const chunks = takeInWriteOrder(this.queued);
     this.queued = [];
+    this.cur = null;
     const erases = this.erases;
     this.erases = [];
     const gen = this.gen;
