@@ -144,7 +144,12 @@ export class ConsumerBook {
 /** Validates a whole state handed to `update` (seqs are integers, counts at least 1). */
 export function checkState(st: ConsumerState): void {
   for (const sp of [st.delivered, st.ackFloor]) {
-    if (!(Number.isSafeInteger(sp.consumerSeq) && sp.consumerSeq >= 0 && Number.isSafeInteger(sp.streamSeq) && sp.streamSeq >= 0)) {
+    if (!(
+      Number.isSafeInteger(sp.consumerSeq) &&
+      sp.consumerSeq >= 0 &&
+      Number.isSafeInteger(sp.streamSeq) &&
+      sp.streamSeq >= 0
+    )) {
       throw new RangeError('consumer state: sequence pairs must hold non-negative integers');
     }
   }

@@ -112,14 +112,17 @@ test('SIGKILL never loses a durable consumer update, and an ack never outlives i
         assert.ok(store.get(q) !== null, `${ctx}: reported message ${q} lost`);
         if (acked.has(q)) assert.ok(!st.pending.has(q), `${ctx}: durable ack of ${q} lost`);
         // An unreported late ack may have reached the log, but only after the delivery it follows.
-        else if (st.delivered.streamSeq < q + ACK_LAG) assert.ok(st.pending.has(q), `${ctx}: durable delivery of ${q} not pending`);
+        else if (st.delivered.streamSeq < q + ACK_LAG)
+          assert.ok(st.pending.has(q), `${ctx}: durable delivery of ${q} not pending`);
       }
       for (const q of st.pending.keys()) assert.ok(store.get(q) !== null, `${ctx}: pending ${q} has no message`);
       await store.close();
     }
     assert.ok(maxReported > 0, 'no child ever reported a durable update');
     assert.ok(gens > ITERATIONS, `the consumer log was compacted under the kills (generation ${gens})`);
-    t.diagnostic(`${maxReported} messages with deliveries reported durable, ${acked.size} acks, ${cuts} torn tails cut, log generation ${gens}`);
+    t.diagnostic(
+      `${maxReported} messages with deliveries reported durable, ${acked.size} acks, ${cuts} torn tails cut, log generation ${gens}`,
+    );
   } finally {
     removeDir(dir);
   }

@@ -47,7 +47,7 @@ async function writeGolden(): Promise<Golden> {
   const log = readdirSync(dir).find((f) => f.startsWith('cons-')) as string;
   const b = readFileSync(join(dir, log));
   const ends: number[] = [];
-  for (let o = 0; o < b.length; ) {
+  for (let o = 0; o < b.length;) {
     const n = checkConsumerRecord(b, o, b.length - o);
     assert.ok(n > 0, `golden record at ${o}`);
     o += n;
@@ -102,7 +102,10 @@ test('consumer log: a torn tail at a random offset is cut, and the state is the 
       const clean = at === g.ends[k];
       assert.equal(got.truncated.length, clean ? 0 : 1, `cut at ${at}`);
       if (!clean) {
-        assert.deepEqual([got.truncated[0].segment, got.truncated[0].offset, got.truncated[0].bytes], [g.log, g.ends[k], at - g.ends[k]]);
+        assert.deepEqual(
+          [got.truncated[0].segment, got.truncated[0].offset, got.truncated[0].bytes],
+          [g.log, g.ends[k], at - g.ends[k]],
+        );
         assert.ok(got.warned);
       }
     }

@@ -135,7 +135,7 @@ export function consumerSuite(h: StoreHarness): void {
         let dseq = 0;
         let sseq = 0;
         for (let round = 0; round < 4; round++) {
-          // Enough records per round to pass the compaction bound (256 KiB) with a small window.
+          // Enough records per round to pass the compaction bound with a small window.
           for (let k = 0; k < 5000; k++) {
             sseq += 1 + randInt(r, 3);
             c.updateDelivered(++dseq, sseq, 1, NS + dseq);

@@ -14,5 +14,5 @@ export function contentOf(seq: number): { subject: string; headers: Buffer | nul
 export const CONSUMER_CONFIG = '{"durable_name":"c","ack_policy":"explicit"}';
 /** consumer-crash-child.ts acks an odd seq this many seqs after its delivery (even ones at once). */
 export const ACK_LAG = 41;
-/** consumer-crash-child.ts compacts its consumer log from this size on (default is 256 KiB). */
+/** consumer-crash-child.ts compacts its consumer log from this size on (default COMPACT_MIN_BYTES, 1 MiB). */
 export const COMPACT_BYTES = 8192;

@@ -37,7 +37,7 @@ import { fdatasyncP, fsyncP, type Writer } from './writer.js';
 /** A log is compacted once it is this many times the size of the snapshot that would replace it. */
 export const COMPACT_RATIO = 4;
 /** …and at least this long: below it a rewrite costs more than the replay it saves. */
-export const COMPACT_MIN_BYTES = 256 * 1024;
+export const COMPACT_MIN_BYTES = 1024 * 1024;
 /** Longest escaped name in a file name (Linux allows 255 bytes per name; the rest is the suffix). */
 const MAX_ESCAPED_NAME = 220;
 
