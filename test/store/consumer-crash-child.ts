@@ -9,10 +9,8 @@
  * Usage: node consumer-crash-child.js <dir>
  */
 import { openFileStore } from '../../src/store/file/index.js';
+import { childMain, runTurns } from './child-loop.js';
 import { ACK_LAG, COMPACT_BYTES, CONSUMER_CONFIG as CONFIG, contentOf } from './crash-content.js';
-
-/** Appends in flight before waiting for durability. */
-const MAX_OUTSTANDING = 1000;
 
 async function main(): Promise<void> {
   const { store } = await openFileStore(process.argv[2], {
@@ -26,46 +24,28 @@ async function main(): Promise<void> {
   let dseq = st.delivered.consumerSeq;
   const lagging = new Map<number, number>();
   for (const [sseq, p] of st.pending) lagging.set(sseq, p.dseq);
-  let outstanding = 0;
   let next = store.state().lastSeq + 1;
-  process.stdout.write(`ready ${next}\n`);
-  const turn = (): void => {
+  runTurns(store, () => {
     const burst = 1 + ((next * 7919) % 16);
-    if (outstanding < MAX_OUTSTANDING) {
-      const from = next;
-      const late: number[] = [];
-      for (let k = 0; k < burst; k++) {
-        const m = contentOf(next);
-        const { seq } = store.append(m.subject, m.headers, m.payload);
-        if (seq !== next) throw new Error(`expected seq ${next}, got ${seq}`);
-        c.updateDelivered(++dseq, seq, 1, Date.now() * 1e6);
-        if (seq % 2 === 0) {
-          if (!c.updateAcks(dseq, seq)) throw new Error(`ack of ${seq} refused`);
-        } else lagging.set(seq, dseq);
-        for (const [q, d] of lagging) {
-          if (q > seq - ACK_LAG) break;
-          if (!c.updateAcks(d, q)) throw new Error(`late ack of ${q} refused`);
-          lagging.delete(q);
-          late.push(q);
-        }
-        next++;
+    let report = `${next} ${next + burst - 1}\n`;
+    for (let k = 0; k < burst; k++) {
+      const m = contentOf(next);
+      const { seq } = store.append(m.subject, m.headers, m.payload);
+      if (seq !== next) throw new Error(`expected seq ${next}, got ${seq}`);
+      c.updateDelivered(++dseq, seq, 1, Date.now() * 1e6);
+      if (seq % 2 === 0) {
+        if (!c.updateAcks(dseq, seq)) throw new Error(`ack of ${seq} refused`);
+      } else lagging.set(seq, dseq);
+      for (const [q, d] of lagging) {
+        if (q > seq - ACK_LAG) break;
+        if (!c.updateAcks(d, q)) throw new Error(`late ack of ${q} refused`);
+        lagging.delete(q);
+        report += `a ${q}\n`;
       }
-      const to = next - 1;
-      outstanding += burst;
-      store.whenDurable((err) => {
-        if (err !== null) throw err;
-        outstanding -= burst;
-        let out = `${from} ${to}\n`;
-        for (const q of late) out += `a ${q}\n`;
-        process.stdout.write(out);
-      });
+      next++;
     }
-    setImmediate(turn);
-  };
-  turn();
+    return { appends: burst, report };
+  });
 }
 
-main().catch((e) => {
-  process.stderr.write(String(e?.stack ?? e) + '\n');
-  process.exit(2);
-});
+childMain(main);

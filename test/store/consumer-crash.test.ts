@@ -13,6 +13,7 @@ import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { openFileStore } from '../../src/store/file/index.js';
+import { onLines } from './child-loop.js';
 import { ACK_LAG, CONSUMER_CONFIG as CONFIG } from './crash-content.js';
 import { randInt, removeDir, rng, tempDir } from './helpers.js';
 
@@ -31,7 +32,6 @@ function runAndKill(dir: string, reports: number, afterMs: number | null): Promi
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CHILD, dir], { stdio: ['ignore', 'pipe', 'pipe'] });
     const run: Run = { reported: [], lateAcks: [] };
-    let buf = '';
     let err = '';
     let killed = false;
     const kill = (): void => {
@@ -43,21 +43,14 @@ function runAndKill(dir: string, reports: number, afterMs: number | null): Promi
       kill();
       reject(new Error(`child did not reach ${reports} reports within ${CHILD_TIMEOUT_MS} ms: ${err}`));
     }, CHILD_TIMEOUT_MS);
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (d: string) => {
-      buf += d;
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        if (line.startsWith('ready')) {
-          if (afterMs !== null) setTimeout(kill, afterMs);
-        } else if (line.startsWith('a ')) run.lateAcks.push(Number(line.slice(2)));
-        else {
-          const [a, b] = line.split(' ').map(Number);
-          run.reported.push([a, b]);
-          if (afterMs === null && run.reported.length >= reports) kill();
-        }
+    onLines(child.stdout, (line) => {
+      if (line.startsWith('ready')) {
+        if (afterMs !== null) setTimeout(kill, afterMs);
+      } else if (line.startsWith('a ')) run.lateAcks.push(Number(line.slice(2)));
+      else {
+        const [a, b] = line.split(' ').map(Number);
+        run.reported.push([a, b]);
+        if (afterMs === null && run.reported.length >= reports) kill();
       }
     });
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
