@@ -49,6 +49,12 @@ export interface RecoveryReport {
    * logs are reported here too (`segment` is then the consumer log's file name).
    */
   truncated: { segment: string; offset: number; bytes: number; firstSeqLost: number | null; reason: string }[];
+  /**
+   * Damaged records in the middle of a segment that recovery stepped over (docs/storage-format.md
+   * "Resynchronisation"): each lost only itself. `seq` is the lost message's seq when the damaged
+   * header still names it plausibly; the seqs show as deleted either way.
+   */
+  skipped: { segment: string; offset: number; bytes: number; seq: number | null; reason: string }[];
   durationMs: number;
 }
 

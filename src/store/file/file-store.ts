@@ -35,6 +35,9 @@ import {
   RECORD_HEADER_BYTES,
   RECORD_OVERHEAD,
   RecordType,
+  KEYED_MARK_BYTES,
+  encodeKeyedMark,
+  newSegmentKey,
 } from './record.js';
 import { findSegment, indexPath, segmentIndexFor, segmentPath, type RecoveredSegments } from './recovery.js';
 import { DEAD_BIT, FdBudget, HDR_BIT, Segment, SIZE_MASK, type WriteTarget } from './segment.js';
@@ -45,6 +48,8 @@ import { unlink } from 'node:fs/promises';
 export const DEFAULT_SEGMENT_BYTES = 16 * 1024 * 1024;
 /** Largest segment size accepted: offsets are 32-bit and records must fit under MAX_RECORD_BYTES. */
 export const MAX_SEGMENT_BYTES = 1024 * 1024 * 1024;
+/** The two keyed SeqMarks that open a segment: a segment no longer than this holds no data yet. */
+const HEAD_BYTES = 2 * KEYED_MARK_BYTES;
 /** Sealed-segment descriptors kept open for reads; older ones are closed and reopened on demand. */
 export const MAX_OPEN_SEGMENTS = 64;
 
@@ -137,13 +142,13 @@ export class FileStore implements MessageStore, SubjectScanner {
     if (
       seg.n > 0
         ? seg.size + len > this.cfg.segmentBytes || seg.seqOff !== null || seq !== seg.base + seg.n
-        : seg.size > RECORD_OVERHEAD && seg.size + len > this.cfg.segmentBytes
+        : seg.size > HEAD_BYTES && seg.size + len > this.cfg.segmentBytes
     ) {
       seg = this.rotate();
     }
     const w = this.writer;
     const off = w.reserve(seg, len);
-    encodeMsg(w.buf, w.pos, len, seq, t, subject, sl, headers, payload);
+    encodeMsg(w.buf, w.pos, len, seq, t, subject, sl, headers, payload, seg.key);
     const e = this.subjects.add(subject, seq);
     seg.push(seq, off, hl > 0 ? (len | HDR_BIT) >>> 0 : len, e.id);
     seg.maxSeq = seq;
@@ -518,7 +523,7 @@ export class FileStore implements MessageStore, SubjectScanner {
     const len = seg.sizes[i] & SIZE_MASK;
     const off = seg.offs[i];
     const b = seg.read(off, len);
-    const ok = checkRecord(b, 0, len);
+    const ok = checkRecord(b, 0, len, seg.key);
     if (ok !== len || b[4] !== RecordType.Msg || readSeq(b, 0) !== seq) {
       this.corruptReads++;
       this.cfg.logger?.warn(
@@ -670,14 +675,25 @@ export class FileStore implements MessageStore, SubjectScanner {
     });
   }
 
-  /** Appends a body-less control record to the active segment. */
+  /**
+   * Appends a body-less control record to the active segment. A SeqMark that opens a segment is
+   * written twice, keyed (record.ts `encodeKeyedMark`): it gives the segment its CRC key.
+   */
   private mark(type: RecordType, seq: number): void {
     let seg = this.active;
-    if (type !== RecordType.SeqMark && seg.size > RECORD_OVERHEAD && seg.size + RECORD_OVERHEAD > this.cfg.segmentBytes)
+    if (type !== RecordType.SeqMark && seg.size > HEAD_BYTES && seg.size + RECORD_OVERHEAD > this.cfg.segmentBytes)
       seg = this.rotate();
     const w = this.writer;
-    w.reserve(seg, RECORD_OVERHEAD);
-    encodeMark(w.buf, w.pos, type, seq, this.lastTs);
+    if (type === RecordType.SeqMark && seg.size === 0) {
+      seg.key = newSegmentKey();
+      for (let k = 0; k < 2; k++) {
+        w.reserve(seg, KEYED_MARK_BYTES);
+        encodeKeyedMark(w.buf, w.pos, seq, this.lastTs, seg.key);
+      }
+    } else {
+      w.reserve(seg, RECORD_OVERHEAD);
+      encodeMark(w.buf, w.pos, type, seq, this.lastTs, seg.key);
+    }
     seg.lastTs = this.lastTs;
     if (type === RecordType.Tombstone) {
       seg.tombs.push(seq);
@@ -697,7 +713,7 @@ export class FileStore implements MessageStore, SubjectScanner {
     const off = seg.offs[i];
     if (off + len > seg.written) return null;
     const b = Buffer.allocUnsafe(len);
-    encodeErased(b, 0, len, op.seq, this.lastTs);
+    encodeErased(b, 0, len, op.seq, this.lastTs, seg.key);
     seg.busy++;
     try {
       await writeAll(seg.open(), b, off);

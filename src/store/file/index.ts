@@ -105,6 +105,7 @@ export async function openFileStore(
       messages: st.messages,
       lastSeq: st.lastSeq,
       truncated: [...rec.truncated, ...crec.truncated],
+      skipped: rec.skipped,
       durationMs: performance.now() - t0,
     };
     opts.logger?.info(
@@ -114,6 +115,7 @@ export async function openFileStore(
         lastSeq: st.lastSeq,
         segments: rec.segs.length,
         truncated: rec.truncated.length + crec.truncated.length,
+        skipped: rec.skipped.length,
         consumers: crec.consumers.size,
         ms: Math.round(report.durationMs),
       },

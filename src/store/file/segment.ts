@@ -140,6 +140,8 @@ export class Segment implements WriteTarget {
   /** Async operations in flight on `fd`; it must not be closed while non-zero. */
   busy = 0;
   readonly writeOrder = 0;
+  /** Seed of every record CRC in this file (record.ts `segmentKeyOf`); 0 for older segments. */
+  key = 0;
 
   constructor(
     readonly id: number,
