@@ -83,6 +83,8 @@ export class FileStore implements MessageStore, SubjectScanner {
   private nextId: number;
   private closed = false;
   private firstTsCache = { seq: 0, ts: 0n };
+  /** lastSeq as of the last high-water SeqMark written (markHighWater). */
+  private markedSeq = 0;
   private readonly cctx: CompactContext;
   private readonly consumers: ConsumerFiles;
   /** Records that failed their CRC when read (never served). */
@@ -96,6 +98,7 @@ export class FileStore implements MessageStore, SubjectScanner {
   ) {
     this.budget = budget;
     this.writer = new Writer(cfg.sync, cfg.dirFd, (op) => this.runErase(op), cfg.logger);
+    this.writer.onBatch = () => this.markHighWater();
     this.consumers = new ConsumerFiles(cfg.dir, cfg.dirFd, this.writer, consumers, cfg.consumerCompactBytes, cfg.logger);
     this.cctx = {
       firstSeq: () => this.firstSeq,
@@ -107,6 +110,7 @@ export class FileStore implements MessageStore, SubjectScanner {
     this.segs = rec.segs;
     this.nextId = rec.nextId;
     this.lastSeq = rec.lastSeq;
+    this.markedSeq = rec.lastSeq;
     this.lastTs = rec.lastTs;
     for (let k = 0; k < this.segs.length; k++) this.adoptRecovered(this.segs[k], rec.facts[k]);
     const needIndex = new Map<Segment, ArrayLike<number>>();
@@ -701,6 +705,19 @@ export class FileStore implements MessageStore, SubjectScanner {
     } else if (type === RecordType.Floor) {
       if (seq > seg.maxFloor) seg.maxFloor = seq;
     } else if (seq > seg.seqMark) seg.seqMark = seq;
+  }
+
+  /**
+   * Writer hook, once per batch: when messages were appended since the last one, a SeqMark
+   * restating lastSeq + 1 closes the batch (32 bytes). Whatever record of the batch is damaged
+   * later, recovery finds lastSeq in a record after it (or the damaged one was that mark, and the
+   * messages before it say the same), so an acknowledged seq is never handed out again.
+   */
+  private markHighWater(): void {
+    if (this.closed && this.segs.length === 0) return;
+    if (this.lastSeq <= this.markedSeq) return;
+    this.markedSeq = this.lastSeq;
+    this.mark(RecordType.SeqMark, this.lastSeq + 1);
   }
 
   /** Writer callback: overwrites `op.seq`'s record with an Erased one. Returns the segment written. */

@@ -128,6 +128,8 @@ export class Writer {
   private timer: NodeJS.Timeout | null = null;
   private idleWaiters: (() => void)[] = [];
   failed: Error | null = null;
+  /** Called as a batch starts, before it takes the pending chunks: a last record may join it. */
+  onBatch: (() => void) | null = null;
   /** Counters for monitoring and benchmarks. */
   batches = 0;
   syncs = 0;
@@ -282,6 +284,7 @@ export class Writer {
   }
 
   private async batch(): Promise<void> {
+    this.onBatch?.();
     const chunks = takeInWriteOrder(this.queued);
     this.queued = [];
     this.cur = null;
