@@ -117,7 +117,12 @@ export function recoverConsumers(dir: string, logger: Logger | undefined): Recov
   for (const f of readdirSync(dir)) {
     const m = LOG_RE.exec(f);
     if (m === null) continue;
-    const name = decodeURIComponent(m[1]);
+    let name: string;
+    try {
+      name = decodeURIComponent(m[1]);
+    } catch {
+      continue; // not a name escapeName wrote: not ours
+    }
     let l = byName.get(name);
     if (l === undefined) byName.set(name, (l = []));
     l.push({ gen: Number(m[2]), file: f });

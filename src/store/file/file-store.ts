@@ -41,6 +41,7 @@ import {
 } from './record.js';
 import { findSegment, indexPath, segmentIndexFor, segmentPath, type RecoveredSegments } from './recovery.js';
 import { DEAD_BIT, FdBudget, HDR_BIT, Segment, SIZE_MASK, type WriteTarget } from './segment.js';
+import { damagedSlots } from './verify.js';
 import { writeAll, Writer, type EraseOp } from './writer.js';
 import { unlink } from 'node:fs/promises';
 
@@ -89,6 +90,9 @@ export class FileStore implements MessageStore, SubjectScanner {
   private readonly consumers: ConsumerFiles;
   /** Records that failed their CRC when read (never served). */
   corruptReads = 0;
+  /** Damaged records found by checking segments loaded from index files (dropped as deletes). */
+  corruptDropped = 0;
+  private verifying: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly cfg: FileStoreConfig,
@@ -129,6 +133,30 @@ export class FileStore implements MessageStore, SubjectScanner {
       this.retireFront();
     }
     for (const [s, tombs] of needIndex) if (!s.retired) this.queueIndex(s, tombs);
+    const loaded = this.segs.filter((s) => s.sealed && !needIndex.has(s));
+    this.verifying = Promise.all(loaded.map((s) => this.queueVerify(s))).then(() => undefined);
+  }
+
+  /** Resolves once every segment loaded from an index file was checked (verify.ts). */
+  verified(): Promise<void> {
+    return this.verifying;
+  }
+
+  private queueVerify(seg: Segment): Promise<void> {
+    return new Promise((resolve) =>
+      this.writer.addJob(async () => {
+        try {
+          for (const d of await damagedSlots(seg)) {
+            if (this.closed) break;
+            this.cfg.logger?.warn({ segment: seg.name, ...d }, 'file store: damaged record behind an index file dropped');
+            this.corruptDropped++;
+            this.delete(d.seq);
+          }
+        } finally {
+          resolve();
+        }
+      }),
+    );
   }
 
   // ---------------------------------------------------------------- appends

@@ -143,7 +143,17 @@ export function recoverSegments(dir: string, budget: FdBudget, logger: RecoveryL
       if (i >= 0) s.sizes[i] = (s.sizes[i] | DEAD_BIT) >>> 0;
     }
   }
-  return { segs, facts, needIndex, floor, lastSeq, lastTs, truncated, skipped, nextId: ids.length > 0 ? ids[ids.length - 1] + 1 : 1 };
+  return {
+    segs,
+    facts,
+    needIndex,
+    floor,
+    lastSeq,
+    lastTs,
+    truncated,
+    skipped,
+    nextId: ids.length > 0 ? ids[ids.length - 1] + 1 : 1,
+  };
 }
 
 /**
