@@ -153,9 +153,17 @@ export function checkState(st: ConsumerState): void {
       throw new RangeError('consumer state: sequence pairs must hold non-negative integers');
     }
   }
+  const u32 = (n: number): boolean => Number.isInteger(n) && n >= 0 && n <= 0xffff_ffff;
   for (const [sseq, p] of st.pending) {
     checkSeqs(p.dseq, sseq);
-    if (!(Number.isSafeInteger(p.dc) && p.dc >= 1)) throw new RangeError(`consumer state: delivery count of ${sseq}`);
+    if (!(u32(p.dc) && p.dc >= 1)) throw new RangeError(`consumer state: delivery count of ${sseq}`);
+    if (p.owner !== undefined && Buffer.byteLength(p.owner) >= 0xffff) throw new RangeError('consumer state: owner too long');
+  }
+  for (const [sseq, n] of st.redelivered) {
+    if (!(Number.isSafeInteger(sseq) && sseq > 0 && u32(n))) throw new RangeError(`consumer state: redelivery count of ${sseq}`);
+  }
+  if (st.group !== undefined && Buffer.byteLength(st.group.lastDeliveredId) > 0xffff) {
+    throw new RangeError('consumer state: group id too long');
   }
 }
 

@@ -92,6 +92,8 @@ export function consumerSuite(h: StoreHarness): void {
         assert.equal(r.config()?.toString(), JSON.stringify({ durable_name: 'cfg', ack_policy: 'explicit' }));
         assert.deepEqual(r.state(), want);
         assert.throws(() => r.update({ ...want, pending: new Map([[0, { dseq: 1, ts: 0, dc: 1 }]]) }), RangeError);
+        assert.throws(() => r.update({ ...want, redelivered: new Map([[5, -1]]) }), RangeError);
+        assert.deepEqual(r.state(), want, 'a refused update changes nothing');
       } finally {
         await h.cleanup(s);
       }

@@ -30,7 +30,7 @@ import {
   encodeSnapshot,
   snapshotLen,
 } from './consumer-record.js';
-import { reasonText } from './record.js';
+import { MAX_RECORD_BYTES, reasonText } from './record.js';
 import type { Chunk, WriteTarget } from './segment.js';
 import { fdatasyncP, fsyncP, type Writer } from './writer.js';
 
@@ -206,6 +206,7 @@ class FileConsumer implements ConsumerStore {
 
   setConfig(config: Buffer): void {
     this.live();
+    if (configLen(config) > MAX_RECORD_BYTES) throw new RangeError('consumer config too large for one record');
     this.book.config = Buffer.from(config);
     const len = configLen(config);
     const w = this.owner.writer;
@@ -239,6 +240,7 @@ class FileConsumer implements ConsumerStore {
   update(state: ConsumerState): void {
     this.live();
     checkState(state);
+    if (snapshotLen(this.book.config, state) > MAX_RECORD_BYTES) throw new RangeError('consumer state too large for one record');
     this.book.replace(state);
     this.writeSnapshot();
   }
@@ -261,7 +263,7 @@ class FileConsumer implements ConsumerStore {
 
   /** Appends a snapshot of the whole state to the current file. */
   writeSnapshot(): void {
-    const len = snapshotLen(this.book);
+    const len = snapshotLen(this.book.config, this.book);
     const w = this.owner.writer;
     w.reserve(this.file, len);
     encodeSnapshot(w.buf, w.pos, len, this.book);
@@ -276,7 +278,9 @@ class FileConsumer implements ConsumerStore {
   private grew(): void {
     const size = this.file.size;
     if (size < this.owner.compactBytes || size < 2 * this.baseLen) return;
-    if (size < COMPACT_RATIO * this.book.snapshotEstimate()) return;
+    const est = this.book.snapshotEstimate();
+    // A state too big for one record stays in its log (it still replays; only compaction waits).
+    if (size < COMPACT_RATIO * est || est > MAX_RECORD_BYTES) return;
     this.owner.switchFile(this);
   }
 }

@@ -125,10 +125,10 @@ export function encodeConfig(b: Buffer, o: number, config: Buffer): void {
   seal(b, o, len);
 }
 
-/** Exact length of the snapshot record of `book`. O(pending) when entries have owners. */
-export function snapshotLen(book: ConsumerBook): number {
+/** Exact length of the snapshot record of `config` + `book`. O(pending) when entries have owners. */
+export function snapshotLen(config: Buffer | null, book: Pick<ConsumerState, 'pending' | 'redelivered' | 'group'>): number {
   let n = CREC_OVERHEAD + 48 + 4 + 4;
-  if (book.config !== null) n += 4 + book.config.length;
+  if (config !== null) n += 4 + config.length;
   n += book.pending.size * 30;
   for (const p of book.pending.values()) if (p.owner !== undefined) n += Buffer.byteLength(p.owner);
   n += book.redelivered.size * 12;
