@@ -8,9 +8,10 @@ import { validateOptions } from './config/load.js';
 import { ADVERTISED_VERSION, NatsDoor, newServerId } from './nats/server.js';
 import { MonitorServer } from './http/monitor.js';
 import { buildConnz, buildSubsz, buildVarz } from './http/endpoints.js';
+import { JetStream } from './nats/jetstream/jetstream.js';
 import { HERALD_VERSION } from './version.js';
 
-/** The JetStream service as the server sees it (implemented in src/stream/jetstream.ts). */
+/** The JetStream service as the server sees it (implemented in src/nats/jetstream/jetstream.ts). */
 export interface JetStreamService {
   close(): Promise<void>;
   jsz(query: URLSearchParams): object;
@@ -83,11 +84,7 @@ export class Server {
     if (o.jetstream) {
       const storeDir = join(o.dataDir, 'jetstream');
       mkdirSync(storeDir, { recursive: true });
-      // Loaded lazily so a core-only server does not pay for the stream code.
-      const mod = (await import(JETSTREAM_MODULE)) as {
-        JetStream: { start(router: Router, opts: object): Promise<JetStreamService> };
-      };
-      this.jetstream = await mod.JetStream.start(this.router, {
+      this.jetstream = await JetStream.start(this.router, {
         storeDir,
         maxFileStore: o.maxFileStore,
         maxMemStore: o.maxMemStore,
@@ -158,8 +155,6 @@ export class Server {
     return this.closing;
   }
 }
-
-const JETSTREAM_MODULE = './stream/jetstream.js';
 
 function urlHost(h: string): string {
   if (h === '0.0.0.0' || h === '::' || h === '') return '127.0.0.1';

@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import type { Client, Message, Subscription } from '../core/message.js';
 import { NatsErrors, natsErrLine, type NatsProtocolError } from '../core/errors.js';
 import { isValidLiteralSubject, isValidSubject } from '../core/subject.js';
+import { goQuote } from './jetstream/gojson.js';
 import { ParseError, Parser, type ParserHandler } from './parser.js';
 import type { NatsDoor } from './server.js';
 
@@ -532,26 +533,6 @@ function isReservedReply(reply: string): boolean {
   if (reply.startsWith('_R_.')) return true;
   if (reply.length > 8 && reply.startsWith('$JS.ACK.')) return true;
   return reply.length > GW_REPLY_PREFIX.length && reply.startsWith(GW_REPLY_PREFIX);
-}
-
-/** Go's %q (strconv.Quote) for the subjects nats-server puts in permission errors. */
-function goQuote(s: string): string {
-  let out = '"';
-  for (const ch of s) {
-    const c = ch.codePointAt(0)!;
-    if (ch === '"' || ch === '\\') out += '\\' + ch;
-    else if (c >= 0x20 && c !== 0x7f && (c < 0x80 || c >= 0xa0)) out += ch;
-    else if (c === 0x07) out += '\\a';
-    else if (c === 0x08) out += '\\b';
-    else if (c === 0x0c) out += '\\f';
-    else if (c === 0x0a) out += '\\n';
-    else if (c === 0x0d) out += '\\r';
-    else if (c === 0x09) out += '\\t';
-    else if (c === 0x0b) out += '\\v';
-    else if (c < 0x80) out += '\\x' + c.toString(16).padStart(2, '0');
-    else out += '\\u' + c.toString(16).padStart(4, '0');
-  }
-  return out + '"';
 }
 
 /** Below this many bytes a JS loop copies faster than a native Buffer.copy call. */
