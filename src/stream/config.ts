@@ -341,7 +341,10 @@ export function sameConfig(a: StreamConfig, b: StreamConfig): boolean {
 
 function canonical(c: StreamConfig): string {
   let metadata: [string, string][] | null = null;
-  if (c.metadata !== null) metadata = Object.keys(c.metadata).sort().map((k) => [k, (c.metadata as Record<string, string>)[k]]);
+  if (c.metadata !== null)
+    metadata = Object.keys(c.metadata)
+      .sort()
+      .map((k) => [k, (c.metadata as Record<string, string>)[k]]);
   const cl = c.consumer_limits;
   return JSON.stringify({ ...c, metadata, consumer_limits: [cl.inactive_threshold, cl.max_ack_pending] });
 }

@@ -358,8 +358,7 @@ export class Stream implements TimerOwner {
     if (cfg.max_bytes > 0 && st.bytes + size > cfg.max_bytes) {
       if (!atSubjLimit) return AppendErrors.maxBytes;
       const first = this.store.get(this.store.firstSeqOfSubject(subject));
-      if (first === null || this.store.msgSize(first.subject, first.headers, first.payload) < size)
-        return AppendErrors.maxBytes;
+      if (first === null || this.store.msgSize(first.subject, first.headers, first.payload) < size) return AppendErrors.maxBytes;
     }
     return null;
   }
@@ -444,7 +443,7 @@ export class Stream implements TimerOwner {
     }
   }
 
-// -------------------------------------------------------------------------------------------
+  // -------------------------------------------------------------------------------------------
   // Expiry: one deadline per stream on the shared scheduler.
 
   private armTimer(): void {

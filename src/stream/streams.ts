@@ -168,7 +168,11 @@ export class Streams implements StreamHost {
         `stream directory ${dir} exists but holds no recovered stream (see the start-up log); move it away to reuse the name`,
       );
     }
-    await writeMeta(dir, { version: META_VERSION, created: this.codec.timeToMeta(created), config: this.codec.configToMeta(cfg) });
+    await writeMeta(dir, {
+      version: META_VERSION,
+      created: this.codec.timeToMeta(created),
+      config: this.codec.configToMeta(cfg),
+    });
     let store: MessageStore;
     try {
       store = await this.openStore(cfg);

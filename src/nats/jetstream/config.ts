@@ -161,4 +161,3 @@ export function configJson(c: StreamConfig): Record<string, unknown> {
   }
   return o;
 }
-
