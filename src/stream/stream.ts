@@ -509,7 +509,7 @@ export class Stream implements TimerOwner {
   }
 
   // -------------------------------------------------------------------------------------------
-  // Admin and reads used by the API
+  // Admin and reads, as doors ask for them
 
   /** Applies an already validated and checked config (STREAM.UPDATE). Doors re-attach after. */
   applyUpdate(next: StreamConfig): void {
@@ -595,7 +595,7 @@ export class Stream implements TimerOwner {
   // -------------------------------------------------------------------------------------------
   // Shutdown
 
-  /** Stops taking messages, syncs and closes the store. Pending acks are sent if it syncs. */
+  /** Syncs and closes the store (doors detach first). Queued completions run once it syncs. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.host.scheduler.cancel(this);
