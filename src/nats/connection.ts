@@ -260,8 +260,7 @@ export class NatsConnection implements Client, ParserHandler {
       return;
     }
     if (o.protocol !== undefined && (o.protocol < 0 || o.protocol > 1)) {
-      // nats-server's ErrBadClientProtocol text.
-      this.fatalText('invalid client protocol', 'Bad Client Protocol Version');
+      this.fatal(NatsErrors.BadClientProtocol, 'Bad Client Protocol Version');
       return;
     }
     if (this.noResponders && !this.headers) {
@@ -289,11 +288,11 @@ export class NatsConnection implements Client, ParserHandler {
     // nats-server reserves gateway-routed subjects and internal reply prefixes: the message is
     // dropped with a (non-fatal) permissions -ERR and no +OK.
     if (subject.length > GW_REPLY_PREFIX.length && subject.startsWith(GW_REPLY_PREFIX)) {
-      this.queue(Buffer.from(`-ERR 'Permissions Violation for Publish to ${goQuote(subject)}'\r\n`));
+      this.queue(Buffer.from(natsErrLine(NatsErrors.PublishPermissionViolation, { subject: goQuote(subject) })));
       return;
     }
     if (reply !== '' && isReservedReply(reply)) {
-      this.queue(Buffer.from(`-ERR 'Permissions Violation for Publish with Reply of ${goQuote(reply)}'\r\n`));
+      this.queue(Buffer.from(natsErrLine(NatsErrors.ReplyPermissionViolation, { reply: goQuote(reply) })));
       return;
     }
     if (this.verbose) this.queue(OK);
