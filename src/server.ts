@@ -1,13 +1,14 @@
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import os from 'node:os';
 import { Router } from './core/router.js';
 import { createLogger, type Logger } from './core/log.js';
 import { DEFAULT_OPTIONS, type ServerOptions } from './config/options.js';
 import { validateOptions } from './config/load.js';
 import { ADVERTISED_VERSION, NatsDoor, newServerId } from './nats/server.js';
-import { MonitorServer } from './http/monitor.js';
-import { buildConnz, buildSubsz, buildVarz } from './http/endpoints.js';
+import { ConnectionRegistry } from './core/connections.js';
+import { mountMonitoring } from './http/routes.js';
+import type { MonitorServer } from './http/monitor.js';
+import type { MonitoredServer } from './http/stats.js';
 import { HERALD_VERSION } from './version.js';
 
 /** The JetStream service as the server sees it (implemented in src/stream/jetstream.ts). */
@@ -26,8 +27,10 @@ export type StartOptions = Partial<ServerOptions> & { logger?: Logger };
  * written); `close()` stops accepting, flushes and closes connections, syncs and closes stores.
  * Several servers can run in one process: they share nothing.
  */
-export class Server {
+export class Server implements MonitoredServer {
   readonly router = new Router();
+  /** Open and recently closed connections of every door. */
+  readonly connections = new ConnectionRegistry();
   readonly serverId = newServerId();
   readonly startedAt = new Date();
   readonly log: Logger;
@@ -42,7 +45,7 @@ export class Server {
     logger: Logger | undefined,
   ) {
     this.log = logger ?? createLogger({ level: options.logLevel, format: options.logFormat });
-    this.door = new NatsDoor(this.router, options, this.log, this.serverId, () => this.info());
+    this.door = new NatsDoor(this.router, options, this.log, this.serverId, () => this.info(), this.connections);
   }
 
   /** Starts a server. Unset options take DEFAULT_OPTIONS, except that an embedded server's
@@ -66,6 +69,11 @@ export class Server {
   /** The NATS port actually bound. */
   get port(): number {
     return this.door.port;
+  }
+
+  /** Connections closed as slow consumers, all doors together. */
+  get slowConsumers(): number {
+    return this.door.slowConsumers;
   }
 
   /** `nats://host:port` for clients. */
@@ -96,21 +104,7 @@ export class Server {
       });
     }
     await this.door.listen();
-    if (o.httpPort !== null) {
-      const m = new MonitorServer(this.log);
-      m.route('/', () => ({ links: ['/varz', '/connz', '/subsz', '/healthz', '/jsz'] }));
-      m.route('/healthz', () => ({ status: 'ok' }));
-      m.route('/varz', () => buildVarz(this, m));
-      m.route('/connz', (q) => buildConnz(this, q));
-      m.route('/subsz', (q) => buildSubsz(this, q));
-      m.route('/jsz', (q) =>
-        this.jetstream === null
-          ? { server_id: this.serverId, now: new Date().toISOString(), disabled: true }
-          : { server_id: this.serverId, now: new Date().toISOString(), ...this.jetstream.jsz(q) },
-      );
-      this.monitor = m;
-      await m.listen(o.httpHost, o.httpPort);
-    }
+    if (o.httpPort !== null) this.monitor = await mountMonitoring(this, this.log, o.httpHost, o.httpPort);
     if (o.portsFileDir !== null) this.writePortsFile(o.portsFileDir);
     this.log.info({ url: this.url, monitor: this.monitorUrl, jetstream: o.jetstream, data: o.dataDir }, 'herald is ready');
   }
@@ -166,7 +160,3 @@ function urlHost(h: string): string {
   return h.includes(':') ? `[${h}]` : h;
 }
 
-/** Host facts for /varz. */
-export function hostFacts(): { cores: number; mem: number } {
-  return { cores: os.cpus().length, mem: process.memoryUsage().rss };
-}

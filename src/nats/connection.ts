@@ -155,6 +155,9 @@ export class NatsConnection implements Client, ParserHandler {
   pingsOut = 0;
   /** When the server last sent this connection a PING. */
   lastPingAt = 0;
+  /** Round-trip time in ms: first estimated as accept → CONNECT, then server PING → PONG (nats-server client.go, processPong). */
+  rttMs = 0;
+  private rttStart = 0;
   /** When the oldest unwritten outbound byte was queued (0 = nothing pending), for write deadlines. */
   pendingSince = 0;
   closed = false;
@@ -186,6 +189,7 @@ export class NatsConnection implements Client, ParserHandler {
     this.maxPending = door.opts.maxPending;
     this.ip = socket.remoteAddress ?? '';
     this.port = socket.remotePort ?? 0;
+    this.rttStart = performance.now();
     socket.setNoDelay(true);
     socket.on('data', (buf) => this.onData(buf));
     socket.on('error', () => this.close('Read Error'));
@@ -268,6 +272,7 @@ export class NatsConnection implements Client, ParserHandler {
       return;
     }
     this.connectReceived = true;
+    if (this.rttMs === 0) this.rttMs = Math.max(performance.now() - this.rttStart, 1e-6);
     if (this.verbose) this.queue(OK);
   }
 
@@ -347,6 +352,7 @@ export class NatsConnection implements Client, ParserHandler {
 
   onPong(): void {
     this.pingsOut = 0;
+    this.rttMs = Math.max(performance.now() - this.rttStart, 1e-6);
   }
 
   // ---- Client (delivery) ----
@@ -418,6 +424,7 @@ export class NatsConnection implements Client, ParserHandler {
   }
 
   sendPing(): void {
+    this.rttStart = performance.now();
     this.pingsOut++;
     this.queue(PING);
   }

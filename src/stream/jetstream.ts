@@ -361,8 +361,10 @@ export class JetStream implements StreamHost {
         id: GLOBAL_ACCOUNT,
         memory: this.used.memory,
         storage: this.used.file,
-        reserved_memory: 0,
-        reserved_storage: 0,
+        // The one account reserves what the top level counts (nats-server prints the account's
+        // limit here, -1 as uint64 for "unlimited", which a JSON number cannot carry exactly).
+        reserved_memory: this.reserved('memory'),
+        reserved_storage: this.reserved('file'),
         accounts: 0,
         ha_assets: 0,
         api: { level: 0, total: this.apiTotal, errors: this.apiErrors },
