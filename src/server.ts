@@ -10,6 +10,7 @@ import { mountMonitoring } from './http/routes.js';
 import type { MonitorServer } from './http/monitor.js';
 import type { MonitoredServer } from './http/stats.js';
 import { HERALD_VERSION } from './version.js';
+import { lockDirectory, type DirLock } from './store/dir-lock.js';
 
 /** The JetStream service as the server sees it (implemented in src/stream/jetstream.ts). */
 export interface JetStreamService {
@@ -37,6 +38,8 @@ export class Server implements MonitoredServer {
   readonly door: NatsDoor;
   jetstream: JetStreamService | null = null;
   private monitor: MonitorServer | null = null;
+  /** Held while JetStream owns the data directory; released after the stores close. */
+  private dataLock: DirLock | null = null;
   private portsFile: string | null = null;
   private closing: Promise<void> | null = null;
 
@@ -91,6 +94,8 @@ export class Server implements MonitoredServer {
     if (o.jetstream) {
       const storeDir = join(o.dataDir, 'jetstream');
       mkdirSync(storeDir, { recursive: true });
+      // One server per data directory: a second one would find every stream's store taken.
+      this.dataLock = await lockDirectory(o.dataDir, { what: 'data directory' });
       // Loaded lazily so a core-only server does not pay for the stream code.
       const mod = (await import(JETSTREAM_MODULE)) as {
         JetStream: { start(router: Router, opts: object): Promise<JetStreamService> };
@@ -106,7 +111,20 @@ export class Server implements MonitoredServer {
     await this.door.listen();
     if (o.httpPort !== null) this.monitor = await mountMonitoring(this, this.log, o.httpHost, o.httpPort);
     if (o.portsFileDir !== null) this.writePortsFile(o.portsFileDir);
-    this.log.info({ url: this.url, monitor: this.monitorUrl, jetstream: o.jetstream, data: o.dataDir }, 'herald is ready');
+    const ready: Record<string, unknown> = { url: this.url, monitor: this.monitorUrl, jetstream: o.jetstream, data: o.dataDir };
+    if (this.jetstream !== null) {
+      // Name what recovery refused, so "ready" never hides a missing stream.
+      const js = this.jetstream.jsz(new URLSearchParams()) as { streams?: number; unrecovered_streams?: string[] };
+      ready.streams = js.streams;
+      if ((js.unrecovered_streams ?? []).length > 0) {
+        ready.unrecovered_streams = js.unrecovered_streams;
+        this.log.warn(
+          { unrecovered_streams: js.unrecovered_streams, data: o.dataDir },
+          'streams found on disk were NOT recovered and are not served (see the errors above); their files are untouched',
+        );
+      }
+    }
+    this.log.info(ready, 'herald is ready');
   }
 
   /** specs/nats.md §8: `<dir>/nats-server_<pid>.ports`, written atomically once listening. */
@@ -146,6 +164,7 @@ export class Server implements MonitoredServer {
       await this.door.close();
       if (this.monitor !== null) await this.monitor.close();
       if (this.jetstream !== null) await this.jetstream.close();
+      if (this.dataLock !== null) await this.dataLock.release();
       if (this.portsFile !== null) rmSync(this.portsFile, { force: true });
       this.log.info('herald stopped');
     })();

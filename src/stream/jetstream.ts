@@ -61,6 +61,8 @@ export class JetStream implements StreamHost {
   /** API requests answered, and those answered with an error (INFO `api`, /jsz). */
   apiTotal = 0;
   apiErrors = 0;
+  /** Streams found on disk that recovery refused (reported in /jsz and the ready log, never dropped silently). */
+  readonly unrecovered: string[] = [];
   private readonly used: Record<Storage, number> = { file: 0, memory: 0 };
   private readonly api: JsApi;
   private closed = false;
@@ -258,6 +260,7 @@ export class JetStream implements StreamHost {
         this.streams.set(name, Stream.open(this, cfg, store, created));
         this.warnIfUnlimited(cfg);
       } catch (err) {
+        this.unrecovered.push(name);
         this.logger.error(
           { stream: name, dir, err: (err as Error).message },
           'stream could not be recovered; its files are left untouched',
@@ -354,6 +357,7 @@ export class JetStream implements StreamHost {
       messages,
       bytes,
       unlimited_streams: unlimited,
+      unrecovered_streams: this.unrecovered,
     };
     if (accounts && (acc === '' || acc === GLOBAL_ACCOUNT) && offset === 0) {
       const detail: Record<string, unknown> = {
