@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Router } from './core/router.js';
 import { createLogger, type Logger } from './core/log.js';
 import { DEFAULT_OPTIONS, type ServerOptions } from './config/options.js';
-import { validateOptions } from './config/load.js';
+import { refuseMissingDoors, validateOptions } from './config/load.js';
 import { ADVERTISED_VERSION, NatsDoor, newServerId } from './nats/server.js';
 import { ConnectionRegistry } from './core/connections.js';
 import { mountMonitoring } from './http/routes.js';
@@ -58,6 +58,7 @@ export class Server implements MonitoredServer {
     const options: ServerOptions = { ...DEFAULT_OPTIONS, httpPort: null, ...rest };
     // Throws ConfigError naming the field, the value and what is allowed.
     const warnings = validateOptions(options);
+    refuseMissingDoors(options);
     const s = new Server(options, logger);
     for (const w of warnings) s.log.warn(w);
     try {
