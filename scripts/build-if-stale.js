@@ -64,7 +64,9 @@ export function buildIfStale({ ifPossible = false } = {}) {
     tsc = createRequire(join(ROOT, 'package.json')).resolve('typescript/bin/tsc');
   } catch {
     if (ifPossible) {
-      process.stderr.write('herald: TypeScript is not installed (production install?), skipping the build; dist/ is used as it is\n');
+      process.stderr.write(
+        'herald: TypeScript is not installed (production install?), skipping the build; dist/ is used as it is\n',
+      );
       return 0;
     }
     process.stderr.write('herald: cannot build: TypeScript is not installed (run npm install)\n');
