@@ -7,6 +7,9 @@
  * it leaves nothing on disk. A process that cannot bind asks the holder, over that same socket, for
  * its pid, so the error names who holds the directory.
  *
+ * Limit: abstract names are per network namespace, so two containers with their own network
+ * namespaces that mount the same volume do not see each other's lock.
+ *
  * Elsewhere than Linux there is no abstract namespace: the socket is a file `<dir>/.herald.lock`
  * instead; a stale one (bind fails, connect is refused) is removed and the bind retried.
  */
