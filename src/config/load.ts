@@ -476,6 +476,24 @@ function isNonEmpty(v: unknown): boolean {
 }
 
 /**
+ * Why a Redis port is refused today. The option parses (so configs written for the Redis door keep
+ * their meaning), but a server will not start with it: accepting it and serving nothing on that
+ * port would look like a broken Redis. The Redis door issue removes this check.
+ */
+export const REDIS_DOOR_MISSING =
+  'the Redis (RESP) door is not built yet, so --redis-port / redis_port / Server.start({ redisPort }) are refused; ' +
+  'remove the option. herald serves today: the NATS client protocol with JetStream streams, and HTTP monitoring.';
+
+/**
+ * Refuses options for doors herald does not have yet (only `redisPort` today). Throws ConfigError.
+ * Called by `Server.start`, apart from `validateOptions`, so that parsing a config that names a
+ * Redis port still works for tools and tests that only read configs.
+ */
+export function refuseMissingDoors(o: ServerOptions): void {
+  if (o.redisPort !== null) throw new ConfigError(REDIS_DOOR_MISSING, { key: 'redisPort' });
+}
+
+/**
  * Checks a complete `ServerOptions` (from any source: flags, files, or an embedding program).
  * Throws `ConfigError` naming the first bad field, the value and what is allowed, or a pair of
  * fields that conflict (max_payload above max_pending; two doors on one port). Returns warnings

@@ -149,6 +149,19 @@ export class Sublist {
     return r.plain.length > 0 || r.queues.length > 0;
   }
 
+  /** Largest and mean fan-out (plain subscriptions + queue groups) over cached match results, for
+   * /subsz (nats-server sublist.go, Stats). Costs one pass over the cache. */
+  fanout(): { max: number; avg: number } {
+    let max = 0;
+    let total = 0;
+    for (const r of this.cache.values()) {
+      const n = r.plain.length + r.queues.length;
+      total += n;
+      if (n > max) max = n;
+    }
+    return { max, avg: total > 0 ? total / this.cache.size : 0 };
+  }
+
   /** Every subscription, for monitoring. */
   all(): Subscription[] {
     const out: Subscription[] = [];

@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import type { Client, Message, Subscription } from '../core/message.js';
 import { NatsErrors, natsErrLine, type NatsProtocolError } from '../core/errors.js';
 import { isValidLiteralSubject, isValidSubject } from '../core/subject.js';
+import { goQuote } from './jetstream/gojson.js';
 import { ParseError, Parser, type ParserHandler } from './parser.js';
 import type { NatsDoor } from './server.js';
 
@@ -155,6 +156,9 @@ export class NatsConnection implements Client, ParserHandler {
   pingsOut = 0;
   /** When the server last sent this connection a PING. */
   lastPingAt = 0;
+  /** Round-trip time in ms: first estimated as accept → CONNECT, then server PING → PONG (nats-server client.go, processPong). */
+  rttMs = 0;
+  private rttStart = 0;
   /** When the oldest unwritten outbound byte was queued (0 = nothing pending), for write deadlines. */
   pendingSince = 0;
   closed = false;
@@ -186,6 +190,7 @@ export class NatsConnection implements Client, ParserHandler {
     this.maxPending = door.opts.maxPending;
     this.ip = socket.remoteAddress ?? '';
     this.port = socket.remotePort ?? 0;
+    this.rttStart = performance.now();
     socket.setNoDelay(true);
     socket.on('data', (buf) => this.onData(buf));
     socket.on('error', () => this.close('Read Error'));
@@ -260,8 +265,7 @@ export class NatsConnection implements Client, ParserHandler {
       return;
     }
     if (o.protocol !== undefined && (o.protocol < 0 || o.protocol > 1)) {
-      // nats-server's ErrBadClientProtocol text.
-      this.fatalText('invalid client protocol', 'Bad Client Protocol Version');
+      this.fatal(NatsErrors.BadClientProtocol, 'Bad Client Protocol Version');
       return;
     }
     if (this.noResponders && !this.headers) {
@@ -269,6 +273,7 @@ export class NatsConnection implements Client, ParserHandler {
       return;
     }
     this.connectReceived = true;
+    if (this.rttMs === 0) this.rttMs = Math.max(performance.now() - this.rttStart, 1e-6);
     if (this.verbose) this.queue(OK);
   }
 
@@ -289,11 +294,11 @@ export class NatsConnection implements Client, ParserHandler {
     // nats-server reserves gateway-routed subjects and internal reply prefixes: the message is
     // dropped with a (non-fatal) permissions -ERR and no +OK.
     if (subject.length > GW_REPLY_PREFIX.length && subject.startsWith(GW_REPLY_PREFIX)) {
-      this.queue(Buffer.from(`-ERR 'Permissions Violation for Publish to ${goQuote(subject)}'\r\n`));
+      this.queue(Buffer.from(natsErrLine(NatsErrors.PublishPermissionViolation, { subject: goQuote(subject) })));
       return;
     }
     if (reply !== '' && isReservedReply(reply)) {
-      this.queue(Buffer.from(`-ERR 'Permissions Violation for Publish with Reply of ${goQuote(reply)}'\r\n`));
+      this.queue(Buffer.from(natsErrLine(NatsErrors.ReplyPermissionViolation, { reply: goQuote(reply) })));
       return;
     }
     if (this.verbose) this.queue(OK);
@@ -348,6 +353,7 @@ export class NatsConnection implements Client, ParserHandler {
 
   onPong(): void {
     this.pingsOut = 0;
+    this.rttMs = Math.max(performance.now() - this.rttStart, 1e-6);
   }
 
   // ---- Client (delivery) ----
@@ -419,6 +425,7 @@ export class NatsConnection implements Client, ParserHandler {
   }
 
   sendPing(): void {
+    this.rttStart = performance.now();
     this.pingsOut++;
     this.queue(PING);
   }
@@ -532,26 +539,6 @@ function isReservedReply(reply: string): boolean {
   if (reply.startsWith('_R_.')) return true;
   if (reply.length > 8 && reply.startsWith('$JS.ACK.')) return true;
   return reply.length > GW_REPLY_PREFIX.length && reply.startsWith(GW_REPLY_PREFIX);
-}
-
-/** Go's %q (strconv.Quote) for the subjects nats-server puts in permission errors. */
-function goQuote(s: string): string {
-  let out = '"';
-  for (const ch of s) {
-    const c = ch.codePointAt(0)!;
-    if (ch === '"' || ch === '\\') out += '\\' + ch;
-    else if (c >= 0x20 && c !== 0x7f && (c < 0x80 || c >= 0xa0)) out += ch;
-    else if (c === 0x07) out += '\\a';
-    else if (c === 0x08) out += '\\b';
-    else if (c === 0x0c) out += '\\f';
-    else if (c === 0x0a) out += '\\n';
-    else if (c === 0x0d) out += '\\r';
-    else if (c === 0x09) out += '\\t';
-    else if (c === 0x0b) out += '\\v';
-    else if (c < 0x80) out += '\\x' + c.toString(16).padStart(2, '0');
-    else out += '\\u' + c.toString(16).padStart(4, '0');
-  }
-  return out + '"';
 }
 
 /** Below this many bytes a JS loop copies faster than a native Buffer.copy call. */

@@ -1,12 +1,27 @@
 /**
- * Stream configuration: the request schema, nats-server's defaults and validation rules, the
- * update rules, and the JSON echo (specs/nats.md §4 "Config fields"). Everything here is pure:
- * no I/O, no stream state, so the same checks serve STREAM.CREATE, STREAM.UPDATE and recovery.
+ * Stream configuration: the normalized config type, nats-server's defaults and validation rules
+ * and the update rules (specs/nats.md §4 "Config fields"). Everything here is pure: no I/O, no
+ * stream state, no wire format (the request schema and the JSON echo are the NATS door's,
+ * `src/nats/jetstream/config.ts`), so the same checks serve any door, updates and recovery.
+ * Refusals are neutral `ConfigError` values the door maps.
  */
-import { JsErrors, jsError, type JsApiError } from '../core/errors.js';
 import { isValidSubject, subjectsCollide, subjectIsSubsetOf } from '../core/subject.js';
 import { firstCollision, listsCollide } from '../core/overlap.js';
-import { goQuote, type Decoded, type GoStruct } from './gojson.js';
+import type { ConfigError, ConfigResult } from './errors.js';
+
+/**
+ * Subjects a door keeps for itself (its API, its system events): a stream may capture them only
+ * with no_ack, since its acks and the door's own traffic would otherwise mix. `except` is a
+ * sub-namespace streams may capture anyway; `text` is the refusal.
+ */
+export interface ReservedSubjects {
+  readonly patterns: readonly string[];
+  readonly except: string;
+  readonly text: string;
+}
+
+/** A config as a door decoded it: field name → plain value, before defaults and checks. */
+export type RawConfig = Readonly<Record<string, unknown>>;
 
 /** Durations on the wire are Go `time.Duration`: nanoseconds. */
 export const NS_PER_MS = 1_000_000;
@@ -67,78 +82,25 @@ export interface StreamConfig {
   metadata: Record<string, string> | null;
 }
 
-const CONSUMER_LIMITS: GoStruct = {
-  name: 'StreamConsumerLimits',
-  fields: {
-    inactive_threshold: { t: 'int', go: 'time.Duration' },
-    max_ack_pending: { t: 'int', go: 'int' },
-  },
-};
-
-/** The fields nats-server's StreamConfig accepts (all of them, so none reads as "unknown"). */
-const STREAM_CONFIG_FIELDS: GoStruct['fields'] = {
-  name: { t: 'string' },
-  description: { t: 'string' },
-  subjects: { t: 'strings' },
-  retention: { t: 'enum', values: ['limits', 'interest', 'workqueue'] },
-  max_consumers: { t: 'int', go: 'int' },
-  max_msgs: { t: 'int', go: 'int64' },
-  max_bytes: { t: 'int', go: 'int64' },
-  max_age: { t: 'int', go: 'time.Duration' },
-  max_msgs_per_subject: { t: 'int', go: 'int64' },
-  max_msg_size: { t: 'int', go: 'int32' },
-  discard: { t: 'enum', values: ['old', 'new'], fold: true },
-  storage: { t: 'enum', values: ['file', 'memory'] },
-  num_replicas: { t: 'int', go: 'int' },
-  no_ack: { t: 'bool' },
-  duplicate_window: { t: 'int', go: 'time.Duration' },
-  placement: { t: 'opaque' },
-  mirror: { t: 'opaque' },
-  sources: { t: 'opaque' },
-  compression: { t: 'compression' },
-  first_seq: { t: 'int', go: 'uint64' },
-  subject_transform: { t: 'opaque' },
-  republish: { t: 'opaque' },
-  allow_direct: { t: 'bool' },
-  mirror_direct: { t: 'bool' },
-  discard_new_per_subject: { t: 'bool' },
-  sealed: { t: 'bool' },
-  deny_delete: { t: 'bool' },
-  deny_purge: { t: 'bool' },
-  allow_rollup_hdrs: { t: 'bool' },
-  consumer_limits: { t: 'struct', struct: CONSUMER_LIMITS },
-  allow_msg_ttl: { t: 'bool' },
-  subject_delete_marker_ttl: { t: 'int', go: 'time.Duration' },
-  allow_msg_counter: { t: 'bool' },
-  allow_atomic: { t: 'bool' },
-  allow_msg_schedules: { t: 'bool' },
-  persist_mode: { t: 'enum', values: ['default', 'async'] },
-  allow_batched: { t: 'bool' },
-  metadata: { t: 'strmap' },
-};
-
-/** STREAM.CREATE / STREAM.UPDATE body: a StreamConfig plus the request-scoped `pedantic` flag. */
-export const STREAM_CONFIG_REQUEST: GoStruct = {
-  name: 'StreamConfigRequest',
-  fields: { ...STREAM_CONFIG_FIELDS, pedantic: { t: 'bool' } },
-};
-
-/** The config as stored in meta.json (no request-only fields). */
-export const STREAM_CONFIG_SCHEMA: GoStruct = { name: 'StreamConfig', fields: STREAM_CONFIG_FIELDS };
-
 /** nats-server isValidAssetName: non-empty, none of whitespace `.` `*` `>` `\` `/`. */
 export function isValidAssetName(name: string): boolean {
   return name !== '' && !/[ \t\r\n\f.*>\\/]/.test(name);
 }
 
-type Result = { cfg: StreamConfig; err: null } | { cfg: null; err: JsApiError };
+/** A checked config or the neutral reason it was refused. */
+export type ConfigCheck = ConfigResult<StreamConfig>;
+type Result = ConfigCheck;
+
+function fail(err: ConfigError): Result {
+  return { cfg: null, err };
+}
 
 function invalid(text: string): Result {
-  return { cfg: null, err: jsError(JsErrors.StreamInvalidConfigF, { err: text }) };
+  return fail({ kind: 'invalid', text });
 }
 
 function pedanticErr(text: string): Result {
-  return { cfg: null, err: jsError(JsErrors.PedanticErrF, { err: text }) };
+  return fail({ kind: 'pedantic', text });
 }
 
 function num(v: unknown): number {
@@ -183,7 +145,7 @@ function unlimited(v: number, field: string, pedantic: boolean): number | string
  * transforms, republish, per-message TTL, counters, schedules, batching, placement) are refused
  * with 10052 and a sentence naming the feature (specs/nats.md §4 "Reject with 10052").
  */
-export function checkStreamConfig(raw: Decoded, pedantic: boolean): Result {
+export function checkStreamConfig(raw: RawConfig, pedantic: boolean, reserved: readonly ReservedSubjects[] = []): Result {
   const name = str(raw.name);
   if (!isValidAssetName(name)) return invalid("stream name is required and can not contain '.', '*', '>', '\\', '/'");
   if (Buffer.byteLength(name) > MAX_NAME_LEN) return invalid(`stream name is too long, maximum allowed is ${MAX_NAME_LEN}`);
@@ -203,7 +165,7 @@ export function checkStreamConfig(raw: Decoded, pedantic: boolean): Result {
   let replicas = num(raw.num_replicas);
   if (replicas === 0) replicas = 1;
   if (replicas > MAX_REPLICAS) return invalid(`maximum replicas is ${MAX_REPLICAS}`);
-  if (replicas < 0) return { cfg: null, err: JsErrors.ReplicasCountCannotBeNegative };
+  if (replicas < 0) return fail({ kind: 'replicas-negative' });
 
   const lim: Record<string, number> = {};
   for (const f of ['max_msgs', 'max_msgs_per_subject', 'max_bytes', 'max_msg_size', 'max_consumers']) {
@@ -279,16 +241,11 @@ export function checkStreamConfig(raw: Decoded, pedantic: boolean): Result {
         if (replicas !== 1) return invalid('capturing all subjects requires replicas of 1');
       }
       if (!noAck) {
-        for (const ns of ['$JS.>', '$JSC.>', '$NRG.>']) {
-          if (subjectsCollide(subj, ns) && !subjectIsSubsetOf(subj, '$JS.EVENT.>')) {
-            return invalid('subjects that overlap with jetstream api require no-ack to be true');
-          }
-        }
-        if (subjectsCollide(subj, '$SYS.>') && !subjectIsSubsetOf(subj, '$SYS.ACCOUNT.>')) {
-          return invalid('subjects that overlap with system api require no-ack to be true');
+        for (const r of reserved) {
+          if (r.patterns.some((ns) => subjectsCollide(subj, ns)) && !subjectIsSubsetOf(subj, r.except)) return invalid(r.text);
         }
       }
-      if (pair !== null && pair[0] === i) return invalid(`subject ${goQuote(subj)} overlaps with ${goQuote(subjects[pair[1]])}`);
+      if (pair !== null && pair[0] === i) return fail({ kind: 'subjects-overlap', a: subj, b: subjects[pair[1]] });
       seen.add(subj);
     }
     subjects = [...subjects];
@@ -342,11 +299,12 @@ export function checkStreamConfig(raw: Decoded, pedantic: boolean): Result {
  * herald refuses interest and workqueue retention for now: the config is valid, but the stream
  * cannot honour it until consumers exist (a later issue). Null when `cfg` can be served.
  */
-export function unsupportedRetention(cfg: StreamConfig): JsApiError | null {
+export function unsupportedRetention(cfg: StreamConfig): ConfigError | null {
   if (cfg.retention === 'limits') return null;
-  return jsError(JsErrors.StreamInvalidConfigF, {
-    err: `${cfg.retention} retention is not supported by herald yet: it needs consumers, which a later release adds`,
-  });
+  return {
+    kind: 'invalid',
+    text: `${cfg.retention} retention is not supported by herald yet: it needs consumers, which a later release adds`,
+  };
 }
 
 /**
@@ -356,7 +314,7 @@ export function unsupportedRetention(cfg: StreamConfig): JsApiError | null {
  */
 export function checkStreamUpdate(old: StreamConfig, next: StreamConfig): Result {
   if (next.name !== old.name) return invalid('stream configuration name must match original');
-  if (next.num_replicas > 1) return { cfg: null, err: JsErrors.StreamReplicasNotSupportedErr };
+  if (next.num_replicas > 1) return fail({ kind: 'replicas-unsupported' });
   if (next.storage !== old.storage) return invalid('stream configuration update can not change storage type');
   if (next.retention !== old.retention && (old.retention === 'workqueue' || next.retention === 'workqueue')) {
     return invalid('stream configuration update can not change retention policy to/from workqueue');
@@ -374,48 +332,21 @@ export function checkStreamUpdate(old: StreamConfig, next: StreamConfig): Result
 }
 
 /**
- * The config as nats-server echoes it (field order and omitempty rules of its StreamConfig):
- * limits, policies and booleans always; description, subjects, no_ack, duplicate_window,
- * first_seq, discard_new_per_subject and metadata only when set (specs/nats.md §4 "Echo back").
+ * Deep equality of two normalized configs (nats-server compares with reflect.DeepEqual).
+ * Metadata compares as a map (key order does not matter); costs one walk of both configs.
  */
-export function configJson(c: StreamConfig): Record<string, unknown> {
-  const o: Record<string, unknown> = { name: c.name };
-  if (c.description !== '') o.description = c.description;
-  if (c.subjects.length > 0) o.subjects = c.subjects;
-  o.retention = c.retention;
-  o.max_consumers = c.max_consumers;
-  o.max_msgs = c.max_msgs;
-  o.max_bytes = c.max_bytes;
-  o.max_age = c.max_age;
-  o.max_msgs_per_subject = c.max_msgs_per_subject;
-  if (c.max_msg_size !== 0) o.max_msg_size = c.max_msg_size;
-  o.discard = c.discard;
-  o.storage = c.storage;
-  o.num_replicas = c.num_replicas;
-  if (c.no_ack) o.no_ack = true;
-  if (c.duplicate_window !== 0) o.duplicate_window = c.duplicate_window;
-  o.compression = c.compression;
-  if (c.first_seq !== 0) o.first_seq = c.first_seq;
-  o.allow_direct = c.allow_direct;
-  o.mirror_direct = c.mirror_direct;
-  if (c.discard_new_per_subject) o.discard_new_per_subject = true;
-  o.sealed = c.sealed;
-  o.deny_delete = c.deny_delete;
-  o.deny_purge = c.deny_purge;
-  o.allow_rollup_hdrs = c.allow_rollup_hdrs;
-  o.consumer_limits = { ...c.consumer_limits };
-  o.allow_msg_ttl = false;
-  if (c.metadata !== null) {
-    const m: Record<string, string> = {};
-    for (const k of Object.keys(c.metadata).sort()) m[k] = c.metadata[k];
-    o.metadata = m;
-  }
-  return o;
+export function sameConfig(a: StreamConfig, b: StreamConfig): boolean {
+  return canonical(a) === canonical(b);
 }
 
-/** Deep equality of two normalized configs (nats-server compares with reflect.DeepEqual). */
-export function sameConfig(a: StreamConfig, b: StreamConfig): boolean {
-  return JSON.stringify(configJson(a)) === JSON.stringify(configJson(b));
+function canonical(c: StreamConfig): string {
+  let metadata: [string, string][] | null = null;
+  if (c.metadata !== null)
+    metadata = Object.keys(c.metadata)
+      .sort()
+      .map((k) => [k, (c.metadata as Record<string, string>)[k]]);
+  const cl = c.consumer_limits;
+  return JSON.stringify({ ...c, metadata, consumer_limits: [cl.inactive_threshold, cl.max_ack_pending] });
 }
 
 /** True when any subject of `a` could match a subject of `b` (error 10065 across streams). */

@@ -1,5 +1,5 @@
 /**
- * The `Nats-Msg-Id` duplicate window of one stream (specs/nats.md §3 "Special headers"): id →
+ * The message-id duplicate window of one stream (specs/nats.md §3 "Special headers"): id →
  * (seq, stored time) for messages stored within the last `duplicate_window`. A Map kept in
  * insertion order doubles as the expiry queue, because ids are added in stored-time order, so
  * expiring is a walk from the front that stops at the first live entry. Costs one Map entry per
@@ -48,6 +48,11 @@ export class DedupeWindow {
     const e = this.ids.get(keyOf(id));
     if (e === undefined) return 0;
     return nowNs - e.ts < this.windowNs ? e.seq : 0;
+  }
+
+  /** Stored time (ns) of the message remembered under `id`, 0n when none. */
+  storedAt(id: string): bigint {
+    return this.ids.get(keyOf(id))?.ts ?? 0n;
   }
 
   /** Remembers `id` for the message stored at `seq` / `ts`. No-op when the window is 0. */

@@ -1,20 +1,16 @@
 /**
- * One stream: its subscriptions on the router, the publish path (expected-* headers, dedupe,
- * limits, rollups, durable acks), expiry, and the read and admin operations the API calls.
- * specs/nats.md §3 "Publishing into streams" and §4 "Streams" are the contract.
+ * One stream, protocol-free: the append path (expectations, dedupe, limits, rollups, durable
+ * completion), expiry, the append observers, and the read and admin operations doors call.
+ * It knows no wire format: headers are opaque bytes stored as given, expectations arrive parsed,
+ * refusals leave as neutral kinds (`errors.ts`). specs/nats.md §3 "Publishing into streams" and
+ * §4 "Streams" are the contract the NATS door holds it to.
  */
 import type { Logger } from '../core/log.js';
-import { JsErrors, jsError, type JsApiError } from '../core/errors.js';
-import type { Client, Message, Subscription } from '../core/message.js';
-import type { Router } from '../core/router.js';
 import { nowNs } from '../store/clock.js';
-import type { MessageStore, PurgeOptions, StoredMsg } from '../store/store.js';
+import type { MessageStore, PurgeOptions, StoredMsg, StoreState } from '../store/store.js';
 import type { StreamConfig, Storage } from './config.js';
-import { configJson } from './config.js';
 import { DedupeWindow } from './dedupe.js';
-import { goQuote } from './gojson.js';
-import { goNow, goTime } from './gotime.js';
-import { H, headerValue, stripStatus } from './headers.js';
+import { AppendErrors, type AppendError } from './errors.js';
 import type { Scheduler, TimerOwner } from './timers.js';
 
 /** nats-server refuses header blocks above 64 KiB (JSStreamHeaderExceedsMaximumErr). */
@@ -23,23 +19,87 @@ export const MAX_HEADER_BYTES = 65535;
 export const EXPIRE_BATCH = 10_000;
 /** Dedupe sweeps at most this often: look-ups check the window themselves, sweeps only free memory. */
 export const DEDUPE_SWEEP_MS = 1000;
+/** Completed appends kept at the head of the FIFO before it is compacted (amortised O(1)). */
+const FIFO_COMPACT_AT = 1024;
 
-/** What a stream needs from the JetStream that owns it. */
+/**
+ * What a stream must read back out of the opaque header bytes a door stored: the dedupe id, when
+ * the window is rebuilt on recovery. The door that wrote the headers supplies it.
+ */
+export interface HeaderCodec {
+  /** The message id in `headers` ('' when none). */
+  msgId(headers: Buffer | null): string;
+}
+
+/** What a stream needs from the set of streams that owns it. */
 export interface StreamHost {
-  readonly router: Router;
   readonly scheduler: Scheduler;
   readonly logger: Logger;
+  readonly codec: HeaderCodec;
   /** True when `bytes` more of `storage` fit the server budget (`maxFileStore` / `maxMemStore`). */
   budgetAllows(storage: Storage, bytes: number): boolean;
   /** Reports a change of this stream's stored bytes to the server-wide usage. */
   addUsage(storage: Storage, delta: number): void;
 }
 
-/** What STREAM.MSG.GET and DIRECT.GET ask for (one of seq / last_by_subj / next_by_subj). */
+/**
+ * A publisher's conditions on an append, already parsed from whatever the door received. Strings
+ * are '' and sequences null when absent; a negative sequence (a value that did not parse) never
+ * matches. Checked in nats-server's order (server/stream.go processJetStreamMsg).
+ */
+export interface Expectations {
+  /** Dedupe id: an append whose id was stored within duplicate_window is acknowledged, not stored. */
+  msgId: string;
+  /** The stream the publisher means. */
+  stream: string;
+  /** The stream's last seq must be this. */
+  lastSeq: number | null;
+  /** The last seq on `lastSubjectSeqSubject` (or on the appended subject when that is '') must be this. */
+  lastSubjectSeq: number | null;
+  lastSubjectSeqSubject: string;
+  /** The last stored message's id must be this. */
+  lastMsgId: string;
+  /** 'sub' keeps only this message on its subject, 'all' only this message in the stream; any
+   * other non-empty value is refused (`rollup-invalid`). */
+  rollup: string;
+}
+
+/** No expectation at all (what a door passes when the publisher stated none). */
+export const NO_EXPECTATIONS: Readonly<Expectations> = Object.freeze({
+  msgId: '',
+  stream: '',
+  lastSeq: null,
+  lastSubjectSeq: null,
+  lastSubjectSeqSubject: '',
+  lastMsgId: '',
+  rollup: '',
+});
+
+/** A stored (or deduplicated) append: its seq and stored time; `duplicate` when the msg id was
+ * already stored and nothing new was written (seq and ts are the original's). */
+export interface AppendAck {
+  readonly seq: number;
+  readonly ts: bigint;
+  readonly duplicate: boolean;
+}
+
+/**
+ * Completion of one append, called exactly once: with an error right away (nothing stored), or
+ * with the ack once the record is durable per the sync policy (or the store's error if it could
+ * not make it so). `ctx` is handed back as given, so a caller needs no closure per append.
+ */
+export type AppendDone<C> = (ctx: C, err: AppendError | null, ack: AppendAck | null) => void;
+
+/** Told of every stored append, synchronously, before it is durable (reads already see it). */
+export type AppendObserver = (seq: number, subject: string) => void;
+
+/** What a single-message read asks for: one of seq / lastBySubject / nextBySubject, optionally
+ * from the first message stored at or after `startTime` (ns). */
 export interface GetRequest {
   seq?: number;
-  last_by_subj?: string;
-  next_by_subj?: string;
+  lastBySubject?: string;
+  nextBySubject?: string;
+  startTime?: bigint;
 }
 
 const enum Rollup {
@@ -52,26 +112,23 @@ const enum Rollup {
 const LOG_EVERY_MS = 10_000;
 
 /**
- * A live stream. Owns its store (closing the stream closes it). Publish processing is
- * synchronous up to the append; the ack waits for the store's `whenDurable`. Costs per publish:
- * one header scan when headers are present, one append, one `state()` read when limits or
- * budgets apply, and one queued ack; no timers, no JSON.
+ * A live stream. Owns its store (closing the stream closes it). `append` is synchronous up to
+ * the store append; completion waits for the store's `whenDurable`. Costs per append: the
+ * expectation checks asked for, one store append, one `state()` read when limits or budgets
+ * apply, one FIFO entry and one ack object; no timers, no parsing, no JSON.
  */
 export class Stream implements TimerOwner {
-  private readonly subs: Subscription[] = [];
-  private readonly directSubs: Subscription[] = [];
   private readonly dedupe: DedupeWindow;
   private lastMsgId = '';
   private reportedBytes = 0;
   private closed = false;
-  private ackPrefix: string;
-  /** Acks waiting for durability, FIFO; each whenDurable callback releases the oldest. */
-  private ackReplies: string[] = [];
-  private ackBodies: string[] = [];
-  private ackHead = 0;
-  private readonly onDurable = (err: Error | null): void => this.releaseAck(err);
-  private readonly pubClient: Client;
-  private readonly directClient: Client;
+  /** Appends waiting for durability, FIFO; each whenDurable callback completes the oldest. */
+  private pendCtx: unknown[] = [];
+  private pendDone: AppendDone<unknown>[] = [];
+  private pendAck: AppendAck[] = [];
+  private pendHead = 0;
+  private readonly onDurable = (err: Error | null): void => this.completeOldest(err);
+  private observers: AppendObserver[] | null = null;
   private warnedDedupeCap = false;
   private lastFailureLog = 0;
 
@@ -83,41 +140,12 @@ export class Stream implements TimerOwner {
     readonly created: bigint,
   ) {
     this.dedupe = new DedupeWindow(BigInt(cfg.duplicate_window));
-    this.ackPrefix = `{"stream":${JSON.stringify(cfg.name)},"seq":`;
-    this.pubClient = {
-      id: 0,
-      echo: true,
-      internal: true,
-      deliver: (_sub: Subscription, msg: Message): boolean => {
-        // Client contract: deliver never throws into the publisher's read loop.
-        try {
-          this.onPublish(msg);
-        } catch (err) {
-          this.host.logger.error({ stream: this.cfg.name, err: (err as Error).message }, 'JetStream publish failed');
-          this.errorAck(msg.reply, jsError(JsErrors.StreamStoreFailedF, { err: (err as Error).message }));
-        }
-        return true;
-      },
-    };
-    this.directClient = {
-      id: 0,
-      echo: true,
-      internal: true,
-      deliver: (_sub: Subscription, msg: Message): boolean => {
-        try {
-          this.onDirectGet(msg);
-        } catch (err) {
-          this.host.logger.error({ stream: this.cfg.name, err: (err as Error).message }, 'JetStream direct get failed');
-        }
-        return true;
-      },
-    };
   }
 
   /**
    * Brings a stream up on `store`: applies `first_seq` to a store that never held a message,
    * rebuilds the dedupe window and last msg id from stored messages (recovery), expires what aged
-   * out while the server was down, enforces the limits, and subscribes its subjects.
+   * out while the server was down, and enforces the limits. Doors attach themselves afterwards.
    */
   static open(host: StreamHost, cfg: StreamConfig, store: MessageStore, created: bigint): Stream {
     const s = new Stream(host, cfg, store, created);
@@ -128,17 +156,11 @@ export class Stream implements TimerOwner {
     s.expireAged();
     s.syncUsage();
     s.armTimer();
-    s.subscribe();
     return s;
   }
 
   get name(): string {
     return this.cfg.name;
-  }
-
-  /** The router replies go through (DIRECT.GET answers from the API module). */
-  get router(): Router {
-    return this.host.router;
   }
 
   get isClosed(): boolean {
@@ -151,133 +173,134 @@ export class Stream implements TimerOwner {
   }
 
   // -------------------------------------------------------------------------------------------
-  // Subscriptions
+  // Observers
 
-  private subscribe(): void {
-    const r = this.host.router;
-    for (const subj of this.cfg.subjects)
-      this.subs.push(r.subscribe(this.pubClient, subj, null, `stream:${this.cfg.name}:${subj}`));
-    if (this.cfg.allow_direct) this.subscribeDirect();
-  }
-
-  private subscribeDirect(): void {
-    // specs/nats.md §3: DIRECT.GET is served only when allow_direct is set; without these
-    // subscriptions the request finds no responder (the API catch-all declines it, §1 trap).
-    const r = this.host.router;
-    const base = `$JS.API.DIRECT.GET.${this.cfg.name}`;
-    this.directSubs.push(r.subscribe(this.directClient, base, null, `direct:${this.cfg.name}`));
-    this.directSubs.push(r.subscribe(this.directClient, `${base}.>`, null, `direct:${this.cfg.name}:>`));
-  }
-
-  private unsubscribeAll(): void {
-    const r = this.host.router;
-    for (const s of this.subs) r.unsubscribe(s);
-    for (const s of this.directSubs) r.unsubscribe(s);
-    this.subs.length = 0;
-    this.directSubs.length = 0;
+  /** Calls `fn` after every stored append until the returned function is called. Costs nothing
+   * per append while nobody observes. */
+  observe(fn: AppendObserver): () => void {
+    (this.observers ??= []).push(fn);
+    return () => {
+      if (this.observers === null) return;
+      const i = this.observers.indexOf(fn);
+      if (i >= 0) this.observers.splice(i, 1);
+      if (this.observers.length === 0) this.observers = null;
+    };
   }
 
   // -------------------------------------------------------------------------------------------
-  // Publish path (specs/nats.md §3 "Publishing into streams")
+  // Append (specs/nats.md §3 "Publishing into streams")
 
-  private onPublish(msg: Message): void {
-    if (this.closed) return;
+  /**
+   * Appends one message. `headers` are opaque bytes, stored and returned as given; `exp` holds
+   * the publisher's conditions (null: none). `done` (null: nobody waits) is called exactly once,
+   * see AppendDone. Never throws: a failing store is reported as `store-failed`.
+   */
+  append<C>(
+    subject: string,
+    headers: Buffer | null,
+    payload: Buffer,
+    exp: Expectations | null,
+    ctx: C,
+    done: AppendDone<C> | null,
+  ): void {
+    let err: AppendError | null;
+    try {
+      err = this.tryAppend(subject, headers, payload, exp, ctx, done as AppendDone<unknown> | null);
+    } catch (e) {
+      this.host.logger.error({ stream: this.cfg.name, err: (e as Error).message }, 'stream append failed');
+      err = { kind: 'store-failed', message: (e as Error).message };
+    }
+    if (err !== null && done !== null) done(ctx, err, null);
+  }
+
+  /** The append itself: null when stored (or deduplicated) and queued for completion, else why not. */
+  private tryAppend(
+    subject: string,
+    hdr: Buffer | null,
+    payload: Buffer,
+    exp: Expectations | null,
+    ctx: unknown,
+    done: AppendDone<unknown> | null,
+  ): AppendError | null {
+    if (this.closed) return { kind: 'store-failed', message: 'stream is closed' };
     const cfg = this.cfg;
-    const reply = cfg.no_ack ? '' : msg.reply;
-    const subject = msg.subject;
-    const payload = msg.payload;
-    const hdr = msg.headers === null ? null : stripStatus(msg.headers);
-
-    if (cfg.sealed) return this.errorAck(reply, JsErrors.StreamSealedErr);
+    if (cfg.sealed) return AppendErrors.sealed;
 
     let msgId = '';
     let rollup = Rollup.None;
-    let rollupHdr = false;
-    if (hdr !== null) {
-      const es = headerValue(hdr, H.ExpectedStream);
-      if (es !== null && es !== '' && es !== cfg.name) return this.errorAck(reply, JsErrors.StreamNotMatchErr);
+    let rollupAsked = false;
+    if (exp !== null) {
+      if (exp.stream !== '' && exp.stream !== cfg.name) return AppendErrors.wrongStream;
 
       // nats-server's order (server/stream.go processJetStreamMsg): expected stream, then the
-      // duplicate check, then the expected-last headers, so a retried publish whose first attempt
+      // duplicate check, then the expected-last checks, so a retried publish whose first attempt
       // was stored gets its duplicate ack rather than a wrong-last-sequence error.
-      const id = headerValue(hdr, H.MsgId);
-      if (id !== null && id !== '') {
-        msgId = id;
-        const dupSeq = this.dedupe.lookup(id, nowNs());
+      if (exp.msgId !== '') {
+        msgId = exp.msgId;
+        const dupSeq = this.dedupe.lookup(msgId, nowNs());
         if (dupSeq > 0) {
-          // A duplicate is acked with the original seq once that one is durable; nothing stored.
-          if (reply !== '') this.queueAck(reply, `${this.ackPrefix}${dupSeq},"duplicate": true}`);
-          return;
+          // A duplicate completes with the original seq once that one is durable; nothing stored.
+          if (done !== null) this.queue(ctx, done, { seq: dupSeq, ts: this.dedupe.storedAt(msgId), duplicate: true });
+          return null;
         }
       }
 
-      const elss = headerValue(hdr, H.ExpectedLastSubjSeq);
-      const elssSubj = headerValue(hdr, H.ExpectedLastSubjSeqSubj);
-      if (elss !== null && elss !== '') {
-        const want = parseSeq(elss);
-        const seqSubj = elssSubj !== null && elssSubj !== '' ? elssSubj : subject;
+      if (exp.lastSubjectSeq !== null) {
+        const seqSubj = exp.lastSubjectSeqSubject !== '' ? exp.lastSubjectSeqSubject : subject;
         const last = this.store.lastBySubject(seqSubj);
         const have = last === null ? 0 : last.seq;
-        if (want === null || have !== want)
-          return this.errorAck(reply, jsError(JsErrors.StreamWrongLastSequenceErrF, { seq: have }));
-      } else if (elssSubj !== null && elssSubj !== '') {
-        return this.errorAck(reply, JsErrors.StreamExpectedLastSeqPerSubjectInvalid);
+        if (have !== exp.lastSubjectSeq) return { kind: 'wrong-last-sequence', lastSeq: have };
+      } else if (exp.lastSubjectSeqSubject !== '') {
+        return AppendErrors.missingLastSubjectSequence;
       }
 
-      const els = headerValue(hdr, H.ExpectedLastSeq);
-      if (els !== null && els !== '') {
-        const want = parseSeq(els);
+      if (exp.lastSeq !== null) {
         const have = this.store.state().lastSeq;
-        if (want === null || want !== have)
-          return this.errorAck(reply, jsError(JsErrors.StreamWrongLastSequenceErrF, { seq: have }));
+        if (exp.lastSeq !== have) return { kind: 'wrong-last-sequence', lastSeq: have };
       }
 
-      const elm = headerValue(hdr, H.ExpectedLastMsgId);
-      if (elm !== null && elm !== '' && elm !== this.lastMsgId) {
-        return this.errorAck(reply, jsError(JsErrors.StreamWrongLastMsgIDErrF, { id: this.lastMsgId }));
+      if (exp.lastMsgId !== '' && exp.lastMsgId !== this.lastMsgId) {
+        return { kind: 'wrong-last-msg-id', lastMsgId: this.lastMsgId };
       }
 
-      const ru = headerValue(hdr, H.Rollup);
-      if (ru !== null && ru !== '') {
-        rollupHdr = true;
-        if (!cfg.allow_rollup_hdrs || cfg.deny_purge) {
-          return this.errorAck(reply, jsError(JsErrors.StreamRollupFailedF, { err: 'rollup not permitted' }));
-        }
-        if (ru === 'sub') rollup = Rollup.Subject;
-        else if (ru === 'all') rollup = Rollup.All;
-        else return this.errorAck(reply, jsError(JsErrors.StreamRollupFailedF, { err: `rollup value invalid: ${goQuote(ru)}` }));
+      if (exp.rollup !== '') {
+        rollupAsked = true;
+        if (!cfg.allow_rollup_hdrs || cfg.deny_purge) return AppendErrors.rollupNotPermitted;
+        if (exp.rollup === 'sub') rollup = Rollup.Subject;
+        else if (exp.rollup === 'all') rollup = Rollup.All;
+        else return { kind: 'rollup-invalid', value: exp.rollup };
       }
     }
 
     const hl = hdr === null ? 0 : hdr.length;
     if (cfg.max_msg_size >= 0 && (hl > cfg.max_msg_size || payload.length > cfg.max_msg_size - hl)) {
-      return this.errorAck(reply, JsErrors.StreamMessageExceedsMaximumErr);
+      return AppendErrors.msgTooLarge;
     }
-    if (hl > MAX_HEADER_BYTES) return this.errorAck(reply, JsErrors.StreamHeaderExceedsMaximumErr);
+    if (hl > MAX_HEADER_BYTES) return AppendErrors.headersTooLarge;
 
     const size = this.store.msgSize(subject, hdr, payload);
     if (!this.host.budgetAllows(cfg.storage, size)) {
       if (this.logAllowed())
         this.host.logger.warn({ stream: cfg.name, storage: cfg.storage }, 'JetStream resource limits exceeded for server');
-      return this.errorAck(reply, JsErrors.InsufficientResourcesErr);
+      return AppendErrors.insufficientResources;
     }
     if (cfg.discard === 'new') {
-      const why = this.discardNewCheck(subject, size, rollupHdr);
-      if (why !== null) return this.errorAck(reply, jsError(JsErrors.StreamStoreFailedF, { err: why }));
+      const why = this.discardNewCheck(subject, size, rollupAsked);
+      if (why !== null) return why;
     }
 
-    let seq: number;
-    let ts: bigint;
+    let stored: { seq: number; ts: bigint };
     try {
-      ({ seq, ts } = this.store.append(subject, hdr, payload));
+      stored = this.store.append(subject, hdr, payload);
     } catch (err) {
       if (this.logAllowed())
         this.host.logger.error({ stream: cfg.name, err: (err as Error).message }, 'JetStream failed to store a msg');
-      return this.errorAck(reply, jsError(JsErrors.StreamStoreFailedF, { err: (err as Error).message }));
+      return { kind: 'store-failed', message: (err as Error).message };
     }
+    const seq = stored.seq;
     this.lastMsgId = msgId;
     if (msgId !== '') {
-      this.dedupe.add(msgId, seq, ts);
+      this.dedupe.add(msgId, seq, stored.ts);
       if (this.dedupe.evictedEarly > 0 && !this.warnedDedupeCap) {
         this.warnedDedupeCap = true;
         this.host.logger.warn({ stream: cfg.name }, 'dedupe window holds too many ids; the oldest are forgotten early');
@@ -297,7 +320,19 @@ export class Stream implements TimerOwner {
         'JetStream could not apply limits after a publish',
       );
     }
-    if (reply !== '') this.queueAck(reply, `${this.ackPrefix}${seq}}`);
+    if (this.observers !== null) this.notify(seq, subject);
+    if (done !== null) this.queue(ctx, done, { seq, ts: stored.ts, duplicate: false });
+    return null;
+  }
+
+  private notify(seq: number, subject: string): void {
+    for (const fn of (this.observers as AppendObserver[]).slice()) {
+      try {
+        fn(seq, subject);
+      } catch (err) {
+        this.host.logger.error({ stream: this.cfg.name, err: (err as Error).message }, 'stream observer failed');
+      }
+    }
   }
 
   /** Rate limit for per-publish failure logs: at most one line per LOG_EVERY_MS per stream, as
@@ -309,22 +344,21 @@ export class Stream implements TimerOwner {
     return true;
   }
 
-  /** memstore/filestore discard-new rules: why the message is refused, or null. */
-  private discardNewCheck(subject: string, size: number, rollupHdr: boolean): string | null {
+  /** memstore/filestore discard-new rules: which limit refuses the message, or null. */
+  private discardNewCheck(subject: string, size: number, rollupAsked: boolean): AppendError | null {
     const cfg = this.cfg;
     const maxp = cfg.max_msgs_per_subject;
     const atSubjLimit = maxp > 0 && this.store.subjectCount(subject) >= maxp;
     // A rollup is let through: it purges the subject right after, restoring the limit.
-    if (atSubjLimit && cfg.discard_new_per_subject && !rollupHdr) return 'maximum messages per subject exceeded';
+    if (atSubjLimit && cfg.discard_new_per_subject && !rollupAsked) return AppendErrors.maxMsgsPerSubject;
     if (cfg.max_msgs <= 0 && cfg.max_bytes <= 0) return null;
     const st = this.store.state();
     // At the per-subject limit the new message replaces the subject's oldest, so the totals hold.
-    if (cfg.max_msgs > 0 && st.messages >= cfg.max_msgs && !atSubjLimit) return 'maximum messages exceeded';
+    if (cfg.max_msgs > 0 && st.messages >= cfg.max_msgs && !atSubjLimit) return AppendErrors.maxMsgs;
     if (cfg.max_bytes > 0 && st.bytes + size > cfg.max_bytes) {
-      if (!atSubjLimit) return 'maximum bytes exceeded';
+      if (!atSubjLimit) return AppendErrors.maxBytes;
       const first = this.store.get(this.store.firstSeqOfSubject(subject));
-      if (first === null || this.store.msgSize(first.subject, first.headers, first.payload) < size)
-        return 'maximum bytes exceeded';
+      if (first === null || this.store.msgSize(first.subject, first.headers, first.payload) < size) return AppendErrors.maxBytes;
     }
     return null;
   }
@@ -373,40 +407,40 @@ export class Stream implements TimerOwner {
   }
 
   // -------------------------------------------------------------------------------------------
-  // Acks
+  // Completion (specs/nats.md §3: an ack means durable)
 
-  private errorAck(reply: string, e: JsApiError): void {
-    if (reply === '') return;
-    const body = JSON.stringify({ error: e, stream: this.cfg.name, seq: 0 });
-    this.host.router.publish({ subject: reply, reply: '', headers: null, payload: Buffer.from(body) }, null);
-  }
-
-  /** Queues an ack released by the next whenDurable callback (specs/nats.md §3: acks mean durable). */
-  private queueAck(reply: string, body: string): void {
-    this.ackReplies.push(reply);
-    this.ackBodies.push(body);
+  /** Queues a completion released by the next whenDurable callback. */
+  private queue(ctx: unknown, done: AppendDone<unknown>, ack: AppendAck): void {
+    this.pendCtx.push(ctx);
+    this.pendDone.push(done);
+    this.pendAck.push(ack);
     this.store.whenDurable(this.onDurable);
   }
 
   /**
    * One whenDurable callback fired: everything appended before its registration is durable, and
-   * that includes the oldest queued ack, so releasing exactly that one is always safe.
+   * that includes the oldest queued append, so completing exactly that one is always safe.
    */
-  private releaseAck(err: Error | null): void {
-    if (this.ackHead >= this.ackReplies.length) return;
-    const reply = this.ackReplies[this.ackHead];
-    let body = this.ackBodies[this.ackHead];
-    this.ackHead++;
-    if (this.ackHead > 1024 && this.ackHead * 2 > this.ackReplies.length) {
-      this.ackReplies = this.ackReplies.slice(this.ackHead);
-      this.ackBodies = this.ackBodies.slice(this.ackHead);
-      this.ackHead = 0;
+  private completeOldest(err: Error | null): void {
+    const i = this.pendHead;
+    if (i >= this.pendDone.length) return;
+    const ctx = this.pendCtx[i];
+    const done = this.pendDone[i];
+    const ack = this.pendAck[i];
+    this.pendCtx[i] = undefined;
+    this.pendHead = i + 1;
+    if (this.pendHead > FIFO_COMPACT_AT && this.pendHead * 2 > this.pendDone.length) {
+      this.pendCtx = this.pendCtx.slice(this.pendHead);
+      this.pendDone = this.pendDone.slice(this.pendHead);
+      this.pendAck = this.pendAck.slice(this.pendHead);
+      this.pendHead = 0;
     }
     if (err !== null) {
       this.host.logger.error({ stream: this.cfg.name, err: err.message }, 'JetStream store failed to make a message durable');
-      body = JSON.stringify({ error: jsError(JsErrors.StreamStoreFailedF, { err: err.message }), stream: this.cfg.name, seq: 0 });
+      done(ctx, { kind: 'store-failed', message: err.message }, null);
+    } else {
+      done(ctx, null, ack);
     }
-    this.host.router.publish({ subject: reply, reply: '', headers: null, payload: Buffer.from(body) }, null);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -463,41 +497,24 @@ export class Stream implements TimerOwner {
   private rebuildDedupe(): void {
     const st = this.store.state();
     const last = this.store.get(st.lastSeq);
-    this.lastMsgId = last === null ? '' : (headerValue(last.headers, H.MsgId) ?? '');
+    const codec = this.host.codec;
+    this.lastMsgId = last === null ? '' : codec.msgId(last.headers);
     const window = BigInt(this.cfg.duplicate_window);
     if (window <= 0n) return;
     const from = this.seqFromTime(nowNs() - window);
     for (let m = this.store.nextMatching(from, '>'); m !== null; m = this.store.nextMatching(m.seq + 1, '>')) {
-      const id = headerValue(m.headers, H.MsgId);
-      if (id !== null && id !== '') this.dedupe.add(id, m.seq, m.ts);
+      const id = codec.msgId(m.headers);
+      if (id !== '') this.dedupe.add(id, m.seq, m.ts);
     }
   }
 
   // -------------------------------------------------------------------------------------------
-  // Admin and reads used by the API
+  // Admin and reads, as doors ask for them
 
-  /** Applies an already validated and checked config (STREAM.UPDATE). */
+  /** Applies an already validated and checked config (STREAM.UPDATE). Doors re-attach after. */
   applyUpdate(next: StreamConfig): void {
     const old = this.cfg;
     this.cfg = next;
-    const r = this.host.router;
-    const keep = new Set(next.subjects);
-    const had = new Set(old.subjects);
-    for (let i = this.subs.length - 1; i >= 0; i--) {
-      const s = this.subs[i];
-      if (!keep.has(s.subject)) {
-        r.unsubscribe(s);
-        this.subs.splice(i, 1);
-      }
-    }
-    for (const subj of next.subjects) {
-      if (!had.has(subj)) this.subs.push(r.subscribe(this.pubClient, subj, null, `stream:${next.name}:${subj}`));
-    }
-    if (next.allow_direct && !old.allow_direct) this.subscribeDirect();
-    if (!next.allow_direct && old.allow_direct) {
-      for (const s of this.directSubs) r.unsubscribe(s);
-      this.directSubs.length = 0;
-    }
     if (next.duplicate_window !== old.duplicate_window) this.dedupe.setWindow(BigInt(next.duplicate_window));
     this.enforceAllLimits();
     this.expireAged();
@@ -524,13 +541,32 @@ export class Stream implements TimerOwner {
     return ok;
   }
 
-  /** Resolves a MSG.GET / DIRECT.GET request to a stored message, or null. */
+  /** The message a get request names, or null (a store look-up; a binary search for startTime). */
   getMsg(req: GetRequest): StoredMsg | null {
-    const seq = req.seq ?? 0;
-    if (req.next_by_subj !== undefined && req.next_by_subj !== '') return this.store.nextMatching(seq, req.next_by_subj);
+    let seq = req.seq ?? 0;
+    if (req.startTime !== undefined) {
+      seq = this.seqFromTime(req.startTime);
+      if (req.nextBySubject === undefined) return seq === 0 ? null : this.store.get(seq);
+    }
+    if (req.nextBySubject !== undefined && req.nextBySubject !== '') return this.store.nextMatching(seq, req.nextBySubject);
     if (seq > 0) return this.store.get(seq);
-    if (req.last_by_subj !== undefined && req.last_by_subj !== '') return this.store.lastBySubject(req.last_by_subj);
+    if (req.lastBySubject !== undefined && req.lastBySubject !== '') return this.store.lastBySubject(req.lastBySubject);
     return null;
+  }
+
+  /** The store's counters (messages, bytes, first/last seq and time, subjects, deletes). */
+  state(): StoreState {
+    return this.store.state();
+  }
+
+  /** Live message count per subject matching `filter`. */
+  subjectCounts(filter: string): Map<string, number> {
+    return this.store.subjectCounts(filter);
+  }
+
+  /** Interior deleted seqs, ascending. */
+  deletedSeqs(): number[] {
+    return this.store.deletedSeqs();
   }
 
   /**
@@ -556,63 +592,12 @@ export class Stream implements TimerOwner {
     this.store.whenDurable(() => cb());
   }
 
-  /** `state` as STREAM.INFO reports it; `subjects` is spliced in at nats-server's position. */
-  stateJson(deletedDetails: boolean, subjects?: Record<string, number>): Record<string, unknown> {
-    const st = this.store.state();
-    const o: Record<string, unknown> = {
-      messages: st.messages,
-      bytes: st.bytes,
-      first_seq: st.firstSeq,
-      first_ts: goTime(st.firstTs),
-      last_seq: st.lastSeq,
-      last_ts: goTime(st.lastTs),
-    };
-    if (st.numSubjects > 0) o.num_subjects = st.numSubjects;
-    if (subjects !== undefined && Object.keys(subjects).length > 0) o.subjects = subjects;
-    if (st.numDeleted > 0) o.num_deleted = st.numDeleted;
-    if (deletedDetails && st.numDeleted > 0) o.deleted = this.store.deletedSeqs();
-    o.consumer_count = 0;
-    return o;
-  }
-
-  /** StreamInfo: config, created, state, ts (specs/nats.md §4 "STREAM.INFO"). */
-  info(deletedDetails = false, subjects?: Record<string, number>): Record<string, unknown> {
-    return {
-      config: configJson(this.cfg),
-      created: goTime(this.created),
-      state: this.stateJson(deletedDetails, subjects),
-      ts: goNow(),
-    };
-  }
-
-  /** Messages and bytes, for /jsz and INFO totals. */
-  counts(): { messages: number; bytes: number } {
-    const st = this.store.state();
-    return { messages: st.messages, bytes: st.bytes };
-  }
-
-  // -------------------------------------------------------------------------------------------
-  // DIRECT.GET (specs/nats.md §3), served from this stream's own subscriptions.
-
-  private directHandler: ((s: Stream, msg: Message) => void) | null = null;
-
-  /** Installs the DIRECT.GET request handler (kept in the API module with the other endpoints). */
-  setDirectHandler(h: (s: Stream, msg: Message) => void): void {
-    this.directHandler = h;
-  }
-
-  private onDirectGet(msg: Message): void {
-    if (this.closed || msg.reply === '' || this.directHandler === null) return;
-    this.directHandler(this, msg);
-  }
-
   // -------------------------------------------------------------------------------------------
   // Shutdown
 
-  /** Stops taking messages, syncs and closes the store. Pending acks are sent if it syncs. */
+  /** Syncs and closes the store (doors detach first). Queued completions run once it syncs. */
   async close(): Promise<void> {
     if (this.closed) return;
-    this.unsubscribeAll();
     this.host.scheduler.cancel(this);
     await new Promise<void>((resolve) => this.store.whenDurable(() => resolve()));
     this.closed = true;
@@ -621,18 +606,10 @@ export class Stream implements TimerOwner {
 
   /** Stops and removes the stream's messages (STREAM.DELETE). */
   async destroy(): Promise<void> {
-    this.unsubscribeAll();
     this.host.scheduler.cancel(this);
     this.closed = true;
     this.host.addUsage(this.cfg.storage, -this.reportedBytes);
     this.reportedBytes = 0;
     await this.store.destroy();
   }
-}
-
-/** A sequence header value as Go's strconv.ParseUint would take it; null when it does not parse. */
-function parseSeq(s: string): number | null {
-  if (!/^[0-9]+$/.test(s)) return null;
-  const n = Number(s);
-  return Number.isSafeInteger(n) ? n : null;
 }

@@ -11,8 +11,8 @@ import {
   STREAM_CONFIG_REQUEST,
   unsupportedRetention,
   type StreamConfig,
-} from '../../src/stream/config.js';
-import { decodeGoJson } from '../../src/stream/gojson.js';
+} from '../../src/nats/jetstream/config.js';
+import { decodeGoJson } from '../../src/nats/jetstream/gojson.js';
 import { Harness } from './helpers.js';
 
 function check(raw: Record<string, unknown>, pedantic = false) {

@@ -2,8 +2,8 @@
 // `10025 invalid JSON: …` (specs/nats.md §3 "Envelope").
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeGoJson, isEmptyRequest, isJsonObjectOrArray, type GoStruct } from '../../src/stream/gojson.js';
-import { STREAM_CONFIG_REQUEST } from '../../src/stream/config.js';
+import { decodeGoJson, isEmptyRequest, isJsonObjectOrArray, type GoStruct } from '../../src/nats/jetstream/gojson.js';
+import { STREAM_CONFIG_REQUEST } from '../../src/nats/jetstream/config.js';
 
 const S: GoStruct = STREAM_CONFIG_REQUEST;
 const dec = (s: string, schema: GoStruct = S, lenient = false) => decodeGoJson(Buffer.from(s), schema, lenient);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { silentLogger } from '../../src/core/log.js';
 import { retainMessage, type Client, type Message } from '../../src/core/message.js';
 import { Router } from '../../src/core/router.js';
-import { JetStream, type JetStreamOptions } from '../../src/stream/jetstream.js';
+import { JetStream, type JetStreamOptions } from '../../src/nats/jetstream/jetstream.js';
 import { Server, type StartOptions } from '../../src/server.js';
 
 /** How long a request may wait for its reply before the test fails. */

@@ -5,23 +5,18 @@
  * queue, so a later request never overtakes it). DIRECT.GET and CONSUMER.MSG.NEXT are declined
  * here so they count toward no-responders unless something really serves them (§1 trap).
  */
-import { JsErrors, jsError, type JsApiError } from '../core/errors.js';
-import { retainMessage, type Client, type Message, type Subscription } from '../core/message.js';
-import { isValidSubject } from '../core/subject.js';
-import {
-  checkStreamConfig,
-  checkStreamUpdate,
-  sameConfig,
-  STREAM_CONFIG_REQUEST,
-  unsupportedRetention,
-  type Storage,
-} from './config.js';
+import { JsErrors, jsError, type JsApiError } from '../../core/errors.js';
+import { retainMessage, type Client, type Message, type Subscription } from '../../core/message.js';
+import { isValidSubject } from '../../core/subject.js';
+import type { Storage } from '../../stream/config.js';
+import type { Stream } from '../../stream/stream.js';
+import { checkStreamConfig, checkStreamUpdate, sameConfig, STREAM_CONFIG_REQUEST, unsupportedRetention } from './config.js';
 import { consumerRequest } from './consumer-api.js';
-import { directGet, MSG_GET_REQUEST, resolveGet, toGetRequest } from './get.js';
+import { MSG_GET_REQUEST, toGetRequest } from './direct-get.js';
 import { decodeGoJson, isEmptyRequest, isJsonObjectOrArray, type Decoded, type GoStruct } from './gojson.js';
 import { goTime } from './gotime.js';
+import { streamInfo } from './info.js';
 import type { JetStream } from './jetstream.js';
-import type { Stream } from './stream.js';
 
 /** Requests waiting behind a slow (disk-bound) one; past this new requests are dropped and
  * logged, as nats-server does at JSDefaultRequestQueueLimit. */
@@ -88,10 +83,9 @@ export class JsApi {
     };
   }
 
-  /** Subscribes `$JS.API.>` and installs the DIRECT.GET handler on every stream. */
+  /** Subscribes `$JS.API.>`. */
   start(): void {
     this.sub = this.js.router.subscribe(this.client, '$JS.API.>', null, 'jsapi');
-    for (const s of this.js.streams.values()) s.setDirectHandler(directGet);
   }
 
   stop(): void {
@@ -284,7 +278,7 @@ export class JsApi {
     if (existing !== undefined) {
       // specs/nats.md §3: the same config again is fine; a different one is 10058.
       if (!sameConfig(existing.cfg, cfg)) return this.error(reply, type, JsErrors.StreamNameExistErr);
-      this.send(reply, { type, ...existing.info(), did_create: true });
+      this.send(reply, { type, ...streamInfo(existing), did_create: true });
       return;
     }
     const unsupported = unsupportedRetention(cfg);
@@ -292,7 +286,7 @@ export class JsApi {
     // ... and again on the normalized config.
     const res = this.js.checkReservation(cfg.storage, cfg.max_bytes);
     if (res !== null) return this.error(reply, type, res);
-    if (this.js.overlapsOther(cfg.subjects)) return this.error(reply, type, JsErrors.StreamSubjectOverlapErr);
+    if (this.js.all.overlapsOther(cfg.subjects)) return this.error(reply, type, JsErrors.StreamSubjectOverlapErr);
     let s: Stream;
     try {
       s = await this.js.createStream(cfg);
@@ -300,8 +294,7 @@ export class JsApi {
       this.js.logger.error({ stream: cfg.name, err: (err as Error).message }, 'stream create failed');
       return this.error(reply, type, jsError(JsErrors.StreamCreateErrF, { err: (err as Error).message }));
     }
-    s.setDirectHandler(directGet);
-    this.send(reply, { type, ...s.info(), did_create: true });
+    this.send(reply, { type, ...streamInfo(s), did_create: true });
   }
 
   private async streamUpdate(msg: Message, name: string): Promise<void> {
@@ -324,7 +317,7 @@ export class JsApi {
       const res = this.js.checkReservation(next.storage, next.max_bytes, s.name);
       if (res !== null) return this.error(reply, type, res);
     }
-    if (this.js.overlapsOther(next.subjects, s.name)) return this.error(reply, type, JsErrors.StreamSubjectOverlapErr);
+    if (this.js.all.overlapsOther(next.subjects, s.name)) return this.error(reply, type, JsErrors.StreamSubjectOverlapErr);
     if (!sameConfig(s.cfg, next)) {
       try {
         await this.js.updateStream(s, next);
@@ -332,7 +325,7 @@ export class JsApi {
         return this.error(reply, type, jsError(JsErrors.StreamUpdateErrF, { err: (err as Error).message }));
       }
     }
-    this.send(reply, { type, ...s.info() });
+    this.send(reply, { type, ...streamInfo(s) });
   }
 
   private streamInfo(msg: Message, name: string): void {
@@ -353,7 +346,7 @@ export class JsApi {
     if (s === null) return;
     let subjects: Record<string, number> | undefined;
     if (filter !== '') {
-      const counts = s.store.subjectCounts(filter);
+      const counts = s.subjectCounts(filter);
       if (counts.size > 0) {
         paged.total = counts.size;
         paged.offset = offset;
@@ -365,7 +358,7 @@ export class JsApi {
         for (const k of keys.slice(start, start + MAX_SUBJECT_DETAILS)) subjects[k] = counts.get(k) as number;
       }
     }
-    this.send(reply, { type, ...paged, ...s.info(details, subjects) });
+    this.send(reply, { type, ...paged, ...streamInfo(s, details, subjects) });
   }
 
   private streamNames(msg: Message): void {
@@ -378,7 +371,7 @@ export class JsApi {
       offset = Math.max(0, (req.offset as number | undefined) ?? 0);
       filter = (req.subject as string | undefined) ?? '';
     }
-    const all = this.js.sortedStreams(filter).map((s) => s.name);
+    const all = this.js.all.sortedStreams(filter).map((s) => s.name);
     offset = Math.min(offset, all.length);
     const page = all.slice(offset, offset + NAMES_LIMIT);
     // nats-server leaves the slice nil when nothing matches: `"streams":null`.
@@ -395,9 +388,9 @@ export class JsApi {
       offset = Math.max(0, (req.offset as number | undefined) ?? 0);
       filter = (req.subject as string | undefined) ?? '';
     }
-    const all = this.js.sortedStreams(filter);
+    const all = this.js.all.sortedStreams(filter);
     offset = Math.min(offset, all.length);
-    const page = all.slice(offset, offset + LIST_LIMIT).map((s) => s.info());
+    const page = all.slice(offset, offset + LIST_LIMIT).map((s) => streamInfo(s));
     this.send(msg.reply, { type, total: all.length, offset, limit: LIST_LIMIT, streams: page });
   }
 
@@ -464,7 +457,7 @@ export class JsApi {
     if (s.cfg.deny_delete)
       return this.error(reply, type, jsError(JsErrors.StreamMsgDeleteFailedF, { err: 'message delete not permitted' }));
     const seq = (req.seq as number | undefined) ?? 0;
-    const st = s.store.state();
+    const st = s.state();
     if (!s.deleteMsg(seq, req.no_erase !== true)) {
       // nats-server's file store tells "never there" apart from "already gone"; its memory store does not.
       if (s.cfg.storage === 'file' && (seq === 0 || seq < st.firstSeq)) {
@@ -495,7 +488,7 @@ export class JsApi {
     }
     const s = this.lookup(reply, type, name);
     if (s === null) return;
-    const m = resolveGet(s, g);
+    const m = s.getMsg(g);
     if (m === null) return this.error(reply, type, JsErrors.NoMessageFoundErr);
     const message: Record<string, unknown> = { subject: m.subject, seq: m.seq };
     if (req.no_hdr !== true && m.headers !== null && m.headers.length > 0) message.hdrs = m.headers.toString('base64');

@@ -4,6 +4,7 @@
  * case-sensitively at the start of a line, the value runs to the CRLF with leading blanks
  * skipped. Costs one `indexOf` per look-up and nothing for messages without headers.
  */
+import type { Expectations } from '../../stream/stream.js';
 
 const CRLF = '\r\n';
 const HDR_LINE = 'NATS/1.0\r\n';
@@ -22,6 +23,37 @@ export const H = {
   Sequence: 'Nats-Sequence',
   TimeStamp: 'Nats-Time-Stamp',
 } as const;
+
+/** Every publish-time header JetStream acts on starts with this; a block without it has none. */
+const NATS_PREFIX = 'Nats-';
+
+/**
+ * The publisher's expectations in `hdr` (specs/nats.md §3 "Special headers"), or null when the
+ * block holds none of those headers. An empty value counts as absent, and a sequence that Go's
+ * strconv.ParseUint would refuse becomes -1, which never matches (nats-server answers it with
+ * wrong-last-sequence). One `indexOf` for blocks without `Nats-`, eight otherwise.
+ */
+export function parseExpectations(hdr: Buffer): Expectations | null {
+  if (hdr.indexOf(NATS_PREFIX, 0, 'latin1') < 0) return null;
+  const els = headerValue(hdr, H.ExpectedLastSeq);
+  const elss = headerValue(hdr, H.ExpectedLastSubjSeq);
+  return {
+    msgId: headerValue(hdr, H.MsgId) ?? '',
+    stream: headerValue(hdr, H.ExpectedStream) ?? '',
+    lastSeq: els === null || els === '' ? null : parseSeq(els),
+    lastSubjectSeq: elss === null || elss === '' ? null : parseSeq(elss),
+    lastSubjectSeqSubject: headerValue(hdr, H.ExpectedLastSubjSeqSubj) ?? '',
+    lastMsgId: headerValue(hdr, H.ExpectedLastMsgId) ?? '',
+    rollup: headerValue(hdr, H.Rollup) ?? '',
+  };
+}
+
+/** A sequence header value as Go's strconv.ParseUint would take it; -1 when it does not parse. */
+function parseSeq(s: string): number {
+  if (!/^[0-9]+$/.test(s)) return -1;
+  const n = Number(s);
+  return Number.isSafeInteger(n) ? n : -1;
+}
 
 /** The value of header `key` in `hdr`, or null when absent (an empty value is ''). */
 export function headerValue(hdr: Buffer | null, key: string): string | null {

@@ -325,18 +325,26 @@ function rawText(v: JVal): string {
   }
 }
 
-/** Go's %q for the strings that appear in these errors (printable ASCII and common escapes). */
+/**
+ * Go's %q (strconv.Quote): the one quoting of strings nats-server puts in its texts, both JSON
+ * decode errors here and the NATS door's permission errors. Printable characters stay, the
+ * usual escapes are used, other control bytes become \xNN and C1 controls \uNNNN.
+ */
 export function goQuote(s: string): string {
   let out = '"';
   for (const ch of s) {
-    const c = ch.codePointAt(0) as number;
-    if (ch === '"') out += '\\"';
-    else if (ch === '\\') out += '\\\\';
+    const c = ch.codePointAt(0)!;
+    if (ch === '"' || ch === '\\') out += '\\' + ch;
+    else if (c >= 0x20 && c !== 0x7f && (c < 0x80 || c >= 0xa0)) out += ch;
+    else if (c === 0x07) out += '\\a';
+    else if (c === 0x08) out += '\\b';
+    else if (c === 0x0c) out += '\\f';
     else if (c === 0x0a) out += '\\n';
     else if (c === 0x0d) out += '\\r';
     else if (c === 0x09) out += '\\t';
-    else if (c < 0x20 || c === 0x7f) out += '\\x' + c.toString(16).padStart(2, '0');
-    else out += ch;
+    else if (c === 0x0b) out += '\\v';
+    else if (c < 0x80) out += '\\x' + c.toString(16).padStart(2, '0');
+    else out += '\\u' + c.toString(16).padStart(4, '0');
   }
   return out + '"';
 }

@@ -7,8 +7,8 @@
  * - NAMES, LIST → an empty page;
  * - MSG.NEXT never reaches here: the API declines it, so the client sees no responders (§1 trap).
  */
-import { JsErrors, jsError } from '../core/errors.js';
-import type { Message } from '../core/message.js';
+import { JsErrors, jsError } from '../../core/errors.js';
+import type { Message } from '../../core/message.js';
 import type { JsApi } from './api.js';
 import { LIST_LIMIT, NAMES_LIMIT, TYPES } from './api.js';
 

@@ -1,13 +1,16 @@
 /**
  * Reading single messages: the STREAM.MSG.GET request shape and its combination rules, and
- * DIRECT.GET, which a stream with allow_direct serves from its own subscriptions
+ * DIRECT.GET, which a stream with allow_direct serves from subscriptions of its own
  * (specs/nats.md §3). Costs one store look-up per request (a binary search for `start_time`).
  */
-import type { Message } from '../core/message.js';
+import type { Logger } from '../../core/log.js';
+import type { Client, Message, Subscription } from '../../core/message.js';
+import type { Router } from '../../core/router.js';
+import type { GetRequest, Stream } from '../../stream/stream.js';
 import { decodeGoJson, type Decoded, type GoStruct } from './gojson.js';
 import { goTime, parseGoTime } from './gotime.js';
 import { appendHeaders, H, statusHeader } from './headers.js';
-import type { GetRequest, Stream } from './stream.js';
+import { streamClient } from './ingest.js';
 
 /** STREAM.MSG.GET / DIRECT.GET body. Batch and multi-subject gets (2.11) are parsed, then refused. */
 export const MSG_GET_REQUEST: GoStruct = {
@@ -26,13 +29,9 @@ export const MSG_GET_REQUEST: GoStruct = {
   },
 };
 
-/** A get request with start_time resolved; null for an invalid combination (10003 / 408). */
-export interface ResolvedGet extends GetRequest {
-  startTime?: bigint;
-}
-
-/** nats-server's checks on which MSG.GET fields may be combined. */
-export function toGetRequest(req: Decoded): ResolvedGet | null {
+/** nats-server's checks on which MSG.GET fields may be combined; null for an invalid
+ * combination (10003 / 408). start_time is resolved to ns. */
+export function toGetRequest(req: Decoded): GetRequest | null {
   const seq = (req.seq as number | undefined) ?? 0;
   const last = (req.last_by_subj as string | undefined) ?? '';
   const next = (req.next_by_subj as string | undefined) ?? '';
@@ -52,21 +51,12 @@ export function toGetRequest(req: Decoded): ResolvedGet | null {
   ) {
     return null;
   }
-  const g: ResolvedGet = {};
+  const g: GetRequest = {};
   if (seq > 0) g.seq = seq;
-  if (last !== '') g.last_by_subj = last;
-  if (next !== '') g.next_by_subj = next;
+  if (last !== '') g.lastBySubject = last;
+  if (next !== '') g.nextBySubject = next;
   if (startTime !== undefined) g.startTime = startTime;
   return g;
-}
-
-export function resolveGet(s: Stream, g: ResolvedGet): ReturnType<Stream['getMsg']> {
-  if (g.startTime !== undefined) {
-    const seq = s.seqFromTime(g.startTime);
-    if (g.next_by_subj === undefined) return seq === 0 ? null : s.getMsg({ seq });
-    return s.getMsg({ seq, next_by_subj: g.next_by_subj });
-  }
-  return s.getMsg(g);
 }
 
 const DG_EMPTY = statusHeader(408, 'Empty Request');
@@ -83,14 +73,13 @@ const DIRECT_PREFIX_TOKENS = 5; // $JS.API.DIRECT.GET.<stream>
  * `$JS.API.DIRECT.GET.<s>` takes a JSON body; `$JS.API.DIRECT.GET.<s>.<subject>` means "last
  * message on that subject" and takes an empty body. Decoding is lenient here, as in nats-server.
  */
-export function directGet(s: Stream, msg: Message): void {
+export function directGet(r: Router, s: Stream, msg: Message): void {
   const reply = msg.reply;
-  const r = s.router;
   const out = (headers: Buffer | null, payload: Buffer): void => {
     r.publish({ subject: reply, reply: '', headers, payload }, null);
   };
   const tokens = msg.subject.split('.');
-  let g: ResolvedGet | null;
+  let g: GetRequest | null;
   let noHdr = false;
   if (tokens.length === DIRECT_PREFIX_TOKENS) {
     if (msg.payload.length === 0) return out(DG_EMPTY, EMPTY);
@@ -138,11 +127,11 @@ export function directGet(s: Stream, msg: Message): void {
     ) {
       return out(DG_BAD, EMPTY);
     }
-    g = { last_by_subj: key };
+    g = { lastBySubject: key };
     noHdr = req.no_hdr === true;
   }
   if (g === null) return out(DG_BAD, EMPTY);
-  const m = resolveGet(s, g);
+  const m = s.getMsg(g);
   if (m === null) return out(DG_NOT_FOUND, EMPTY);
   const headers = noHdr
     ? null
@@ -153,4 +142,41 @@ export function directGet(s: Stream, msg: Message): void {
         [H.TimeStamp, goTime(m.ts)],
       ]);
   out(headers, m.payload);
+}
+
+/**
+ * The DIRECT.GET subscriptions of one stream: `$JS.API.DIRECT.GET.<stream>` and `….>`, held
+ * only while allow_direct is set; without them the request finds no responder (the API
+ * catch-all declines it, specs/nats.md §1 trap).
+ */
+export class DirectGet {
+  private readonly subs: Subscription[] = [];
+  private readonly client: Client;
+
+  constructor(
+    private readonly router: Router,
+    private readonly stream: Stream,
+    logger: Logger,
+  ) {
+    this.client = streamClient(stream, logger, 'JetStream direct get failed', (msg) => {
+      if (!stream.isClosed && msg.reply !== '') directGet(router, stream, msg);
+    });
+  }
+
+  /** Subscribes or unsubscribes to match the stream's allow_direct. */
+  sync(): void {
+    const want = this.stream.cfg.allow_direct;
+    if (want && this.subs.length === 0) {
+      const base = `$JS.API.DIRECT.GET.${this.stream.name}`;
+      this.subs.push(this.router.subscribe(this.client, base, null, `direct:${this.stream.name}`));
+      this.subs.push(this.router.subscribe(this.client, `${base}.>`, null, `direct:${this.stream.name}:>`));
+    } else if (!want && this.subs.length > 0) {
+      this.detach();
+    }
+  }
+
+  detach(): void {
+    for (const s of this.subs) this.router.unsubscribe(s);
+    this.subs.length = 0;
+  }
 }

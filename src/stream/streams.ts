@@ -1,33 +1,47 @@
 /**
- * The JetStream service: the set of streams, their recovery from disk, the server-wide storage
- * budgets, and the monitoring views (/jsz, $JS.API.INFO). The JSON API itself lives in
- * `api.ts`; it talks to the world only through the Router (specs/nats.md §3).
+ * The set of streams: their creation, update and removal on disk, their recovery at start-up,
+ * and the server-wide storage budgets. Protocol-free: the doors (`src/nats/jetstream/` today)
+ * turn requests into these calls and these results into their wire format; the stored form of a
+ * config and of times in meta.json comes from the codec the door supplies.
  */
 import { readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { JsErrors, type JsApiError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
-import type { Router } from '../core/router.js';
 import { openFileStore } from '../store/file/index.js';
 import { MemoryStore } from '../store/memory.js';
 import type { MessageStore, SyncPolicy } from '../store/store.js';
-import { JsApi } from './api.js';
 import {
   checkStreamConfig,
-  configJson,
-  STREAM_CONFIG_SCHEMA,
   subjectsOverlap,
+  type RawConfig,
+  type ReservedSubjects,
   type Storage,
   type StreamConfig,
 } from './config.js';
-import { decodeGoJson } from './gojson.js';
-import { goTime, parseGoTime } from './gotime.js';
+import type { ConfigError } from './errors.js';
 import { META_VERSION, readMeta, removeStreamDir, streamDir, syncDir, writeMeta } from './meta.js';
-import { Stream, type StreamHost } from './stream.js';
+import { Stream, type HeaderCodec, type StreamHost } from './stream.js';
 import { Scheduler } from './timers.js';
 
-/** What `JetStream.start` needs; the server builds it from ServerOptions. */
-export interface JetStreamOptions {
+/**
+ * How stream metadata and stored headers are read and written: meta.json keeps a config and a
+ * creation time in the form of the door that defined them (today the JetStream JSON echo and
+ * RFC 3339), so existing data directories stay readable. Supplied by the door.
+ */
+export interface StreamCodec extends HeaderCodec {
+  /** The config as meta.json stores it. */
+  configToMeta(cfg: StreamConfig): Record<string, unknown>;
+  /** A stored config decoded back to raw fields (checked again by the caller); throws with the reason. */
+  configFromMeta(stored: Record<string, unknown>): RawConfig;
+  /** Subjects streams may capture only with no_ack (checked again on recovery). */
+  readonly reserved: readonly ReservedSubjects[];
+  /** A time (ns since the epoch) as meta.json stores it, and back (null: does not parse). */
+  timeToMeta(ns: bigint): string;
+  timeFromMeta(text: string): bigint | null;
+}
+
+/** What `Streams.start` needs; the server builds it from ServerOptions. */
+export interface StreamsOptions {
   /** Root of durable state: streams live in `<storeDir>/streams/<name>/`. */
   storeDir: string;
   /** Server-wide budgets in bytes for file and memory streams; -1 = unlimited. */
@@ -36,12 +50,9 @@ export interface JetStreamOptions {
   /** When a file-store append counts as durable (and a publish is acked). */
   sync: SyncPolicy;
   logger: Logger;
+  codec: StreamCodec;
 }
 
-/** The only account herald has; nats-server's default global account. */
-export const GLOBAL_ACCOUNT = '$G';
-/** The JetStream API level herald reports: 0, the level of the 2.10 servers it advertises. */
-export const API_LEVEL = 0;
 /** Store sub-directory holding a file stream's messages (owned by the file store). */
 export const MSGS_DIR = 'msgs';
 /** A deleted stream's directory is first renamed to `.deleted-<name>-<ms>` (stream names cannot
@@ -49,40 +60,40 @@ export const MSGS_DIR = 'msgs';
 const DELETED_PREFIX = '.deleted-';
 
 /**
- * A running JetStream. Owns every stream and store; `close()` syncs and closes them all.
- * Streams are looked up by name in a Map; budgets are kept as running byte totals so the
- * publish path checks them in O(1).
+ * The running set of streams. Owns every stream and store; `close()` syncs and closes them all.
+ * Streams are looked up by name in a Map; budgets are kept as running byte totals so the append
+ * path checks them in O(1).
  */
-export class JetStream implements StreamHost {
+export class Streams implements StreamHost {
   readonly scheduler = new Scheduler();
   readonly logger: Logger;
+  readonly codec: StreamCodec;
   /** Live streams by name. */
   readonly streams = new Map<string, Stream>();
-  /** API requests answered, and those answered with an error (INFO `api`, /jsz). */
-  apiTotal = 0;
-  apiErrors = 0;
+  /** Streams found on disk that recovery refused (reported in /jsz and the ready log, never dropped silently). */
+  readonly unrecovered: string[] = [];
   private readonly used: Record<Storage, number> = { file: 0, memory: 0 };
-  private readonly api: JsApi;
   private closed = false;
 
-  private constructor(
-    readonly router: Router,
-    readonly opts: JetStreamOptions,
-  ) {
+  private constructor(readonly opts: StreamsOptions) {
     this.logger = opts.logger;
-    this.api = new JsApi(this);
+    this.codec = opts.codec;
   }
 
-  /** Recovers every stream under `storeDir`, then subscribes the API. */
-  static async start(router: Router, opts: JetStreamOptions): Promise<JetStream> {
-    const js = new JetStream(router, opts);
-    await js.recover();
-    js.api.start();
-    js.logger.info(
-      { storeDir: opts.storeDir, streams: js.streams.size, maxFileStore: opts.maxFileStore, maxMemStore: opts.maxMemStore },
+  /** Recovers every stream under `storeDir`. */
+  static async start(opts: StreamsOptions): Promise<Streams> {
+    const all = new Streams(opts);
+    await all.recover();
+    all.logger.info(
+      { storeDir: opts.storeDir, streams: all.streams.size, maxFileStore: opts.maxFileStore, maxMemStore: opts.maxMemStore },
       'JetStream started',
     );
-    return js;
+    return all;
+  }
+
+  /** The live stream called `name`, or undefined. */
+  get(name: string): Stream | undefined {
+    return this.streams.get(name);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -111,21 +122,19 @@ export class JetStream implements StreamHost {
 
   /**
    * Would a stream of `storage` reserving `addBytes` more fit the budget? A stream without
-   * max_bytes reserves 1 byte, as in nats-server. Null when it fits, else 10047 / 10028.
+   * max_bytes reserves 1 byte, as in nats-server. Null when it fits, else the storage type
+   * whose budget it exceeds.
    */
-  checkReservation(storage: Storage | null, addBytes: number, except = ''): JsApiError | null {
+  checkReservation(storage: Storage | null, addBytes: number, except = ''): Storage | null {
     if (storage === null) return null;
     const max = storage === 'file' ? this.opts.maxFileStore : this.opts.maxMemStore;
     if (max < 0) return null;
     const add = addBytes < 0 ? 1 : addBytes;
     const reserved = this.reserved(storage, except);
-    if (reserved > max || add > max - reserved) {
-      return storage === 'file' ? JsErrors.StorageResourcesExceededErr : JsErrors.MemoryResourcesExceededErr;
-    }
-    return null;
+    return reserved > max || add > max - reserved ? storage : null;
   }
 
-  /** True when `subjects` overlap another stream's (10065). */
+  /** True when `subjects` overlap another stream's. */
   overlapsOther(subjects: readonly string[], except = ''): boolean {
     for (const s of this.streams.values()) {
       if (s.name !== except && subjectsOverlap(subjects, s.cfg.subjects)) return true;
@@ -161,7 +170,11 @@ export class JetStream implements StreamHost {
         `stream directory ${dir} exists but holds no recovered stream (see the start-up log); move it away to reuse the name`,
       );
     }
-    await writeMeta(dir, { version: META_VERSION, created: goTime(created), config: configJson(cfg) });
+    await writeMeta(dir, {
+      version: META_VERSION,
+      created: this.codec.timeToMeta(created),
+      config: this.codec.configToMeta(cfg),
+    });
     let store: MessageStore;
     try {
       store = await this.openStore(cfg);
@@ -187,8 +200,8 @@ export class JetStream implements StreamHost {
   async updateStream(s: Stream, next: StreamConfig): Promise<void> {
     await writeMeta(streamDir(this.opts.storeDir, s.name), {
       version: META_VERSION,
-      created: goTime(s.created),
-      config: configJson(next),
+      created: this.codec.timeToMeta(s.created),
+      config: this.codec.configToMeta(next),
     });
     s.applyUpdate(next);
     this.warnIfUnlimited(next);
@@ -246,18 +259,17 @@ export class JetStream implements StreamHost {
       if (name.startsWith('.')) continue;
       try {
         const meta = await readMeta(dir);
-        const decoded = decodeGoJson(Buffer.from(JSON.stringify(meta.config)), STREAM_CONFIG_SCHEMA);
-        if (decoded.error !== null) throw new Error(`config does not decode: ${decoded.error}`);
-        const checked = checkStreamConfig(decoded.value, false);
-        if (checked.err !== null) throw new Error(`config is invalid: ${checked.err.description}`);
+        const checked = checkStreamConfig(this.codec.configFromMeta(meta.config), false, this.codec.reserved);
+        if (checked.err !== null) throw new Error(`config is invalid: ${describe(checked.err)}`);
         const cfg = checked.cfg;
         if (cfg.name !== name) throw new Error(`config names stream ${cfg.name}`);
         if (this.overlapsOther(cfg.subjects)) throw new Error('subjects overlap with an already recovered stream');
-        const created = parseGoTime(meta.created) ?? BigInt(Date.now()) * 1_000_000n;
+        const created = this.codec.timeFromMeta(meta.created) ?? BigInt(Date.now()) * 1_000_000n;
         const store = await this.openStore(cfg);
         this.streams.set(name, Stream.open(this, cfg, store, created));
         this.warnIfUnlimited(cfg);
       } catch (err) {
+        this.unrecovered.push(name);
         this.logger.error(
           { stream: name, dir, err: (err as Error).message },
           'stream could not be recovered; its files are left untouched',
@@ -276,118 +288,29 @@ export class JetStream implements StreamHost {
   }
 
   // -------------------------------------------------------------------------------------------
-  // Monitoring
+  // Usage (monitoring views are built by the doors from these)
 
   /** Bytes used by streams of each storage type. */
   usage(): { memory: number; storage: number } {
     return { memory: this.used.memory, storage: this.used.file };
   }
 
-  /** $JS.API.INFO body fields (nats-server JetStreamAccountStats for the global account). */
-  accountInfo(): object {
-    return {
-      memory: this.used.memory,
-      storage: this.used.file,
-      reserved_memory: this.reserved('memory'),
-      reserved_storage: this.reserved('file'),
-      streams: this.streams.size,
-      consumers: 0,
-      limits: {
-        max_memory: this.opts.maxMemStore,
-        max_storage: this.opts.maxFileStore,
-        max_streams: -1,
-        max_consumers: -1,
-        max_ack_pending: -1,
-        memory_max_stream_bytes: -1,
-        storage_max_stream_bytes: -1,
-        max_bytes_required: false,
-      },
-      api: { level: API_LEVEL, total: this.apiTotal, errors: this.apiErrors },
-    };
-  }
-
-  /**
-   * The /jsz body (nats-server JSInfo), without server_id/now which the server adds. Query:
-   * `accounts`, `streams`, `consumers`, `config`, `acc`, `offset`, `limit` as in nats-server.
-   * herald adds `unlimited_streams`: names of streams with no limit at all (see docs/jetstream.md).
-   */
-  jsz(query: URLSearchParams): object {
-    const flag = (k: string): boolean => {
-      const v = query.get(k);
-      return v !== null && v !== '0' && v !== 'false';
-    };
-    const consumers = flag('consumers');
-    const streams = flag('streams') || consumers;
-    const acc = query.get('acc') ?? '';
-    const accounts = flag('accounts') || (streams && acc === '') || acc !== '';
-    const withConfig = flag('config');
-    const offset = Math.max(0, Number(query.get('offset') ?? 0) || 0);
+  /** Messages and bytes held by all streams together. */
+  totals(): { messages: number; bytes: number } {
     let messages = 0;
     let bytes = 0;
     for (const s of this.streams.values()) {
-      const c = s.counts();
-      messages += c.messages;
-      bytes += c.bytes;
+      const st = s.state();
+      messages += st.messages;
+      bytes += st.bytes;
     }
-    const sync = this.opts.sync;
-    const config: Record<string, unknown> = {
-      max_memory: this.opts.maxMemStore,
-      max_storage: this.opts.maxFileStore,
-      store_dir: this.opts.storeDir,
-    };
-    if (sync.kind === 'interval') config.sync_interval = sync.ms * 1_000_000;
-    if (sync.kind === 'always') config.sync_always = true;
-    const unlimited = this.sortedStreams()
-      .filter((s) => isUnlimited(s.cfg))
-      .map((s) => s.name);
-    const body: Record<string, unknown> = {
-      memory: this.used.memory,
-      storage: this.used.file,
-      reserved_memory: this.reserved('memory'),
-      reserved_storage: this.reserved('file'),
-      accounts: 1,
-      ha_assets: 0,
-      api: { level: API_LEVEL, total: this.apiTotal, errors: this.apiErrors },
-      config,
-      streams: this.streams.size,
-      consumers: 0,
-      messages,
-      bytes,
-      unlimited_streams: unlimited,
-    };
-    if (accounts && (acc === '' || acc === GLOBAL_ACCOUNT) && offset === 0) {
-      const detail: Record<string, unknown> = {
-        name: GLOBAL_ACCOUNT,
-        id: GLOBAL_ACCOUNT,
-        memory: this.used.memory,
-        storage: this.used.file,
-        reserved_memory: 0,
-        reserved_storage: 0,
-        accounts: 0,
-        ha_assets: 0,
-        api: { level: 0, total: this.apiTotal, errors: this.apiErrors },
-      };
-      if (streams) {
-        detail.stream_detail = this.sortedStreams().map((s) => {
-          const d: Record<string, unknown> = { name: s.name, created: goTime(s.created) };
-          if (withConfig) d.config = configJson(s.cfg);
-          d.state = s.stateJson(false);
-          if (isUnlimited(s.cfg)) d.unlimited = true;
-          return d;
-        });
-      }
-      body.account_details = [detail];
-    }
-    body.total = 1;
-    return body;
+    return { messages, bytes };
   }
 
-  /** Unsubscribes the API, then syncs and closes every stream's store. */
+  /** Syncs and closes every stream's store (doors detach first). */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.api.stop();
-    await this.api.idle();
     const all = [...this.streams.values()];
     await Promise.all(
       all.map((s) =>
@@ -401,4 +324,19 @@ export class JetStream implements StreamHost {
 /** No max_msgs, max_bytes, max_age nor max_msgs_per_subject: nothing bounds the stream. */
 export function isUnlimited(cfg: StreamConfig): boolean {
   return cfg.max_msgs < 0 && cfg.max_bytes < 0 && cfg.max_age === 0 && cfg.max_msgs_per_subject < 0;
+}
+
+/** A config refusal in words, for the recovery log (the wire forms are the doors'). */
+function describe(e: ConfigError): string {
+  switch (e.kind) {
+    case 'invalid':
+    case 'pedantic':
+      return e.text;
+    case 'subjects-overlap':
+      return `subject ${JSON.stringify(e.a)} overlaps with ${JSON.stringify(e.b)}`;
+    case 'replicas-negative':
+      return 'replicas count cannot be negative';
+    case 'replicas-unsupported':
+      return 'replicas > 1 not supported in non-clustered mode';
+  }
 }

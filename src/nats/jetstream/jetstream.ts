@@ -1,0 +1,172 @@
+/**
+ * JetStream, the NATS door onto streams: it starts the protocol-free set of streams
+ * (`src/stream/streams.ts`) with the NATS codec, attaches to every stream an ingest (its
+ * subjects → `Stream.append` → JSON ack) and, with allow_direct, its DIRECT.GET
+ * subscriptions, serves the `$JS.API` (api.ts), and builds the monitoring bodies (info.ts).
+ * The server sees it as a JetStreamService (close, jsz, accountInfo).
+ */
+import { JsErrors, type JsApiError } from '../../core/errors.js';
+import type { Logger } from '../../core/log.js';
+import type { Router } from '../../core/router.js';
+import type { SyncPolicy } from '../../store/store.js';
+import type { Storage, StreamConfig } from '../../stream/config.js';
+import type { Stream } from '../../stream/stream.js';
+import { Streams, type StreamCodec } from '../../stream/streams.js';
+import type { Scheduler } from '../../stream/timers.js';
+import { JsApi } from './api.js';
+import { configJson, NATS_RESERVED_SUBJECTS, STREAM_CONFIG_SCHEMA } from './config.js';
+import { DirectGet } from './direct-get.js';
+import { decodeGoJson } from './gojson.js';
+import { goTime, parseGoTime } from './gotime.js';
+import { H, headerValue } from './headers.js';
+import { accountInfo, jsz, type ApiCounters } from './info.js';
+import { StreamIngest } from './ingest.js';
+
+/** What `JetStream.start` needs; the server builds it from ServerOptions. */
+export interface JetStreamOptions {
+  /** Root of durable state: streams live in `<storeDir>/streams/<name>/`. */
+  storeDir: string;
+  /** Server-wide budgets in bytes for file and memory streams; -1 = unlimited. */
+  maxFileStore: number;
+  maxMemStore: number;
+  /** When a file-store append counts as durable (and a publish is acked). */
+  sync: SyncPolicy;
+  logger: Logger;
+}
+
+/**
+ * How streams read and write what the NATS door defined: the msg id in a stored header block,
+ * and meta.json's config (the JetStream echo, decoded strictly) and times (Go RFC 3339).
+ */
+export const NATS_STREAM_CODEC: StreamCodec = {
+  msgId: (headers) => headerValue(headers, H.MsgId) ?? '',
+  configToMeta: configJson,
+  configFromMeta(stored) {
+    const d = decodeGoJson(Buffer.from(JSON.stringify(stored)), STREAM_CONFIG_SCHEMA);
+    if (d.error !== null) throw new Error(`config does not decode: ${d.error}`);
+    return d.value;
+  },
+  reserved: NATS_RESERVED_SUBJECTS,
+  timeToMeta: goTime,
+  timeFromMeta: parseGoTime,
+};
+
+/** The door's per-stream attachments. */
+interface Attached {
+  ingest: StreamIngest;
+  direct: DirectGet;
+}
+
+/**
+ * A running JetStream. Owns the set of streams and the API; `close()` detaches the door, then
+ * syncs and closes every store. Per publish it costs what the ingest costs; everything else
+ * runs per API request.
+ */
+export class JetStream implements ApiCounters {
+  apiTotal = 0;
+  apiErrors = 0;
+  private readonly api: JsApi;
+  private readonly attached = new Map<string, Attached>();
+  private closed = false;
+
+  private constructor(
+    readonly router: Router,
+    readonly all: Streams,
+  ) {
+    this.api = new JsApi(this);
+  }
+
+  /** Recovers every stream under `storeDir`, attaches the door to each, then subscribes the API. */
+  static async start(router: Router, opts: JetStreamOptions): Promise<JetStream> {
+    const all = await Streams.start({ ...opts, codec: NATS_STREAM_CODEC });
+    const js = new JetStream(router, all);
+    for (const s of all.streams.values()) js.attach(s);
+    js.api.start();
+    return js;
+  }
+
+  /** Live streams by name. */
+  get streams(): ReadonlyMap<string, Stream> {
+    return this.all.streams;
+  }
+
+  get scheduler(): Scheduler {
+    return this.all.scheduler;
+  }
+
+  get logger(): Logger {
+    return this.all.logger;
+  }
+
+  private attach(s: Stream): void {
+    const a: Attached = {
+      ingest: new StreamIngest(this.router, s, this.logger),
+      direct: new DirectGet(this.router, s, this.logger),
+    };
+    a.ingest.attach();
+    a.direct.sync();
+    this.attached.set(s.name, a);
+  }
+
+  private detach(name: string): void {
+    const a = this.attached.get(name);
+    if (a === undefined) return;
+    a.ingest.detach();
+    a.direct.detach();
+    this.attached.delete(name);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Lifecycle, as the API asks for it
+
+  /** Creates, persists, starts and attaches a stream whose config passed every check. */
+  async createStream(cfg: StreamConfig): Promise<Stream> {
+    const s = await this.all.createStream(cfg);
+    this.attach(s);
+    return s;
+  }
+
+  /** Persists and applies `next`, then follows its subjects and allow_direct. */
+  async updateStream(s: Stream, next: StreamConfig): Promise<void> {
+    await this.all.updateStream(s, next);
+    const a = this.attached.get(s.name);
+    if (a !== undefined) {
+      a.ingest.sync();
+      a.direct.sync();
+    }
+  }
+
+  /** Detaches, then stops and removes a stream with all its messages. */
+  async deleteStream(s: Stream): Promise<void> {
+    this.detach(s.name);
+    await this.all.deleteStream(s);
+  }
+
+  /** The budget check of `Streams.checkReservation` as the API error (10047 / 10028), or null. */
+  checkReservation(storage: Storage | null, addBytes: number, except = ''): JsApiError | null {
+    const over = this.all.checkReservation(storage, addBytes, except);
+    if (over === null) return null;
+    return over === 'file' ? JsErrors.StorageResourcesExceededErr : JsErrors.MemoryResourcesExceededErr;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // JetStreamService
+
+  accountInfo(): object {
+    return accountInfo(this.all, this);
+  }
+
+  jsz(query: URLSearchParams): object {
+    return jsz(this.all, this, query);
+  }
+
+  /** Unsubscribes the API and every stream's subscriptions, then syncs and closes the streams. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.api.stop();
+    await this.api.idle();
+    for (const name of [...this.attached.keys()]) this.detach(name);
+    await this.all.close();
+  }
+}
