@@ -117,6 +117,7 @@ async function natsTarget(url: string, monitor: string | null, pid: number | nul
     monitorUrl: monitor,
     pid: found,
     version: `${String(info['version'] ?? 'unknown')}${info['server_name'] ? ` (${String(info['server_name'])})` : ''}`,
+    path: null,
     durability: 'as configured on that server',
     managed: false,
   };
@@ -140,6 +141,7 @@ async function redisTarget(url: string, pid: number | null): Promise<Target> {
     monitorUrl: null,
     pid: pid ?? (isLoopback(addr.host) ? findListenerPid(addr.port) : null),
     version: `redis ${version}`,
+    path: null,
     durability: 'as configured on that server',
     managed: false,
   };
@@ -278,7 +280,7 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
       const note = unavailable.find((u) => u.name === 'herald' && u.protocol === w.protocol)?.reason ?? null;
       for (const peer of rows.filter((r) => r.target !== 'herald')) comparisons.push(compare(w.id, w.kind, herald, peer, note));
     }
-    const tinfo: TargetInfo[] = targets.map((t) => ({ name: t.name, protocol: t.protocol, version: t.version, durability: t.durability, pidKnown: t.pid !== null, managed: t.managed }));
+    const tinfo: TargetInfo[] = targets.map((t) => ({ name: t.name, protocol: t.protocol, version: t.version, path: t.path, durability: t.durability, pidKnown: t.pid !== null, managed: t.managed }));
     const report: BenchReport = {
       schema: 1,
       createdAt: new Date().toISOString(),
