@@ -13,6 +13,8 @@ import { account } from '../../bench/lib/accounting.js';
 import { emptyResult, type RoleConfig, type RoleName, type RoleResult } from '../../bench/lib/ipc.js';
 import { NatsAdmin, apiError } from '../../bench/admin.js';
 import { findPeer } from '../../bench/servers.js';
+import { RespClient } from '../../bench/lib/resp-wire.js';
+import { redisPipe, redisXaddSync } from '../../bench/workers/redis-roles.js';
 import { jsPub, jsSync, natsPub, natsSub } from '../../bench/workers/nats-roles.js';
 import type { Role, RoleFactory } from '../../bench/workers/role.js';
 import { renderMarkdown, type BenchReport } from '../../bench/report.js';
@@ -20,6 +22,7 @@ import { summarise, compare } from '../../bench/summary.js';
 import { WORKLOADS } from '../../bench/workloads.js';
 import type { RunRecord } from '../../bench/runner.js';
 import { startNatsServer } from '../helpers/nats-server.js';
+import { startRedisServer } from '../helpers/redis-server.js';
 
 /** A role run here must report within this. */
 const ROLE_TIMEOUT_MS = 20_000;
@@ -245,4 +248,23 @@ test('core roles: three plain subscribers where a queue group was meant are dupl
     // The same counts with the right fanout (3 plain subscribers) pass.
     assert.equal(account({ kind: 'throughput', fanout: 3 }, pub, [subs]).failed, null);
   });
+});
+
+test('redis-xadd and redis-xadd-sync roles: error replies (WRONGTYPE) are errors, not acks or latency samples (redis-server only: herald has no Redis door yet)', { timeout: TEST_TIMEOUT_MS, skip: findPeer('redis-server') === null ? 'redis-server not installed' : false }, async () => {
+  const rs = await startRedisServer();
+  try {
+    const c = await RespClient.connect(rs.url, 5_000);
+    await c.command(['SET', 'notastream', 'x']);
+    c.close();
+    const r = await runRole(redisPipe, cfg('redis-xadd', rs.url, { subject: 'notastream', batch: 10, window: 2, maxMessages: 50 }));
+    assert.equal(r.sent, 50);
+    assert.equal(r.received, 0, 'no OK reply');
+    assert.equal(r.errors, 50, String(r.firstError));
+    assert.match(account({ kind: 'throughput', fanout: 0 }, r, []).failed ?? '', /50 error replies/);
+    const s = await runRole(redisXaddSync, cfg('redis-xadd-sync', rs.url, { subject: 'notastream', maxMessages: 50 }));
+    assert.ok(s.errors > 0);
+    assert.equal(s.latency?.count ?? 0, 0, 'error replies are not latency samples');
+  } finally {
+    await rs.stop();
+  }
 });
