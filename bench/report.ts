@@ -314,7 +314,7 @@ export function writeReport(given: BenchReport, workloads: readonly Workload[], 
   const latest = path.join(outDir, 'latest.md');
   writeFileSync(
     latest,
-    `# Latest bench results\n\nThe newest report is [${path.basename(md)}](${path.basename(md)}) (${rep.createdAt}), with data in [${path.basename(json)}](${path.basename(json)})${svg ? ` and the chart [${path.basename(svg)}](${path.basename(svg)})` : ''}.\n\nReproduce with \`node bin/herald.js bench --compare\` after the set-up in the README; see docs/bench.md.\n`,
+    `# Latest bench results\n\nThe newest report is [${path.basename(md)}](${path.basename(md)}) (${rep.createdAt}, git ${rep.commit ?? 'unknown'}), with data in [${path.basename(json)}](${path.basename(json)})${svg ? ` and the chart [${path.basename(svg)}](${path.basename(svg)})` : ''}.\n\nReproduce with \`node bin/herald.js bench --compare\` after the set-up in the README; see docs/bench.md.\n`,
   );
   return { json, markdown: md, svg, latest };
 }
