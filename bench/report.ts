@@ -6,6 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { renderChart } from './chart.js';
+import { gitCommit } from './servers.js';
 import type { MachineInfo } from './machine.js';
 import type { RunRecord } from './runner.js';
 import type { ClientVsRaw, ComparisonRow, SummaryRow } from './summary.js';
@@ -20,6 +21,8 @@ export interface TargetInfo {
   name: string;
   protocol: 'nats' | 'redis';
   version: string;
+  /** The binary run (checked to be the peer it claims to be; bench/servers.ts findPeer); null/absent when given by URL. */
+  path?: string | null;
   durability: string;
   pidKnown: boolean;
   managed: boolean;
@@ -30,6 +33,8 @@ export interface BenchReport {
   schema: number;
   createdAt: string;
   command: string;
+  /** The git commit the bench ran on ("+dirty" with uncommitted changes); filled by writeReport when absent. */
+  commit?: string | null;
   mode: 'compare' | 'run';
   machine: MachineInfo;
   settings: {
@@ -78,6 +83,11 @@ function row(cells: string[]): string {
 }
 
 function lossCell(r: SummaryRow): string {
+  const dup = r.duplicates && r.duplicates.max > 0 ? ` + **${fmtSpread(r.duplicates)} duplicates**` : '';
+  return `${lostCell(r)}${dup}`;
+}
+
+function lostCell(r: SummaryRow): string {
   if (!r.lost) return '–';
   if (r.lost.max === 0) return '0';
   const of = r.delivered && r.lost ? ` of ${fmtRate(r.delivered.median + r.lost.median)}` : '';
@@ -97,8 +107,14 @@ function cpuCell(r: SummaryRow): string {
 
 function checksCell(r: SummaryRow): string {
   const entries = Object.entries(r.checks);
-  if (entries.length === 0) return '';
-  return `${r.checksOk ? '✓' : '✗'} ${entries.map(([k, v]) => `${k}=${String(v)}`).join(', ')}`;
+  const failed = (r.failed ?? []).length > 0 ? `✗ FAILED (${(r.failed ?? []).join('; ')})` : '';
+  if (entries.length === 0) return failed;
+  return `${failed}${failed ? ' ' : ''}${r.checksOk ? '✓' : '✗'} ${entries.map(([k, v]) => `${k}=${String(v)}`).join(', ')}`;
+}
+
+/** "✗ " before a number whose run failed its counts. */
+function failMark(r: SummaryRow): string {
+  return (r.failed ?? []).length > 0 ? '✗ ' : '';
 }
 
 function durabilityOf(w: Workload, t: TargetInfo | undefined): string {
@@ -117,6 +133,13 @@ export function renderMarkdown(rep: BenchReport, workloads: readonly Workload[],
   const tByName = (name: string, proto: 'nats' | 'redis'): TargetInfo | undefined => rep.targets.find((t) => t.name === name && t.protocol === proto);
   L.push(`# herald bench — ${rep.mode === 'compare' ? 'herald vs nats-server and redis-server' : 'results'}, ${rep.createdAt.slice(0, 10)}`);
   L.push('');
+  L.push(`Commit: ${rep.commit ?? 'unknown'}.`);
+  L.push('');
+  const failedRows = rep.summary.filter((r) => (r.failed ?? []).length > 0);
+  if (failedRows.length > 0) {
+    L.push(`**${failedRows.length} row(s) FAILED their counts** (error replies, duplicate or misrouted deliveries): their numbers are marked ✗ and listed under "Failed runs"; do not quote them.`);
+    L.push('');
+  }
   L.push(`Command: \`${rep.command}\` · ${rep.settings.rounds} round(s) × ${rep.settings.durationS} s per workload, interleaved (each round runs every workload on every server, alternating which server goes first) · wall time ${Math.round(rep.settings.wallSeconds)} s.`);
   L.push('');
   const measured = rep.runs.filter((r) => r.skipped === null && r.error === null && r.cpu?.other != null);
@@ -136,7 +159,7 @@ export function renderMarkdown(rep: BenchReport, workloads: readonly Workload[],
   L.push(row(['OS', m.os]));
   L.push(row(['Node.js', m.node]));
   L.push(row(['load average at start', String(m.loadAtStart)]));
-  for (const t of rep.targets) L.push(row([`${t.name} (${t.protocol})`, t.version]));
+  for (const t of rep.targets) L.push(row([`${t.name} (${t.protocol})`, `${t.version}${t.path ? ` — ${t.path}` : ''}`]));
   for (const u of rep.unavailable) L.push(row([`${u.name} (${u.protocol})`, `n/a — ${u.reason}`]));
   L.push('');
   L.push('## Servers and durability');
@@ -167,7 +190,7 @@ export function renderMarkdown(rep: BenchReport, workloads: readonly Workload[],
       const h = c.herald ? `${fmt(c.herald)} ${unit}` : `n/a (${c.heraldNote ?? 'not run'})`;
       const p = c.peerValue ? `${fmt(c.peerValue)} ${unit}` : 'n/a';
       const dur = `${durabilityOf(w, tByName('herald', w.protocol)).split(' (')[0]} / ${durabilityOf(w, tByName(c.peer, w.protocol)).split(' (')[0]}`;
-      const rat = c.ratio === null ? '–' : `${fmtRatio(c.ratio)}${c.metric === 'p50' ? ' (lower is better)' : ''}`;
+      const rat = `${c.failed ? '✗ failed run — ' : ''}${c.ratio === null ? '–' : `${fmtRatio(c.ratio)}${c.metric === 'p50' ? ' (lower is better)' : ''}`}`;
       L.push(row([w.title, dur, h, `${p} (${c.peer})`, rat, fmtRatio(c.cpuRatio)]));
     }
     L.push('');
@@ -177,7 +200,7 @@ export function renderMarkdown(rep: BenchReport, workloads: readonly Workload[],
   if (thr.length > 0) {
     L.push('## Throughput');
     L.push('');
-    L.push('"msgs/s" is delivered messages per second (all subscribers together; for streams: acked publishes or consumed messages). "lost" is published × subscribers − received after the drain. "disc / slow" is connections the server closed / `/varz` slow_consumers. CPU is % of one core over the publish window: server / main load process / other load processes / whole machine (other = outside the bench). "srv µs/msg" is server CPU time per delivered message.');
+    L.push('"msgs/s" is delivered messages per second (all subscribers together, duplicates excluded; for streams: OK-acked publishes or consumed messages, error acks excluded). "lost" is published × subscribers − received after the drain (for stream publishes: publishes with no answer at all); deliveries above published × subscribers are shown as duplicates and fail the run. "disc / slow" is connections the server closed / `/varz` slow_consumers. CPU is % of one core over the publish window: server / main load process / other load processes / whole machine (other = outside the bench). "srv µs/msg" is server CPU time per delivered message.');
     L.push('');
     L.push(row(['workload', 'server', 'msgs/s', 'publisher msgs/s', 'lost', 'disc / slow', 'CPU srv / main / others / machine', 'srv µs/msg', 'checks']));
     L.push('|---|---|---|---|---|---|---|---|---|');
@@ -188,7 +211,7 @@ export function renderMarkdown(rep: BenchReport, workloads: readonly Workload[],
         continue;
       }
       const warn = (r.cpuOther?.median ?? 0) > DISTURBED_OTHER_CPU ? ' ⚠' : '';
-      L.push(row([w.title, r.target, `${fmtRateSpread(r.rate)}${warn}`, r.publishRate ? fmtRate(r.publishRate.median) : '–', lossCell(r), discCell(r), cpuCell(r), fmtSpread(r.serverUsPerMsg), checksCell(r)]));
+      L.push(row([w.title, r.target, `${failMark(r)}${fmtRateSpread(r.rate)}${warn}`, r.publishRate ? fmtRate(r.publishRate.median) : '–', lossCell(r), discCell(r), cpuCell(r), fmtSpread(r.serverUsPerMsg), checksCell(r)]));
     }
     L.push('');
     const queue = rep.runs.find((r) => r.workload === 'queue-1k' && r.perConnection.length > 1 && r.skipped === null);
@@ -213,7 +236,7 @@ export function renderMarkdown(rep: BenchReport, workloads: readonly Workload[],
       const floor = r.floorP50 ? `${fmtSpread(r.floorP50)} / ${fmtNum(r.floorP99?.median)} / ${fmtNum(r.floorP999?.median)}` : '–';
       const f = (s: Spread | null): string => (s ? String(Math.round(s.median)) : '?');
       const warn = (r.cpuOther?.median ?? 0) > DISTURBED_OTHER_CPU ? ' ⚠' : '';
-      L.push(row([w.title, r.target, `${fmtSpread(r.p50)}${warn}`, fmtSpread(r.p99), fmtSpread(r.p999), fmtRateSpread(r.rate), floor, `${f(r.cpuServer)} / ${f(r.cpuMain)} / ${f(r.cpuOthers)}`, checksCell(r)]));
+      L.push(row([w.title, r.target, `${failMark(r)}${fmtSpread(r.p50)}${warn}`, fmtSpread(r.p99), fmtSpread(r.p999), fmtRateSpread(r.rate), floor, `${f(r.cpuServer)} / ${f(r.cpuMain)} / ${f(r.cpuOthers)}`, checksCell(r)]));
     }
     L.push('');
   }
@@ -238,6 +261,14 @@ export function renderMarkdown(rep: BenchReport, workloads: readonly Workload[],
     L.push('');
   }
 
+  if (failedRows.length > 0) {
+    L.push('## Failed runs');
+    L.push('');
+    L.push('A run fails when any role got an error reply, a subscriber got more than published × subscribers, or an answer was for another request or stream (bench/lib/accounting.ts). Error replies and duplicates are never counted in the rates.');
+    L.push('');
+    for (const r of failedRows) L.push(`- ${r.workload} on ${r.target}: ${(r.failed ?? []).join('; ')}`);
+    L.push('');
+  }
   const problems = rep.summary.filter((r) => r.errors.length > 0);
   if (problems.length > 0) {
     L.push('## Errors and skipped runs');
@@ -266,7 +297,8 @@ export interface WrittenReport {
 }
 
 /** Writes `<stem>.json`, `<stem>.md`, `<stem>.svg` (when there are comparisons) and `latest.md`. */
-export function writeReport(rep: BenchReport, workloads: readonly Workload[], outDir: string, stem: string): WrittenReport {
+export function writeReport(given: BenchReport, workloads: readonly Workload[], outDir: string, stem: string): WrittenReport {
+  const rep: BenchReport = given.commit === undefined ? { ...given, commit: gitCommit() } : given;
   mkdirSync(outDir, { recursive: true });
   const json = path.join(outDir, `${stem}.json`);
   const md = path.join(outDir, `${stem}.md`);
@@ -282,7 +314,7 @@ export function writeReport(rep: BenchReport, workloads: readonly Workload[], ou
   const latest = path.join(outDir, 'latest.md');
   writeFileSync(
     latest,
-    `# Latest bench results\n\nThe newest report is [${path.basename(md)}](${path.basename(md)}) (${rep.createdAt}), with data in [${path.basename(json)}](${path.basename(json)})${svg ? ` and the chart [${path.basename(svg)}](${path.basename(svg)})` : ''}.\n\nReproduce with \`node bin/herald.js bench --compare\` after the set-up in the README; see docs/bench.md.\n`,
+    `# Latest bench results\n\nThe newest report is [${path.basename(md)}](${path.basename(md)}) (${rep.createdAt}, git ${rep.commit ?? 'unknown'}), with data in [${path.basename(json)}](${path.basename(json)})${svg ? ` and the chart [${path.basename(svg)}](${path.basename(svg)})` : ''}.\n\nReproduce with \`node bin/herald.js bench --compare\` after the set-up in the README; see docs/bench.md.\n`,
   );
   return { json, markdown: md, svg, latest };
 }

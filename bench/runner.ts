@@ -4,6 +4,7 @@
  * Every wait is bounded and every process forked here is reaped (SIGKILL by pid if needed).
  */
 import { varzSlowConsumers } from './admin.js';
+import { account } from './lib/accounting.js';
 import { cpuBetween, nowMs, sampleCpu, type CpuSample, type CpuTarget } from './lib/cpu.js';
 import type { LatencySummary } from './lib/hdr.js';
 import type { RoleConfig, RoleResult } from './lib/ipc.js';
@@ -56,6 +57,12 @@ export interface RunRecord {
   delivered: number;
   /** Deliveries expected after the drain (published × subscribers); 0 when not pub/sub. */
   expected: number;
+  /** Deliveries above `expected` (pub/sub), see bench/lib/accounting.ts; absent in old reports. */
+  duplicates?: number | null;
+  /** Answers that were not for their request or stream; absent in old reports. */
+  misrouted?: number;
+  /** Why this run's numbers cannot be trusted (errors, duplicates, misroutes), or null; absent in old reports. */
+  failed?: string | null;
   /** expected − delivered (pub/sub), or publishes without an ok ack/reply (streams); null for consumers and latency. */
   lost: number | null;
   /** Headline rate: delivered msgs/s (pub/sub), acked msgs/s, consumed msgs/s, or round trips/s. */
@@ -231,41 +238,30 @@ async function measure(plan: Plan, w: Workload, t: Target, rec: RunRecord, worke
     if (!ores[i]) throw new Error(others[i]!.describeFailure('returned no result'));
   }
   const results = ores as RoleResult[];
-  fill(rec, w, plan, mres, results, expected, s0, s1, s2, t.pid !== null);
+  fill(rec, w, plan, mres, results, s0, s1, s2, t.pid !== null);
   if (slow0 !== null && slow1 !== null) rec.slowConsumers = slow1 - slow0;
   void delivered;
 }
 
-function fill(rec: RunRecord, w: Workload, plan: Plan, m: RoleResult, others: RoleResult[], expected: number, s0: CpuSample, s1: CpuSample, s2: CpuSample, serverKnown: boolean): void {
-  rec.errors = m.errors + others.reduce((a, r) => a + r.errors, 0);
+function fill(rec: RunRecord, w: Workload, plan: Plan, m: RoleResult, others: RoleResult[], s0: CpuSample, s1: CpuSample, s2: CpuSample, serverKnown: boolean): void {
+  const c = account({ kind: w.kind, fanout: plan.fanout }, m, others);
+  rec.errors = c.errors;
   rec.firstError = m.firstError ?? others.find((r) => r.firstError)?.firstError ?? null;
   rec.disconnects = m.disconnects + others.reduce((a, r) => a + r.disconnects, 0);
   rec.latency = m.latency ?? null;
   rec.floor = m.floor ?? null;
-  const start = m.startAt ?? 0;
-  let count: number;
-  if (plan.fanout > 0) {
-    rec.published = m.sent;
-    rec.delivered = others.reduce((a, r) => a + r.received, 0);
-    rec.expected = expected;
-    rec.lost = Math.max(0, expected - rec.delivered);
-    const lastRecv = Math.max(...others.map((r) => r.lastRecvAt ?? 0));
-    rec.seconds = Math.max(0, (lastRecv - start) / 1000);
-    rec.rate = rec.seconds > 0 ? rec.delivered / rec.seconds : 0;
-    const pubS = ((m.endAt ?? start) - start) / 1000;
-    rec.publishRate = pubS > 0 ? m.sent / pubS : null;
-    rec.perConnection = others.flatMap((r) => r.perConnection);
-    count = rec.delivered;
-  } else {
-    rec.published = m.sent;
-    rec.delivered = m.received;
-    rec.seconds = Math.max(0, ((m.endAt ?? start) - start) / 1000);
-    rec.rate = rec.seconds > 0 ? m.received / rec.seconds : 0;
-    if (w.kind === 'throughput' && (m.role === 'js-pub' || m.role === 'redis-xadd')) {
-      rec.lost = Math.max(0, m.sent - (m.received - m.errors));
-    }
-    count = m.received;
-  }
+  rec.published = c.published;
+  rec.delivered = c.delivered;
+  rec.expected = c.expected;
+  rec.lost = c.lost;
+  rec.duplicates = c.duplicates;
+  rec.misrouted = c.misrouted;
+  rec.failed = c.failed;
+  rec.seconds = c.seconds;
+  rec.rate = c.rate;
+  rec.publishRate = c.publishRate;
+  if (plan.fanout > 0) rec.perConnection = others.flatMap((r) => r.perConnection);
+  const count = c.perMessageCount;
   const win = cpuBetween(s0, s1);
   const whole = cpuBetween(s0, s2);
   rec.cpu = {

@@ -36,6 +36,8 @@ export interface Target {
   monitorUrl: string | null;
   pid: number | null;
   version: string;
+  /** The binary that was started (a checked peer, or herald's bin/herald.js); null when given by URL. */
+  path: string | null;
   /** Durability of stream writes, in words, for the report rows. */
   durability: string;
   /** True when compare mode started it (so it is ours to stop). */
@@ -51,15 +53,94 @@ export interface ManagedServer {
   stop(): Promise<void>;
 }
 
-/** Finds an executable by name on $PATH or in the usual system directories. */
-export function findBinary(name: string): string | null {
-  const dirs = [...(process.env['PATH'] ?? '').split(path.delimiter), ...EXTRA_BIN_DIRS];
-  for (const d of dirs) {
-    if (!d) continue;
-    const p = path.join(d, name);
-    if (existsSync(p)) return p;
-  }
+/** The peers compare mode and the differential tests run; anything else is looked up as found. */
+export type PeerName = 'nats-server' | 'redis-server';
+
+/** A peer binary whose identity was checked: its path and what `--version` says. */
+export interface PeerBinary {
+  path: string;
+  /** First line of `--version`, e.g. "nats-server: v2.9.10". */
+  version: string;
+}
+
+/** What the real nats-server prints for `--version` (nats-server main.go, `-v`): "nats-server: v2.9.10". */
+const NATS_VERSION_LINE = /^nats-server: v(\d+\.\d+\.\d+\S*)$/;
+/** What the real redis-server prints for `--version` (Redis server.c, version()): "Redis server v=7.0.15 sha=…". */
+const REDIS_VERSION_LINE = /^Redis server v=(\d+\.\d+\.\d+\S*) /;
+/** herald names itself in every identity string it gives (shim `--version`, INFO `go`, `herald version`). */
+const HERALD_MARK = /herald/i;
+
+/**
+ * Why `versionText` (a binary's `--version` output) is not the real `name`, or null when it is.
+ * herald's drop-in shim answers "nats-server: v2.10.24 (herald 0.1.0)": rejected by the mark.
+ */
+export function versionProblem(name: PeerName, versionText: string | null): string | null {
+  if (versionText === null) return '`--version` did not run';
+  const line = versionText.trim().split('\n')[0] ?? '';
+  if (HERALD_MARK.test(versionText)) return `\`--version\` says "${line}": that is herald, not ${name}`;
+  const re = name === 'nats-server' ? NATS_VERSION_LINE : REDIS_VERSION_LINE;
+  if (!re.test(line)) return `\`--version\` says "${line}", not what ${name} prints`;
   return null;
+}
+
+/** The semver a checked `--version` line carries ("2.9.10"), or null. */
+export function versionNumber(name: PeerName, versionText: string): string | null {
+  const re = name === 'nats-server' ? NATS_VERSION_LINE : REDIS_VERSION_LINE;
+  return re.exec(versionText.trim().split('\n')[0] ?? '')?.[1] ?? null;
+}
+
+/**
+ * Why a server's INFO greeting is not nats-server's, or null. nats-server fills `go` with
+ * runtime.Version() ("go1.19.8"; server.go, New) and `version` with its own VERSION; herald's INFO
+ * says `go: "herald …"`. `expectVersion` (from `--version`) must match when given.
+ */
+export function natsInfoProblem(info: Record<string, unknown>, expectVersion: string | null): string | null {
+  const go = String(info['go'] ?? '');
+  const version = String(info['version'] ?? '');
+  const name = String(info['server_name'] ?? '');
+  if (HERALD_MARK.test(go) || HERALD_MARK.test(name)) return `INFO says go="${go}" server_name="${name}": that is herald, not nats-server`;
+  if (!/^go\d/.test(go)) return `INFO go="${go}" is not a Go runtime version`;
+  if (!/^\d+\.\d+\.\d+/.test(version)) return `INFO version="${version}" is not a nats-server version`;
+  if (expectVersion !== null && version !== expectVersion) return `INFO version ${version} differs from --version ${expectVersion}`;
+  return null;
+}
+
+/** Why an `INFO server` reply is not redis-server's, or null (herald's Redis door must not pass). */
+export function redisInfoProblem(infoServer: string, expectVersion: string | null): string | null {
+  if (HERALD_MARK.test(infoServer)) return 'INFO server mentions herald: that is herald, not redis-server';
+  const v = /^redis_version:(\S+)/m.exec(infoServer)?.[1];
+  if (v === undefined) return 'INFO server has no redis_version';
+  if (expectVersion !== null && v !== expectVersion) return `INFO redis_version ${v} differs from --version ${expectVersion}`;
+  return null;
+}
+
+/**
+ * Finds a peer by name, checking that it is the peer: the usual system directories come before
+ * $PATH (the README puts herald's shim `bin/shim/nats-server` first on PATH), and a candidate whose
+ * `--version` is herald's, or not the peer's, is skipped. Null when no candidate exists; throws,
+ * naming every rejected candidate, when candidates exist and none is the peer. NATS_SERVER_BIN /
+ * REDIS_SERVER_BIN, when set, is the only candidate (and is checked like the others).
+ */
+export function findPeer(name: PeerName): PeerBinary | null {
+  const env = process.env[name === 'nats-server' ? 'NATS_SERVER_BIN' : 'REDIS_SERVER_BIN'];
+  const candidates = env ? [env] : [...EXTRA_BIN_DIRS, ...(process.env['PATH'] ?? '').split(path.delimiter)].filter((d) => d !== '').map((d) => path.join(d, name));
+  const rejected: string[] = [];
+  const seen = new Set<string>();
+  for (const p of candidates) {
+    if (seen.has(p) || !existsSync(p)) continue;
+    seen.add(p);
+    const version = serverVersion(p);
+    const why = versionProblem(name, version);
+    if (why === null) return { path: p, version: version! };
+    rejected.push(`${p}: ${why}`);
+  }
+  if (rejected.length === 0) return null;
+  throw new Error(`no real ${name} found; rejected:\n  ${rejected.join('\n  ')}`);
+}
+
+/** The path of a checked peer (see findPeer), or null when none is installed. */
+export function findBinary(name: PeerName): string | null {
+  return findPeer(name)?.path ?? null;
 }
 
 /** A free TCP port on 127.0.0.1 (bound then released; the race with other processes is tiny). */
@@ -85,6 +166,17 @@ function firstLine(cmd: string, args: string[]): string | null {
 /** `nats-server --version` / `redis-server --version` text, or null. */
 export function serverVersion(bin: string): string | null {
   return firstLine(bin, ['--version']);
+}
+
+/**
+ * The commit the bench runs on ("abc1234", "+dirty" when the work tree has uncommitted changes),
+ * or null outside a git checkout: a report says which code produced it.
+ */
+export function gitCommit(): string | null {
+  const head = firstLine('git', ['-C', repoRoot(), 'rev-parse', '--short', 'HEAD']);
+  if (head === null) return null;
+  const r = spawnSync('git', ['-C', repoRoot(), 'status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8', timeout: 10_000 });
+  return r.status === 0 && r.stdout.trim() !== '' ? `${head}+dirty` : head;
 }
 
 /** The repository root (this file is at <root>/<dist>/bench/servers.js once compiled). */
@@ -251,43 +343,75 @@ function managed(proc: ChildProcess, dir: string, logFile: string, targets: Targ
   };
 }
 
-/** Starts `nats-server -js` with a temporary store on random loopback ports. */
+/** Checks `bin` is the real peer (see findPeer); returns its `--version` line, or throws. */
+function checkedVersion(name: PeerName, bin: string): string {
+  const version = serverVersion(bin);
+  const why = versionProblem(name, version);
+  if (why !== null) throw new Error(`${bin} is not ${name}: ${why}`);
+  return version!;
+}
+
+/** Starts `nats-server -js` with a temporary store on random loopback ports; throws if `bin` is not nats-server. */
 export async function startNatsServer(bin: string): Promise<ManagedServer> {
+  const version = checkedVersion('nats-server', bin);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'herald-bench-nats-'));
   const port = await freePort();
   const mport = await freePort();
   const args = ['-js', '-a', '127.0.0.1', '-p', String(port), '-m', String(mport), '-sd', path.join(dir, 'store'), '-n', 'bench-peer'];
   const { proc, logFile } = launch(bin, args, 'nats-server', dir);
   const url = `nats://127.0.0.1:${port}`;
-  await readyOrDiscard(proc, dir, waitNats(url, proc, logFile));
+  const info = await readyOrDiscard(proc, dir, waitNats(url, proc, logFile));
+  const why = natsInfoProblem(info, versionNumber('nats-server', version));
+  if (why !== null) {
+    await discard(proc, dir);
+    throw new Error(`${bin} is not nats-server: ${why}`);
+  }
   const target: Target = {
     name: 'nats-server',
     protocol: 'nats',
     url,
     monitorUrl: `http://127.0.0.1:${mport}`,
     pid: proc.pid ?? null,
-    version: serverVersion(bin) ?? 'unknown',
+    version: `${version} (INFO ${String(info['go'])})`,
+    path: bin,
     durability: 'file store, default sync (writes via OS buffers, fsync every 2 min)',
     managed: true,
   };
   return managed(proc, dir, logFile, [target]);
 }
 
-/** Starts `redis-server` with AOF everysec (other settings at their defaults) in a temp dir. */
+/** `INFO server` of the Redis server at `url`, as text. */
+export async function redisInfoServer(url: string): Promise<string> {
+  const c = await RespClient.connect(url, START_TIMEOUT_MS);
+  try {
+    return respText(await c.command(['INFO', 'server'], START_TIMEOUT_MS)) ?? '';
+  } finally {
+    c.close();
+  }
+}
+
+/** Starts `redis-server` with AOF everysec (other settings at their defaults) in a temp dir; throws if `bin` is not redis-server. */
 export async function startRedisServer(bin: string): Promise<ManagedServer> {
+  const version = checkedVersion('redis-server', bin);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'herald-bench-redis-'));
   const port = await freePort();
   const args = ['--bind', '127.0.0.1', '--port', String(port), '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'everysec', '--daemonize', 'no'];
   const { proc, logFile } = launch(bin, args, 'redis-server', dir);
   const url = `redis://127.0.0.1:${port}`;
   await readyOrDiscard(proc, dir, waitRedis(url, proc, logFile));
+  const why = redisInfoProblem(await readyOrDiscard(proc, dir, redisInfoServer(url)), versionNumber('redis-server', version));
+  if (why !== null) {
+    await discard(proc, dir);
+    throw new Error(`${bin} is not redis-server: ${why}`);
+  }
   const target: Target = {
     name: 'redis-server',
     protocol: 'redis',
     url,
     monitorUrl: null,
     pid: proc.pid ?? null,
-    version: serverVersion(bin) ?? 'unknown',
+    version,
+    path: bin,
     durability: 'AOF appendfsync everysec (fsync once a second, in the background)',
     managed: true,
   };
@@ -311,19 +435,19 @@ export async function startHerald(probe: HeraldProbe, cpuProfDir: string | null 
   const { proc, logFile } = launch(process.execPath, args, 'herald', dir, repoRoot());
   const url = `nats://127.0.0.1:${port}`;
   const info = await readyOrDiscard(proc, dir, waitNats(url, proc, logFile));
-  const commit = firstLine('git', ['-C', repoRoot(), 'rev-parse', '--short', 'HEAD']);
+  const commit = gitCommit();
   // `herald version` says e.g. "herald 0.1.0 (speaks NATS 2.10.24)"; INFO's version is the NATS one.
   const named = firstLine(process.execPath, [probe.bin, 'version']) ?? `herald (INFO version ${String(info['version'] ?? '?')})`;
   const version = `${named}${commit ? `, git ${commit}` : ''}`;
   const durability = heraldDurability(sync ?? 'always');
   const targets: Target[] = [
-    { name: 'herald', protocol: 'nats', url, monitorUrl: `http://127.0.0.1:${mport}`, pid: proc.pid ?? null, version, durability, managed: true },
+    { name: 'herald', protocol: 'nats', url, monitorUrl: `http://127.0.0.1:${mport}`, pid: proc.pid ?? null, version, path: probe.bin, durability, managed: true },
   ];
   if (rport !== null) {
     const rurl = `redis://127.0.0.1:${rport}`;
     try {
       await waitRedis(rurl, proc, logFile, DOOR_PROBE_MS);
-      targets.push({ name: 'herald', protocol: 'redis', url: rurl, monitorUrl: null, pid: proc.pid ?? null, version, durability, managed: true });
+      targets.push({ name: 'herald', protocol: 'redis', url: rurl, monitorUrl: null, pid: proc.pid ?? null, version, path: probe.bin, durability, managed: true });
     } catch {
       /* the flag exists but the door does not answer yet: Redis rows stay n/a */
     }

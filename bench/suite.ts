@@ -80,6 +80,8 @@ export interface SuiteOptions {
   profileDir?: string | null;
   /** Compare mode: herald's `--sync` (default: herald's own default, `always`). */
   heraldSync?: string | null;
+  /** Longest total wait for a quiet machine, ms (default QUIET_BUDGET_MS; 0 for tests that check counts, not speed). */
+  quietBudgetMs?: number;
 }
 
 /** A setup problem the user can fix (missing server binary, bad URL): printed without a stack. */
@@ -117,6 +119,7 @@ async function natsTarget(url: string, monitor: string | null, pid: number | nul
     monitorUrl: monitor,
     pid: found,
     version: `${String(info['version'] ?? 'unknown')}${info['server_name'] ? ` (${String(info['server_name'])})` : ''}`,
+    path: null,
     durability: 'as configured on that server',
     managed: false,
   };
@@ -140,6 +143,7 @@ async function redisTarget(url: string, pid: number | null): Promise<Target> {
     monitorUrl: null,
     pid: pid ?? (isLoopback(addr.host) ? findListenerPid(addr.port) : null),
     version: `redis ${version}`,
+    path: null,
     durability: 'as configured on that server',
     managed: false,
   };
@@ -254,7 +258,7 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
     const progress = new ProgressDisplay(plan.length, plan.length * perRun, process.stderr, o.progress);
     progress.note(`${plan.length} runs (${workloads.length} workloads × ${targets.map((t) => `${t.name}/${t.protocol}`).join(', ')} × ${o.rounds} rounds), about ${Math.ceil((plan.length * perRun) / 60)} min`);
     const runs: RunRecord[] = [];
-    let quietBudgetMs = QUIET_BUDGET_MS;
+    let quietBudgetMs = o.quietBudgetMs ?? QUIET_BUDGET_MS;
     let quietWaitedMs = 0;
     for (const { round, w, t } of plan) {
       progress.begin(round, o.rounds, w.id, t.name);
@@ -278,7 +282,7 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
       const note = unavailable.find((u) => u.name === 'herald' && u.protocol === w.protocol)?.reason ?? null;
       for (const peer of rows.filter((r) => r.target !== 'herald')) comparisons.push(compare(w.id, w.kind, herald, peer, note));
     }
-    const tinfo: TargetInfo[] = targets.map((t) => ({ name: t.name, protocol: t.protocol, version: t.version, durability: t.durability, pidKnown: t.pid !== null, managed: t.managed }));
+    const tinfo: TargetInfo[] = targets.map((t) => ({ name: t.name, protocol: t.protocol, version: t.version, path: t.path, durability: t.durability, pidKnown: t.pid !== null, managed: t.managed }));
     const report: BenchReport = {
       schema: 1,
       createdAt: new Date().toISOString(),

@@ -16,6 +16,8 @@ export interface SummaryRow {
   rate: Spread | null;
   publishRate: Spread | null;
   lost: Spread | null;
+  /** Deliveries above published × fanout (pub/sub only). */
+  duplicates: Spread | null;
   delivered: Spread | null;
   disconnects: Spread | null;
   slowConsumers: Spread | null;
@@ -35,6 +37,8 @@ export interface SummaryRow {
   checks: Record<string, number | string | boolean>;
   /** Did every round's checks pass (no `false` values)? */
   checksOk: boolean;
+  /** "round N: why" for each round whose counts failed (errors, duplicates, misroutes; see lib/accounting.ts). */
+  failed: string[];
 }
 
 /** herald against the peer on one workload. */
@@ -55,6 +59,8 @@ export interface ComparisonRow {
   cpuRatio: number | null;
   /** Why herald has no number here, if it has none. */
   heraldNote: string | null;
+  /** A round of either side failed its counts: the ratio compares numbers that cannot be trusted. */
+  failed: boolean;
 }
 
 function sp(rs: RunRecord[], f: (r: RunRecord) => number | null | undefined): Spread | null {
@@ -76,6 +82,7 @@ export function summarise(workload: string, target: string, runs: readonly RunRe
     rate: sp(ran, (r) => r.rate),
     publishRate: sp(ran, (r) => r.publishRate),
     lost: sp(ran, (r) => r.lost),
+    duplicates: sp(ran, (r) => r.duplicates),
     delivered: sp(ran, (r) => r.delivered),
     disconnects: sp(ran, (r) => r.disconnects),
     slowConsumers: sp(ran, (r) => r.slowConsumers),
@@ -93,6 +100,7 @@ export function summarise(workload: string, target: string, runs: readonly RunRe
     serverUsPerMsg: sp(ran, (r) => r.serverUsPerMsg),
     checks: ran[ran.length - 1]?.checks ?? {},
     checksOk,
+    failed: ran.filter((r) => r.failed != null).map((r) => `round ${r.round}: ${r.failed}`),
   };
 }
 
@@ -112,6 +120,7 @@ export function compare(workload: string, kind: 'throughput' | 'latency', herald
     p99Ratio: metric === 'p50' ? ratio(herald?.p99?.median, peer.p99?.median) : null,
     cpuRatio: ratio(herald?.serverUsPerMsg?.median, peer.serverUsPerMsg?.median),
     heraldNote: h === null ? (heraldNote ?? herald?.skipped ?? 'not run') : null,
+    failed: (herald?.failed.length ?? 0) > 0 || peer.failed.length > 0,
   };
 }
 

@@ -76,6 +76,8 @@ export interface RoleResult {
   /** Error replies (-ERR, JetStream error acks, RESP errors, no-responders). */
   errors: number;
   firstError: string | null;
+  /** Answers that were not for this role's request or stream (see accounting.ts); absent = 0. */
+  misrouted?: number;
   /** Connections the server closed during the run (each is reconnected, bounded). */
   disconnects: number;
   /** Start and end of the measured phase (publisher: first write to last PONG/ack). */

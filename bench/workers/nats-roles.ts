@@ -205,6 +205,14 @@ class ClosedLoop {
     this.next();
   }
 
+  /**
+   * An answer that does not count (an error reply, a misrouted one): no latency sample, no
+   * warm-up or measured round; the request is sent again.
+   */
+  retry(): void {
+    this.next();
+  }
+
   end(): void {
     if (this.finished) return;
     this.finished = true;
@@ -291,13 +299,19 @@ export const natsRequester: RoleFactory = async (cfg, api) => {
   const req = encodePub(cfg.subject, makePayload(cfg.payload), box);
   const res = emptyResult(cfg);
   const loop = socketLoop(cfg, api, raw, req, res);
-  raw.scanner.handlers.onMsg = (_line, _payload, hasHeaders) => {
+  raw.scanner.handlers.onMsg = (_line, payload, hasHeaders) => {
     if (hasHeaders) {
-      // A status message (503 no responders) instead of a reply.
+      // A status message (503 no responders) instead of a reply: not a round trip, no sample.
       res.errors++;
       res.firstError ??= 'no responders (status message instead of a reply)';
       if (res.errors >= MAX_LOOP_ERRORS) loop.end();
-      else setTimeout(() => loop.reply(), 10);
+      else setTimeout(() => loop.retry(), 10);
+      return;
+    }
+    if (payload.length !== cfg.payload) {
+      // The replier echoes the request: another size is someone else's message.
+      res.misrouted = (res.misrouted ?? 0) + 1;
+      loop.retry();
       return;
     }
     loop.reply();
@@ -313,26 +327,51 @@ export const natsRequester: RoleFactory = async (cfg, api) => {
   });
 };
 
-/** Counts a JetStream ack payload: `{"stream":..,"seq":..}` or `{"error":{..}}`. */
-function checkAck(res: RoleResult, payload: Buffer, hasHeaders: boolean): void {
+/** What a JetStream publish got back. */
+type AckKind = 'ok' | 'error' | 'misrouted';
+
+/**
+ * Classifies a JetStream ack payload, `{"stream":..,"seq":..}` or `{"error":{..}}`, counting errors
+ * and misroutes in `res`. `stream` (the `"stream":"NAME"` bytes) is checked when known: an OK ack
+ * naming another stream is misrouted.
+ */
+function checkAck(res: RoleResult, payload: Buffer, hasHeaders: boolean, stream: Buffer | null): AckKind {
   if (hasHeaders) {
     res.errors++;
     res.firstError ??= 'status message instead of an ack (no stream listening on the subject?)';
-  } else if (payload.indexOf('"error"') >= 0) {
+    return 'error';
+  }
+  if (payload.indexOf('"error"') >= 0) {
     res.errors++;
     res.firstError ??= payload.toString('utf8');
+    return 'error';
   }
+  if (stream !== null && payload.indexOf(stream) < 0) {
+    res.misrouted = (res.misrouted ?? 0) + 1;
+    res.firstError ??= `ack for another stream: ${payload.toString('utf8')}`;
+    return 'misrouted';
+  }
+  return 'ok';
+}
+
+/** The `"stream":"NAME"` bytes an OK ack for cfg.stream carries (Go JSON, no spaces), or null. */
+function streamMark(cfg: RoleConfig): Buffer | null {
+  return cfg.stream === undefined ? null : Buffer.from(`"stream":${JSON.stringify(cfg.stream)}`);
 }
 
 /**
  * JetStream async publisher: core PUBs with a reply inbox, in pre-encoded batches, keeping at most
- * `window` messages without an ack. Acks are counted (and checked for errors), not parsed.
+ * `window` messages without an ack. Acks are classified (ok, error, misrouted), not parsed:
+ * `received` counts OK acks only, so error acks never reach the rate.
  */
 export const jsPub: RoleFactory = async (cfg, api) => {
   const { raw, box } = await connectWithInbox(cfg, 'ack');
   const frame = encodePub(cfg.subject, makePayload(cfg.payload), box);
   const full = repeatFrame(frame, cfg.batch);
+  const mark = streamMark(cfg);
   const res = emptyResult(cfg);
+  /** Every answer, OK or not: what the window and the tail wait count. */
+  let answered = 0;
   let deadline = 0;
   let stopping = false;
   let finished = false;
@@ -349,20 +388,20 @@ export const jsPub: RoleFactory = async (cfg, api) => {
         stopping = true;
         break;
       }
-      if (res.sent - res.received + cfg.batch > cfg.window) break;
+      if (res.sent - answered + cfg.batch > cfg.window) break;
       const n = Math.min(cfg.batch, cfg.maxMessages - res.sent);
       raw.socket.write(n === cfg.batch ? full : repeatFrame(frame, n));
       res.sent += n;
     }
-    if (stopping && res.received >= res.sent) finish();
+    if (stopping && answered >= res.sent) finish();
   };
   let sinceLast = 0;
   raw.scanner.handlers.onMsg = (_line, payload, hasHeaders) => {
-    res.received++;
+    answered++;
     const t = nowMs();
     res.firstRecvAt ??= t;
     res.lastRecvAt = t;
-    checkAck(res, payload, hasHeaders);
+    if (checkAck(res, payload, hasHeaders, mark) === 'ok') res.received++;
     // Refill once a whole batch fits again, not on every ack.
     if (++sinceLast >= cfg.batch || stopping) {
       sinceLast = 0;
@@ -377,7 +416,7 @@ export const jsPub: RoleFactory = async (cfg, api) => {
       pump();
       setTimeout(() => finish(), cfg.durationMs + TAIL_WAIT_MS).unref();
     },
-    progress: () => ({ sent: res.sent, received: res.received, disconnects: res.disconnects }),
+    progress: () => ({ sent: res.sent, received: answered, disconnects: res.disconnects }),
     async stop() {
       stopping = true;
       finish();
@@ -386,16 +425,17 @@ export const jsPub: RoleFactory = async (cfg, api) => {
   };
 };
 
-/** JetStream synchronous publisher: one publish in flight, latency of each ack. */
+/** JetStream synchronous publisher: one publish in flight, latency of each OK ack (error acks are retried, not sampled). */
 export const jsSync: RoleFactory = async (cfg, api) => {
   const { raw, box } = await connectWithInbox(cfg, 'sync');
   const frame = encodePub(cfg.subject, makePayload(cfg.payload), box);
   const res = emptyResult(cfg);
+  const mark = streamMark(cfg);
   const loop = socketLoop(cfg, api, raw, frame, res);
   raw.scanner.handlers.onMsg = (_line, payload, hasHeaders) => {
-    checkAck(res, payload, hasHeaders);
-    if (res.errors >= MAX_LOOP_ERRORS) loop.end();
-    else loop.reply();
+    if (checkAck(res, payload, hasHeaders, mark) === 'ok') loop.reply();
+    else if (res.errors + (res.misrouted ?? 0) >= MAX_LOOP_ERRORS) loop.end();
+    else loop.retry();
   };
   return loopRole(loop, res, () => {
     loop.begin();

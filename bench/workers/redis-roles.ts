@@ -49,7 +49,8 @@ export const redisPipe: RoleFactory = async (cfg, api) => {
     if (finished) return;
     finished = true;
     res.endAt = nowMs();
-    res.received = replies();
+    // OK replies only: an error reply is counted apart and never reaches the rate.
+    res.received = replies() - counter.errors;
     res.errors = counter.errors;
     res.firstError = counter.firstError;
     socket.destroy();
@@ -132,7 +133,7 @@ class RedisSub extends ReconnectingSub {
 /** Redis subscribers: `connections` SUBSCRIBE sockets in this process; no backpressure. */
 export const redisSub: RoleFactory = (cfg) => subscriberRole(cfg, () => new RedisSub(cfg));
 
-/** Synchronous XADD: one in flight, `warmup` unmeasured, latency of each reply. */
+/** Synchronous XADD: one in flight, `warmup` unmeasured, latency of each OK reply (error replies are retried, not sampled). */
 export const redisXaddSync: RoleFactory = async (cfg, api) => {
   const socket = await connectRedisSocket(cfg.url, cfg.connectTimeoutMs);
   const counter = new RespCounter();
@@ -163,12 +164,19 @@ export const redisXaddSync: RoleFactory = async (cfg, api) => {
     res.sent++;
   };
   let seen = skip;
+  let errorsSeen = 0;
   socket.on('data', (d: Buffer) => {
     counter.feed(d);
     if (counter.values <= seen || finished) return;
     seen = counter.values;
     const dt = Number(process.hrtime.bigint() - t0);
     if (counter.errors >= MAX_LOOP_ERRORS) return finish();
+    if (counter.errors > errorsSeen) {
+      // An error reply is not a round trip: no sample, no warm-up; send again.
+      errorsSeen = counter.errors;
+      fire();
+      return;
+    }
     if (!measuring) {
       if (++warm >= cfg.warmup) {
         measuring = true;
