@@ -1,5 +1,6 @@
 import { Client, Message, Subscription } from './message.js';
 import { Sublist } from './sublist.js';
+import { Backpressure } from './backpressure.js';
 
 /**
  * Routes a published message to every matching subscription, whichever door (NATS, Redis,
@@ -9,6 +10,8 @@ import { Sublist } from './sublist.js';
  */
 export class Router {
   readonly sublist = new Sublist();
+  /** Who holds whom: doors report their current publisher and their outlets' pending bytes here. */
+  readonly backpressure = new Backpressure();
   /** Messages and bytes routed in, and deliveries made, across the server. */
   inMsgs = 0;
   inBytes = 0;
