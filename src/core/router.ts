@@ -1,4 +1,4 @@
-import { Client, Message, Subscription } from './message.js';
+import { Client, Message, Subscription, type SubjectKind } from './message.js';
 import { Sublist } from './sublist.js';
 import { Backpressure } from './backpressure.js';
 
@@ -18,8 +18,9 @@ export class Router {
   outMsgs = 0;
   outBytes = 0;
 
-  subscribe(client: Client, subject: string, queue: string | null, sid: string): Subscription {
-    const sub = new Subscription(client, subject, queue, sid);
+  /** Adds a subscription; `kind` says how `subject` is read (see SubjectKind for the rule). */
+  subscribe(client: Client, subject: string, queue: string | null, sid: string, kind: SubjectKind = 'nats'): Subscription {
+    const sub = new Subscription(client, subject, queue, sid, kind);
     this.sublist.insert(sub);
     return sub;
   }
