@@ -157,8 +157,10 @@ export class Sublist {
     // A subject with an empty token matches no NATS pattern, as in nats-server (`foo..bar`
     // reaches no `>`); nor does one a NATS PUB could not carry (whitespace).
     if (isNatsRoutable(subject)) matchLevel(this.root, subject.split('.'), 0, plain, queues);
-    const lit = this.literals.get(subject);
-    if (lit !== undefined) addNode(lit, plain, queues);
+    if (this.literals.size > 0) {
+      const lit = this.literals.get(subject);
+      if (lit !== undefined) addNode(lit, plain, queues);
+    }
     if (this.globs.size > 0) {
       for (const [pattern, node] of this.globs) if (globMatches(pattern, subject)) addNode(node, plain, queues);
     }
