@@ -113,20 +113,15 @@ test(
         stdio: 'ignore',
       },
     );
-    const sub = new Redis({
+    const opts = {
       port,
       host: '127.0.0.1',
       lazyConnect: true,
       commandTimeout: 10_000,
-      retryStrategy: (n) => (n > 50 ? null : 100),
-    });
-    const pub = new Redis({
-      port,
-      host: '127.0.0.1',
-      lazyConnect: true,
-      commandTimeout: 10_000,
-      retryStrategy: (n) => (n > 50 ? null : 100),
-    });
+      retryStrategy: (n: number) => (n > 50 ? null : 100),
+    };
+    const sub = new Redis(opts);
+    const pub = new Redis(opts);
     try {
       await waitForPort(port, 10_000);
       await sub.connect();
