@@ -37,11 +37,18 @@ function payload(i: number, size: number): Uint8Array {
   return p;
 }
 
-/** Busy work in a subscriber callback: `ms` of CPU every 100 messages, so it reads slower than a publisher writes. */
+/** A subscriber that stops reading for this long once (a GC pause, a slow disk), ms: well under
+ * STALL_PATIENCE_MS, long enough for a fast publisher to fill loopback socket buffers (~36 MiB). */
+const HICCUP_MS = 400;
+
+/**
+ * Busy work in a subscriber callback: `ms` of CPU every 100 messages, so it reads slower than a
+ * publisher writes, and one HICCUP_MS stop at message 1000.
+ */
 function slowReader(ms: number): (i: number) => void {
   return (i) => {
     if (i % 100 !== 99) return;
-    const until = Date.now() + ms;
+    const until = Date.now() + (i === 999 ? HICCUP_MS : ms);
     while (Date.now() < until); // a consumer doing real work per batch
   };
 }
@@ -140,6 +147,95 @@ test('publisher and subscriber on two connections: the publisher is held while t
     await pub.close();
     await sub.close();
   }));
+
+/** A raw NATS connection that records what it receives; every wait is bounded. */
+class RawClient {
+  private readonly chunks: Buffer[] = [];
+  private size = 0;
+  private wake: (() => void) | null = null;
+  closed = false;
+  private constructor(readonly sock: net.Socket) {
+    sock.on('error', () => undefined);
+    sock.on('data', (b: Buffer) => {
+      this.chunks.push(b);
+      this.size += b.length;
+      this.wake?.();
+    });
+    sock.on('close', () => {
+      this.closed = true;
+      this.wake?.();
+    });
+  }
+
+  static async open(port: number): Promise<RawClient> {
+    const sock = net.connect(port, '127.0.0.1');
+    await within(new Promise<void>((r) => sock.once('connect', () => r())), 'a raw connection');
+    return new RawClient(sock);
+  }
+
+  text(): string {
+    return Buffer.concat(this.chunks).toString('latin1');
+  }
+
+  /** Waits until `done(received bytes)` holds; fails if the server closes first. */
+  async until(done: (size: number) => boolean, what: string): Promise<void> {
+    const wait = async (): Promise<void> => {
+      while (!done(this.size)) {
+        if (this.closed) throw new Error(`the server closed the connection before ${what}`);
+        await new Promise<void>((r) => (this.wake = r));
+      }
+    };
+    await within(wait(), what);
+  }
+}
+
+/** `MSG bp 1 1024\r\n` + 1024 payload bytes + CRLF, the payload led by an 8-digit index. */
+const MSG_LINE = 'MSG bp 1 1024\r\n';
+const MSG_SIZE = MSG_LINE.length + 1024 + 2;
+
+/** Asserts `text` carries messages 0…n-1 in order. */
+function assertInOrder(text: string, n: number): void {
+  let next = 0;
+  for (let at = text.indexOf(MSG_LINE); at >= 0; at = text.indexOf(MSG_LINE, at + MSG_SIZE - 1)) {
+    const i = Number(text.slice(at + MSG_LINE.length, at + MSG_LINE.length + 8));
+    assert.equal(i, next, `message ${next} is followed by ${i}`);
+    next++;
+  }
+  assert.equal(next, n, 'every message arrived');
+}
+
+/**
+ * Deterministic form of both shapes: a Node socket keeps writing while its reads are paused, so
+ * herald parses far more than loopback socket buffers (~36 MiB) hold while the subscriber does not
+ * read for HICCUP_MS. The publisher must be held, not the subscriber closed.
+ */
+async function rawHiccup(server: Server, sameConnection: boolean): Promise<void> {
+  const N = 60_000; // 60 MiB through a 1 MiB max_pending
+  const body = 'x'.repeat(1016);
+  const frames: string[] = [];
+  for (let i = 0; i < N; i++) frames.push(`PUB bp 1024\r\n${String(i).padStart(8, '0')}${body}\r\n`);
+  const sub = await RawClient.open(server.port);
+  sub.sock.write('CONNECT {"verbose":false,"pedantic":false}\r\nSUB bp 1\r\nPING\r\n');
+  await sub.until(() => sub.text().includes('PONG\r\n'), 'the PONG after SUB');
+  const before = sub.text().length;
+  const pub = sameConnection ? sub : await RawClient.open(server.port);
+  if (!sameConnection) pub.sock.write('CONNECT {"verbose":false,"pedantic":false}\r\n');
+  sub.sock.pause();
+  pub.sock.write(frames.join(''));
+  await new Promise((r) => setTimeout(r, HICCUP_MS));
+  sub.sock.resume();
+  await sub.until((n) => n >= before + N * MSG_SIZE, `all ${N} messages`);
+  assertInOrder(sub.text(), N);
+  assert.equal(await slowConsumers(server), 0, 'no slow-consumer close');
+  sub.sock.destroy();
+  pub.sock.destroy();
+}
+
+test('raw client: one connection writes 60 MiB to its own subscription while not reading for a moment', () =>
+  withServer(1024 * 1024, (server) => rawHiccup(server, true)));
+
+test('raw clients: a publisher writes 60 MiB while its subscriber does not read for a moment', () =>
+  withServer(1024 * 1024, (server) => rawHiccup(server, false)));
 
 test('a subscriber that stopped reading is closed, and the held publisher then proceeds', () =>
   withServer(256 * 1024, async (server) => {
