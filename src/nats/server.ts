@@ -158,12 +158,10 @@ export class NatsDoor {
       }
       // The write deadline (and any soft limit) is the router's policy; the door only asks.
       const pending = c.socket.writableLength;
-      if (pending > 0) {
-        const v = verdictOnTick(c.outlet, pending, now);
-        if (v !== 'ok') {
-          c.overLimit(v, pending);
-          continue;
-        }
+      const v = verdictOnTick(c.outlet, pending, now);
+      if (v !== 'ok') {
+        c.overLimit(v, pending);
+        continue;
       }
       if (now - c.lastActivity >= o.pingIntervalMs && now - c.lastPingAt >= o.pingIntervalMs) {
         // specs/nats.md §1: 2 unanswered server PINGs → 'Stale Connection'.

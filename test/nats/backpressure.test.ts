@@ -70,9 +70,10 @@ class Sequence {
   }
 }
 
-async function start(maxPending?: number): Promise<Server> {
+async function start(maxPending?: number, writeDeadlineMs?: number): Promise<Server> {
   const limits = maxPending === undefined ? {} : { maxPending, maxPayload: 64 * 1024 };
-  return Server.start({ port: 0, httpPort: 0, jetstream: false, logLevel: 'silent', ...limits });
+  const deadline = writeDeadlineMs === undefined ? {} : { writeDeadlineMs };
+  return Server.start({ port: 0, httpPort: 0, jetstream: false, logLevel: 'silent', ...limits, ...deadline });
 }
 
 /** Rejects once `closed` settles: a connection the server closed fails the test at once. */
@@ -114,8 +115,12 @@ async function publishAndReceive(server: Server, pub: Conn, sub: Conn, N: number
 }
 
 /** Runs `body` against a fresh server, closing it whatever happens. */
-async function withServer(maxPending: number | undefined, body: (server: Server) => Promise<void>): Promise<void> {
-  const server = await start(maxPending);
+async function withServer(
+  maxPending: number | undefined,
+  body: (server: Server) => Promise<void>,
+  writeDeadlineMs?: number,
+): Promise<void> {
+  const server = await start(maxPending, writeDeadlineMs);
   try {
     await body(server);
   } finally {
@@ -265,3 +270,37 @@ test('a subscriber that stopped reading is closed, and the held publisher then p
     assert.ok(connz.connections.some((c) => c.reason.startsWith('Slow Consumer')));
     await pub.close();
   }));
+
+test('a subscriber that stopped reading below max_pending is closed at the write deadline', () =>
+  withServer(
+    undefined,
+    async (server) => {
+      const stuck = await RawClient.open(server.port);
+      stuck.sock.write('CONNECT {"verbose":false}\r\nSUB stuck 1\r\nPING\r\n');
+      await stuck.until(() => stuck.text().includes('PONG\r\n'), 'the PONG after SUB');
+      stuck.sock.pause();
+      const pub = await connectV2({ servers: server.url, reconnect: false });
+      // 48 MiB: more than loopback socket buffers hold, less than half of max_pending (64 MiB),
+      // so the publisher is never held and only the write deadline can close the subscriber.
+      const data = new Uint8Array(16 * 1024);
+      for (let i = 0; i < 3000; i++) {
+        pub.publish('stuck', data);
+        if (i % 200 === 0) await within(pub.flush(), `publisher flush at ${i}`);
+      }
+      await within(pub.flush(), 'the last publisher flush');
+      const closedFor = async (): Promise<void> => {
+        for (;;) {
+          const connz = (await (await fetch(`${server.monitorUrl}/connz?state=closed`)).json()) as {
+            connections: { reason: string }[];
+          };
+          if (connz.connections.some((c) => c.reason === 'Slow Consumer (Write Deadline)')) return;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      };
+      await within(closedFor(), 'a close for the write deadline', 30_000);
+      assert.ok((await slowConsumers(server)) >= 1);
+      await pub.close();
+      stuck.sock.destroy();
+    },
+    500,
+  ));
