@@ -62,6 +62,8 @@ export interface LatSuiteOptions {
   command: string;
   /** File-name stem; default `<date>-latency`. */
   stem?: string;
+  /** Wait (bounded) for a quiet machine before each level; off in tests. Default on. */
+  quietWait?: boolean;
   /** One line per finished level (stderr by default). */
   log?: (line: string) => void;
 }
@@ -125,7 +127,11 @@ function describe(r: LevelRecord): string {
 class Quiet {
   budgetMs = QUIET_BUDGET_MS;
   waitedMs = 0;
+  constructor(enabled: boolean) {
+    if (!enabled) this.budgetMs = 0;
+  }
   async wait(): Promise<void> {
+    if (this.budgetMs <= 0) return;
     const waited = await waitForQuiet(Math.min(QUIET_MAX_WAIT_MS, this.budgetMs), () => undefined);
     this.budgetMs = Math.max(0, this.budgetMs - waited);
     this.waitedMs += waited;
@@ -275,7 +281,7 @@ export async function runLatencySuite(o: LatSuiteOptions): Promise<LatSuiteResul
       if (o.redisUrl && needRedis) targets.push(urlTarget(o.redisUrl, 'redis', null));
     }
     const rows: LatRow[] = [];
-    const quiet = new Quiet();
+    const quiet = new Quiet(o.quietWait ?? true);
     for (const w of workloads) {
       for (const t of targets.filter((x) => x.protocol === w.target)) rows.push(await runRow(w, t, o, log, quiet));
       for (const u of unavailable.filter((x) => x.protocol === w.target)) {
