@@ -3,9 +3,9 @@
  * PUBLISH), one pre-encoded frame per connection, stamped in place in a copy per message.
  * Open mode follows a RateScheduler and never waits for the server: each 1 ms quantum's messages
  * go round-robin over the connections, stamped with the quantum's intended time. The only limit
- * is a bounded send buffer per connection: when the server stops reading and it is full, the
- * messages due are counted as `blocked` (the server's backpressure) instead of queueing without
- * bound in the generator. Closed mode (calibration) keeps `window` batches (or acks) in flight.
+ * is a bounded send buffer per connection (a second of its offered load): when the server stops
+ * reading and it is full, the messages due are counted as `blocked` (the server's backpressure)
+ * instead of queueing without bound in the generator. Closed mode (calibration) keeps `window` batches (or acks) in flight.
  */
 import net from 'node:net';
 import { nowMs } from '../lib/cpu.js';
@@ -16,10 +16,16 @@ import type { LatRole, LatRoleConfig, PubResult } from './ipc.js';
 import { RateScheduler } from './schedule.js';
 import { FLAG_WARMUP, STAMP_BYTES, writeStamp } from './stamp.js';
 
-/** Send-buffer bytes the generator may hold for all its connections together (bounds its memory)… */
-const PROCESS_BUFFER_BYTES = 64 * 1024 * 1024;
-/** …and for one connection: about 4 ms of a 1 KB stream at 1M msg/s. */
-const CONN_BUFFER_BYTES = 4 * 1024 * 1024;
+/**
+ * A connection may hold this many seconds of its offered load unsent before more is refused: a
+ * generator that wakes up late writes a burst that the kernel takes in a moment, while a server
+ * that stopped reading leaves a whole second of messages waiting.
+ */
+const BUFFER_SECONDS = 1;
+/** …but at least this much per connection… */
+const CONN_MIN_BUFFER_BYTES = 1024 * 1024;
+/** …and at most this much for all of a process's connections together (bounds its memory). */
+const PROCESS_BUFFER_BYTES = 256 * 1024 * 1024;
 /** The schedule's time quantum, ms: Node timers fire at 1 ms granularity at best. */
 const QUANTUM_MS = 1;
 /** After the schedule ends, how long the final PING/flush may take, ms. */
@@ -45,6 +51,15 @@ function frameFor(cfg: LatRoleConfig, subject: string, inbox: string): { frame: 
         ? encodePub(subject, payload, inbox)
         : encodePub(subject, payload);
   return { frame, stampAt: frame.length - 2 - payload.length };
+}
+
+/** Poll interval while waiting for the last replies, ms. */
+const ACK_POLL_MS = 10;
+
+/** Resolves when every open connection has a reply for each message it wrote, or after `timeoutMs`. */
+async function allAcked(conns: readonly Conn[], timeoutMs: number): Promise<void> {
+  const deadline = nowMs() + timeoutMs;
+  while (nowMs() < deadline && conns.some((c) => !c.closed && c.acked < c.sent)) await new Promise((r) => setTimeout(r, ACK_POLL_MS));
 }
 
 /** Connects every publisher connection and returns the role; `onFinished` runs when the schedule (or closed loop) ends. */
@@ -113,7 +128,9 @@ export async function publisherRole(cfg: LatRoleConfig, onFinished: () => void):
     });
     conns.push(c);
   }
-  const perConnLimit = Math.min(CONN_BUFFER_BYTES, PROCESS_BUFFER_BYTES / Math.max(1, conns.length));
+  const frameBytes = conns[0]?.frame.length ?? 0;
+  const perConnRate = cfg.mode === 'open' ? cfg.rate / Math.max(1, conns.length) : 0;
+  const perConnLimit = Math.min(PROCESS_BUFFER_BYTES / Math.max(1, conns.length), Math.max(CONN_MIN_BUFFER_BYTES, perConnRate * frameBytes * BUFFER_SECONDS));
 
   /** Writes `count` stamped frames on c; returns how many were blocked instead. */
   const send = (c: Conn, count: number, intendedMs: number, writtenMs: number, flags: number, tail?: Buffer): number => {
@@ -212,8 +229,10 @@ export async function publisherRole(cfg: LatRoleConfig, onFinished: () => void):
     async stop() {
       if (finishedAt === null) finish();
       if (timer) clearTimeout(timer);
-      // Everything written before this PING was processed once its PONG is back (bounded).
-      await Promise.all(nats.map((raw) => flushNats(raw, TAIL_MS).catch(() => undefined)));
+      // Everything written was read by the server once its PONG (core) or its reply/ack (Redis,
+      // JetStream) is back; bounded, so a server that stopped reading cannot hold the run.
+      if (cfg.protocol === 'nats') await Promise.all(nats.map((raw) => flushNats(raw, TAIL_MS).catch(() => undefined)));
+      else await allAcked(conns, TAIL_MS);
       stopping = true;
       for (const c of conns) {
         res.sent[String(c.pub)] = c.sent;
