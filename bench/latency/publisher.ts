@@ -59,7 +59,8 @@ const ACK_POLL_MS = 10;
 /** Resolves when every open connection has a reply for each message it wrote, or after `timeoutMs`. */
 async function allAcked(conns: readonly Conn[], timeoutMs: number): Promise<void> {
   const deadline = nowMs() + timeoutMs;
-  while (nowMs() < deadline && conns.some((c) => !c.closed && c.acked < c.sent)) await new Promise((r) => setTimeout(r, ACK_POLL_MS));
+  while (nowMs() < deadline && conns.some((c) => !c.closed && c.acked < c.sent))
+    await new Promise((r) => setTimeout(r, ACK_POLL_MS));
 }
 
 /** Connects every publisher connection and returns the role; `onFinished` runs when the schedule (or closed loop) ends. */
@@ -130,7 +131,10 @@ export async function publisherRole(cfg: LatRoleConfig, onFinished: () => void):
   }
   const frameBytes = conns[0]?.frame.length ?? 0;
   const perConnRate = cfg.mode === 'open' ? cfg.rate / Math.max(1, conns.length) : 0;
-  const perConnLimit = Math.min(PROCESS_BUFFER_BYTES / Math.max(1, conns.length), Math.max(CONN_MIN_BUFFER_BYTES, perConnRate * frameBytes * BUFFER_SECONDS));
+  const perConnLimit = Math.min(
+    PROCESS_BUFFER_BYTES / Math.max(1, conns.length),
+    Math.max(CONN_MIN_BUFFER_BYTES, perConnRate * frameBytes * BUFFER_SECONDS),
+  );
 
   /** Writes `count` stamped frames on c; returns how many were blocked instead. */
   const send = (c: Conn, count: number, intendedMs: number, writtenMs: number, flags: number, tail?: Buffer): number => {
@@ -231,7 +235,10 @@ export async function publisherRole(cfg: LatRoleConfig, onFinished: () => void):
       if (timer) clearTimeout(timer);
       // Everything written was read by the server once its PONG (core) or its reply/ack (Redis,
       // JetStream) is back; bounded, so a server that stopped reading cannot hold the run.
-      if (cfg.protocol === 'nats') await Promise.all(nats.map((raw) => flushNats(raw, TAIL_MS).catch(() => undefined)));
+      // (Closed-loop core publishers count a batch per PONG, so their last PONG is their flush;
+      // a flush PING behind unanswered batch PINGs would be answered by an older PONG.)
+      if (cfg.protocol === 'nats' && cfg.mode === 'open')
+        await Promise.all(nats.map((raw) => flushNats(raw, TAIL_MS).catch(() => undefined)));
       else await allAcked(conns, TAIL_MS);
       stopping = true;
       for (const c of conns) {

@@ -56,6 +56,8 @@ export interface LevelRecord {
   delivered: number;
   /** Published, never received (after the drain). */
   lost: number;
+  /** Per subscriber connection: messages it missed (JSON only; shows whether loss hit one or all). */
+  lostPerSubscriber: number[];
   /** (lost + blocked) / (published + blocked), %. */
   lossPct: number;
   /** Delivered publishes per second over the measured window (first to last delivery). */
@@ -101,6 +103,7 @@ function emptyLevel(p: LevelPlan): LevelRecord {
     expected: 0,
     delivered: 0,
     lost: 0,
+    lostPerSubscriber: [],
     lossPct: 0,
     achieved: 0,
     latency: null,
@@ -267,6 +270,7 @@ function fill(
   rec.expected = acc.expected;
   rec.delivered = acc.delivered;
   rec.lost = acc.lost;
+  rec.lostPerSubscriber = acc.lostPerSubscriber;
   const offeredAll = rec.published + rec.blocked;
   rec.lossPct = offeredAll > 0 ? (100 * (rec.lost / p.w.fanout + rec.blocked)) / offeredAll : 0;
   rec.duplicates = subs.reduce((a, s) => a + s.duplicates, 0);

@@ -161,6 +161,7 @@ function level(over: Partial<LevelRecord>): LevelRecord {
     expected: 3000,
     delivered: 3000,
     lost: 0,
+    lostPerSubscriber: [0],
     lossPct: 0,
     achieved: 1000,
     latency: { count: 3000, p50: 50, p90: 70, p99: 100, p999: 200, max: 300, mean: 55 },
