@@ -89,7 +89,7 @@ export function findKnee(levels: readonly LevelRecord[]): Knee | null {
 /** What the server does to a subscriber that cannot keep up, in words (docs and sources cited). */
 export function lossPolicy(t: Pick<Target, 'name' | 'protocol'>, w: Pick<LatWorkload, 'protocol'>): string {
   if (w.protocol === 'js')
-    return 'stream: messages are kept (file store); a slow consumer falls behind, nothing is dropped — loss is a failed publish';
+    return 'stream: messages are kept (file store) and a slow consumer falls behind; loss here is a failed publish, or a message the consumer had not reached by the end of the drain (still stored)';
   if (t.protocol === 'redis') {
     return t.name === 'herald'
       ? "herald's Redis door: see docs/redis.md"

@@ -42,6 +42,10 @@ export const DEFAULT_WARMUP_S = 0.5;
 export const DEFAULT_CALIBRATE_S = 2;
 /** Fixed-rate rows (10,000 sensors) measure this many seconds: one level, so a little longer. */
 export const FIXED_LEVEL_S = 5;
+/** Calibrations per row and server at most, when the machine was busy during them. */
+export const CALIBRATE_TRIES = 3;
+/** A calibration with more than this much CPU (% of a core) used outside the bench is repeated. */
+export const DISTURBED_OTHER_CPU = 50;
 /** Redis connections needed by the sensor rows, beyond its default maxclients of 10,000. */
 const REDIS_MAXCLIENTS = SENSORS + 100;
 
@@ -157,22 +161,33 @@ async function runRow(w: LatWorkload, t: Target, o: LatSuiteOptions, log: (s: st
   const warmupMs = o.warmupS * 1000;
   if (w.target === 'redis' && w.pubProcs * w.pubConns >= SENSORS) row.note = await raiseRedisClients(t);
   if (w.load === 'sweep') {
-    await quiet.wait();
-    const cal = await runLevel({
-      w,
-      t,
-      mode: 'closed',
-      rate: 0,
-      fraction: null,
-      warmupMs,
-      durationMs: o.calibrateS * 1000,
-      tag: nextTag(),
-    });
-    if (cal.skip !== null) {
-      row.skipped = cal.skip;
-      log(`${w.id} on ${t.name}: n/a (${cal.skip})`);
-      return row;
+    // A maximum taken while something else used the machine would scale every level down, so a
+    // disturbed calibration is repeated (bounded) and the best one kept.
+    let best: LevelRecord | null = null;
+    for (let i = 0; i < CALIBRATE_TRIES; i++) {
+      await quiet.wait();
+      const c = await runLevel({
+        w,
+        t,
+        mode: 'closed',
+        rate: 0,
+        fraction: null,
+        warmupMs,
+        durationMs: o.calibrateS * 1000,
+        tag: nextTag(),
+      });
+      if (c.skip !== null) {
+        row.skipped = c.skip;
+        log(`${w.id} on ${t.name}: n/a (${c.skip})`);
+        return row;
+      }
+      if (best === null || c.rec.achieved > best.achieved) best = c.rec;
+      if ((c.rec.cpu?.other ?? 0) < DISTURBED_OTHER_CPU) break;
+      log(
+        `${w.id} on ${t.name}: calibration disturbed (${Math.round(c.rec.cpu?.other ?? 0)}% of a core busy outside the bench), again`,
+      );
     }
+    const cal = { rec: best! };
     row.calibration = cal.rec;
     log(`${w.id} on ${t.name}: closed loop ${describe(cal.rec)}`);
     if (cal.rec.error || !(cal.rec.achieved > 0)) {
