@@ -165,6 +165,21 @@ export function renderLatencyMarkdown(rep: LatencyReport, svgName: string | null
       `| ${r.title} | ${r.target} | ${r.durability} | ${fmtRate(r.maxRate)} | ${l ? `${lat(l.p50)} / ${lat(l.p99)} / ${lat(l.p999)}${cb}` : '–'} | ${l200 ? `${fmtNum(l200.lossPct)}%${l200.blocked > 0 ? ` (${fmtRate(l200.blocked)} refused)` : ''}${l200.clientBound ? ' ⚠' : ''}` : '–'} | ${l200 ? `${l200.disconnects} / ${l200.slowConsumers ?? 'n/a'}` : '–'} | ${r.knee ? `${pct(r.knee.fraction)} (${r.knee.why})` : 'beyond the sweep'} | ${r.policy} |`,
     );
   }
+  const fixed = rep.rows.filter((x) => x.maxRate === null && x.levels.length === 1 && x.levels[0]!.offered !== null);
+  if (fixed.length > 0) {
+    o.push('', "Fixed offered load (the documents' 10,000 sensors):", '');
+    o.push(
+      '| row | server | offered msgs/s | delivered msgs/s | p50 / p99 / p99.9 µs | loss | disc / slow | policy |',
+      '|---|---|---|---|---|---|---|---|',
+    );
+    for (const r of fixed) {
+      const l = r.levels[0]!;
+      const L = l.latency;
+      o.push(
+        `| ${r.title} | ${r.target} | ${fmtRate(l.offered)} | ${fmtRate(l.achieved)} | ${L ? `${lat(L.p50)} / ${lat(L.p99)} / ${lat(L.p999)}` : '–'}${l.clientBound ? ' ⚠ client-bound' : ''} | ${fmtNum(l.lossPct)}% | ${l.disconnects} / ${l.slowConsumers ?? 'n/a'} | ${r.policy} |`,
+      );
+    }
+  }
   const skipped = rep.rows.filter((x) => x.skipped !== null);
   if (skipped.length > 0) {
     o.push('', 'Not measured:', '');
