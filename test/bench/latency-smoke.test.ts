@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { LatencyReport } from '../../bench/latency/report.js';
-import { runLatencySuite } from '../../bench/latency/suite.js';
-import { findBinary } from '../../bench/servers.js';
+import type { LatencyReport } from '../../src/bench/latency/report.js';
+import { runLatencySuite } from '../../src/bench/latency/suite.js';
+import { findBinary } from '../../src/bench/servers.js';
 
 /** Servers, 4 rows × (calibration + one level) of about a second each, reports. */
 const SMOKE_TIMEOUT_MS = 120_000;

@@ -5,20 +5,20 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { LatencyHistogram, mergeSummaries } from '../../bench/latency/histogram.js';
-import { accountLoss, LossCounter } from '../../bench/latency/loss.js';
+import { LatencyHistogram, mergeSummaries } from '../../src/bench/latency/histogram.js';
+import { accountLoss, LossCounter } from '../../src/bench/latency/loss.js';
 import {
   findKnee,
   renderLatencyMarkdown,
   writeLatencyReport,
   type LatencyReport,
   type LatRow,
-} from '../../bench/latency/report.js';
-import { RespPushScanner } from '../../bench/latency/resp-push.js';
-import { clientBound, type LevelRecord } from '../../bench/latency/run.js';
-import { MAX_QUANTA_PER_TAKE, RateScheduler } from '../../bench/latency/schedule.js';
-import { readStamp, STAMP_BYTES, writeStamp } from '../../bench/latency/stamp.js';
-import { encodeCommand } from '../../bench/lib/resp-wire.js';
+} from '../../src/bench/latency/report.js';
+import { RespPushScanner } from '../../src/bench/latency/resp-push.js';
+import { clientBound, type LevelRecord } from '../../src/bench/latency/run.js';
+import { MAX_QUANTA_PER_TAKE, RateScheduler } from '../../src/bench/latency/schedule.js';
+import { readStamp, STAMP_BYTES, writeStamp } from '../../src/bench/latency/stamp.js';
+import { encodeCommand } from '../../src/bench/lib/resp-wire.js';
 import { parseBenchArgs, UsageError } from '../../src/cli/bench/args.js';
 
 test('schedule: a rate is met exactly, quantum by quantum, without drift', () => {

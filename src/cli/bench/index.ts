@@ -5,11 +5,11 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { renderProfile, summariseProfile, type CpuProfile } from '../../../bench/profile-summary.js';
-import { repoRoot, killAllServersSync } from '../../../bench/servers.js';
-import { BenchSetupError, runSuite } from '../../../bench/suite.js';
-import { WORKLOADS } from '../../../bench/workloads.js';
-import { LAT_WORKLOADS } from '../../../bench/latency/workloads.js';
+import { renderProfile, summariseProfile, type CpuProfile } from '../../bench/profile-summary.js';
+import { repoRoot, killAllServersSync } from '../../bench/servers.js';
+import { BenchSetupError, runSuite } from '../../bench/suite.js';
+import { WORKLOADS } from '../../bench/workloads.js';
+import { LAT_WORKLOADS } from '../../bench/latency/workloads.js';
 import { runLatency } from './latency.js';
 import { parseBenchArgs, UsageError, USAGE, type BenchArgs } from './args.js';
 

@@ -3,7 +3,7 @@
  * prints where the report went and the headline table. Returns the exit code.
  */
 import path from 'node:path';
-import { repoRoot } from '../../../bench/servers.js';
+import { repoRoot } from '../../bench/servers.js';
 import {
   DEFAULT_CALIBRATE_S,
   DEFAULT_LEVEL_S,
@@ -12,7 +12,7 @@ import {
   FIXED_LEVEL_S,
   LatSetupError,
   runLatencySuite,
-} from '../../../bench/latency/suite.js';
+} from '../../bench/latency/suite.js';
 import type { BenchArgs } from './args.js';
 
 /** --quick with --latency: three levels of one second, a short calibration. */
