@@ -10,10 +10,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { BenchReport } from '../../bench/report.js';
-import type { RunRecord } from '../../bench/runner.js';
-import { findPeer } from '../../bench/servers.js';
-import { runSuite } from '../../bench/suite.js';
+import type { BenchReport } from '../../src/bench/report.js';
+import type { RunRecord } from '../../src/bench/runner.js';
+import { findPeer } from '../../src/bench/servers.js';
+import { runSuite } from '../../src/bench/suite.js';
 
 /** 16 runs of 1 s plus set-up, prefills and drains (about a minute on a busy 2-core machine). */
 const COMPARE_TIMEOUT_MS = 300_000;
