@@ -35,7 +35,13 @@ const ROOT = repoRoot();
 
 /** Wire-format markers that belong to a door: JetStream API subjects, Go JSON/time helpers, NATS
  * header names, NATS/RESP frame prefixes built as text. */
-const WIRE = [/\$JS\.(API|ACK|EVENT)/, /gojson|goQuote|gotime/, /Nats-(Msg-Id|Expected|Rollup)/, /NATS\/1\.0/, /'\+OK|'-ERR |\r\n\$\d/];
+const WIRE = [
+  /\$JS\.(API|ACK|EVENT)/,
+  /gojson|goQuote|gotime/,
+  /Nats-(Msg-Id|Expected|Rollup)/,
+  /NATS\/1\.0/,
+  /'\+OK|'-ERR |\r\n\$\d/,
+];
 
 for (const layer of ['src/core', 'src/stream', 'src/store']) {
   test(`${layer} knows no wire format`, () => {
