@@ -78,4 +78,19 @@ bench('sublist: insert + remove', 200_000, () => {
     sl.remove(s);
   }
 });
+// Request/reply clients each hold an `_INBOX.<nuid>.*` subscription that comes and goes; the hot
+// subjects' cached matches should survive it (nats-server sublist.go patches its cache).
+let inbox = 0;
+const inboxes: Subscription[] = [];
+bench('sublist: match hot, _INBOX.<n>.* churning', 1_000_000, () => {
+  for (let i = 0; i < 1_000_000; i++) {
+    if (i % 100 === 0) {
+      const s = new Subscription(client, `_INBOX.${inbox++}.*`, null, 'i');
+      sl.insert(s);
+      inboxes.push(s);
+      if (inboxes.length > 64) sl.remove(inboxes.shift()!);
+    }
+    sink += sl.match(hot[i % 100]).plain.length;
+  }
+});
 if (sink === -1) console.log(sink);
