@@ -10,6 +10,7 @@ import { MonitorServer } from './http/monitor.js';
 import { buildConnz, buildSubsz, buildVarz } from './http/endpoints.js';
 import { JetStream } from './nats/jetstream/jetstream.js';
 import { HERALD_VERSION } from './version.js';
+import { RespDoor } from './resp/server.js';
 
 /** The JetStream service as the server sees it (implemented in src/nats/jetstream/jetstream.ts). */
 export interface JetStreamService {
@@ -34,6 +35,8 @@ export class Server {
   readonly log: Logger;
   readonly door: NatsDoor;
   jetstream: JetStreamService | null = null;
+  /** The Redis door, when `redisPort` is set. */
+  redis: RespDoor | null = null;
   private monitor: MonitorServer | null = null;
   private portsFile: string | null = null;
   private closing: Promise<void> | null = null;
@@ -47,10 +50,10 @@ export class Server {
   }
 
   /** Starts a server. Unset options take DEFAULT_OPTIONS, except that an embedded server's
-   * monitoring is off unless `httpPort` is given. Bad options throw a ConfigError. */
+   * monitoring and Redis door are off unless `httpPort` / `redisPort` are given. Bad options throw a ConfigError. */
   static async start(opts: StartOptions = {}): Promise<Server> {
     const { logger, ...rest } = opts;
-    const options: ServerOptions = { ...DEFAULT_OPTIONS, httpPort: null, ...rest };
+    const options: ServerOptions = { ...DEFAULT_OPTIONS, httpPort: null, redisPort: null, ...rest };
     // Throws ConfigError naming the field, the value and what is allowed.
     const warnings = validateOptions(options);
     const s = new Server(options, logger);
@@ -74,6 +77,11 @@ export class Server {
     return `nats://${urlHost(this.options.host)}:${this.port}`;
   }
 
+  /** `redis://host:port` of the Redis door, or null when it is off. */
+  get redisUrl(): string | null {
+    return this.redis === null ? null : `redis://${urlHost(this.options.host)}:${this.redis.port}`;
+  }
+
   /** `http://host:port` of monitoring, or null when it is off. */
   get monitorUrl(): string | null {
     return this.monitor === null ? null : `http://${urlHost(this.options.httpHost)}:${this.monitor.port}`;
@@ -93,6 +101,15 @@ export class Server {
       });
     }
     await this.door.listen();
+    if (o.redisPort !== null) {
+      const appendfsync = o.sync.kind === 'always' ? 'always' : o.sync.kind === 'never' ? 'no' : 'everysec';
+      this.redis = new RespDoor(
+        this.router,
+        { host: o.host, port: o.redisPort, appendfsync, serverStartedAt: this.startedAt },
+        this.log,
+      );
+      await this.redis.listen();
+    }
     if (o.httpPort !== null) {
       const m = new MonitorServer(this.log);
       m.route('/', () => ({ links: ['/varz', '/connz', '/subsz', '/healthz', '/jsz'] }));
@@ -109,7 +126,10 @@ export class Server {
       await m.listen(o.httpHost, o.httpPort);
     }
     if (o.portsFileDir !== null) this.writePortsFile(o.portsFileDir);
-    this.log.info({ url: this.url, monitor: this.monitorUrl, jetstream: o.jetstream, data: o.dataDir }, 'herald is ready');
+    this.log.info(
+      { url: this.url, redis: this.redisUrl, monitor: this.monitorUrl, jetstream: o.jetstream, data: o.dataDir },
+      'herald is ready',
+    );
   }
 
   /** specs/nats.md §8: `<dir>/nats-server_<pid>.ports`, written atomically once listening. */
@@ -147,6 +167,7 @@ export class Server {
   close(): Promise<void> {
     this.closing ??= (async () => {
       await this.door.close();
+      if (this.redis !== null) await this.redis.close();
       if (this.monitor !== null) await this.monitor.close();
       if (this.jetstream !== null) await this.jetstream.close();
       if (this.portsFile !== null) rmSync(this.portsFile, { force: true });
