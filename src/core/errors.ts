@@ -109,6 +109,7 @@ export const RedisErrors = {
   ProtoUnbalancedQuotes: 'ERR Protocol error: unbalanced quotes in request',
   UnknownCommand: "ERR unknown command '{name}', with args beginning with: {args}",
   UnknownSubcommand: "ERR unknown subcommand '{sub}'. Try {cmd} HELP.",
+  SubcommandSyntax: "ERR unknown subcommand or wrong number of arguments for '{sub}'. Try {cmd} HELP.",
   WrongArity: "ERR wrong number of arguments for '{cmd}' command",
   SubscribedContext:
     "ERR Can't execute '{cmd}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
@@ -126,6 +127,10 @@ export const RedisErrors = {
   ClientInfoUnknown: "ERR Unrecognized option '{opt}'",
   ClientNoSuchClient: 'ERR No such client',
   ClientKillBadType: "ERR Unknown client type '{type}'",
+  FunctionFlushMode: 'ERR FUNCTION FLUSH only supports SYNC|ASYNC option',
+  ClientInvalidId: 'ERR Invalid client ID',
+  ClientIdNotPositive: 'ERR client-id should be greater than 0',
+  MaxClients: 'ERR max number of clients reached',
   ConfigSetUnknown: "ERR Unknown option or number of arguments for CONFIG SET - '{name}'",
   ConfigSetFailed: "ERR CONFIG SET failed (possibly related to argument '{name}') - {reason}",
 } as const satisfies Record<string, string>;

@@ -1,4 +1,4 @@
-import { globMatches } from '../core/glob.js';
+import { globMatches, isGlobPattern } from '../core/glob.js';
 import type { RespDoorOptions } from './server.js';
 
 /** One CONFIG key: its current value as CONFIG GET shows it, and how CONFIG SET changes it
@@ -93,6 +93,11 @@ export class RedisConfig {
   /** CONFIG GET: [name, value] pairs for keys matching any of the glob patterns (case-insensitive). */
   get(patterns: readonly string[]): [string, string][] {
     const out: [string, string][] = [];
+    // config.c configGetCommand: a name without glob characters is looked up and echoed as given.
+    if (patterns.length === 1 && !isGlobPattern(patterns[0])) {
+      const k = this.keys.get(patterns[0].toLowerCase());
+      return k === undefined ? [] : [[patterns[0], k.get()]];
+    }
     for (const [name, k] of this.keys) {
       if (patterns.some((p) => globMatches(p.toLowerCase(), name))) out.push([name, k.get()]);
     }

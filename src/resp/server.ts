@@ -2,6 +2,7 @@ import net from 'node:net';
 import type { Router } from '../core/router.js';
 import type { Logger } from '../core/log.js';
 import { redisPubSubLimitPolicy, verdictOnTick, type LimitPolicy } from '../core/backpressure.js';
+import { RedisErrors } from '../core/errors.js';
 import { RespConnection } from './connection.js';
 import { buildCommandTable } from './commands/table.js';
 import type { CommandSpec } from './commands/spec.js';
@@ -105,7 +106,7 @@ export class RespDoor {
       // networking.c acceptCommonHandler: the error is written and the socket closed.
       this.stats.rejectedConnections++;
       socket.on('error', () => undefined);
-      socket.end('-ERR max number of clients reached\r\n');
+      socket.end(`-${RedisErrors.MaxClients}\r\n`);
       return;
     }
     const id = this.nextId++;

@@ -173,7 +173,7 @@ function clientList(c: RespConnection, argv: Buffer[]): void {
       ids = new Set();
       for (i++; i < argv.length; i++) {
         const id = intArg(argv[i]);
-        if (id === null || id <= 0) return c.error('ERR Invalid client ID');
+        if (id === null || id <= 0) return c.error(RedisErrors.ClientInvalidId);
         ids.add(id);
       }
     } else return c.error(RedisErrors.Syntax);
@@ -217,7 +217,7 @@ function clientKill(c: RespConnection, argv: Buffer[]): void {
     const v = argv[i + 1].toString('latin1');
     if (o === 'id') {
       const id = intArg(argv[i + 1]);
-      if (id === null || id <= 0) return c.error('ERR client-id should be greater than 0');
+      if (id === null || id <= 0) return c.error(RedisErrors.ClientIdNotPositive);
       tests.push((x) => x.id === id);
     } else if (o === 'addr') tests.push((x) => x.addr === v);
     else if (o === 'laddr') tests.push((x) => x.laddr === v);

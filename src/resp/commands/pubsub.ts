@@ -57,7 +57,15 @@ function publish(c: RespConnection, argv: Buffer[]): void {
 
 function channels(c: RespConnection, argv: Buffer[]): void {
   const pat = argv.length > 2 ? argv[2].toString('latin1') : null;
-  if (argv.length > 3) return c.error(redisError(RedisErrors.WrongArity, { cmd: 'pubsub|channels' }));
+  // server.c addReplySubcommandSyntaxError
+  if (argv.length > 3) {
+    return c.error(
+      redisError(RedisErrors.SubcommandSyntax, {
+        sub: argv[1].toString('latin1'),
+        cmd: argv[0].toString('latin1').toUpperCase(),
+      }),
+    );
+  }
   const out: string[] = [];
   for (const ch of c.door.channelSubs.keys()) if (pat === null || globMatches(pat, ch)) out.push(ch);
   c.writer.array(out.length);

@@ -189,7 +189,7 @@ function configGet(c: RespConnection, argv: Buffer[]): void {
 }
 
 function configSet(c: RespConnection, argv: Buffer[]): void {
-  if (argv.length % 2 !== 0) return c.error(redisError(RedisErrors.WrongArity, { cmd: 'config|set' }));
+  if (argv.length % 2 !== 0) return c.error(RedisErrors.Syntax); // config.c configSetCommand
   const cfg = c.door.config;
   for (let i = 2; i < argv.length; i += 2) {
     const name = argv[i].toString('latin1');
@@ -423,7 +423,10 @@ export const SERVER_COMMANDS: readonly CommandSpec[] = [
         summary: 'Deletes all libraries and functions (herald has none yet).',
         flags: ['write', 'noscript'],
         handler: (c, a) => {
-          if (flushArg(c, a, 2)) c.writer.simple('OK');
+          if (a.length > 3) return c.error(RedisErrors.Syntax);
+          const m = a.length === 3 ? a[2].toString('latin1').toLowerCase() : 'sync';
+          if (m !== 'sync' && m !== 'async') return c.error(RedisErrors.FunctionFlushMode);
+          c.writer.simple('OK');
         },
       }),
     ],
