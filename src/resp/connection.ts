@@ -186,7 +186,9 @@ export class RespConnection implements Client, Producer, Outlet {
    * subcommand, a wrong arity or the RESP2 subscribed context (server.c processCommand order). */
   private resolve(argv: Buffer[]): CommandSpec | null {
     const table = this.door.commands;
-    let spec = table.get(lowerName(argv[0]));
+    const first = argv[0].toString('latin1');
+    // Clients send names in one case or the other: look up as sent, lower-case only on a miss.
+    let spec = table.get(first) ?? table.get(first.toLowerCase());
     if (spec === undefined) {
       this.error(redisError(RedisErrors.UnknownCommand, { name: cString(argv[0], ERR_NAME_MAX), args: argsBeginning(argv) }));
       return null;

@@ -310,6 +310,8 @@ function hexVal(c: number): number {
  * unbalanced. Costs one small Buffer per token.
  */
 export function splitArgs(line: Buffer, end: number): Buffer[] | null {
+  const fast = splitPlain(line, end);
+  if (fast !== null) return fast;
   const out: Buffer[] = [];
   let p = 0;
   const at = (k: number): number => (k < end ? line[k] : 0);
@@ -354,4 +356,30 @@ export function splitArgs(line: Buffer, end: number): Buffer[] | null {
     }
     out.push(Buffer.from(tok));
   }
+}
+
+/**
+ * The common inline case (`PING`, `ECHO x`): no quote, backslash or NUL, so tokens are views
+ * split on whitespace. Null when the line needs `splitArgs`'s full rules.
+ */
+function splitPlain(line: Buffer, end: number): Buffer[] | null {
+  const out: Buffer[] = [];
+  let start = -1;
+  for (let i = 0; i < end; i++) {
+    const c = line[i];
+    if (c === 0x22 || c === 0x27 || c === 0x5c || c === 0) return null;
+    if (isSpace(c)) {
+      // A token ends only at space, \t, \n or \r (sdssplitargs); \v and \f only separate tokens.
+      if (c === 0x0b || c === 0x0c) {
+        if (start >= 0) return null;
+        continue;
+      }
+      if (start >= 0) {
+        out.push(line.subarray(start, i));
+        start = -1;
+      }
+    } else if (start < 0) start = i;
+  }
+  if (start >= 0) out.push(line.subarray(start, end));
+  return out;
 }

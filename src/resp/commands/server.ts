@@ -258,7 +258,9 @@ function writeCommandDocs(c: RespConnection, s: CommandSpec): void {
 }
 
 function topLevel(c: RespConnection): CommandSpec[] {
-  return [...c.door.commands.values()].filter((s) => !s.name.includes('|'));
+  const out: CommandSpec[] = [];
+  for (const [k, s] of c.door.commands) if (k === s.name && !k.includes('|')) out.push(s);
+  return out;
 }
 
 function command(c: RespConnection): void {

@@ -1,6 +1,6 @@
 /**
  * The one command table: every family's declarations, keyed by lower-case name, subcommands as
- * `container|sub` (Redis's fullname). Dispatch (src/resp/connection.ts), COMMAND INFO/DOCS/COUNT
+ * `container|sub` (Redis's fullname); top-level names also in upper case (a lookup alias). Dispatch (src/resp/connection.ts), COMMAND INFO/DOCS/COUNT
  * and the docs all read it; a command that is not here gets Redis's unknown-command error.
  */
 import type { CommandSpec } from './spec.js';
@@ -23,6 +23,8 @@ export function buildCommandTable(): Map<string, CommandSpec> {
   const add = (s: CommandSpec): void => {
     if (m.has(s.name)) throw new Error(`duplicate Redis command ${s.name}`);
     m.set(s.name, s);
+    // Upper-case top-level names too, so the usual `PING`/`PUBLISH` needs no case folding.
+    if (!s.name.includes('|')) m.set(s.name.toUpperCase(), s);
   };
   for (const family of COMMAND_FAMILIES) {
     for (const s of family) {
