@@ -7,6 +7,13 @@ import { RespWriter } from './writer.js';
 import type { RespDoor } from './server.js';
 import type { CommandSpec } from './commands/spec.js';
 
+/**
+ * Replies queued for a client past which herald stops reading its requests until half have
+ * drained. Redis sets no limit for normal clients (`client-output-buffer-limit normal 0 0 0`), so
+ * a client that pipelines without reading grows Redis without bound; herald uses TCP backpressure
+ * instead. 16 MB is far above any pipeline a real client keeps in flight.
+ */
+export const REPLY_PAUSE_BYTES = 16 * 1024 * 1024;
 /** Longest command or subcommand name echoed in an unknown-command error (Redis `%.128s`). */
 const ERR_NAME_MAX = 128;
 
@@ -53,6 +60,8 @@ export class RespConnection implements Client, Producer, Outlet {
    * their pushes follow the command's reply (Redis 7.2+, specs/redis.md §2.2). */
   private executing = false;
   private deferred: { sub: Subscription; msg: Message }[] | null = null;
+  /** Reading paused because this client's own replies piled up (REPLY_PAUSE_BYTES). */
+  private selfPaused = false;
 
   constructor(
     readonly id: number,
@@ -112,12 +121,17 @@ export class RespConnection implements Client, Producer, Outlet {
   }
 
   resumeInput(): void {
-    if (!this.closed) this.socket.resume();
+    if (!this.closed && !this.selfPaused) this.socket.resume();
   }
 
   private readonly written = (): void => {
     this.socketPending = this.socket.writableLength;
-    this.door.router.backpressure.progressed(this, this.outlet, Date.now());
+    const bp = this.door.router.backpressure;
+    bp.progressed(this, this.outlet, Date.now());
+    if (this.selfPaused && this.socketPending <= REPLY_PAUSE_BYTES / 2) {
+      this.selfPaused = false;
+      if (!this.closed && !bp.isHeld(this)) this.socket.resume();
+    }
   };
 
   private onData(buf: Buffer): void {
@@ -310,6 +324,10 @@ export class RespConnection implements Client, Producer, Outlet {
     // The kernel took every byte during write(): the Buffer is free to reuse; else the socket
     // holds on to it until written.
     if (this.socketPending > 0 && w.buf === buf) w.detach();
+    if (this.socketPending > REPLY_PAUSE_BYTES && !this.selfPaused) {
+      this.selfPaused = true;
+      this.socket.pause();
+    }
   }
 
   /** Closes: drops subscriptions, writes what is queued (unless `now`), ends the socket. */

@@ -117,13 +117,16 @@ export function frameEnd(b: Buffer, pos: number): number {
 
 /** A raw RESP connection: `send` bytes, `read(n)` the next n frames as raw bytes. */
 export class RawResp {
-  private buf = Buffer.alloc(0);
+  /** Received bytes not yet consumed, as chunks (joined only when frames are looked for). */
+  private chunks: Buffer[] = [];
+  private received = 0;
   closed = false;
   private wake: (() => void) | null = null;
 
   private constructor(readonly socket: net.Socket) {
     socket.on('data', (d: Buffer) => {
-      this.buf = Buffer.concat([this.buf, d]);
+      this.chunks.push(d);
+      this.received += d.length;
       this.wake?.();
     });
     socket.on('close', () => {
@@ -145,6 +148,43 @@ export class RawResp {
     if (!this.closed) this.socket.write(data);
   }
 
+  private get buf(): Buffer {
+    if (this.chunks.length !== 1) this.chunks = [Buffer.concat(this.chunks)];
+    return this.chunks[0];
+  }
+
+  private set buf(b: Buffer) {
+    this.chunks = [b];
+    this.received = b.length;
+  }
+
+  /** What arrived so far, shortened for an error message. */
+  private get shown(): string {
+    const s = JSON.stringify(this.buf.toString('latin1'));
+    return s.length > 300 ? `${s.slice(0, 300)}… (${this.received} bytes)` : s;
+  }
+
+  /** Waits (bounded) until `n` bytes arrived, without looking at frames; returns them. */
+  async readBytes(n: number, ms = 5000): Promise<Buffer> {
+    const deadline = Date.now() + ms;
+    while (this.received < n) {
+      if (this.closed) throw new Error(`connection closed after ${this.received}/${n} bytes`);
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`timed out waiting for ${n} bytes; got ${this.received}`);
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, left);
+        this.wake = () => {
+          clearTimeout(t);
+          this.wake = null;
+          r();
+        };
+      });
+    }
+    const all = this.buf;
+    this.buf = all.subarray(n);
+    return all.subarray(0, n);
+  }
+
   /** The next `n` frames' bytes (joined); throws after `ms` with what arrived. */
   async read(n: number, ms = 5000): Promise<Buffer> {
     const deadline = Date.now() + ms;
@@ -162,10 +202,9 @@ export class RawResp {
         this.buf = this.buf.subarray(end);
         return out;
       }
-      if (this.closed)
-        throw new Error(`connection closed after ${k}/${n} frames: ${JSON.stringify(this.buf.toString('latin1'))}`);
+      if (this.closed) throw new Error(`connection closed after ${k}/${n} frames: ${this.shown}`);
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out waiting for ${n} frames; got: ${JSON.stringify(this.buf.toString('latin1'))}`);
+      if (left <= 0) throw new Error(`timed out waiting for ${n} frames; got: ${this.shown}`);
       await new Promise<void>((r) => {
         const t = setTimeout(r, left);
         this.wake = () => {
@@ -182,7 +221,7 @@ export class RawResp {
     const deadline = Date.now() + ms;
     while (!this.closed) {
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`server did not close; got: ${JSON.stringify(this.buf.toString('latin1'))}`);
+      if (left <= 0) throw new Error(`server did not close; got: ${this.shown}`);
       await new Promise<void>((r) => {
         const t = setTimeout(r, Math.min(left, 50));
         this.wake = () => {

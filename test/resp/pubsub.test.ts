@@ -10,6 +10,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Redis } from 'ioredis';
 import type { Server } from '../../src/index.js';
 import { RawResp, cmd, startHerald } from './helpers.js';
+import { REPLY_PAUSE_BYTES } from '../../src/resp/connection.js';
 
 const WAIT_MS = 5000;
 
@@ -154,6 +155,34 @@ describe('Redis Pub/Sub', () => {
       assert.match(info, /^total_error_replies:\d+\r$/m);
     } finally {
       sub.disconnect();
+    }
+  });
+});
+
+describe('Redis door backpressure on its own replies', () => {
+  test('a client that pipelines without reading is paused, not buffered without bound, and loses nothing', async () => {
+    const server = await startHerald();
+    const c = await RawResp.connect(server.redis!.port);
+    try {
+      const arg = 'y'.repeat(1024 * 1024);
+      const n = 48; // 48 MB of replies, three times REPLY_PAUSE_BYTES
+      c.socket.pause();
+      for (let i = 0; i < n; i++) c.send(cmd('ECHO', arg));
+      // Give the server time to read what it will; it must stop well before all 48 MB are queued.
+      const deadline = Date.now() + 2000;
+      let maxPending = 0;
+      while (Date.now() < deadline) {
+        for (const conn of server.redis!.connections.values()) maxPending = Math.max(maxPending, conn.pendingBytes);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.ok(maxPending < REPLY_PAUSE_BYTES + 4 * 1024 * 1024, `pending replies reached ${maxPending} bytes`);
+      c.socket.resume();
+      const frame = Buffer.from(`$${arg.length}\r\n${arg}\r\n`);
+      const all = await c.readBytes(n * frame.length, 30_000);
+      for (let i = 0; i < n; i++) assert.ok(all.subarray(i * frame.length, (i + 1) * frame.length).equals(frame), `reply ${i}`);
+    } finally {
+      c.close();
+      await server.close();
     }
   });
 });
