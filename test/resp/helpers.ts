@@ -164,6 +164,18 @@ export class RawResp {
     return s.length > 300 ? `${s.slice(0, 300)}… (${this.received} bytes)` : s;
   }
 
+  /** Resolves when bytes arrive, the connection closes, or after `ms`. */
+  private waitData(ms: number): Promise<void> {
+    return new Promise<void>((r) => {
+      const t = setTimeout(r, ms);
+      this.wake = () => {
+        clearTimeout(t);
+        this.wake = null;
+        r();
+      };
+    });
+  }
+
   /** Waits (bounded) until `n` bytes arrived, without looking at frames; returns them. */
   async readBytes(n: number, ms = 5000): Promise<Buffer> {
     const deadline = Date.now() + ms;
@@ -171,14 +183,7 @@ export class RawResp {
       if (this.closed) throw new Error(`connection closed after ${this.received}/${n} bytes`);
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`timed out waiting for ${n} bytes; got ${this.received}`);
-      await new Promise<void>((r) => {
-        const t = setTimeout(r, left);
-        this.wake = () => {
-          clearTimeout(t);
-          this.wake = null;
-          r();
-        };
-      });
+      await this.waitData(left);
     }
     const all = this.buf;
     this.buf = all.subarray(n);
@@ -205,14 +210,7 @@ export class RawResp {
       if (this.closed) throw new Error(`connection closed after ${k}/${n} frames: ${this.shown}`);
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`timed out waiting for ${n} frames; got: ${this.shown}`);
-      await new Promise<void>((r) => {
-        const t = setTimeout(r, left);
-        this.wake = () => {
-          clearTimeout(t);
-          this.wake = null;
-          r();
-        };
-      });
+      await this.waitData(left);
     }
   }
 
@@ -222,14 +220,7 @@ export class RawResp {
     while (!this.closed) {
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`server did not close; got: ${this.shown}`);
-      await new Promise<void>((r) => {
-        const t = setTimeout(r, Math.min(left, 50));
-        this.wake = () => {
-          clearTimeout(t);
-          this.wake = null;
-          r();
-        };
-      });
+      await this.waitData(Math.min(left, 50));
     }
     return this.buf;
   }
