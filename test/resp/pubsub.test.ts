@@ -141,6 +141,31 @@ describe('Redis Pub/Sub', () => {
     }
   });
 
+  test('a subscriber over the pubsub soft limit for longer than its seconds is closed', async () => {
+    assert.equal(await redis.config('SET', 'client-output-buffer-limit', 'pubsub 0 256kb 1'), 'OK');
+    const slow = await RawResp.connect(server.redis!.port);
+    try {
+      slow.send(cmd('SUBSCRIBE', 'softhose'));
+      await slow.read(1);
+      slow.socket.pause();
+      const before = Number(/client_output_buffer_limit_disconnections:(\d+)/.exec(await redis.info('stats'))![1]);
+      // 16 MB: more than loopback socket buffers take, so well over 256 kB stays queued.
+      const p = redis.pipeline();
+      for (let i = 0; i < 256; i++) p.publish('softhose', 'z'.repeat(64 * 1024));
+      await p.exec();
+      const deadline = Date.now() + WAIT_MS;
+      while (Number((await redis.pubsub('NUMSUB', 'softhose'))[1]) > 0) {
+        assert.ok(Date.now() < deadline, 'the subscriber over the soft limit was never closed');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const after = Number(/client_output_buffer_limit_disconnections:(\d+)/.exec(await redis.info('stats'))![1]);
+      assert.equal(after, before + 1);
+    } finally {
+      slow.close();
+      await redis.config('SET', 'client-output-buffer-limit', 'pubsub 32mb 8mb 60');
+    }
+  });
+
   test('INFO counts Pub/Sub state with Redis field names', async () => {
     const sub = new Redis({ port: server.redis!.port, host: '127.0.0.1' });
     try {
