@@ -1,15 +1,17 @@
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import os from 'node:os';
 import { Router } from './core/router.js';
 import { createLogger, type Logger } from './core/log.js';
 import { DEFAULT_OPTIONS, type ServerOptions } from './config/options.js';
 import { validateOptions } from './config/load.js';
 import { ADVERTISED_VERSION, NatsDoor, newServerId } from './nats/server.js';
-import { MonitorServer } from './http/monitor.js';
-import { buildConnz, buildSubsz, buildVarz } from './http/endpoints.js';
+import { ConnectionRegistry } from './core/connections.js';
+import { mountMonitoring } from './http/routes.js';
+import type { MonitorServer } from './http/monitor.js';
+import type { MonitoredServer } from './http/stats.js';
 import { JetStream } from './nats/jetstream/jetstream.js';
 import { HERALD_VERSION } from './version.js';
+import { lockDirectory, type DirLock } from './store/dir-lock.js';
 import { RespDoor } from './resp/server.js';
 
 /** The JetStream service as the server sees it (implemented in src/nats/jetstream/jetstream.ts). */
@@ -28,8 +30,10 @@ export type StartOptions = Partial<ServerOptions> & { logger?: Logger };
  * written); `close()` stops accepting, flushes and closes connections, syncs and closes stores.
  * Several servers can run in one process: they share nothing.
  */
-export class Server {
+export class Server implements MonitoredServer {
   readonly router = new Router();
+  /** Open and recently closed connections of every door. */
+  readonly connections = new ConnectionRegistry();
   readonly serverId = newServerId();
   readonly startedAt = new Date();
   readonly log: Logger;
@@ -38,6 +42,8 @@ export class Server {
   /** The Redis door, when `redisPort` is set. */
   redis: RespDoor | null = null;
   private monitor: MonitorServer | null = null;
+  /** Held while JetStream owns the data directory; released after the stores close. */
+  private dataLock: DirLock | null = null;
   private portsFile: string | null = null;
   private closing: Promise<void> | null = null;
 
@@ -46,7 +52,7 @@ export class Server {
     logger: Logger | undefined,
   ) {
     this.log = logger ?? createLogger({ level: options.logLevel, format: options.logFormat });
-    this.door = new NatsDoor(this.router, options, this.log, this.serverId, () => this.info());
+    this.door = new NatsDoor(this.router, options, this.log, this.serverId, () => this.info(), this.connections);
   }
 
   /** Starts a server. Unset options take DEFAULT_OPTIONS, except that an embedded server's
@@ -72,6 +78,11 @@ export class Server {
     return this.door.port;
   }
 
+  /** Connections closed as slow consumers, all doors together. */
+  get slowConsumers(): number {
+    return this.door.slowConsumers;
+  }
+
   /** `nats://host:port` for clients. */
   get url(): string {
     return `nats://${urlHost(this.options.host)}:${this.port}`;
@@ -92,6 +103,8 @@ export class Server {
     if (o.jetstream) {
       const storeDir = join(o.dataDir, 'jetstream');
       mkdirSync(storeDir, { recursive: true });
+      // One server per data directory: a second one would find every stream's store taken.
+      this.dataLock = await lockDirectory(o.dataDir, { what: 'data directory' });
       this.jetstream = await JetStream.start(this.router, {
         storeDir,
         maxFileStore: o.maxFileStore,
@@ -110,26 +123,28 @@ export class Server {
       );
       await this.redis.listen();
     }
-    if (o.httpPort !== null) {
-      const m = new MonitorServer(this.log);
-      m.route('/', () => ({ links: ['/varz', '/connz', '/subsz', '/healthz', '/jsz'] }));
-      m.route('/healthz', () => ({ status: 'ok' }));
-      m.route('/varz', () => buildVarz(this, m));
-      m.route('/connz', (q) => buildConnz(this, q));
-      m.route('/subsz', (q) => buildSubsz(this, q));
-      m.route('/jsz', (q) =>
-        this.jetstream === null
-          ? { server_id: this.serverId, now: new Date().toISOString(), disabled: true }
-          : { server_id: this.serverId, now: new Date().toISOString(), ...this.jetstream.jsz(q) },
-      );
-      this.monitor = m;
-      await m.listen(o.httpHost, o.httpPort);
-    }
+    if (o.httpPort !== null) this.monitor = await mountMonitoring(this, this.log, o.httpHost, o.httpPort);
     if (o.portsFileDir !== null) this.writePortsFile(o.portsFileDir);
-    this.log.info(
-      { url: this.url, redis: this.redisUrl, monitor: this.monitorUrl, jetstream: o.jetstream, data: o.dataDir },
-      'herald is ready',
-    );
+    const ready: Record<string, unknown> = {
+      url: this.url,
+      redis: this.redisUrl,
+      monitor: this.monitorUrl,
+      jetstream: o.jetstream,
+      data: o.dataDir,
+    };
+    if (this.jetstream !== null) {
+      // Name what recovery refused, so "ready" never hides a missing stream.
+      const js = this.jetstream.jsz(new URLSearchParams()) as { streams?: number; unrecovered_streams?: string[] };
+      ready.streams = js.streams;
+      if ((js.unrecovered_streams ?? []).length > 0) {
+        ready.unrecovered_streams = js.unrecovered_streams;
+        this.log.warn(
+          { unrecovered_streams: js.unrecovered_streams, data: o.dataDir },
+          'streams found on disk were NOT recovered and are not served (see the errors above); their files are untouched',
+        );
+      }
+    }
+    this.log.info(ready, 'herald is ready');
   }
 
   /** specs/nats.md §8: `<dir>/nats-server_<pid>.ports`, written atomically once listening. */
@@ -170,6 +185,7 @@ export class Server {
       if (this.redis !== null) await this.redis.close();
       if (this.monitor !== null) await this.monitor.close();
       if (this.jetstream !== null) await this.jetstream.close();
+      if (this.dataLock !== null) await this.dataLock.release();
       if (this.portsFile !== null) rmSync(this.portsFile, { force: true });
       this.log.info('herald stopped');
     })();
@@ -180,9 +196,4 @@ export class Server {
 function urlHost(h: string): string {
   if (h === '0.0.0.0' || h === '::' || h === '') return '127.0.0.1';
   return h.includes(':') ? `[${h}]` : h;
-}
-
-/** Host facts for /varz. */
-export function hostFacts(): { cores: number; mem: number } {
-  return { cores: os.cpus().length, mem: process.memoryUsage().rss };
 }

@@ -29,11 +29,16 @@ export const NatsErrors = {
   MaxSubscriptionsExceeded: { text: 'maximum subscriptions exceeded', fatal: false },
   InvalidPublishSubject: { text: 'Invalid Publish Subject', fatal: false },
   BadClientProtocol: { text: 'invalid client protocol', fatal: true },
+  // nats-server client.go, pubPermissionViolation / replySubjectViolation: `{subject}` and
+  // `{reply}` are Go %q-quoted by the door.
+  PublishPermissionViolation: { text: 'Permissions Violation for Publish to {subject}', fatal: false },
+  ReplyPermissionViolation: { text: 'Permissions Violation for Publish with Reply of {reply}', fatal: false },
 } as const satisfies Record<string, NatsProtocolError>;
 
-/** The `-ERR` line for `e`, ready to write. */
-export function natsErrLine(e: NatsProtocolError): string {
-  return `-ERR '${e.text}'\r\n`;
+/** The `-ERR` line for `e`, ready to write; `{name}` placeholders are filled from `args`. */
+export function natsErrLine(e: NatsProtocolError, args?: Record<string, string>): string {
+  const text = args === undefined ? e.text : e.text.replace(/\{(\w+)\}/g, (m, k: string) => args[k] ?? m);
+  return `-ERR '${text}'\r\n`;
 }
 
 /** A JetStream API error as it appears in a response's `error` field. */

@@ -19,10 +19,11 @@ function isLineSpace(c: number): boolean {
 }
 
 /**
- * One pass over `s`: false on an empty token, on a character `bad` refuses, or (with `gtLast`) on
- * a `>` token that is not the last.
+ * One pass over `s`: false on an empty token, on whitespace (`subscription`: any nats-server
+ * refuses in a SUB; otherwise what a protocol line cannot carry), or (`subscription`) on a `>`
+ * token that is not the last.
  */
-function tokensOk(s: string, bad: (c: number) => boolean, gtLast: boolean): boolean {
+function tokensOk(s: string, subscription: boolean): boolean {
   const n = s.length;
   if (n === 0) return false;
   let tokenStart = 0;
@@ -32,9 +33,9 @@ function tokensOk(s: string, bad: (c: number) => boolean, gtLast: boolean): bool
       const len = i - tokenStart;
       if (len === 0) return false;
       // A full wildcard must be the last token.
-      if (gtLast && len === 1 && s.charCodeAt(tokenStart) === GT && i !== n) return false;
+      if (subscription && len === 1 && s.charCodeAt(tokenStart) === GT && i !== n) return false;
       tokenStart = i + 1;
-    } else if (bad(c)) {
+    } else if (subscription ? isSpace(c) : isLineSpace(c)) {
       return false;
     }
   }
@@ -43,7 +44,7 @@ function tokensOk(s: string, bad: (c: number) => boolean, gtLast: boolean): bool
 
 /** True when `s` is a valid subscription subject (wildcards allowed, `>` only as the last token). */
 export function isValidSubject(s: string): boolean {
-  return tokensOk(s, isSpace, true);
+  return tokensOk(s, true);
 }
 
 /**
@@ -73,7 +74,7 @@ export function isValidLiteralSubject(s: string): boolean {
  * `foo..bar`). Wildcard tokens are allowed, as nats-server routes a non-pedantic PUB to `foo.*`.
  */
 export function isNatsRoutable(s: string): boolean {
-  return tokensOk(s, isLineSpace, false);
+  return tokensOk(s, false);
 }
 
 /** True when any whole token of `s` is `*` or `>`. */

@@ -1,10 +1,13 @@
-import type { Server } from '../server.js';
-import type { MonitorServer } from './monitor.js';
-import { hostFacts } from '../server.js';
-import { subjectMatches } from '../core/subject.js';
+import os from 'node:os';
+import { MonitorQueryError, type MonitorServer } from './monitor.js';
+import type { MonitoredServer, SublistStats } from './stats.js';
+import type { CpuSampler } from './cpu.js';
+import { isValidLiteralSubject, subjectMatches } from '../core/subject.js';
 
 /** Default and largest page of /connz, as nats-server. */
 const CONNZ_DEFAULT_LIMIT = 1024;
+/** Default page of /subsz's list (nats-server monitor.go, DefaultSubListSize). */
+const SUBSZ_DEFAULT_LIMIT = 1024;
 
 const NS_PER_MS = 1_000_000;
 
@@ -20,12 +23,50 @@ function goDuration(ms: number): string {
   return `${d > 0 ? d + 'd' : ''}${h > 0 ? h + 'h' : ''}${m > 0 ? m + 'm' : ''}${s}s`;
 }
 
+/**
+ * Go's time.Duration String() of `ns` nanoseconds ("0s", "850ns", "523µs", "1.234567ms",
+ * "1m2.5s"), which nats-server prints for /connz `rtt`.
+ */
+export function goDurationString(ns: number): string {
+  ns = Math.round(ns);
+  if (ns === 0) return '0s';
+  const neg = ns < 0;
+  if (neg) ns = -ns;
+  let out: string;
+  if (ns < 1000) out = `${ns}ns`;
+  else if (ns < 1_000_000) out = `${fraction(ns, 1000)}µs`;
+  else if (ns < 1_000_000_000) out = `${fraction(ns, 1_000_000)}ms`;
+  else {
+    const h = Math.floor(ns / 3_600_000_000_000);
+    const m = Math.floor((ns % 3_600_000_000_000) / 60_000_000_000);
+    const sec = fraction(ns % 60_000_000_000, 1_000_000_000);
+    out = h > 0 ? `${h}h${m}m${sec}s` : m > 0 ? `${m}m${sec}s` : `${sec}s`;
+  }
+  return neg ? '-' + out : out;
+}
+
+/** `v / unit` with the fraction's trailing zeros dropped, as Go's fmtFrac. */
+function fraction(v: number, unit: number): string {
+  const whole = Math.floor(v / unit);
+  const frac = v % unit;
+  if (frac === 0) return String(whole);
+  const digits = String(unit).length - 1;
+  return `${whole}.${String(frac).padStart(digits, '0').replace(/0+$/, '')}`;
+}
+
+/** nats-server monitor.go, getRTT: an RTT under a millisecond is truncated to whole microseconds. */
+function rttString(ms: number): string {
+  let ns = Math.round(ms * 1e6);
+  if (ns > 1000 && ns < 1_000_000) ns -= ns % 1000;
+  return goDurationString(ns);
+}
+
 /** `/varz`: server identity, limits and counters, field names as nats-server's. */
-export function buildVarz(s: Server, m: MonitorServer): object {
+export function buildVarz(s: MonitoredServer, m: MonitorServer, cpu: CpuSampler): object {
   const o = s.options;
   const r = s.router;
   const now = new Date();
-  const facts = hostFacts();
+  const cores = os.cpus().length;
   const varz: Record<string, unknown> = {
     server_id: s.serverId,
     server_name: o.serverName || s.serverId,
@@ -55,6 +96,8 @@ export function buildVarz(s: Server, m: MonitorServer): object {
   if (s.jetstream !== null) {
     const jsz = s.jetstream.jsz(new URLSearchParams()) as Record<string, unknown>;
     varz.jetstream = { config: jsz.config, stats: jsz };
+  } else {
+    varz.jetstream = {}; // as nats-server without JetStream
   }
   Object.assign(varz, {
     tls_timeout: 2,
@@ -62,12 +105,12 @@ export function buildVarz(s: Server, m: MonitorServer): object {
     start: s.startedAt.toISOString(),
     now: now.toISOString(),
     uptime: goDuration(now.getTime() - s.startedAt.getTime()),
-    mem: facts.mem,
-    cores: facts.cores,
-    gomaxprocs: facts.cores,
-    cpu: 0,
-    connections: s.door.connections.size,
-    total_connections: s.door.totalConnections,
+    mem: process.memoryUsage().rss,
+    cores,
+    gomaxprocs: cores,
+    cpu: cpu.percent(),
+    connections: s.connections.open.size,
+    total_connections: s.connections.total,
     routes: 0,
     remotes: 0,
     leafnodes: 0,
@@ -75,7 +118,7 @@ export function buildVarz(s: Server, m: MonitorServer): object {
     out_msgs: r.outMsgs,
     in_bytes: r.inBytes,
     out_bytes: r.outBytes,
-    slow_consumers: s.door.slowConsumers,
+    slow_consumers: s.slowConsumers,
     subscriptions: r.sublist.count,
     http_req_stats: { ...m.stats },
     config_load_time: s.startedAt.toISOString(),
@@ -87,7 +130,7 @@ export function buildVarz(s: Server, m: MonitorServer): object {
  * `/connz`: open (default) or closed connections, paged with `offset`/`limit`; `subs=1` adds
  * `subscriptions_list`, `subs=detail` adds `subscriptions_list_detail`.
  */
-export function buildConnz(s: Server, q: URLSearchParams): object {
+export function buildConnz(s: MonitoredServer, q: URLSearchParams): object {
   const offset = Math.max(0, Number(q.get('offset') ?? 0) | 0);
   // Capped like nats-server's, so one request cannot build an unbounded reply.
   const limit = Math.min(CONNZ_DEFAULT_LIMIT, Math.max(1, Number(q.get('limit') ?? CONNZ_DEFAULT_LIMIT) | 0));
@@ -97,16 +140,17 @@ export function buildConnz(s: Server, q: URLSearchParams): object {
   const state = q.get('state') ?? 'open';
   const all: object[] = [];
   if (state === 'open' || state === 'any' || state === 'all') {
-    for (const c of s.door.connections.values()) {
+    for (const { type, conn: c } of s.connections.open.values()) {
       if (cidFilter !== null && String(c.id) !== cidFilter) continue;
       const entry: Record<string, unknown> = {
         cid: c.id,
         kind: 'Client',
-        type: 'nats',
+        type,
         ip: c.ip,
         port: c.port,
         start: new Date(c.start).toISOString(),
         last_activity: new Date(c.lastActivity).toISOString(),
+        ...rttField(c.rttMs),
         uptime: goDuration(now - c.start),
         idle: goDuration(now - c.lastActivity),
         pending_bytes: c.pendingBytes,
@@ -135,17 +179,18 @@ export function buildConnz(s: Server, q: URLSearchParams): object {
     }
   }
   if (state === 'closed' || state === 'any' || state === 'all') {
-    for (const c of s.door.closed) {
+    for (const c of s.connections.closed) {
       if (cidFilter !== null && String(c.cid) !== cidFilter) continue;
       all.push({
         cid: c.cid,
         kind: 'Client',
-        type: 'nats',
+        type: c.type,
         ip: c.ip,
         port: c.port,
         start: new Date(c.start).toISOString(),
         stop: new Date(c.stop).toISOString(),
         reason: c.reason,
+        ...rttField(c.rttMs),
         uptime: goDuration(c.stop - c.start),
         in_msgs: c.in_msgs,
         out_msgs: c.out_msgs,
@@ -169,38 +214,104 @@ export function buildConnz(s: Server, q: URLSearchParams): object {
   };
 }
 
-/** `/subsz`: sublist statistics; `subs=1` lists subscriptions (optionally `test=<subject>`). */
-export function buildSubsz(s: Server, q: URLSearchParams): object {
-  const sl = s.router.sublist;
+/** `rtt` as nats-server prints it: "0s" until measured (herald's first estimate is taken at CONNECT). */
+function rttField(ms: number): { rtt: string } {
+  return { rtt: ms === 0 ? '0s' : rttString(ms) };
+}
+
+/**
+ * `/subsz`: sublist statistics (fan-out over the cached match results, as nats-server's
+ * sublist.go Stats). `subs=1` lists subscriptions, only those a publish to `test=<subject>` would
+ * reach when given, paged by `offset`/`limit`; as in nats-server (monitor.go, Subsz) `total` is
+ * the size of the page returned. A `test` that is not a valid publish subject is an error.
+ */
+export function buildSubsz(s: MonitoredServer, q: URLSearchParams): object {
+  const subs = goBool(q, 'subs');
+  const offset = Math.max(0, goInt(q, 'offset'));
+  const askedLimit = goInt(q, 'limit');
+  const limit = askedLimit <= 0 ? SUBSZ_DEFAULT_LIMIT : askedLimit;
+  const test = q.get('test') ?? '';
+  if (test !== '' && !isValidLiteralSubject(test)) {
+    throw new MonitorQueryError(`invalid test subject, must be valid publish subject: ${test}`);
+  }
+  // herald has one account, nats-server's global `$G`: `acc=<another>` filters everything out.
+  const acc = q.get('acc') ?? '';
+  const sl = acc === '' || acc === GLOBAL_ACCOUNT ? s.router.sublist : EMPTY_SUBLIST;
   const lookups = sl.cacheHits + sl.matches;
-  const out: Record<string, unknown> = {
-    server_id: s.serverId,
-    now: new Date().toISOString(),
+  const fan = sl.fanout();
+  const stats = {
     num_subscriptions: sl.count,
     num_cache: sl.cacheSize,
     num_inserts: sl.inserts,
     num_removes: sl.removes,
     num_matches: lookups,
     cache_hit_rate: lookups === 0 ? 0 : sl.cacheHits / lookups,
-    max_fanout: 0,
-    avg_fanout: 0,
+    max_fanout: fan.max,
+    avg_fanout: fan.avg,
   };
-  if (q.get('subs') === '1' || q.get('subs') === 'true') {
-    const test = q.get('test');
+  if (subs) {
     const list = sl
       .all()
-      .filter((sub) => test === null || subjectMatches(sub.subject, test))
+      .filter((sub) => test === '' || subjectMatches(sub.subject, test))
       .map((sub) => ({
+        account: GLOBAL_ACCOUNT,
         subject: sub.subject,
         ...(sub.queue !== null ? { qgroup: sub.queue } : {}),
         sid: sub.sid,
         msgs: sub.delivered,
+        ...(sub.max > 0 ? { max: sub.max } : {}),
         cid: sub.client.id,
       }));
-    out.total = list.length;
-    out.offset = 0;
-    out.limit = list.length;
-    out.subscriptions_list = list;
+    const lo = Math.min(offset, list.length);
+    const page = list.slice(lo, Math.min(offset + limit, list.length));
+    // nats-server (monitor.go, HandleSubsz) answers with the bare statistics when the page is empty.
+    if (page.length > 0) {
+      return {
+        server_id: s.serverId,
+        now: new Date().toISOString(),
+        ...stats,
+        total: page.length,
+        offset,
+        limit,
+        subscriptions_list: page,
+      };
+    }
   }
-  return out;
+  return stats;
+}
+
+/** The account every herald client is in, named as nats-server names its global account. */
+const GLOBAL_ACCOUNT = '$G';
+
+/** What /subsz reports for an account herald does not have. */
+const EMPTY_SUBLIST: SublistStats = {
+  count: 0,
+  cacheSize: 0,
+  cacheHits: 0,
+  matches: 0,
+  inserts: 0,
+  removes: 0,
+  fanout: () => ({ max: 0, avg: 0 }),
+  all: () => [],
+};
+
+/** Go's strconv.ParseBool of query parameter `k` ('' = false), as nats-server's decodeBool. */
+export function goBool(q: URLSearchParams, k: string): boolean {
+  const v = q.get(k) ?? '';
+  if (v === '') return false;
+  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(v)) return true;
+  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(v)) return false;
+  throw new MonitorQueryError(
+    `Error decoding boolean for '${k}': strconv.ParseBool: parsing ${JSON.stringify(v)}: invalid syntax`,
+  );
+}
+
+/** Go's strconv.Atoi of query parameter `k` ('' = 0), as nats-server's decodeInt. */
+export function goInt(q: URLSearchParams, k: string): number {
+  const v = q.get(k) ?? '';
+  if (v === '') return 0;
+  if (!/^[+-]?\d{1,15}$/.test(v)) {
+    throw new MonitorQueryError(`Error decoding int for '${k}': strconv.Atoi: parsing ${JSON.stringify(v)}: invalid syntax`);
+  }
+  return Number(v);
 }

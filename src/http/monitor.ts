@@ -2,6 +2,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../core/log.js';
 
+/** Thrown by a handler for a query it cannot serve: answered 400 with the message, as nats-server. */
+export class MonitorQueryError extends Error {}
+
 /** One HTTP endpoint: returns the JSON body for a request's query, or null for 404. */
 export type MonitorHandler = (query: URLSearchParams) => object | null;
 
@@ -67,6 +70,11 @@ export class MonitorServer {
       const body = h(url.searchParams);
       text = body === null ? null : JSON.stringify(body, null, 2);
     } catch (err) {
+      if (err instanceof MonitorQueryError) {
+        res.writeHead(400, { 'Content-Type': 'text/plain' });
+        res.end(err.message);
+        return;
+      }
       this.log.error({ err, path }, 'monitoring endpoint failed');
       res.writeHead(500, { 'Content-Type': 'application/json' });
       res.end(JSON.stringify({ error: String(err) }));

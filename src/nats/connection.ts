@@ -153,6 +153,9 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
   pingsOut = 0;
   /** When the server last sent this connection a PING. */
   lastPingAt = 0;
+  /** Round-trip time in ms: first estimated as accept → CONNECT, then server PING → PONG (nats-server client.go, processPong). */
+  rttMs = 0;
+  private rttStart = 0;
   /** What the router's backpressure keeps about this connection's output (src/core/backpressure.ts). */
   readonly outlet: OutletState;
   closed = false;
@@ -186,6 +189,7 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
     this.stallAt = Math.min(door.limitPolicy.stallAt, door.limitPolicy.hardLimit, door.limitPolicy.softLimit);
     this.ip = socket.remoteAddress ?? '';
     this.port = socket.remotePort ?? 0;
+    this.rttStart = performance.now();
     socket.setNoDelay(true);
     socket.on('data', (buf) => this.onData(buf));
     socket.on('error', () => this.close('Read Error'));
@@ -272,8 +276,7 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
       return;
     }
     if (o.protocol !== undefined && (o.protocol < 0 || o.protocol > 1)) {
-      // nats-server's ErrBadClientProtocol text.
-      this.fatalText('invalid client protocol', 'Bad Client Protocol Version');
+      this.fatal(NatsErrors.BadClientProtocol, 'Bad Client Protocol Version');
       return;
     }
     if (this.noResponders && !this.headers) {
@@ -281,6 +284,7 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
       return;
     }
     this.connectReceived = true;
+    if (this.rttMs === 0) this.rttMs = Math.max(performance.now() - this.rttStart, 1e-6);
     if (this.verbose) this.queue(OK);
   }
 
@@ -301,11 +305,11 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
     // nats-server reserves gateway-routed subjects and internal reply prefixes: the message is
     // dropped with a (non-fatal) permissions -ERR and no +OK.
     if (subject.length > GW_REPLY_PREFIX.length && subject.startsWith(GW_REPLY_PREFIX)) {
-      this.queue(Buffer.from(`-ERR 'Permissions Violation for Publish to ${goQuote(subject)}'\r\n`));
+      this.queue(Buffer.from(natsErrLine(NatsErrors.PublishPermissionViolation, { subject: goQuote(subject) })));
       return;
     }
     if (reply !== '' && isReservedReply(reply)) {
-      this.queue(Buffer.from(`-ERR 'Permissions Violation for Publish with Reply of ${goQuote(reply)}'\r\n`));
+      this.queue(Buffer.from(natsErrLine(NatsErrors.ReplyPermissionViolation, { reply: goQuote(reply) })));
       return;
     }
     if (this.verbose) this.queue(OK);
@@ -360,6 +364,7 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
 
   onPong(): void {
     this.pingsOut = 0;
+    this.rttMs = Math.max(performance.now() - this.rttStart, 1e-6);
   }
 
   // ---- Client (delivery) ----
@@ -431,6 +436,7 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
   }
 
   sendPing(): void {
+    this.rttStart = performance.now();
     this.pingsOut++;
     this.queue(PING);
   }

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { Router } from '../core/router.js';
 import type { Logger } from '../core/log.js';
 import type { ServerOptions } from '../config/options.js';
+import type { ConnectionRegistry } from '../core/connections.js';
 import { NatsErrors } from '../core/errors.js';
 import { natsLimitPolicy, verdictOnTick, type LimitPolicy } from '../core/backpressure.js';
 import { NatsConnection } from './connection.js';
@@ -10,8 +11,6 @@ import { NatsConnection } from './connection.js';
 /** The version herald advertises in INFO. specs/nats.md §0: clients gate features on it; 2.10.x
  * enables everything herald serves (consumers API, filter_subjects) and nothing newer. */
 export const ADVERTISED_VERSION = '2.10.24';
-/** Closed connections kept for /connz?state=closed. */
-const CLOSED_RING = 256;
 /** Longest gap between housekeeping passes (pings, auth timeouts, write deadlines). */
 const MAX_TICK_MS = 1000;
 const MIN_TICK_MS = 10;
@@ -25,38 +24,19 @@ export function newServerId(): string {
   return s;
 }
 
-/** What /connz reports for a connection that has closed. */
-export interface ClosedConnection {
-  cid: number;
-  ip: string;
-  port: number;
-  start: number;
-  stop: number;
-  reason: string;
-  name: string;
-  lang: string;
-  version: string;
-  in_msgs: number;
-  out_msgs: number;
-  in_bytes: number;
-  out_bytes: number;
-}
-
 /**
  * The NATS door: accepts TCP connections, greets them with INFO, and runs their housekeeping
  * (server PINGs and stale detection, the CONNECT deadline, write deadlines) from one timer for
- * all connections. Flushes every connection that queued output once per event-loop turn.
+ * all connections. Flushes every connection that queued output once per event-loop turn. Its
+ * connections are registered in the server's ConnectionRegistry (ids, /connz, closed ring).
  */
 export class NatsDoor {
   readonly connections = new Map<number, NatsConnection>();
-  readonly closed: ClosedConnection[] = [];
   /** The NATS limit policy for every connection's output: the router holds publishers and
    * closes slow consumers by it (src/core/backpressure.ts). */
   readonly limitPolicy: LimitPolicy;
   slowConsumers = 0;
-  totalConnections = 0;
   port = 0;
-  private nextCid = 1;
   private readonly dirty: NatsConnection[] = [];
   private flushScheduled = false;
   private readonly server: net.Server;
@@ -74,6 +54,7 @@ export class NatsDoor {
     readonly log: Logger,
     readonly serverId: string,
     private readonly info: () => Record<string, unknown>,
+    private readonly registry: ConnectionRegistry,
   ) {
     this.limitPolicy = natsLimitPolicy(opts.maxPending, opts.writeDeadlineMs);
     this.server = net.createServer({ noDelay: true }, (socket) => this.accept(socket));
@@ -107,10 +88,10 @@ export class NatsDoor {
   }
 
   private accept(socket: net.Socket): void {
-    const cid = this.nextCid++;
+    const cid = this.registry.nextId();
     const conn = new NatsConnection(cid, socket, this);
-    this.totalConnections++;
     this.connections.set(cid, conn);
+    this.registry.add('nats', conn);
     const info = { ...this.info(), client_id: cid, client_ip: conn.ip };
     // nats-server writes `INFO <json> \r\n` (note the space before CRLF).
     conn.queue(Buffer.from(`INFO ${JSON.stringify(info)} \r\n`));
@@ -130,22 +111,7 @@ export class NatsDoor {
 
   onClosed(conn: NatsConnection): void {
     if (!this.connections.delete(conn.id)) return;
-    this.closed.push({
-      cid: conn.id,
-      ip: conn.ip,
-      port: conn.port,
-      start: conn.start,
-      stop: Date.now(),
-      reason: conn.closeReason ?? '',
-      name: conn.name,
-      lang: conn.lang,
-      version: conn.version,
-      in_msgs: conn.inMsgs,
-      out_msgs: conn.outMsgs,
-      in_bytes: conn.inBytes,
-      out_bytes: conn.outBytes,
-    });
-    if (this.closed.length > CLOSED_RING) this.closed.shift();
+    this.registry.remove(conn, conn.closeReason ?? '');
   }
 
   private housekeeping(): void {
@@ -158,12 +124,10 @@ export class NatsDoor {
       }
       // The write deadline (and any soft limit) is the router's policy; the door only asks.
       const pending = c.socket.writableLength;
-      if (pending > 0) {
-        const v = verdictOnTick(c.outlet, pending, now);
-        if (v !== 'ok') {
-          c.overLimit(v, pending);
-          continue;
-        }
+      const v = verdictOnTick(c.outlet, pending, now);
+      if (v !== 'ok') {
+        c.overLimit(v, pending);
+        continue;
       }
       if (now - c.lastActivity >= o.pingIntervalMs && now - c.lastPingAt >= o.pingIntervalMs) {
         // specs/nats.md §1: 2 unanswered server PINGs → 'Stale Connection'.

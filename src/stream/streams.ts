@@ -70,6 +70,8 @@ export class Streams implements StreamHost {
   readonly codec: StreamCodec;
   /** Live streams by name. */
   readonly streams = new Map<string, Stream>();
+  /** Streams found on disk that recovery refused (reported in /jsz and the ready log, never dropped silently). */
+  readonly unrecovered: string[] = [];
   private readonly used: Record<Storage, number> = { file: 0, memory: 0 };
   private closed = false;
 
@@ -267,6 +269,7 @@ export class Streams implements StreamHost {
         this.streams.set(name, Stream.open(this, cfg, store, created));
         this.warnIfUnlimited(cfg);
       } catch (err) {
+        this.unrecovered.push(name);
         this.logger.error(
           { stream: name, dir, err: (err as Error).message },
           'stream could not be recovered; its files are left untouched',

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Server } from '../../src/index.js';
@@ -47,4 +47,15 @@ test('a bad flag value names the value and what is allowed', () => {
 
 test('embedded: bad options are refused with a ConfigError', async () => {
   await assert.rejects(Server.start({ port: 0, maxPayload: -5, jetstream: false, logLevel: 'silent' }), /maxPayload/);
+});
+
+test('a Redis port is served when asked for (the Redis door, docs/redis.md; test/resp/serve.test.ts)', async () => {
+  const s = await Server.start({ port: 0, jetstream: false, redisPort: 0, logLevel: 'silent' });
+  try {
+    assert.match(s.redisUrl ?? '', /^redis:\/\/127\.0\.0\.1:\d+$/);
+  } finally {
+    await s.close();
+  }
+  const help = run(['--help']);
+  assert.match(help.stdout.split('\n').slice(0, 4).join('\n'), /Redis protocol/);
 });

@@ -6,6 +6,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { globMatches, isGlobPattern } from '../../src/core/glob.js';
 
@@ -102,11 +105,23 @@ test(
   { skip: hasRedis ? false : 'redis-server is not installed' },
   async () => {
     const port = await freePort();
-    const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-      stdio: 'ignore',
-    });
-    const sub = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: (n) => (n > 50 ? null : 100) });
-    const pub = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: (n) => (n > 50 ? null : 100) });
+    const dir = mkdtempSync(join(tmpdir(), 'herald-glob-'));
+    const proc = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+      {
+        stdio: 'ignore',
+      },
+    );
+    const opts = {
+      port,
+      host: '127.0.0.1',
+      lazyConnect: true,
+      commandTimeout: 10_000,
+      retryStrategy: (n: number) => (n > 50 ? null : 100),
+    };
+    const sub = new Redis(opts);
+    const pub = new Redis(opts);
     try {
       await waitForPort(port, 10_000);
       await sub.connect();
@@ -149,6 +164,7 @@ test(
       sub.disconnect();
       pub.disconnect();
       proc.kill();
+      rmSync(dir, { recursive: true, force: true });
     }
   },
 );

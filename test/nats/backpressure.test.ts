@@ -37,11 +37,18 @@ function payload(i: number, size: number): Uint8Array {
   return p;
 }
 
-/** Busy work in a subscriber callback: `ms` of CPU every 100 messages, so it reads slower than a publisher writes. */
+/** A subscriber that stops reading for this long once (a GC pause, a slow disk), ms: well under
+ * STALL_PATIENCE_MS, long enough for a fast publisher to fill loopback socket buffers (~36 MiB). */
+const HICCUP_MS = 400;
+
+/**
+ * Busy work in a subscriber callback: `ms` of CPU every 100 messages, so it reads slower than a
+ * publisher writes, and one HICCUP_MS stop at message 1000.
+ */
 function slowReader(ms: number): (i: number) => void {
   return (i) => {
     if (i % 100 !== 99) return;
-    const until = Date.now() + ms;
+    const until = Date.now() + (i === 999 ? HICCUP_MS : ms);
     while (Date.now() < until); // a consumer doing real work per batch
   };
 }
@@ -63,9 +70,10 @@ class Sequence {
   }
 }
 
-async function start(maxPending?: number): Promise<Server> {
+async function start(maxPending?: number, writeDeadlineMs?: number): Promise<Server> {
   const limits = maxPending === undefined ? {} : { maxPending, maxPayload: 64 * 1024 };
-  return Server.start({ port: 0, httpPort: 0, jetstream: false, logLevel: 'silent', ...limits });
+  const deadline = writeDeadlineMs === undefined ? {} : { writeDeadlineMs };
+  return Server.start({ port: 0, httpPort: 0, jetstream: false, logLevel: 'silent', ...limits, ...deadline });
 }
 
 /** Rejects once `closed` settles: a connection the server closed fails the test at once. */
@@ -107,8 +115,12 @@ async function publishAndReceive(server: Server, pub: Conn, sub: Conn, N: number
 }
 
 /** Runs `body` against a fresh server, closing it whatever happens. */
-async function withServer(maxPending: number | undefined, body: (server: Server) => Promise<void>): Promise<void> {
-  const server = await start(maxPending);
+async function withServer(
+  maxPending: number | undefined,
+  body: (server: Server) => Promise<void>,
+  writeDeadlineMs?: number,
+): Promise<void> {
+  const server = await start(maxPending, writeDeadlineMs);
   try {
     await body(server);
   } finally {
@@ -141,6 +153,95 @@ test('publisher and subscriber on two connections: the publisher is held while t
     await sub.close();
   }));
 
+/** A raw NATS connection that records what it receives; every wait is bounded. */
+class RawClient {
+  private readonly chunks: Buffer[] = [];
+  private size = 0;
+  private wake: (() => void) | null = null;
+  closed = false;
+  private constructor(readonly sock: net.Socket) {
+    sock.on('error', () => undefined);
+    sock.on('data', (b: Buffer) => {
+      this.chunks.push(b);
+      this.size += b.length;
+      this.wake?.();
+    });
+    sock.on('close', () => {
+      this.closed = true;
+      this.wake?.();
+    });
+  }
+
+  static async open(port: number): Promise<RawClient> {
+    const sock = net.connect(port, '127.0.0.1');
+    await within(new Promise<void>((r) => sock.once('connect', () => r())), 'a raw connection');
+    return new RawClient(sock);
+  }
+
+  text(): string {
+    return Buffer.concat(this.chunks).toString('latin1');
+  }
+
+  /** Waits until `done(received bytes)` holds; fails if the server closes first. */
+  async until(done: (size: number) => boolean, what: string): Promise<void> {
+    const wait = async (): Promise<void> => {
+      while (!done(this.size)) {
+        if (this.closed) throw new Error(`the server closed the connection before ${what}`);
+        await new Promise<void>((r) => (this.wake = r));
+      }
+    };
+    await within(wait(), what);
+  }
+}
+
+/** `MSG bp 1 1024\r\n` + 1024 payload bytes + CRLF, the payload led by an 8-digit index. */
+const MSG_LINE = 'MSG bp 1 1024\r\n';
+const MSG_SIZE = MSG_LINE.length + 1024 + 2;
+
+/** Asserts `text` carries messages 0…n-1 in order. */
+function assertInOrder(text: string, n: number): void {
+  let next = 0;
+  for (let at = text.indexOf(MSG_LINE); at >= 0; at = text.indexOf(MSG_LINE, at + MSG_SIZE - 1)) {
+    const i = Number(text.slice(at + MSG_LINE.length, at + MSG_LINE.length + 8));
+    assert.equal(i, next, `message ${next} is followed by ${i}`);
+    next++;
+  }
+  assert.equal(next, n, 'every message arrived');
+}
+
+/**
+ * Deterministic form of both shapes: a Node socket keeps writing while its reads are paused, so
+ * herald parses far more than loopback socket buffers (~36 MiB) hold while the subscriber does not
+ * read for HICCUP_MS. The publisher must be held, not the subscriber closed.
+ */
+async function rawHiccup(server: Server, sameConnection: boolean): Promise<void> {
+  const N = 60_000; // 60 MiB through a 1 MiB max_pending
+  const body = 'x'.repeat(1016);
+  const frames: string[] = [];
+  for (let i = 0; i < N; i++) frames.push(`PUB bp 1024\r\n${String(i).padStart(8, '0')}${body}\r\n`);
+  const sub = await RawClient.open(server.port);
+  sub.sock.write('CONNECT {"verbose":false,"pedantic":false}\r\nSUB bp 1\r\nPING\r\n');
+  await sub.until(() => sub.text().includes('PONG\r\n'), 'the PONG after SUB');
+  const before = sub.text().length;
+  const pub = sameConnection ? sub : await RawClient.open(server.port);
+  if (!sameConnection) pub.sock.write('CONNECT {"verbose":false,"pedantic":false}\r\n');
+  sub.sock.pause();
+  pub.sock.write(frames.join(''));
+  await new Promise((r) => setTimeout(r, HICCUP_MS));
+  sub.sock.resume();
+  await sub.until((n) => n >= before + N * MSG_SIZE, `all ${N} messages`);
+  assertInOrder(sub.text(), N);
+  assert.equal(await slowConsumers(server), 0, 'no slow-consumer close');
+  sub.sock.destroy();
+  pub.sock.destroy();
+}
+
+test('raw client: one connection writes 60 MiB to its own subscription while not reading for a moment', () =>
+  withServer(1024 * 1024, (server) => rawHiccup(server, true)));
+
+test('raw clients: a publisher writes 60 MiB while its subscriber does not read for a moment', () =>
+  withServer(1024 * 1024, (server) => rawHiccup(server, false)));
+
 test('a subscriber that stopped reading is closed, and the held publisher then proceeds', () =>
   withServer(256 * 1024, async (server) => {
     const stuck = net.connect(server.port, '127.0.0.1');
@@ -169,3 +270,37 @@ test('a subscriber that stopped reading is closed, and the held publisher then p
     assert.ok(connz.connections.some((c) => c.reason.startsWith('Slow Consumer')));
     await pub.close();
   }));
+
+test('a subscriber that stopped reading below max_pending is closed at the write deadline', () =>
+  withServer(
+    undefined,
+    async (server) => {
+      const stuck = await RawClient.open(server.port);
+      stuck.sock.write('CONNECT {"verbose":false}\r\nSUB stuck 1\r\nPING\r\n');
+      await stuck.until(() => stuck.text().includes('PONG\r\n'), 'the PONG after SUB');
+      stuck.sock.pause();
+      const pub = await connectV2({ servers: server.url, reconnect: false });
+      // 48 MiB: more than loopback socket buffers hold, less than half of max_pending (64 MiB),
+      // so the publisher is never held and only the write deadline can close the subscriber.
+      const data = new Uint8Array(16 * 1024);
+      for (let i = 0; i < 3000; i++) {
+        pub.publish('stuck', data);
+        if (i % 200 === 0) await within(pub.flush(), `publisher flush at ${i}`);
+      }
+      await within(pub.flush(), 'the last publisher flush');
+      const closedFor = async (): Promise<void> => {
+        for (;;) {
+          const connz = (await (await fetch(`${server.monitorUrl}/connz?state=closed`)).json()) as {
+            connections: { reason: string }[];
+          };
+          if (connz.connections.some((c) => c.reason === 'Slow Consumer (Write Deadline)')) return;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      };
+      await within(closedFor(), 'a close for the write deadline', 30_000);
+      assert.ok((await slowConsumers(server)) >= 1);
+      await pub.close();
+      stuck.sock.destroy();
+    },
+    500,
+  ));

@@ -118,6 +118,7 @@ export function jsz(all: Streams, api: ApiCounters, query: URLSearchParams): obj
     messages,
     bytes,
     unlimited_streams: unlimited,
+    unrecovered_streams: all.unrecovered,
   };
   if (accounts && (acc === '' || acc === GLOBAL_ACCOUNT) && offset === 0) {
     const detail: Record<string, unknown> = {
@@ -125,8 +126,10 @@ export function jsz(all: Streams, api: ApiCounters, query: URLSearchParams): obj
       id: GLOBAL_ACCOUNT,
       memory: used.memory,
       storage: used.storage,
-      reserved_memory: 0,
-      reserved_storage: 0,
+      // The one account reserves what the top level counts (nats-server prints the account's
+      // limit here, -1 as uint64 for "unlimited", which a JSON number cannot carry exactly).
+      reserved_memory: all.reserved('memory'),
+      reserved_storage: all.reserved('file'),
       accounts: 0,
       ha_assets: 0,
       api: { level: 0, total: api.apiTotal, errors: api.apiErrors },

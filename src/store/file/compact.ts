@@ -12,7 +12,7 @@
  */
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { encodeIndex, writeIndexFile } from './idxfile.js';
-import { checkRecord, encodeMark, readSeq, reasonText, RecordType } from './record.js';
+import { checkRecord, encodeMark, KEYED_MARK_BYTES, readSeq, reasonText, RecordType } from './record.js';
 import { DEAD_BIT, Segment, SIZE_MASK } from './segment.js';
 import { fdatasyncP, fsyncP, writeAll } from './writer.js';
 
@@ -74,7 +74,7 @@ export async function compactSegment(seg: Segment, ctx: CompactContext): Promise
     let maxSeq = 0;
     let seqMark = 0;
     for (let p = 0; p < src.length;) {
-      const len = checkRecord(src, p, src.length - p);
+      const len = checkRecord(src, p, src.length - p, seg.key);
       if (len < 0) {
         ctx.logger?.warn({ segment: seg.name, offset: p, reason: reasonText(len) }, 'compaction skipped: damaged record');
         return 0;
@@ -99,7 +99,8 @@ export async function compactSegment(seg: Segment, ctx: CompactContext): Promise
           if (seq > maxSeq) maxSeq = seq;
         }
       } else if (type === RecordType.SeqMark) {
-        keep = true;
+        // The head copies carry the key; later per-batch marks are restated by newer segments.
+        keep = p < 2 * KEYED_MARK_BYTES;
         if (seq > seqMark) seqMark = seq;
       }
       if (keep) {
@@ -108,7 +109,7 @@ export async function compactSegment(seg: Segment, ctx: CompactContext): Promise
       }
       p += len;
     }
-    encodeMark(out, outLen, RecordType.Floor, first, seg.lastTs);
+    encodeMark(out, outLen, RecordType.Floor, first, seg.lastTs, seg.key);
     outLen += 32;
     const reclaimed = seg.size - outLen;
     if (reclaimed <= 0) return 0;

@@ -14,9 +14,10 @@ import { closeSync, openSync, rmSync } from 'node:fs';
 import { nowNs } from '../clock.js';
 import { FilterKind, filterKind } from '../filter.js';
 import { planPurge } from '../purge.js';
-import type { MessageStore, PurgeOptions, StoredMsg, StoreState, SyncPolicy } from '../store.js';
+import type { ConsumerStore, MessageStore, PurgeOptions, StoredMsg, StoreState, SyncPolicy } from '../store.js';
 import { checkNextSeq, SubjectEntry, SubjectIndex, type SubjectScanner } from '../subjects.js';
 import { subjectMatches } from '../../core/subject.js';
+import { ConsumerFiles, type RecoveredConsumers } from './consumer-log.js';
 import { compactSegment, wantsCompaction, type CompactContext } from './compact.js';
 import { encodeIndex, writeIndexFile, type SegmentFacts } from './idxfile.js';
 import {
@@ -34,9 +35,13 @@ import {
   RECORD_HEADER_BYTES,
   RECORD_OVERHEAD,
   RecordType,
+  KEYED_MARK_BYTES,
+  encodeKeyedMark,
+  newSegmentKey,
 } from './record.js';
 import { findSegment, indexPath, segmentIndexFor, segmentPath, type RecoveredSegments } from './recovery.js';
-import { DEAD_BIT, FdBudget, HDR_BIT, Segment, SIZE_MASK } from './segment.js';
+import { DEAD_BIT, FdBudget, HDR_BIT, Segment, SIZE_MASK, type WriteTarget } from './segment.js';
+import { damagedSlots } from './verify.js';
 import { writeAll, Writer, type EraseOp } from './writer.js';
 import { unlink } from 'node:fs/promises';
 
@@ -44,6 +49,8 @@ import { unlink } from 'node:fs/promises';
 export const DEFAULT_SEGMENT_BYTES = 16 * 1024 * 1024;
 /** Largest segment size accepted: offsets are 32-bit and records must fit under MAX_RECORD_BYTES. */
 export const MAX_SEGMENT_BYTES = 1024 * 1024 * 1024;
+/** The two keyed SeqMarks that open a segment: a segment no longer than this holds no data yet. */
+const HEAD_BYTES = 2 * KEYED_MARK_BYTES;
 /** Sealed-segment descriptors kept open for reads; older ones are closed and reopened on demand. */
 export const MAX_OPEN_SEGMENTS = 64;
 
@@ -57,6 +64,8 @@ export interface FileStoreConfig {
   lockPath: string;
   /** Called once the store has closed (releases the in-process open guard). */
   onClose(): void;
+  /** Smallest consumer-state log that is compacted (consumer-log.ts COMPACT_MIN_BYTES). */
+  consumerCompactBytes: number;
 }
 
 /** A file-backed `MessageStore` (see the module comment for guarantees and costs). */
@@ -75,17 +84,26 @@ export class FileStore implements MessageStore, SubjectScanner {
   private nextId: number;
   private closed = false;
   private firstTsCache = { seq: 0, ts: 0n };
+  /** lastSeq as of the last high-water SeqMark written (markHighWater). */
+  private markedSeq = 0;
   private readonly cctx: CompactContext;
+  private readonly consumers: ConsumerFiles;
   /** Records that failed their CRC when read (never served). */
   corruptReads = 0;
+  /** Damaged records found by checking segments loaded from index files (dropped as deletes). */
+  corruptDropped = 0;
+  private verifying: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly cfg: FileStoreConfig,
     rec: RecoveredSegments,
     budget: FdBudget,
+    consumers: RecoveredConsumers,
   ) {
     this.budget = budget;
     this.writer = new Writer(cfg.sync, cfg.dirFd, (op) => this.runErase(op), cfg.logger);
+    this.writer.onBatch = () => this.markHighWater();
+    this.consumers = new ConsumerFiles(cfg.dir, cfg.dirFd, this.writer, consumers, cfg.consumerCompactBytes, cfg.logger);
     this.cctx = {
       firstSeq: () => this.firstSeq,
       subjectOf: (id) => this.subjectOf(id),
@@ -96,6 +114,7 @@ export class FileStore implements MessageStore, SubjectScanner {
     this.segs = rec.segs;
     this.nextId = rec.nextId;
     this.lastSeq = rec.lastSeq;
+    this.markedSeq = rec.lastSeq;
     this.lastTs = rec.lastTs;
     for (let k = 0; k < this.segs.length; k++) this.adoptRecovered(this.segs[k], rec.facts[k]);
     const needIndex = new Map<Segment, ArrayLike<number>>();
@@ -114,6 +133,30 @@ export class FileStore implements MessageStore, SubjectScanner {
       this.retireFront();
     }
     for (const [s, tombs] of needIndex) if (!s.retired) this.queueIndex(s, tombs);
+    const loaded = this.segs.filter((s) => s.sealed && !needIndex.has(s));
+    this.verifying = Promise.all(loaded.map((s) => this.queueVerify(s))).then(() => undefined);
+  }
+
+  /** Resolves once every segment loaded from an index file was checked (verify.ts). */
+  verified(): Promise<void> {
+    return this.verifying;
+  }
+
+  private queueVerify(seg: Segment): Promise<void> {
+    return new Promise((resolve) =>
+      this.writer.addJob(async () => {
+        try {
+          for (const d of await damagedSlots(seg)) {
+            if (this.closed) break;
+            this.cfg.logger?.warn({ segment: seg.name, ...d }, 'file store: damaged record behind an index file dropped');
+            this.corruptDropped++;
+            this.delete(d.seq);
+          }
+        } finally {
+          resolve();
+        }
+      }),
+    );
   }
 
   // ---------------------------------------------------------------- appends
@@ -131,13 +174,13 @@ export class FileStore implements MessageStore, SubjectScanner {
     if (
       seg.n > 0
         ? seg.size + len > this.cfg.segmentBytes || seg.seqOff !== null || seq !== seg.base + seg.n
-        : seg.size > RECORD_OVERHEAD && seg.size + len > this.cfg.segmentBytes
+        : seg.size > HEAD_BYTES && seg.size + len > this.cfg.segmentBytes
     ) {
       seg = this.rotate();
     }
     const w = this.writer;
     const off = w.reserve(seg, len);
-    encodeMsg(w.buf, w.pos, len, seq, t, subject, sl, headers, payload);
+    encodeMsg(w.buf, w.pos, len, seq, t, subject, sl, headers, payload, seg.key);
     const e = this.subjects.add(subject, seq);
     seg.push(seq, off, hl > 0 ? (len | HDR_BIT) >>> 0 : len, e.id);
     seg.maxSeq = seq;
@@ -396,6 +439,22 @@ export class FileStore implements MessageStore, SubjectScanner {
     this.retireFront();
   }
 
+  // ---------------------------------------------------------------- consumer state
+
+  consumer(name: string): ConsumerStore {
+    if (this.closed) throw new Error('store closed');
+    return this.consumers.open(name);
+  }
+
+  consumerNames(): string[] {
+    return this.consumers.names();
+  }
+
+  deleteConsumer(name: string): Promise<boolean> {
+    if (this.closed) return Promise.reject(new Error('store closed'));
+    return this.consumers.delete(name);
+  }
+
   // ---------------------------------------------------------------- lifecycle
 
   async close(): Promise<void> {
@@ -406,6 +465,7 @@ export class FileStore implements MessageStore, SubjectScanner {
     } finally {
       this.writer.stop();
       for (const s of this.segs) s.close();
+      this.consumers.closeAll();
       // Unusable from here on: let the index arrays go even if the caller keeps the object.
       this.segs = [];
       this.subjects.clear();
@@ -431,7 +491,15 @@ export class FileStore implements MessageStore, SubjectScanner {
   }
 
   /** Counters for monitoring and benchmarks: batches, syncs, backlog, segments, resident index. */
-  stats(): { batches: number; syncs: number; backlog: number; segments: number; indexBytes: number; corruptReads: number } {
+  stats(): {
+    batches: number;
+    syncs: number;
+    backlog: number;
+    segments: number;
+    indexBytes: number;
+    corruptReads: number;
+    consumerSwitches: number;
+  } {
     let indexBytes = 0;
     for (const s of this.segs) indexBytes += s.indexBytes;
     return {
@@ -441,6 +509,7 @@ export class FileStore implements MessageStore, SubjectScanner {
       segments: this.segs.length,
       indexBytes,
       corruptReads: this.corruptReads,
+      consumerSwitches: this.consumers.switches,
     };
   }
 
@@ -486,7 +555,7 @@ export class FileStore implements MessageStore, SubjectScanner {
     const len = seg.sizes[i] & SIZE_MASK;
     const off = seg.offs[i];
     const b = seg.read(off, len);
-    const ok = checkRecord(b, 0, len);
+    const ok = checkRecord(b, 0, len, seg.key);
     if (ok !== len || b[4] !== RecordType.Msg || readSeq(b, 0) !== seq) {
       this.corruptReads++;
       this.cfg.logger?.warn(
@@ -638,14 +707,25 @@ export class FileStore implements MessageStore, SubjectScanner {
     });
   }
 
-  /** Appends a body-less control record to the active segment. */
+  /**
+   * Appends a body-less control record to the active segment. A SeqMark that opens a segment is
+   * written twice, keyed (record.ts `encodeKeyedMark`): it gives the segment its CRC key.
+   */
   private mark(type: RecordType, seq: number): void {
     let seg = this.active;
-    if (type !== RecordType.SeqMark && seg.size > RECORD_OVERHEAD && seg.size + RECORD_OVERHEAD > this.cfg.segmentBytes)
+    if (type !== RecordType.SeqMark && seg.size > HEAD_BYTES && seg.size + RECORD_OVERHEAD > this.cfg.segmentBytes)
       seg = this.rotate();
     const w = this.writer;
-    w.reserve(seg, RECORD_OVERHEAD);
-    encodeMark(w.buf, w.pos, type, seq, this.lastTs);
+    if (type === RecordType.SeqMark && seg.size === 0) {
+      seg.key = newSegmentKey();
+      for (let k = 0; k < 2; k++) {
+        w.reserve(seg, KEYED_MARK_BYTES);
+        encodeKeyedMark(w.buf, w.pos, seq, this.lastTs, seg.key);
+      }
+    } else {
+      w.reserve(seg, RECORD_OVERHEAD);
+      encodeMark(w.buf, w.pos, type, seq, this.lastTs, seg.key);
+    }
     seg.lastTs = this.lastTs;
     if (type === RecordType.Tombstone) {
       seg.tombs.push(seq);
@@ -655,8 +735,21 @@ export class FileStore implements MessageStore, SubjectScanner {
     } else if (seq > seg.seqMark) seg.seqMark = seq;
   }
 
+  /**
+   * Writer hook, once per batch: when messages were appended since the last one, a SeqMark
+   * restating lastSeq + 1 closes the batch (32 bytes). Whatever record of the batch is damaged
+   * later, recovery finds lastSeq in a record after it (or the damaged one was that mark, and the
+   * messages before it say the same), so an acknowledged seq is never handed out again.
+   */
+  private markHighWater(): void {
+    if (this.closed && this.segs.length === 0) return;
+    if (this.lastSeq <= this.markedSeq) return;
+    this.markedSeq = this.lastSeq;
+    this.mark(RecordType.SeqMark, this.lastSeq + 1);
+  }
+
   /** Writer callback: overwrites `op.seq`'s record with an Erased one. Returns the segment written. */
-  private async runErase(op: EraseOp): Promise<Segment | null> {
+  private async runErase(op: EraseOp): Promise<WriteTarget | null> {
     const seg = op.seg;
     if (seg.retired) return null;
     const i = seg.slotOf(op.seq);
@@ -665,7 +758,7 @@ export class FileStore implements MessageStore, SubjectScanner {
     const off = seg.offs[i];
     if (off + len > seg.written) return null;
     const b = Buffer.allocUnsafe(len);
-    encodeErased(b, 0, len, op.seq, this.lastTs);
+    encodeErased(b, 0, len, op.seq, this.lastTs, seg.key);
     seg.busy++;
     try {
       await writeAll(seg.open(), b, off);

@@ -1,15 +1,17 @@
 /**
  * Entry point of the file store: `openFileStore(dir, opts)` creates or reopens a store directory,
  * recovers it (recovery.ts) and returns the store with a report of what recovery found. The
- * directory belongs to the store alone. A `LOCK` file holding the owner's pid keeps two live
+ * directory belongs to the store alone. A directory lock (../dir-lock.ts) keeps two live
  * processes (or two opens in one process) from writing the same directory.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { MessageStore, RecoveryReport, SyncPolicy } from '../store.js';
 import { DEFAULT_SEGMENT_BYTES, FileStore, MAX_OPEN_SEGMENTS, MAX_SEGMENT_BYTES } from './file-store.js';
+import { COMPACT_MIN_BYTES, recoverConsumers } from './consumer-log.js';
 import { recoverSegments } from './recovery.js';
 import { FdBudget } from './segment.js';
+import { lockDirectory, type DirLock } from '../dir-lock.js';
 
 /** The store class (for `stats()`) and its default segment size. */
 export { FileStore, DEFAULT_SEGMENT_BYTES } from './file-store.js';
@@ -20,38 +22,22 @@ export interface FileStoreOptions {
   /** Target segment file size; defaults to DEFAULT_SEGMENT_BYTES (16 MiB). */
   segmentBytes?: number;
   logger?: { info(o: object, m: string): void; warn(o: object, m: string): void };
+  /** Smallest consumer-state log that is compacted (default COMPACT_MIN_BYTES); tests lower it. */
+  consumerCompactBytes?: number;
 }
 
 /** Segments smaller than this would make per-segment overhead dominate. */
 const MIN_SEGMENT_BYTES = 4096;
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Paths of stores open in this process, so a second open of the same directory fails too. */
 const openHere = new Set<string>();
 
-function takeLock(dir: string): string {
-  const path = join(dir, 'LOCK');
-  let holder = 0;
-  try {
-    holder = Number(readFileSync(path, 'utf8').trim());
-  } catch {
-    /* no lock */
-  }
-  if (holder > 0 && holder !== process.pid && processAlive(holder)) {
-    throw new Error(`store directory ${dir} is in use by process ${holder}`);
-  }
+/** Locks `dir` against other processes (dir-lock.ts: dies with the holder, unlike a pid file). */
+async function takeLock(dir: string): Promise<DirLock> {
   if (openHere.has(dir)) throw new Error(`store directory ${dir} is already open in this process`);
-  writeFileSync(path, String(process.pid));
+  const lock = await lockDirectory(dir, { waitMs: 0, what: 'store directory' });
   openHere.add(dir);
-  return path;
+  return lock;
 }
 
 /**
@@ -75,22 +61,36 @@ export async function openFileStore(
   // A new directory is only durable once its parent's entry is: sync each parent up to the first
   // directory mkdir created.
   if (created !== undefined) syncParents(dir, created);
-  const lockPath = takeLock(dir);
+  const lock = await takeLock(dir);
+  // Stores written before the directory lock kept the owner's pid in LOCK; the store removes it on close.
+  const lockPath = join(dir, 'LOCK');
   let dirFd = -1;
   try {
     dirFd = openSync(dir, 'r');
     const budget = new FdBudget(MAX_OPEN_SEGMENTS);
     const rec = recoverSegments(dir, budget, opts.logger);
+    const crec = recoverConsumers(dir, opts.logger);
     const store = new FileStore(
-      { dir, dirFd, sync: opts.sync, segmentBytes, logger: opts.logger, lockPath, onClose: () => openHere.delete(dir) },
+      {
+        dir,
+        dirFd,
+        sync: opts.sync,
+        segmentBytes,
+        logger: opts.logger,
+        lockPath,
+        onClose: () => release(dir, lock),
+        consumerCompactBytes: opts.consumerCompactBytes ?? COMPACT_MIN_BYTES,
+      },
       rec,
       budget,
+      crec,
     );
     const st = store.state();
     const report: RecoveryReport = {
       messages: st.messages,
       lastSeq: st.lastSeq,
-      truncated: rec.truncated,
+      truncated: [...rec.truncated, ...crec.truncated],
+      skipped: rec.skipped,
       durationMs: performance.now() - t0,
     };
     opts.logger?.info(
@@ -99,17 +99,24 @@ export async function openFileStore(
         messages: st.messages,
         lastSeq: st.lastSeq,
         segments: rec.segs.length,
-        truncated: rec.truncated.length,
+        truncated: rec.truncated.length + crec.truncated.length,
+        skipped: rec.skipped.length,
+        consumers: crec.consumers.size,
         ms: Math.round(report.durationMs),
       },
       'file store recovered',
     );
     return { store, report };
   } catch (e) {
-    openHere.delete(dir);
+    release(dir, lock);
     if (dirFd >= 0) closeSync(dirFd);
     throw e;
   }
+}
+
+function release(dir: string, lock: DirLock): void {
+  openHere.delete(dir);
+  void lock.release();
 }
 
 /** fsyncs the parent of every directory from `dir` up to `firstCreated` (which mkdir made). */

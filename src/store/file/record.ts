@@ -72,9 +72,48 @@ function writeFixed(
   b.writeBigInt64LE(ts, o + 20);
 }
 
-/** Appends the CRC of [o, o+len-4) at o+len-4. */
-function seal(b: Buffer, o: number, len: number): void {
-  b.writeUInt32LE(crc32(b.subarray(o, o + len - 4)), o + len - 4);
+/**
+ * Appends the CRC of [o, o+len-4) at o+len-4, seeded with the segment key: a record only checks
+ * out under the key of the segment it was written for (key 0 = the plain CRC of older segments).
+ */
+function seal(b: Buffer, o: number, len: number, key: number): void {
+  b.writeUInt32LE(crc32(b.subarray(o, o + len - 4), key), o + len - 4);
+}
+
+/** SeqMark flag: the record carries the segment key (u32) as its payload. */
+export const FLAG_KEYED = 2;
+/** Length of a keyed SeqMark: the two copies that open every keyed segment take 2 × this. */
+export const KEYED_MARK_BYTES = RECORD_OVERHEAD + 4;
+
+/** A random non-zero segment key. */
+export function newSegmentKey(): number {
+  let k = 0;
+  while (k === 0) k = (Math.random() * 0x1_0000_0000) >>> 0;
+  return k;
+}
+
+/**
+ * Encodes a keyed SeqMark (the head of every segment, written twice): the next seq to assign and
+ * the segment's key, sealed under that key.
+ */
+export function encodeKeyedMark(b: Buffer, o: number, seq: number, ts: bigint, key: number): void {
+  writeFixed(b, o, KEYED_MARK_BYTES, RecordType.SeqMark, FLAG_KEYED, 0, 0, seq, ts);
+  b.writeUInt32LE(key, o + RECORD_HEADER_BYTES);
+  seal(b, o, KEYED_MARK_BYTES, key);
+}
+
+/**
+ * The key of the segment whose first bytes are `b[0, avail)`: from the keyed SeqMark at offset 0,
+ * or from its copy right after it when the first is damaged. 0 for an older, unkeyed segment
+ * (its first record is a valid plain SeqMark); -1 when neither copy checks out.
+ */
+export function segmentKeyOf(b: Buffer, avail: number): number {
+  for (const o of [0, KEYED_MARK_BYTES]) {
+    if (avail - o < KEYED_MARK_BYTES || b.readUInt32LE(o) !== KEYED_MARK_BYTES || b[o + 4] !== RecordType.SeqMark) continue;
+    const key = b.readUInt32LE(o + RECORD_HEADER_BYTES);
+    if ((b[o + 5] & FLAG_KEYED) !== 0 && checkRecord(b, o, KEYED_MARK_BYTES, key) === KEYED_MARK_BYTES) return key;
+  }
+  return b[4] === RecordType.SeqMark && checkRecord(b, 0, avail, 0) === RECORD_OVERHEAD ? 0 : -1;
 }
 
 /** Length of the message record for these parts. `sl` is the subject's UTF-8 byte length. */
@@ -96,6 +135,7 @@ export function encodeMsg(
   sl: number,
   headers: Buffer | null,
   payload: Buffer,
+  key: number,
 ): void {
   const hl = headers === null ? 0 : headers.length;
   writeFixed(b, o, len, RecordType.Msg, headers === null ? 0 : FLAG_HEADERS, sl, hl, seq, ts);
@@ -103,20 +143,20 @@ export function encodeMsg(
   p += b.write(subject, p, sl, sl === subject.length ? 'latin1' : 'utf8');
   if (headers !== null) p += headers.copy(b, p);
   payload.copy(b, p);
-  seal(b, o, len);
+  seal(b, o, len, key);
 }
 
 /** Encodes a body-less control record (Tombstone, SeqMark, Floor) of RECORD_OVERHEAD bytes. */
-export function encodeMark(b: Buffer, o: number, type: RecordType, seq: number, ts: bigint): void {
+export function encodeMark(b: Buffer, o: number, type: RecordType, seq: number, ts: bigint, key: number): void {
   writeFixed(b, o, RECORD_OVERHEAD, type, 0, 0, 0, seq, ts);
-  seal(b, o, RECORD_OVERHEAD);
+  seal(b, o, RECORD_OVERHEAD, key);
 }
 
 /** An Erased record of `len` bytes for `seq`: same length as the message it replaces, body zeroed. */
-export function encodeErased(b: Buffer, o: number, len: number, seq: number, ts: bigint): void {
+export function encodeErased(b: Buffer, o: number, len: number, seq: number, ts: bigint, key: number): void {
   b.fill(0, o, o + len);
   writeFixed(b, o, len, RecordType.Erased, 0, 0, 0, seq, ts);
-  seal(b, o, len);
+  seal(b, o, len, key);
 }
 
 /**
@@ -124,7 +164,7 @@ export function encodeErased(b: Buffer, o: number, len: number, seq: number, ts:
  * or a negative reason code: NEED_MORE when the record runs past `avail` (torn, or cut by the read
  * window), BAD_LENGTH, BAD_TYPE, BAD_CRC.
  */
-export function checkRecord(b: Buffer, o: number, avail: number): number {
+export function checkRecord(b: Buffer, o: number, avail: number, key: number): number {
   if (avail < RECORD_OVERHEAD) return NEED_MORE;
   const len = b.readUInt32LE(o);
   if (len < RECORD_OVERHEAD || len > MAX_RECORD_BYTES) return BAD_LENGTH;
@@ -134,7 +174,7 @@ export function checkRecord(b: Buffer, o: number, avail: number): number {
   const sl = b.readUInt16LE(o + 6);
   const hl = b.readUInt32LE(o + 8);
   if (RECORD_OVERHEAD + sl + hl > len) return BAD_LENGTH;
-  if (crc32(b.subarray(o, o + len - 4)) !== b.readUInt32LE(o + len - 4)) return BAD_CRC;
+  if (crc32(b.subarray(o, o + len - 4), key) !== b.readUInt32LE(o + len - 4)) return BAD_CRC;
   return len;
 }
 

@@ -14,7 +14,8 @@ import type { RecoveryReport } from '../store.js';
 import { loadIndexFile, type SegmentFacts } from './idxfile.js';
 import { scanSegment } from './scan.js';
 import { DEAD_BIT, FdBudget, Segment, segmentName } from './segment.js';
-import { openSync, closeSync } from 'node:fs';
+import { openSync, closeSync, readSync } from 'node:fs';
+import { KEYED_MARK_BYTES, segmentKeyOf } from './record.js';
 
 const SEGMENT_RE = /^seg-(\d{10})\.log$/;
 
@@ -35,7 +36,20 @@ export interface RecoveredSegments {
   lastSeq: number;
   lastTs: bigint;
   truncated: RecoveryReport['truncated'];
+  skipped: RecoveryReport['skipped'];
   nextId: number;
+}
+
+/** The key of the segment at `path` (record.ts `segmentKeyOf`): one read of its first bytes. */
+function readHeadKey(path: string): number {
+  const fd = openSync(path, 'r');
+  try {
+    const b = Buffer.alloc(2 * KEYED_MARK_BYTES);
+    const n = readSync(fd, b, 0, b.length, 0);
+    return segmentKeyOf(b, n);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Path of segment `id` in `dir`. */
@@ -61,6 +75,7 @@ export function recoverSegments(dir: string, budget: FdBudget, logger: RecoveryL
   const facts: SegmentFacts[] = [];
   const needIndex: Segment[] = [];
   const truncated: RecoveryReport['truncated'] = [];
+  const skipped: RecoveryReport['skipped'] = [];
   for (let k = 0; k < ids.length; k++) {
     const id = ids[k];
     const path = segmentPath(dir, id);
@@ -68,8 +83,19 @@ export function recoverSegments(dir: string, budget: FdBudget, logger: RecoveryL
     const last = k === ids.length - 1;
     let f: SegmentFacts | null = null;
     if (!last) f = loadIndexFile(indexPath(dir, id), seg, statSync(path).size);
+    if (f !== null) {
+      // The index gives the layout; the key for checking reads comes from the segment's head.
+      const key = readHeadKey(path);
+      if (key >= 0) seg.key = key;
+      else f = null; // both head copies damaged: scan, exactly as without an index file
+    }
     if (f === null) {
       const r = scanSegment(seg);
+      for (const sk of r.skipped) {
+        const lost = { segment: seg.name + '.log', offset: sk.offset, bytes: sk.bytes, seq: sk.seq, reason: sk.reason };
+        skipped.push(lost);
+        logger?.warn(lost, 'store recovery: skipped a damaged record');
+      }
       if (r.damage !== null) {
         const cut = {
           segment: seg.name + '.log',
@@ -117,7 +143,17 @@ export function recoverSegments(dir: string, budget: FdBudget, logger: RecoveryL
       if (i >= 0) s.sizes[i] = (s.sizes[i] | DEAD_BIT) >>> 0;
     }
   }
-  return { segs, facts, needIndex, floor, lastSeq, lastTs, truncated, nextId: ids.length > 0 ? ids[ids.length - 1] + 1 : 1 };
+  return {
+    segs,
+    facts,
+    needIndex,
+    floor,
+    lastSeq,
+    lastTs,
+    truncated,
+    skipped,
+    nextId: ids.length > 0 ? ids[ids.length - 1] + 1 : 1,
+  };
 }
 
 /**

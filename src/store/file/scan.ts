@@ -1,11 +1,16 @@
 /**
  * Full scan of one segment file: reads it front to back in windows, verifies every record's
- * length, type and CRC, and rebuilds the slot index. Stops at the first damaged record and says
- * where and why; the caller decides to truncate there.
+ * length, type and CRC, and rebuilds the slot index. In a keyed segment (record.ts
+ * `segmentKeyOf`) a damaged record is skipped when a valid record follows it somewhere in the
+ * file (`resyncPoint`): only that record is lost and the skip is reported. A damaged record with
+ * no valid record after it is a torn tail: the scan stops there and says where and why; the
+ * caller truncates. Older, unkeyed segments stop at the first damage (a resync there could land
+ * inside a payload, see docs/storage-format.md "Resynchronisation").
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import {
   checkRecord,
+  segmentKeyOf,
   NEED_MORE,
   readSeq,
   reasonText,
@@ -28,10 +33,21 @@ export interface Damage {
   firstSeqLost: number | null;
 }
 
+/** A damaged stretch the scan stepped over: it lost only the record(s) in it. */
+export interface Skip {
+  offset: number;
+  bytes: number;
+  reason: string;
+  /** Seq named by the damaged record's header when it plausibly is a lost message, else null. */
+  seq: number | null;
+}
+
 /** What a full scan found: the segment facts, plus where it had to stop, if anywhere. */
 export interface ScanResult extends SegmentFacts {
-  /** Null when every byte of the file formed valid records. */
+  /** Null when the file ends in valid records. */
   damage: Damage | null;
+  /** Damaged stretches in the middle of the file, stepped over. */
+  skipped: Skip[];
   /** File length before any truncation. */
   fileLen: number;
 }
@@ -54,6 +70,7 @@ export function scanSegment(seg: Segment): ScanResult {
     let prevLocal = 0;
     let tsLo = 0;
     let tsHi = 0;
+    const skipped: Skip[] = [];
 
     const fill = (need: number): void => {
       // Slide the window so `pos` is at its start and it holds at least `need` bytes if the file does.
@@ -74,10 +91,13 @@ export function scanSegment(seg: Segment): ScanResult {
       }
     };
 
+    if (fileLen > 0) fill(RECORD_OVERHEAD);
+    const key = segmentKeyOf(buf, winLen);
+    seg.key = key > 0 ? key : 0;
     while (pos < fileLen) {
       let o = pos - winStart;
       let avail = winStart + winLen - pos;
-      let len = checkRecord(buf, o, avail);
+      let len = checkRecord(buf, o, avail, seg.key);
       const want = Math.max(avail >= 4 ? Math.min(buf.readUInt32LE(o), MAX_RECORD_BYTES) : RECORD_OVERHEAD, RECORD_OVERHEAD);
       // Refill only when the record can fit in what is left of the file: a damaged length must
       // not make us allocate up to 1 GiB for a record that is torn anyway.
@@ -86,7 +106,7 @@ export function scanSegment(seg: Segment): ScanResult {
         o = 0;
         avail = winLen;
         prevSubjStart = -1;
-        len = checkRecord(buf, o, avail);
+        len = checkRecord(buf, o, avail, seg.key);
       }
       if (len < 0) {
         let firstSeqLost: number | null = null;
@@ -94,8 +114,17 @@ export function scanSegment(seg: Segment): ScanResult {
           const s = readSeq(buf, o);
           if (s > seg.maxSeq && s <= seg.maxSeq + 1_000_000) firstSeqLost = s;
         }
-        damage = { offset: pos, reason: reasonText(len), firstSeqLost };
-        break;
+        const next = seg.key !== 0 ? resyncPoint(fd, pos, fileLen, seg.key) : -1;
+        if (next < 0) {
+          damage = { offset: pos, reason: reasonText(len), firstSeqLost };
+          break;
+        }
+        skipped.push({ offset: pos, bytes: next - pos, reason: reasonText(len), seq: firstSeqLost });
+        pos = next;
+        winStart = pos;
+        winLen = 0;
+        prevSubjStart = -1;
+        continue;
       }
       const type = buf[o + 4];
       const seq = readSeq(buf, o);
@@ -155,8 +184,32 @@ export function scanSegment(seg: Segment): ScanResult {
     seg.size = pos;
     seg.written = pos;
     seg.trim();
-    return { subjects, tombs, damage, fileLen };
+    return { subjects, tombs, damage, skipped, fileLen };
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * The offset of the first record after the damaged one at `from` that checks out under `key` and
+ * is followed by another that does (or by the end of the file, or by a torn last record), or -1.
+ * Reads the rest of the file once; tries every byte offset (checkRecord rejects almost all of
+ * them on the length and type fields before computing a CRC).
+ */
+export function resyncPoint(fd: number, from: number, fileLen: number, key: number): number {
+  const rest = Buffer.allocUnsafe(fileLen - from);
+  let got = 0;
+  while (got < rest.length) {
+    const r = readSync(fd, rest, got, rest.length - got, from + got);
+    if (r === 0) break;
+    got += r;
+  }
+  for (let q = 1; q + RECORD_OVERHEAD <= got; q++) {
+    const n = checkRecord(rest, q, got - q, key);
+    if (n < 0) continue;
+    if (q + n === got) return from + q;
+    const m = checkRecord(rest, q + n, got - q - n, key);
+    if (m > 0 || m === NEED_MORE) return from + q;
+  }
+  return -1;
 }

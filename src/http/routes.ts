@@ -1,0 +1,27 @@
+/**
+ * The monitoring listener's routes, mounted on whatever satisfies MonitoredServer: nats-server's
+ * endpoint set and field names, so existing tooling reads them.
+ */
+import type { Logger } from '../core/log.js';
+import { CpuSampler } from './cpu.js';
+import { buildConnz, buildSubsz, buildVarz } from './endpoints.js';
+import { MonitorServer } from './monitor.js';
+import type { MonitoredServer } from './stats.js';
+
+/** Starts the monitoring listener on host:port (0 = any free port) with every endpoint mounted. */
+export async function mountMonitoring(s: MonitoredServer, log: Logger, host: string, port: number): Promise<MonitorServer> {
+  const m = new MonitorServer(log);
+  const cpu = new CpuSampler();
+  m.route('/', () => ({ links: ['/varz', '/connz', '/subsz', '/healthz', '/jsz'] }));
+  m.route('/healthz', () => ({ status: 'ok' }));
+  m.route('/varz', () => buildVarz(s, m, cpu));
+  m.route('/connz', (q) => buildConnz(s, q));
+  m.route('/subsz', (q) => buildSubsz(s, q));
+  m.route('/jsz', (q) =>
+    s.jetstream === null
+      ? { server_id: s.serverId, now: new Date().toISOString(), disabled: true }
+      : { server_id: s.serverId, now: new Date().toISOString(), ...s.jetstream.jsz(q) },
+  );
+  await m.listen(host, port);
+  return m;
+}
