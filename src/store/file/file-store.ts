@@ -25,6 +25,8 @@ import {
   checkRecord,
   encodeErased,
   encodeMark,
+  encodeRestatingMark,
+  restatingMarkLen,
   encodeMsg,
   FLAG_HEADERS,
   MAX_RECORD_BYTES,
@@ -86,6 +88,11 @@ export class FileStore implements MessageStore, SubjectScanner {
   private firstTsCache = { seq: 0, ts: 0n };
   /** lastSeq as of the last high-water SeqMark written (markHighWater). */
   private markedSeq = 0;
+  /** Largest Floor written or recovered, and the one the last restating mark carried. */
+  private floorMark = 0;
+  private markedFloor = 0;
+  /** Tombstone seqs written since the last restating mark (it repeats them). */
+  private batchTombs: number[] = [];
   private readonly cctx: CompactContext;
   private readonly consumers: ConsumerFiles;
   /** Records that failed their CRC when read (never served). */
@@ -115,6 +122,7 @@ export class FileStore implements MessageStore, SubjectScanner {
     this.nextId = rec.nextId;
     this.lastSeq = rec.lastSeq;
     this.markedSeq = rec.lastSeq;
+    this.floorMark = this.markedFloor = rec.floor;
     this.lastTs = rec.lastTs;
     for (let k = 0; k < this.segs.length; k++) this.adoptRecovered(this.segs[k], rec.facts[k]);
     const needIndex = new Map<Segment, ArrayLike<number>>();
@@ -729,23 +737,34 @@ export class FileStore implements MessageStore, SubjectScanner {
     seg.lastTs = this.lastTs;
     if (type === RecordType.Tombstone) {
       seg.tombs.push(seq);
+      this.batchTombs.push(seq);
       if (seq > seg.maxSeq) seg.maxSeq = seq;
     } else if (type === RecordType.Floor) {
       if (seq > seg.maxFloor) seg.maxFloor = seq;
+      if (seq > this.floorMark) this.floorMark = seq;
     } else if (seq > seg.seqMark) seg.seqMark = seq;
   }
 
   /**
-   * Writer hook, once per batch: when messages were appended since the last one, a SeqMark
-   * restating lastSeq + 1 closes the batch (32 bytes). Whatever record of the batch is damaged
-   * later, recovery finds lastSeq in a record after it (or the damaged one was that mark, and the
-   * messages before it say the same), so an acknowledged seq is never handed out again.
+   * Writer hook, once per batch: when messages were appended or deletes written since the last
+   * one, a restating SeqMark closes the batch (40 bytes + 8 per tombstone of the batch): lastSeq +
+   * 1, the floor and the batch's tombstone seqs. Whatever one record of the batch is damaged later,
+   * recovery finds lastSeq and every delete in a record after it (or the damaged one was that
+   * mark, and the records before it say the same): an acknowledged seq is never handed out again
+   * and an acknowledged delete never undone.
    */
   private markHighWater(): void {
     if (this.closed && this.segs.length === 0) return;
-    if (this.lastSeq <= this.markedSeq) return;
+    if (this.lastSeq <= this.markedSeq && this.batchTombs.length === 0 && this.floorMark <= this.markedFloor) return;
     this.markedSeq = this.lastSeq;
-    this.mark(RecordType.SeqMark, this.lastSeq + 1);
+    this.markedFloor = this.floorMark;
+    const seg = this.active;
+    const seq = this.lastSeq + 1;
+    this.writer.reserve(seg, restatingMarkLen(this.batchTombs.length));
+    encodeRestatingMark(this.writer.buf, this.writer.pos, seq, this.lastTs, this.floorMark, this.batchTombs, seg.key);
+    this.batchTombs = [];
+    seg.lastTs = this.lastTs;
+    if (seq > seg.seqMark) seg.seqMark = seq;
   }
 
   /** Writer callback: overwrites `op.seq`'s record with an Erased one. Returns the segment written. */
