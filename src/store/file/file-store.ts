@@ -44,7 +44,7 @@ import {
 import { findSegment, indexPath, segmentIndexFor, segmentPath, type RecoveredSegments } from './recovery.js';
 import { DEAD_BIT, FdBudget, HDR_BIT, Segment, SIZE_MASK, type WriteTarget } from './segment.js';
 import { damagedSlots } from './verify.js';
-import { writeAll, Writer, type EraseOp } from './writer.js';
+import { MAX_PENDING_BYTES, writeAll, Writer, type EraseOp } from './writer.js';
 import { unlink } from 'node:fs/promises';
 
 /** Default segment size: small enough that compaction and recovery scans stay short (tens of ms). */
@@ -88,10 +88,10 @@ export class FileStore implements MessageStore, SubjectScanner {
   private firstTsCache = { seq: 0, ts: 0n };
   /** lastSeq as of the last high-water SeqMark written (markHighWater). */
   private markedSeq = 0;
-  /** Largest Floor written or recovered, and the one the last restating mark carried. */
+  /** Largest Floor written or recovered, the one the last restating mark carried, and the
+   * tombstone seqs written since it (markHighWater repeats them). */
   private floorMark = 0;
   private markedFloor = 0;
-  /** Tombstone seqs written since the last restating mark (it repeats them). */
   private batchTombs: number[] = [];
   private readonly cctx: CompactContext;
   private readonly consumers: ConsumerFiles;
@@ -746,12 +746,10 @@ export class FileStore implements MessageStore, SubjectScanner {
   }
 
   /**
-   * Writer hook, once per batch: when messages were appended or deletes written since the last
-   * one, a restating SeqMark closes the batch (40 bytes + 8 per tombstone of the batch): lastSeq +
-   * 1, the floor and the batch's tombstone seqs. Whatever one record of the batch is damaged later,
-   * recovery finds lastSeq and every delete in a record after it (or the damaged one was that
-   * mark, and the records before it say the same): an acknowledged seq is never handed out again
-   * and an acknowledged delete never undone.
+   * Writer hook, once per batch with appends or deletes: a restating SeqMark (lastSeq + 1, the
+   * floor, the batch's tombstones; 40 + 8n bytes) closes it, so no one damaged record makes recovery
+   * reuse an acknowledged seq or undo a delete. Past the write backlog (~13M tombstones in a turn)
+   * it falls back to a plain mark: such a damaged delete is then reported, not restored.
    */
   private markHighWater(): void {
     if (this.closed && this.segs.length === 0) return;
@@ -760,7 +758,10 @@ export class FileStore implements MessageStore, SubjectScanner {
     this.markedFloor = this.floorMark;
     const seg = this.active;
     const seq = this.lastSeq + 1;
-    this.writer.reserve(seg, restatingMarkLen(this.batchTombs.length));
+    const len = restatingMarkLen(this.batchTombs.length);
+    this.batchTombs = this.writer.backlog + len > MAX_PENDING_BYTES ? [] : this.batchTombs;
+    if (this.batchTombs.length === 0 && len > restatingMarkLen(0)) return this.mark(RecordType.SeqMark, seq);
+    this.writer.reserve(seg, len);
     encodeRestatingMark(this.writer.buf, this.writer.pos, seq, this.lastTs, this.floorMark, this.batchTombs, seg.key);
     this.batchTombs = [];
     seg.lastTs = this.lastTs;
