@@ -52,9 +52,21 @@ export interface RecoveryReport {
   /**
    * Damaged records in the middle of a segment that recovery stepped over (docs/storage-format.md
    * "Resynchronisation"): each lost only itself. `seq` is the lost message's seq when the damaged
-   * header still names it plausibly; the seqs show as deleted either way.
+   * header still names it plausibly; the seqs show as deleted either way. `firstSeqLost` ..
+   * `lastSeqLost` covers every message seq the stretch may have held (worked out from the seqs
+   * around it: never fewer; null when it held none). `deleteMayBeUndone`: it may have held a
+   * delete (tombstone or floor) that no later record repeats, so a deleted message may be back.
    */
-  skipped: { segment: string; offset: number; bytes: number; seq: number | null; reason: string }[];
+  skipped: {
+    segment: string;
+    offset: number;
+    bytes: number;
+    seq: number | null;
+    firstSeqLost: number | null;
+    lastSeqLost: number | null;
+    deleteMayBeUndone: boolean;
+    reason: string;
+  }[];
   durationMs: number;
 }
 

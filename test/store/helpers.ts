@@ -1,5 +1,5 @@
 /** Helpers shared by the store tests: a seeded PRNG, temp directories, a quiet capturing logger. */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -41,4 +41,19 @@ export class CaptureLogger {
 
 export function durable(s: { whenDurable(cb: (err: Error | null) => void): void }): Promise<void> {
   return new Promise((resolve, reject) => s.whenDurable((err) => (err === null ? resolve() : reject(err))));
+}
+
+/** The segment files of a file store directory, oldest first. */
+export function segmentFiles(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((f) => f.startsWith('seg-') && f.endsWith('.log'))
+    .sort()
+    .map((f) => join(dir, f));
+}
+
+/** Offsets of the records of segment bytes `b` whose type byte is `type` (walks the length fields). */
+export function recordOffsets(b: Buffer, type: number): number[] {
+  const out: number[] = [];
+  for (let o = 0; o + 32 <= b.length; o += b.readUInt32LE(o)) if (b[o + 4] === type) out.push(o);
+  return out;
 }

@@ -6,13 +6,23 @@
  * (their tombstones are in the active segment anyway).
  *
  * Kept: live message records, tombstones for seqs in older segments at or past the store's first
- * seq, the segment's SeqMark, and one fresh Floor record (the current first seq). Dropped: dead and
+ * seq, the segment's SeqMark, one fresh Floor record (the current first seq) and a restating
+ * SeqMark repeating that floor and the kept tombstones. Dropped: dead and
  * erased messages, other tombstones and floors. Cost: one read of the segment, one write of its live
  * part, one fdatasync of it and one of the directory.
  */
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { encodeIndex, writeIndexFile } from './idxfile.js';
-import { checkRecord, encodeMark, KEYED_MARK_BYTES, readSeq, reasonText, RecordType } from './record.js';
+import {
+  checkRecord,
+  encodeMark,
+  encodeRestatingMark,
+  KEYED_MARK_BYTES,
+  readSeq,
+  reasonText,
+  RecordType,
+  restatingMarkLen,
+} from './record.js';
 import { DEAD_BIT, Segment, SIZE_MASK } from './segment.js';
 import { fdatasyncP, fsyncP, writeAll } from './writer.js';
 
@@ -62,8 +72,9 @@ export async function compactSegment(seg: Segment, ctx: CompactContext): Promise
     seg.open(); // keep the old file open for readers until the swap
     const src = await readFile(seg.path);
     if (seg.retired) return 0;
-    // The output never exceeds the input plus the one Floor record appended.
-    const out = Buffer.allocUnsafe(src.length + 32);
+    // The output never exceeds the input plus the Floor and the restating mark appended (8 bytes
+    // per kept 32-byte tombstone).
+    const out = Buffer.allocUnsafe(src.length + 32 + restatingMarkLen(0) + (src.length >>> 2));
     let outLen = 0;
     const offs: number[] = [];
     const sizes: number[] = [];
@@ -111,6 +122,9 @@ export async function compactSegment(seg: Segment, ctx: CompactContext): Promise
     }
     encodeMark(out, outLen, RecordType.Floor, first, seg.lastTs, seg.key);
     outLen += 32;
+    // The kept tombstones and the floor, restated: one damaged record does not undo a delete.
+    encodeRestatingMark(out, outLen, Math.max(seqMark, 1), seg.lastTs, first, tombs, seg.key);
+    outLen += restatingMarkLen(tombs.length);
     const reclaimed = seg.size - outLen;
     if (reclaimed <= 0) return 0;
 

@@ -25,6 +25,8 @@ import {
   checkRecord,
   encodeErased,
   encodeMark,
+  encodeRestatingMark,
+  restatingMarkLen,
   encodeMsg,
   FLAG_HEADERS,
   MAX_RECORD_BYTES,
@@ -42,7 +44,7 @@ import {
 import { findSegment, indexPath, segmentIndexFor, segmentPath, type RecoveredSegments } from './recovery.js';
 import { DEAD_BIT, FdBudget, HDR_BIT, Segment, SIZE_MASK, type WriteTarget } from './segment.js';
 import { damagedSlots } from './verify.js';
-import { writeAll, Writer, type EraseOp } from './writer.js';
+import { MAX_PENDING_BYTES, writeAll, Writer, type EraseOp } from './writer.js';
 import { unlink } from 'node:fs/promises';
 
 /** Default segment size: small enough that compaction and recovery scans stay short (tens of ms). */
@@ -86,6 +88,11 @@ export class FileStore implements MessageStore, SubjectScanner {
   private firstTsCache = { seq: 0, ts: 0n };
   /** lastSeq as of the last high-water SeqMark written (markHighWater). */
   private markedSeq = 0;
+  /** Largest Floor written or recovered, the one the last restating mark carried, and the
+   * tombstone seqs written since it (markHighWater repeats them). */
+  private floorMark = 0;
+  private markedFloor = 0;
+  private batchTombs: number[] = [];
   private readonly cctx: CompactContext;
   private readonly consumers: ConsumerFiles;
   /** Records that failed their CRC when read (never served). */
@@ -115,6 +122,7 @@ export class FileStore implements MessageStore, SubjectScanner {
     this.nextId = rec.nextId;
     this.lastSeq = rec.lastSeq;
     this.markedSeq = rec.lastSeq;
+    this.floorMark = this.markedFloor = rec.floor;
     this.lastTs = rec.lastTs;
     for (let k = 0; k < this.segs.length; k++) this.adoptRecovered(this.segs[k], rec.facts[k]);
     const needIndex = new Map<Segment, ArrayLike<number>>();
@@ -729,23 +737,35 @@ export class FileStore implements MessageStore, SubjectScanner {
     seg.lastTs = this.lastTs;
     if (type === RecordType.Tombstone) {
       seg.tombs.push(seq);
+      this.batchTombs.push(seq);
       if (seq > seg.maxSeq) seg.maxSeq = seq;
     } else if (type === RecordType.Floor) {
       if (seq > seg.maxFloor) seg.maxFloor = seq;
+      if (seq > this.floorMark) this.floorMark = seq;
     } else if (seq > seg.seqMark) seg.seqMark = seq;
   }
 
   /**
-   * Writer hook, once per batch: when messages were appended since the last one, a SeqMark
-   * restating lastSeq + 1 closes the batch (32 bytes). Whatever record of the batch is damaged
-   * later, recovery finds lastSeq in a record after it (or the damaged one was that mark, and the
-   * messages before it say the same), so an acknowledged seq is never handed out again.
+   * Writer hook, once per batch with appends or deletes: a restating SeqMark (lastSeq + 1, the
+   * floor, the batch's tombstones; 40 + 8n bytes) closes it, so no one damaged record makes recovery
+   * reuse an acknowledged seq or undo a delete. Past the write backlog (~13M tombstones in a turn)
+   * it falls back to a plain mark: such a damaged delete is then reported, not restored.
    */
   private markHighWater(): void {
     if (this.closed && this.segs.length === 0) return;
-    if (this.lastSeq <= this.markedSeq) return;
+    if (this.lastSeq <= this.markedSeq && this.batchTombs.length === 0 && this.floorMark <= this.markedFloor) return;
     this.markedSeq = this.lastSeq;
-    this.mark(RecordType.SeqMark, this.lastSeq + 1);
+    this.markedFloor = this.floorMark;
+    const seg = this.active;
+    const seq = this.lastSeq + 1;
+    const len = restatingMarkLen(this.batchTombs.length);
+    this.batchTombs = this.writer.backlog + len > MAX_PENDING_BYTES ? [] : this.batchTombs;
+    if (this.batchTombs.length === 0 && len > restatingMarkLen(0)) return this.mark(RecordType.SeqMark, seq);
+    this.writer.reserve(seg, len);
+    encodeRestatingMark(this.writer.buf, this.writer.pos, seq, this.lastTs, this.floorMark, this.batchTombs, seg.key);
+    this.batchTombs = [];
+    seg.lastTs = this.lastTs;
+    if (seq > seg.seqMark) seg.seqMark = seq;
   }
 
   /** Writer callback: overwrites `op.seq`'s record with an Erased one. Returns the segment written. */

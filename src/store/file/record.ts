@@ -116,6 +116,48 @@ export function segmentKeyOf(b: Buffer, avail: number): number {
   return b[4] === RecordType.SeqMark && checkRecord(b, 0, avail, 0) === RECORD_OVERHEAD ? 0 : -1;
 }
 
+/**
+ * SeqMark flag: the mark closes a group-commit batch and restates the deletes it must not lose
+ * (docs/storage-format.md "Deletes survive one damaged record"): its payload is f64 the store's
+ * floor (largest `Floor` written so far), then f64 × n the seqs of the batch's tombstones.
+ */
+export const FLAG_RESTATE = 4;
+
+/** Length of a restating SeqMark carrying `tombs` tombstone seqs: 40 bytes plus 8 per seq. */
+export function restatingMarkLen(tombs: number): number {
+  return RECORD_OVERHEAD + 8 + 8 * tombs;
+}
+
+/** Encodes a restating SeqMark (FLAG_RESTATE) of `restatingMarkLen(tombs.length)` bytes. */
+export function encodeRestatingMark(
+  b: Buffer,
+  o: number,
+  seq: number,
+  ts: bigint,
+  floor: number,
+  tombs: readonly number[],
+  key: number,
+): void {
+  const len = restatingMarkLen(tombs.length);
+  writeFixed(b, o, len, RecordType.SeqMark, FLAG_RESTATE, 0, 0, seq, ts);
+  let p = o + RECORD_HEADER_BYTES;
+  b.writeDoubleLE(floor, p);
+  for (let k = 0; k < tombs.length; k++) b.writeDoubleLE(tombs[k], (p += 8));
+  seal(b, o, len, key);
+}
+
+/**
+ * The deletes restated by the checked record at `o` of length `len`, or null when it is not a
+ * restating SeqMark (older segments, head marks).
+ */
+export function readRestated(b: Buffer, o: number, len: number): { floor: number; tombs: number[] } | null {
+  if (b[o + 4] !== RecordType.SeqMark || (b[o + 5] & FLAG_RESTATE) === 0 || len < RECORD_OVERHEAD + 8) return null;
+  const p = o + RECORD_HEADER_BYTES;
+  const tombs: number[] = [];
+  for (let q = p + 8; q + 8 <= o + len - 4; q += 8) tombs.push(b.readDoubleLE(q));
+  return { floor: b.readDoubleLE(p), tombs };
+}
+
 /** Length of the message record for these parts. `sl` is the subject's UTF-8 byte length. */
 export function msgRecordLen(sl: number, hl: number, pl: number): number {
   return RECORD_OVERHEAD + sl + hl + pl;

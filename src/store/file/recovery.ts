@@ -91,11 +91,7 @@ export function recoverSegments(dir: string, budget: FdBudget, logger: RecoveryL
     }
     if (f === null) {
       const r = scanSegment(seg);
-      for (const sk of r.skipped) {
-        const lost = { segment: seg.name + '.log', offset: sk.offset, bytes: sk.bytes, seq: sk.seq, reason: sk.reason };
-        skipped.push(lost);
-        logger?.warn(lost, 'store recovery: skipped a damaged record');
-      }
+      for (const sk of r.skipped) skipped.push({ segment: seg.name + '.log', ...sk });
       if (r.damage !== null) {
         const cut = {
           segment: seg.name + '.log',
@@ -127,6 +123,17 @@ export function recoverSegments(dir: string, budget: FdBudget, logger: RecoveryL
     if (s.maxFloor > floor) floor = s.maxFloor;
     lastSeq = Math.max(lastSeq, s.maxSeq, s.seqMark - 1, s.maxFloor - 1);
     if (s.size > 0) lastTs = s.lastTs;
+  }
+  for (const sk of skipped) {
+    // A gap no later record of its segment bounds ends at the last seq recovered (never fewer).
+    if (sk.firstSeqLost !== null && sk.lastSeqLost === null) {
+      if (lastSeq >= sk.firstSeqLost) sk.lastSeqLost = lastSeq;
+      else sk.firstSeqLost = null;
+    }
+    logger?.warn(sk, 'store recovery: skipped a damaged record');
+    if (sk.deleteMayBeUndone) {
+      logger?.warn(sk, 'store recovery: a damaged record may have been a delete; deleted messages may be served again');
+    }
   }
   // Replay deletes: the floor kills every older slot, each tombstone kills its seq.
   for (const s of segs) {

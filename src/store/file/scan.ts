@@ -2,7 +2,9 @@
  * Full scan of one segment file: reads it front to back in windows, verifies every record's
  * length, type and CRC, and rebuilds the slot index. In a keyed segment (record.ts
  * `segmentKeyOf`) a damaged record is skipped when a valid record follows it somewhere in the
- * file (`resyncPoint`): only that record is lost and the skip is reported. A damaged record with
+ * file (`resyncPoint`): only that record is lost and the skip is reported, with the seqs it may
+ * have held (from the seqs around it) and whether it may have held a delete that no restating
+ * SeqMark repeats (record.ts `FLAG_RESTATE`). A damaged record with
  * no valid record after it is a torn tail: the scan stops there and says where and why; the
  * caller truncates. Older, unkeyed segments stop at the first damage (a resync there could land
  * inside a payload, see docs/storage-format.md "Resynchronisation").
@@ -18,6 +20,9 @@ import {
   RECORD_OVERHEAD,
   RecordType,
   MAX_RECORD_BYTES,
+  FLAG_RESTATE,
+  KEYED_MARK_BYTES,
+  readRestated,
 } from './record.js';
 import { DEAD_BIT, HDR_BIT, Segment } from './segment.js';
 import { NO_SUBJECT, type SegmentFacts } from './idxfile.js';
@@ -40,6 +45,15 @@ export interface Skip {
   reason: string;
   /** Seq named by the damaged record's header when it plausibly is a lost message, else null. */
   seq: number | null;
+  /**
+   * Every message seq the stretch may have held: after the last good record's, below the next
+   * message or SeqMark after it (a superset, never fewer). Null/null when none; a null
+   * `lastSeqLost` with a first means no later record of this segment bounds it (recovery does).
+   */
+  firstSeqLost: number | null;
+  lastSeqLost: number | null;
+  /** The stretch may have held a Tombstone or Floor that no restating SeqMark after it repeats. */
+  deleteMayBeUndone: boolean;
 }
 
 /** What a full scan found: the segment facts, plus where it had to stop, if anywhere. */
@@ -71,6 +85,9 @@ export function scanSegment(seg: Segment): ScanResult {
     let tsLo = 0;
     let tsHi = 0;
     const skipped: Skip[] = [];
+    // Skips whose lost-seq range (`open`) or delete coverage (`uncovered`) waits for a later record.
+    let open: Skip[] = [];
+    let uncovered: Skip[] = [];
 
     const fill = (need: number): void => {
       // Slide the window so `pos` is at its start and it holds at least `need` bytes if the file does.
@@ -114,12 +131,26 @@ export function scanSegment(seg: Segment): ScanResult {
           const s = readSeq(buf, o);
           if (s > seg.maxSeq && s <= seg.maxSeq + 1_000_000) firstSeqLost = s;
         }
-        const next = seg.key !== 0 ? resyncPoint(fd, pos, fileLen, seg.key) : -1;
+        const after = Math.max(seg.n > 0 ? seg.seqAt(seg.n - 1) : 0, seg.seqMark - 1);
+        const next = seg.key !== 0 ? resyncPoint(fd, pos, fileLen, seg.key, after) : -1;
         if (next < 0) {
           damage = { offset: pos, reason: reasonText(len), firstSeqLost };
           break;
         }
-        skipped.push({ offset: pos, bytes: next - pos, reason: reasonText(len), seq: firstSeqLost });
+        // The first head copy alone (its twin gave the key) holds no message and no delete.
+        const head = pos === 0 && next === KEYED_MARK_BYTES;
+        const sk: Skip = {
+          offset: pos,
+          bytes: next - pos,
+          reason: reasonText(len),
+          seq: firstSeqLost,
+          firstSeqLost: head ? null : after + 1,
+          lastSeqLost: null,
+          deleteMayBeUndone: !head && mayHoldDelete(buf, o, avail, next - pos),
+        };
+        skipped.push(sk);
+        if (!head) open.push(sk);
+        if (sk.deleteMayBeUndone) uncovered.push(sk);
         pos = next;
         winStart = pos;
         winLen = 0;
@@ -128,6 +159,10 @@ export function scanSegment(seg: Segment): ScanResult {
       }
       const type = buf[o + 4];
       const seq = readSeq(buf, o);
+      if (open.length > 0 && type !== RecordType.Tombstone && type !== RecordType.Floor) {
+        for (const sk of open) sk.lastSeqLost = seq - 1; // the next message or SeqMark bounds the gap
+        open = [];
+      }
       if (type === RecordType.Msg || type === RecordType.Erased) {
         let l = NO_SUBJECT;
         let bits = len;
@@ -173,12 +208,25 @@ export function scanSegment(seg: Segment): ScanResult {
         if (seq > seg.maxFloor) seg.maxFloor = seq;
       } else if (type === RecordType.SeqMark) {
         if (seq > seg.seqMark) seg.seqMark = seq;
+        const re = readRestated(buf, o, len);
+        if (re !== null) {
+          if (re.floor > seg.maxFloor) seg.maxFloor = re.floor;
+          for (const t of re.tombs) tombs.push(t);
+        }
+        // The first SeqMark after a skip closes its batch: a restating one repeats its deletes.
+        for (const sk of uncovered) sk.deleteMayBeUndone = re === null;
+        uncovered = [];
       }
       if (type !== RecordType.Floor && type !== RecordType.SeqMark && seq > seg.maxSeq) seg.maxSeq = seq;
       // Kept as two numbers: a BigInt per record would dominate the scan's allocations.
       tsLo = buf.readUInt32LE(o + 20);
       tsHi = buf.readInt32LE(o + 24);
       pos += len;
+    }
+    for (const sk of skipped) {
+      if (sk.firstSeqLost !== null && sk.lastSeqLost !== null && sk.lastSeqLost < sk.firstSeqLost) {
+        sk.firstSeqLost = sk.lastSeqLost = null;
+      }
     }
     if (pos > 0) seg.lastTs = (BigInt(tsHi) << 32n) + BigInt(tsLo);
     seg.size = pos;
@@ -191,12 +239,54 @@ export function scanSegment(seg: Segment): ScanResult {
 }
 
 /**
+ * Whether the damaged stretch of `bytes` at `o` (header readable in `avail` bytes) may have held a
+ * Tombstone or Floor: not when its header says it is one message record (or one restating
+ * SeqMark, which only repeats deletes) and its length field spans exactly the stretch.
+ */
+function mayHoldDelete(b: Buffer, o: number, avail: number, bytes: number): boolean {
+  if (avail < 8) return true;
+  const single = bytes === RECORD_OVERHEAD || b.readUInt32LE(o) === bytes;
+  const type = b[o + 4];
+  if (!single) return true;
+  if ((type === RecordType.Msg || type === RecordType.Erased) && bytes > RECORD_OVERHEAD) return false;
+  return !(type === RecordType.SeqMark && (b[o + 5] & FLAG_RESTATE) !== 0 && bytes > RECORD_OVERHEAD);
+}
+
+/**
+ * The exclusive upper bound on the seqs of messages before the valid record at `p` of `rest`: the
+ * seq of the first message or SeqMark from `p` on (a SeqMark states the next seq to assign), or
+ * Infinity when the valid records from `p` end before one.
+ */
+function boundAt(rest: Buffer, p: number, got: number, key: number): number {
+  while (p < got) {
+    const n = checkRecord(rest, p, got - p, key);
+    if (n < 0) return Infinity;
+    const t = rest[p + 4];
+    if (t === RecordType.Msg || t === RecordType.Erased || t === RecordType.SeqMark) return readSeq(rest, p);
+    p += n;
+  }
+  return Infinity;
+}
+
+/** Whether a lone record of `type` and `seq` fits between the last good seq `after` and `bound`. */
+function fitsGap(type: number, seq: number, after: number, bound: number): boolean {
+  if (bound === Infinity) return false;
+  if (type === RecordType.Msg || type === RecordType.Erased) return seq > after && seq < bound;
+  if (type === RecordType.SeqMark) return seq > after && seq <= bound;
+  return type === RecordType.Tombstone ? seq < bound : seq <= bound;
+}
+
+/**
  * The offset of the first record after the damaged one at `from` that checks out under `key` and
  * is followed by another that does (or by the end of the file, or by a torn last record), or -1.
+ * Before that point, a lone record (one that checks out but is followed by damage again) is taken
+ * instead when it lies wholly before it and its seq fits the gap (`fitsGap`: above `after`, the
+ * last good seq, and below the bound the confirmed point gives): a valid record between two
+ * damaged ones is kept (docs/storage-format.md "Resynchronisation").
  * Reads the rest of the file once; tries every byte offset (checkRecord rejects almost all of
  * them on the length and type fields before computing a CRC).
  */
-export function resyncPoint(fd: number, from: number, fileLen: number, key: number): number {
+export function resyncPoint(fd: number, from: number, fileLen: number, key: number, after = Infinity): number {
   const rest = Buffer.allocUnsafe(fileLen - from);
   let got = 0;
   while (got < rest.length) {
@@ -204,12 +294,29 @@ export function resyncPoint(fd: number, from: number, fileLen: number, key: numb
     if (r === 0) break;
     got += r;
   }
+  const lone: number[] = [];
+  let p = -1;
   for (let q = 1; q + RECORD_OVERHEAD <= got; q++) {
     const n = checkRecord(rest, q, got - q, key);
     if (n < 0) continue;
-    if (q + n === got) return from + q;
+    if (q + n === got) {
+      p = q;
+      break;
+    }
     const m = checkRecord(rest, q + n, got - q - n, key);
-    if (m > 0 || m === NEED_MORE) return from + q;
+    if (m > 0 || m === NEED_MORE) {
+      p = q;
+      break;
+    }
+    lone.push(q, n);
   }
-  return -1;
+  if (p < 0) return -1;
+  if (lone.length > 0 && after !== Infinity) {
+    const bound = boundAt(rest, p, got, key);
+    for (let k = 0; k < lone.length; k += 2) {
+      const q = lone[k];
+      if (q + lone[k + 1] <= p && fitsGap(rest[q + 4], readSeq(rest, q), after, bound)) return from + q;
+    }
+  }
+  return from + p;
 }
