@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { openFileStore } from '../../src/store/file/index.js';
 import type { FileStore } from '../../src/store/file/file-store.js';
 import type { SyncPolicy } from '../../src/store/store.js';
+import { runWindow } from './window.js';
 
 /** Appends allowed in flight before the producer waits: what a publisher window would allow. */
 const MAX_OUTSTANDING = 1000;
@@ -24,36 +25,10 @@ async function run(policy: SyncPolicy, seconds: number, base: string): Promise<v
   const { store } = await openFileStore(dir, { sync: policy });
   const payload = Buffer.alloc(PAYLOAD, 0x62);
   const subjects = Array.from({ length: 16 }, (_, i) => `bench.append.${i}`);
-  let outstanding = 0;
-  let acked = 0;
   let appended = 0;
-  const lat: number[] = [];
-  const t0 = performance.now();
-  const deadline = t0 + seconds * 1000;
-  await new Promise<void>((resolve) => {
-    const turn = (): void => {
-      if (performance.now() >= deadline) {
-        if (outstanding === 0) resolve();
-        else setImmediate(turn);
-        return;
-      }
-      const n = MAX_OUTSTANDING - outstanding;
-      if (n > 0) {
-        for (let i = 0; i < n; i++) store.append(subjects[appended++ & 15], null, payload);
-        outstanding += n;
-        const t = performance.now();
-        store.whenDurable((err) => {
-          if (err !== null) throw err;
-          outstanding -= n;
-          acked += n;
-          lat.push(performance.now() - t);
-        });
-      }
-      setImmediate(turn);
-    };
-    turn();
+  const { acked, secs, lat } = await runWindow(store, seconds, MAX_OUTSTANDING, () => {
+    store.append(subjects[appended++ & 15], null, payload);
   });
-  const secs = (performance.now() - t0) / 1000;
   const st = (store as FileStore).stats();
   lat.sort((a, b) => a - b);
   const pct = (p: number): string =>

@@ -7,7 +7,8 @@
 import { nowNs } from './clock.js';
 import { FilterKind, filterKind, filterMatches } from './filter.js';
 import { planPurge } from './purge.js';
-import type { MessageStore, PurgeOptions, StoredMsg, StoreState } from './store.js';
+import { MemoryConsumers } from './consumer-state.js';
+import type { ConsumerStore, MessageStore, PurgeOptions, StoredMsg, StoreState } from './store.js';
 import { checkNextSeq, SubjectEntry, SubjectIndex, type SubjectScanner } from './subjects.js';
 
 /** Leading empty slots tolerated before the array is re-based; amortises the O(n) slice. */
@@ -48,6 +49,7 @@ export class MemoryStore implements MessageStore, SubjectScanner {
   private bytes = 0;
   private closed = false;
   private readonly subjects = new SubjectIndex(this);
+  private readonly consumers = new MemoryConsumers();
 
   append(subject: string, headers: Buffer | null, payload: Buffer, ts?: bigint): { seq: number; ts: bigint } {
     if (this.closed) throw new Error('store closed');
@@ -228,8 +230,22 @@ export class MemoryStore implements MessageStore, SubjectScanner {
     this.closed = true;
   }
 
+  consumer(name: string): ConsumerStore {
+    if (this.closed) throw new Error('store closed');
+    return this.consumers.open(name);
+  }
+
+  consumerNames(): string[] {
+    return this.consumers.names();
+  }
+
+  deleteConsumer(name: string): Promise<boolean> {
+    return this.consumers.delete(name);
+  }
+
   async destroy(): Promise<void> {
     this.closed = true;
+    this.consumers.clear();
     this.msgs = [];
     this.subjects.clear();
     this.count = 0;

@@ -44,7 +44,10 @@ export type SyncPolicy = { kind: 'always' } | { kind: 'interval'; ms: number } |
 export interface RecoveryReport {
   messages: number;
   lastSeq: number;
-  /** One entry per damaged tail that was cut off. Empty when the store was clean. */
+  /**
+   * One entry per damaged tail that was cut off. Empty when the store was clean. Consumer-state
+   * logs are reported here too (`segment` is then the consumer log's file name).
+   */
   truncated: { segment: string; offset: number; bytes: number; firstSeqLost: number | null; reason: string }[];
   durationMs: number;
 }
@@ -122,4 +125,105 @@ export interface MessageStore {
 
   /** Closes and removes everything the store holds on disk. */
   destroy(): Promise<void>;
+
+  /**
+   * The consumer-state store named `name`, opened if it exists (a reopened file store recovered it)
+   * or created empty. The same object is returned until it is deleted. Its writes share this
+   * store's group commit: `whenDurable` on either covers both.
+   */
+  consumer(name: string): ConsumerStore;
+
+  /** Names of the consumer-state stores that exist, in no particular order. */
+  consumerNames(): string[];
+
+  /** Deletes the named consumer-state store; resolves false when there was none. */
+  deleteConsumer(name: string): Promise<boolean>;
+}
+
+/** A consumer sequence and the stream sequence it stood for (nats-server store.go `SequencePair`). */
+export interface SequencePair {
+  consumerSeq: number;
+  streamSeq: number;
+  /** Time of the last delivery (for `delivered`) or the last ack (for `ackFloor`), ns; 0 = never. */
+  lastActive: number;
+}
+
+/**
+ * One delivered, unacknowledged message. `ts` is the delivery time in ns since the epoch, held as
+ * a float64 (exact to 256 ns at present-day dates). `owner` is room for a Redis consumer group's
+ * per-consumer PEL (the group member that holds the entry); NATS consumers leave it undefined.
+ */
+export interface PendingEntry {
+  /** Consumer seq of the (last) delivery. */
+  dseq: number;
+  ts: number;
+  /** Deliveries so far (1 on first delivery). */
+  dc: number;
+  owner?: string;
+}
+
+/** Room for Redis consumer groups (XGROUP): the last id handed out and the entries-read counter. */
+export interface GroupState {
+  lastDeliveredId: string;
+  entriesRead: number;
+}
+
+/**
+ * Everything a consumer-state store keeps, in the shape of nats-server's `ConsumerState`
+ * (store.go): delivered and ack-floor pairs, pending (stream seq → delivery) and redelivery counts
+ * (stream seq → deliveries − 1; kept until acked, even after the entry left pending).
+ */
+export interface ConsumerState {
+  delivered: SequencePair;
+  ackFloor: SequencePair;
+  pending: Map<number, PendingEntry>;
+  redelivered: Map<number, number>;
+  group?: GroupState;
+}
+
+/**
+ * Persistent state of one consumer (or, later, one Redis consumer group). The store records what
+ * it is told and decides nothing: ack policies, max-deliver and the meaning of the config blob
+ * belong to the layer above (an ack-none consumer calls `updateAcks` itself). Every mutator is
+ * synchronous and O(1) amortised; the file store appends one small checksummed record per call
+ * (a delivery 40 bytes, an ack 36) through the stream's group commit. Memory: see
+ * docs/storage-format.md "Consumer state" (about 100 bytes per pending entry).
+ */
+export interface ConsumerStore {
+  readonly name: string;
+
+  /** The opaque config blob last set (null before the first `setConfig`). Owned by the store. */
+  config(): Buffer | null;
+
+  /** Replaces the config blob (copied). */
+  setConfig(config: Buffer): void;
+
+  /**
+   * Records a delivery of stream seq `sseq` as consumer seq `dseq`, the `dc`-th delivery, at `ts`
+   * (ns). dc = 1 adds a pending entry and moves `delivered`; dc > 1 updates an existing pending
+   * entry and the redelivery count (nats-server filestore.go `UpdateDelivered` semantics).
+   */
+  updateDelivered(dseq: number, sseq: number, dc: number, ts: number): void;
+
+  /**
+   * Records the ack of `sseq` (delivered as `dseq`) at `ts` (ns, default now): drops it from
+   * pending and redelivered and moves the ack floor. Returns false, and writes nothing, when
+   * `sseq` was not pending.
+   */
+  updateAcks(dseq: number, sseq: number, ts?: number): boolean;
+
+  /** Replaces the whole state (copied): written as one snapshot record. */
+  update(state: ConsumerState): void;
+
+  /** A copy of the state. O(pending): not meant for the per-message path. */
+  state(): ConsumerState;
+
+  /** Pending entries without copying the state. */
+  readonly pendingCount: number;
+
+  /** Calls `cb` once every update made before this call (and every stream append) is durable. */
+  whenDurable(cb: (err: Error | null) => void): void;
+
+  /** Deletes this consumer's state (as `MessageStore.deleteConsumer`). */
+  delete(): Promise<void>;
 }

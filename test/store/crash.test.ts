@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { openFileStore } from '../../src/store/file/index.js';
+import { onLines } from './child-loop.js';
 import { contentOf } from './crash-content.js';
 import { randInt, removeDir, rng, tempDir } from './helpers.js';
 
@@ -45,34 +46,20 @@ function runAndKill(dir: string, mode: 'appends' | 'deletes', reports: number, a
     const maybeGone: number[] = [];
     const gone: number[] = [];
     let maxReported = 0;
-    let buf = '';
     let err = '';
     let killed = false;
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (d: string) => {
-      buf += d;
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        // Lines that arrive after the kill are still facts the child wrote before it died.
-        if (line.startsWith('ready')) {
-          if (afterMs !== null && !killed) {
-            setTimeout(() => {
-              killed = true;
-              child.kill('SIGKILL');
-            }, afterMs);
-          }
-          continue;
+    // Lines that arrive after the kill are still facts the child wrote before it died.
+    onLines(child.stdout, (line) => {
+      if (line.startsWith('ready')) {
+        if (afterMs !== null && !killed) {
+          setTimeout(() => {
+            killed = true;
+            child.kill('SIGKILL');
+          }, afterMs);
         }
-        if (line.startsWith('x ')) {
-          maybeGone.push(Number(line.slice(2)));
-          continue;
-        }
-        if (line.startsWith('X ')) {
-          gone.push(Number(line.slice(2)));
-          continue;
-        }
+      } else if (line.startsWith('x ')) maybeGone.push(Number(line.slice(2)));
+      else if (line.startsWith('X ')) gone.push(Number(line.slice(2)));
+      else {
         const [a, b] = line.split(' ').map(Number);
         reported.push([a, b]);
         if (b > maxReported) maxReported = b;

@@ -14,9 +14,10 @@ import { closeSync, openSync, rmSync } from 'node:fs';
 import { nowNs } from '../clock.js';
 import { FilterKind, filterKind } from '../filter.js';
 import { planPurge } from '../purge.js';
-import type { MessageStore, PurgeOptions, StoredMsg, StoreState, SyncPolicy } from '../store.js';
+import type { ConsumerStore, MessageStore, PurgeOptions, StoredMsg, StoreState, SyncPolicy } from '../store.js';
 import { checkNextSeq, SubjectEntry, SubjectIndex, type SubjectScanner } from '../subjects.js';
 import { subjectMatches } from '../../core/subject.js';
+import { ConsumerFiles, type RecoveredConsumers } from './consumer-log.js';
 import { compactSegment, wantsCompaction, type CompactContext } from './compact.js';
 import { encodeIndex, writeIndexFile, type SegmentFacts } from './idxfile.js';
 import {
@@ -36,7 +37,7 @@ import {
   RecordType,
 } from './record.js';
 import { findSegment, indexPath, segmentIndexFor, segmentPath, type RecoveredSegments } from './recovery.js';
-import { DEAD_BIT, FdBudget, HDR_BIT, Segment, SIZE_MASK } from './segment.js';
+import { DEAD_BIT, FdBudget, HDR_BIT, Segment, SIZE_MASK, type WriteTarget } from './segment.js';
 import { writeAll, Writer, type EraseOp } from './writer.js';
 import { unlink } from 'node:fs/promises';
 
@@ -57,6 +58,8 @@ export interface FileStoreConfig {
   lockPath: string;
   /** Called once the store has closed (releases the in-process open guard). */
   onClose(): void;
+  /** Smallest consumer-state log that is compacted (consumer-log.ts COMPACT_MIN_BYTES). */
+  consumerCompactBytes: number;
 }
 
 /** A file-backed `MessageStore` (see the module comment for guarantees and costs). */
@@ -76,6 +79,7 @@ export class FileStore implements MessageStore, SubjectScanner {
   private closed = false;
   private firstTsCache = { seq: 0, ts: 0n };
   private readonly cctx: CompactContext;
+  private readonly consumers: ConsumerFiles;
   /** Records that failed their CRC when read (never served). */
   corruptReads = 0;
 
@@ -83,9 +87,11 @@ export class FileStore implements MessageStore, SubjectScanner {
     private readonly cfg: FileStoreConfig,
     rec: RecoveredSegments,
     budget: FdBudget,
+    consumers: RecoveredConsumers,
   ) {
     this.budget = budget;
     this.writer = new Writer(cfg.sync, cfg.dirFd, (op) => this.runErase(op), cfg.logger);
+    this.consumers = new ConsumerFiles(cfg.dir, cfg.dirFd, this.writer, consumers, cfg.consumerCompactBytes, cfg.logger);
     this.cctx = {
       firstSeq: () => this.firstSeq,
       subjectOf: (id) => this.subjectOf(id),
@@ -396,6 +402,22 @@ export class FileStore implements MessageStore, SubjectScanner {
     this.retireFront();
   }
 
+  // ---------------------------------------------------------------- consumer state
+
+  consumer(name: string): ConsumerStore {
+    if (this.closed) throw new Error('store closed');
+    return this.consumers.open(name);
+  }
+
+  consumerNames(): string[] {
+    return this.consumers.names();
+  }
+
+  deleteConsumer(name: string): Promise<boolean> {
+    if (this.closed) return Promise.reject(new Error('store closed'));
+    return this.consumers.delete(name);
+  }
+
   // ---------------------------------------------------------------- lifecycle
 
   async close(): Promise<void> {
@@ -406,6 +428,7 @@ export class FileStore implements MessageStore, SubjectScanner {
     } finally {
       this.writer.stop();
       for (const s of this.segs) s.close();
+      this.consumers.closeAll();
       // Unusable from here on: let the index arrays go even if the caller keeps the object.
       this.segs = [];
       this.subjects.clear();
@@ -431,7 +454,15 @@ export class FileStore implements MessageStore, SubjectScanner {
   }
 
   /** Counters for monitoring and benchmarks: batches, syncs, backlog, segments, resident index. */
-  stats(): { batches: number; syncs: number; backlog: number; segments: number; indexBytes: number; corruptReads: number } {
+  stats(): {
+    batches: number;
+    syncs: number;
+    backlog: number;
+    segments: number;
+    indexBytes: number;
+    corruptReads: number;
+    consumerSwitches: number;
+  } {
     let indexBytes = 0;
     for (const s of this.segs) indexBytes += s.indexBytes;
     return {
@@ -441,6 +472,7 @@ export class FileStore implements MessageStore, SubjectScanner {
       segments: this.segs.length,
       indexBytes,
       corruptReads: this.corruptReads,
+      consumerSwitches: this.consumers.switches,
     };
   }
 
@@ -656,7 +688,7 @@ export class FileStore implements MessageStore, SubjectScanner {
   }
 
   /** Writer callback: overwrites `op.seq`'s record with an Erased one. Returns the segment written. */
-  private async runErase(op: EraseOp): Promise<Segment | null> {
+  private async runErase(op: EraseOp): Promise<WriteTarget | null> {
     const seg = op.seg;
     if (seg.retired) return null;
     const i = seg.slotOf(op.seq);

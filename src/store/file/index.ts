@@ -8,6 +8,7 @@ import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, writeFileSync 
 import { dirname, join, resolve } from 'node:path';
 import type { MessageStore, RecoveryReport, SyncPolicy } from '../store.js';
 import { DEFAULT_SEGMENT_BYTES, FileStore, MAX_OPEN_SEGMENTS, MAX_SEGMENT_BYTES } from './file-store.js';
+import { COMPACT_MIN_BYTES, recoverConsumers } from './consumer-log.js';
 import { recoverSegments } from './recovery.js';
 import { FdBudget } from './segment.js';
 
@@ -20,6 +21,8 @@ export interface FileStoreOptions {
   /** Target segment file size; defaults to DEFAULT_SEGMENT_BYTES (16 MiB). */
   segmentBytes?: number;
   logger?: { info(o: object, m: string): void; warn(o: object, m: string): void };
+  /** Smallest consumer-state log that is compacted (default COMPACT_MIN_BYTES); tests lower it. */
+  consumerCompactBytes?: number;
 }
 
 /** Segments smaller than this would make per-segment overhead dominate. */
@@ -81,16 +84,27 @@ export async function openFileStore(
     dirFd = openSync(dir, 'r');
     const budget = new FdBudget(MAX_OPEN_SEGMENTS);
     const rec = recoverSegments(dir, budget, opts.logger);
+    const crec = recoverConsumers(dir, opts.logger);
     const store = new FileStore(
-      { dir, dirFd, sync: opts.sync, segmentBytes, logger: opts.logger, lockPath, onClose: () => openHere.delete(dir) },
+      {
+        dir,
+        dirFd,
+        sync: opts.sync,
+        segmentBytes,
+        logger: opts.logger,
+        lockPath,
+        onClose: () => openHere.delete(dir),
+        consumerCompactBytes: opts.consumerCompactBytes ?? COMPACT_MIN_BYTES,
+      },
       rec,
       budget,
+      crec,
     );
     const st = store.state();
     const report: RecoveryReport = {
       messages: st.messages,
       lastSeq: st.lastSeq,
-      truncated: rec.truncated,
+      truncated: [...rec.truncated, ...crec.truncated],
       durationMs: performance.now() - t0,
     };
     opts.logger?.info(
@@ -99,7 +113,8 @@ export async function openFileStore(
         messages: st.messages,
         lastSeq: st.lastSeq,
         segments: rec.segs.length,
-        truncated: rec.truncated.length,
+        truncated: rec.truncated.length + crec.truncated.length,
+        consumers: crec.consumers.size,
         ms: Math.round(report.durationMs),
       },
       'file store recovered',

@@ -26,14 +26,33 @@ export const DEAD_BIT = 0x8000_0000;
 const INITIAL_SLOTS = 1024;
 
 /**
- * Encoded records bound for one segment at file offset `off`, not yet (completely) written. Owned by
+ * A file the group-commit writer appends to: a message segment or a consumer-state log. `size` is
+ * the logical length (written + pending), `written` what the OS has; `busy` counts I/O in flight on
+ * the descriptor `open()` returns; `needsDirSync` asks the writer to fsync the store directory.
+ */
+export interface WriteTarget {
+  readonly name: string;
+  size: number;
+  written: number;
+  readonly pending: Chunk[];
+  needsDirSync: boolean;
+  busy: number;
+  /** Within a batch, files are written in ascending order: 0 message segments, 1 consumer logs. */
+  readonly writeOrder: number;
+  open(): number;
+}
+
+/**
+ * Encoded records bound for one file at file offset `off`, not yet (completely) written. Owned by
  * the writer; reads of records in it copy them out.
  */
 export interface Chunk {
-  seg: Segment;
+  seg: WriteTarget;
   buf: Buffer;
   off: number;
   len: number;
+  /** Still taking records (no batch has taken it yet). */
+  open: boolean;
 }
 
 /** Monotonic use counter for least-recently-used descriptor eviction. */
@@ -79,7 +98,7 @@ export function segmentName(id: number): string {
  * A segment file and its index. Costs 12 (dense) or 16 (sparse) bytes per message slot plus one
  * file descriptor while open. Reads are synchronous `pread`s of exactly one record.
  */
-export class Segment {
+export class Segment implements WriteTarget {
   readonly name: string;
   fd = -1;
   /** Seq of slot 0 (meaningful once n > 0). */
@@ -120,6 +139,7 @@ export class Segment {
   lastUse = 0;
   /** Async operations in flight on `fd`; it must not be closed while non-zero. */
   busy = 0;
+  readonly writeOrder = 0;
 
   constructor(
     readonly id: number,

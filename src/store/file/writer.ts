@@ -1,8 +1,8 @@
 /**
  * Group commit. Every record appended during one event-loop turn is encoded straight into a
  * pending chunk; at the end of the turn (setImmediate) one batch takes every pending chunk, writes
- * each segment's run of chunks with one `pwritev`, then — under `sync: always` — one `fdatasync`
- * per touched file, and only then fires the `whenDurable` callbacks of that batch. While a batch is
+ * each file's run of chunks with one `pwritev` (message segments and consumer-state logs alike),
+ * then — under `sync: always` — one `fdatasync` per touched file, and only then fires the `whenDurable` callbacks of that batch. While a batch is
  * in flight the next one accumulates, so a slow disk makes batches bigger, not queues longer.
  * Writes and syncs go through libuv's thread pool; the event loop never blocks on the disk.
  *
@@ -14,7 +14,7 @@
  */
 import { fdatasync, fsync, writev } from 'node:fs';
 import type { SyncPolicy } from '../store.js';
-import type { Chunk, Segment } from './segment.js';
+import type { Chunk, Segment, WriteTarget } from './segment.js';
 
 /** Size of a pending chunk: big enough that one turn's burst needs few, small enough to pool. */
 export const CHUNK_BYTES = 1 << 20;
@@ -41,6 +41,24 @@ export interface Job {
 export interface WriterLogger {
   warn(o: object, m: string): void;
   info(o: object, m: string): void;
+}
+
+/**
+ * Marks `open` chunks taken and orders them by file: message segments first, then consumer logs
+ * (`writeOrder`), each file's chunks together and in offset order. A process killed between two
+ * writes of a batch thus never keeps an ack whose message it lost.
+ */
+function takeInWriteOrder(open: Chunk[]): Chunk[] {
+  const groups = new Map<WriteTarget, Chunk[]>();
+  for (const c of open) {
+    c.open = false;
+    const g = groups.get(c.seg);
+    if (g === undefined) groups.set(c.seg, [c]);
+    else g.push(c);
+  }
+  if (groups.size === 1) return open;
+  const ordered = [...groups.values()].sort((a, b) => a[0].seg.writeOrder - b[0].seg.writeOrder);
+  return ordered.flat();
 }
 
 function writevAll(fd: number, bufs: Buffer[], pos: number): Promise<void> {
@@ -90,7 +108,9 @@ export class Writer {
   buf: Buffer = Buffer.alloc(0);
   pos = 0;
 
+  /** The chunk of the last reserve (the hot path when one file takes a burst). */
   private cur: Chunk | null = null;
+  /** Every open chunk (not yet taken by a batch), in creation order. */
   private queued: Chunk[] = [];
   private erases: EraseOp[] = [];
   private jobs: Job[] = [];
@@ -104,7 +124,7 @@ export class Writer {
   private running = false;
   private scheduled = false;
   private syncDue = false;
-  private readonly unsynced = new Set<Segment>();
+  private readonly unsynced = new Set<WriteTarget>();
   private timer: NodeJS.Timeout | null = null;
   private idleWaiters: (() => void)[] = [];
   failed: Error | null = null;
@@ -115,13 +135,13 @@ export class Writer {
   constructor(
     private readonly policy: SyncPolicy,
     private readonly dirFd: number,
-    private readonly eraseFn: (op: EraseOp) => Promise<Segment | null>,
+    private readonly eraseFn: (op: EraseOp) => Promise<WriteTarget | null>,
     private readonly logger: WriterLogger | undefined,
   ) {
     if (policy.kind === 'interval') {
       this.timer = setInterval(
         () => {
-          if (this.unsynced.size === 0 && this.queued.length === 0 && (this.cur === null || this.cur.len === 0)) return;
+          if (this.unsynced.size === 0 && this.queued.length === 0) return;
           this.syncDue = true;
           this.kick();
         },
@@ -141,18 +161,23 @@ export class Writer {
    * record at `this.buf[this.pos]` before doing anything else. Throws when the store failed or the
    * backlog is full.
    */
-  reserve(seg: Segment, len: number): number {
+  reserve(seg: WriteTarget, len: number): number {
     if (this.failed !== null) throw this.failed;
     if (this.pendingBytes + len > MAX_PENDING_BYTES) {
       throw new Error(`store write backlog over ${MAX_PENDING_BYTES} bytes; disk too slow`);
     }
     let c = this.cur;
     if (c === null || c.seg !== seg || c.len + len > c.buf.length) {
-      if (c !== null && c.len > 0) this.queued.push(c);
-      else if (c !== null) this.release(c);
-      const buf = len > CHUNK_BYTES ? Buffer.allocUnsafeSlow(len) : (this.pool.pop() ?? Buffer.allocUnsafeSlow(CHUNK_BYTES));
-      c = { seg, buf, off: seg.size, len: 0 };
-      seg.pending.push(c);
+      // Each file keeps filling its own open chunk, so records for several files interleaved in
+      // one turn (a message, its ack, the next message) still cost one chunk per file.
+      const last = seg.pending.length > 0 ? seg.pending[seg.pending.length - 1] : null;
+      if (last !== null && last.open && last.len + len <= last.buf.length) c = last;
+      else {
+        const buf = len > CHUNK_BYTES ? Buffer.allocUnsafeSlow(len) : (this.pool.pop() ?? Buffer.allocUnsafeSlow(CHUNK_BYTES));
+        c = { seg, buf, off: seg.size, len: 0, open: true };
+        seg.pending.push(c);
+        this.queued.push(c);
+      }
       this.cur = c;
     }
     const off = c.off + c.len;
@@ -204,8 +229,8 @@ export class Writer {
     if (this.failed !== null) throw this.failed;
   }
 
-  /** Drops a segment whose file is being removed from the set awaiting sync (a writer job only). */
-  forget(seg: Segment): void {
+  /** Drops a file that is being removed from the set awaiting sync (a writer job only). */
+  forget(seg: WriteTarget): void {
     this.unsynced.delete(seg);
   }
 
@@ -217,7 +242,6 @@ export class Writer {
   private hasWork(): boolean {
     return (
       this.queued.length > 0 ||
-      (this.cur !== null && this.cur.len > 0) ||
       this.erases.length > 0 ||
       this.jobs.length > 0 ||
       this.waitCbs.length > 0 ||
@@ -226,7 +250,7 @@ export class Writer {
   }
 
   private appendsWaiting(): boolean {
-    return this.queued.length > 0 || (this.cur !== null && this.cur.len > 0) || this.waitCbs.length > 0;
+    return this.queued.length > 0 || this.waitCbs.length > 0;
   }
 
   private kick(): void {
@@ -258,19 +282,16 @@ export class Writer {
   }
 
   private async batch(): Promise<void> {
-    if (this.cur !== null && this.cur.len > 0) {
-      this.queued.push(this.cur);
-      this.cur = null;
-    }
-    const chunks = this.queued;
+    const chunks = takeInWriteOrder(this.queued);
     this.queued = [];
+    this.cur = null;
     const erases = this.erases;
     this.erases = [];
     const gen = this.gen;
     this.batches++;
 
     // Data: one pwritev per run of chunks of the same segment.
-    const touched: Segment[] = [];
+    const touched: WriteTarget[] = [];
     let i = 0;
     while (i < chunks.length) {
       const seg = chunks[i].seg;

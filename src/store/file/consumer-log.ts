@@ -1,0 +1,389 @@
+/**
+ * Consumer-state stores of a file store: one small append-only log per consumer in the store's
+ * directory, `cons-<name>.<generation>.log`, written through the store's own group-commit writer
+ * (writer.ts), so a message and the ack that follows it in one event-loop turn are written in one
+ * batch, fdatasynced together, and `whenDurable` on either covers both.
+ *
+ * A log starts with a Snapshot record (consumer-record.ts) and continues with one delta record per
+ * call. When it grows past COMPACT_RATIO × the size a snapshot would have (and past
+ * COMPACT_MIN_BYTES), the consumer switches to the next generation: a new file whose first record
+ * is a fresh snapshot, written in the same batch as everything else. A writer job then fdatasyncs
+ * the new file, fsyncs the directory and only then unlinks the old one. Recovery takes the newest
+ * generation whose first record is a valid snapshot, so a crash at any point finds either the old
+ * or the new file complete (docs/storage-format.md "Consumer state").
+ */
+import { closeSync, openSync, readdirSync, readFileSync, truncateSync, unlinkSync } from 'node:fs';
+import { unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { checkSeqs, checkState, ConsumerBook, nowTs } from '../consumer-state.js';
+import type { ConsumerState, ConsumerStore, RecoveryReport } from '../store.js';
+import {
+  ACK_LEN,
+  applyConsumerRecord,
+  checkConsumerRecord,
+  configLen,
+  ConsumerRecord,
+  DELIVERED_LEN,
+  encodeAck,
+  encodeConfig,
+  encodeDelivered,
+  encodeSnapshot,
+  snapshotLen,
+} from './consumer-record.js';
+import { reasonText } from './record.js';
+import type { Chunk, WriteTarget } from './segment.js';
+import { fdatasyncP, fsyncP, type Writer } from './writer.js';
+
+/** A log is compacted once it is this many times the size of the snapshot that would replace it. */
+export const COMPACT_RATIO = 4;
+/** …and at least this long: below it a rewrite costs more than the replay it saves. */
+export const COMPACT_MIN_BYTES = 1024 * 1024;
+/** Longest escaped name in a file name (Linux allows 255 bytes per name; the rest is the suffix). */
+const MAX_ESCAPED_NAME = 220;
+
+const LOG_RE = /^cons-([A-Za-z0-9_%-]+)\.(\d{10})\.log$/;
+
+/** File-name form of a consumer name: bytes outside [A-Za-z0-9_-] become %XX (reversible). */
+export function escapeName(name: string): string {
+  let out = '';
+  for (const byte of Buffer.from(name, 'utf8')) {
+    const c = String.fromCharCode(byte);
+    out += /[A-Za-z0-9_-]/.test(c) ? c : '%' + byte.toString(16).toUpperCase().padStart(2, '0');
+  }
+  return out;
+}
+
+function logName(name: string, gen: number): string {
+  return `cons-${escapeName(name)}.${String(gen).padStart(10, '0')}.log`;
+}
+
+/** One generation of a consumer's log: a write target for the group-commit writer. */
+export class ConsumerFile implements WriteTarget {
+  fd = -1;
+  size = 0;
+  written = 0;
+  readonly pending: Chunk[] = [];
+  needsDirSync = false;
+  busy = 0;
+  /** Written after the message segments of the same batch (writer.ts `takeInWriteOrder`). */
+  readonly writeOrder = 1;
+
+  constructor(
+    readonly name: string,
+    readonly path: string,
+  ) {}
+
+  open(): number {
+    if (this.fd < 0) this.fd = openSync(this.path, 'r+');
+    return this.fd;
+  }
+
+  close(): void {
+    if (this.fd >= 0) {
+      const fd = this.fd;
+      this.fd = -1;
+      closeSync(fd);
+    }
+  }
+}
+
+/** What recovery found for one consumer. */
+export interface RecoveredConsumer {
+  book: ConsumerBook;
+  file: ConsumerFile;
+  gen: number;
+}
+
+/** Consumers found in a store directory, the highest generation seen per name, and the cuts made. */
+export interface RecoveredConsumers {
+  consumers: Map<string, RecoveredConsumer>;
+  gens: Map<string, number>;
+  truncated: RecoveryReport['truncated'];
+}
+
+/** Logger shape (pino-compatible). */
+interface Logger {
+  info(o: object, m: string): void;
+  warn(o: object, m: string): void;
+}
+
+/**
+ * Reads every consumer log in `dir`: per consumer the newest generation that starts with a valid
+ * snapshot, replayed up to its first bad record (the file is cut there and the cut reported). Newer
+ * generations without a valid snapshot and older generations are removed.
+ */
+export function recoverConsumers(dir: string, logger: Logger | undefined): RecoveredConsumers {
+  const byName = new Map<string, { gen: number; file: string }[]>();
+  for (const f of readdirSync(dir)) {
+    const m = LOG_RE.exec(f);
+    if (m === null) continue;
+    const name = decodeURIComponent(m[1]);
+    let l = byName.get(name);
+    if (l === undefined) byName.set(name, (l = []));
+    l.push({ gen: Number(m[2]), file: f });
+  }
+  const out: RecoveredConsumers = { consumers: new Map(), gens: new Map(), truncated: [] };
+  const cut = (file: string, offset: number, bytes: number, reason: string): void => {
+    const c = { segment: file, offset, bytes, firstSeqLost: null, reason };
+    out.truncated.push(c);
+    logger?.warn({ dir, ...c }, 'file store: damaged consumer-state log cut');
+  };
+  for (const [name, files] of byName) {
+    files.sort((a, b) => b.gen - a.gen);
+    out.gens.set(name, files[0].gen);
+    let found = false;
+    for (const { gen, file } of files) {
+      const path = join(dir, file);
+      if (found) {
+        unlinkSync(path);
+        continue;
+      }
+      const b = readFileSync(path);
+      const book = new ConsumerBook();
+      let o = 0;
+      let reason = '';
+      while (o < b.length) {
+        const n = checkConsumerRecord(b, o, b.length - o);
+        if (n < 0) {
+          reason = reasonText(n);
+          break;
+        }
+        if (o === 0 && b[4] !== ConsumerRecord.Snapshot) {
+          reason = 'log does not start with a snapshot';
+          break;
+        }
+        try {
+          applyConsumerRecord(b, o, book);
+        } catch (e) {
+          reason = (e as Error).message;
+          break;
+        }
+        o += n;
+      }
+      if (o === 0) {
+        // No valid snapshot: an unfinished switch to this generation (an older one follows) or a
+        // consumer whose first write never completed. Nothing in it can be applied.
+        if (b.length > 0) cut(file, 0, b.length, `${reason}; no valid snapshot, file removed`);
+        unlinkSync(path);
+        continue;
+      }
+      if (o < b.length) {
+        cut(file, o, b.length - o, reason);
+        truncateSync(path, o);
+      }
+      const cf = new ConsumerFile(file, path);
+      cf.size = cf.written = o;
+      out.consumers.set(name, { book, file: cf, gen });
+      found = true;
+    }
+  }
+  return out;
+}
+
+/** A file store's consumer-state store: the shared book plus a log written through the writer. */
+class FileConsumer implements ConsumerStore {
+  deleted = false;
+  /** File length right after its last snapshot: compaction needs the log to at least double it. */
+  private baseLen = 0;
+
+  constructor(
+    readonly name: string,
+    readonly book: ConsumerBook,
+    public file: ConsumerFile,
+    private readonly owner: ConsumerFiles,
+  ) {
+    this.baseLen = file.size;
+  }
+
+  config(): Buffer | null {
+    return this.book.config;
+  }
+
+  setConfig(config: Buffer): void {
+    this.live();
+    this.book.config = Buffer.from(config);
+    const len = configLen(config);
+    const w = this.owner.writer;
+    w.reserve(this.file, len);
+    encodeConfig(w.buf, w.pos, config);
+    this.grew();
+  }
+
+  updateDelivered(dseq: number, sseq: number, dc: number, ts: number): void {
+    this.live();
+    checkSeqs(dseq, sseq);
+    if (!(Number.isInteger(dc) && dc >= 1 && dc <= 0xffff_ffff)) throw new RangeError(`delivery count ${dc}`);
+    this.book.applyDelivered(dseq, sseq, dc, ts);
+    const w = this.owner.writer;
+    w.reserve(this.file, DELIVERED_LEN);
+    encodeDelivered(w.buf, w.pos, dseq, sseq, dc, ts);
+    this.grew();
+  }
+
+  updateAcks(dseq: number, sseq: number, ts?: number): boolean {
+    this.live();
+    const t = ts ?? nowTs();
+    if (!this.book.applyAck(dseq, sseq, t)) return false;
+    const w = this.owner.writer;
+    w.reserve(this.file, ACK_LEN);
+    encodeAck(w.buf, w.pos, dseq, sseq, t);
+    this.grew();
+    return true;
+  }
+
+  update(state: ConsumerState): void {
+    this.live();
+    checkState(state);
+    this.book.replace(state);
+    this.writeSnapshot();
+  }
+
+  state(): ConsumerState {
+    return this.book.copy();
+  }
+
+  get pendingCount(): number {
+    return this.book.pending.size;
+  }
+
+  whenDurable(cb: (err: Error | null) => void): void {
+    this.owner.writer.whenDurable(cb);
+  }
+
+  async delete(): Promise<void> {
+    await this.owner.delete(this.name);
+  }
+
+  /** Appends a snapshot of the whole state to the current file. */
+  writeSnapshot(): void {
+    const len = snapshotLen(this.book);
+    const w = this.owner.writer;
+    w.reserve(this.file, len);
+    encodeSnapshot(w.buf, w.pos, len, this.book);
+    this.baseLen = this.file.size;
+  }
+
+  private live(): void {
+    if (this.deleted) throw new Error(`consumer state ${this.name} was deleted`);
+  }
+
+  /** Compacts when the log is COMPACT_RATIO × its snapshot (and twice its size after the last one). */
+  private grew(): void {
+    const size = this.file.size;
+    if (size < this.owner.compactBytes || size < 2 * this.baseLen) return;
+    if (size < COMPACT_RATIO * this.book.snapshotEstimate()) return;
+    this.owner.switchFile(this);
+  }
+}
+
+/**
+ * The consumer-state stores of one file store. Costs per consumer: one open descriptor, one small
+ * object and its book; per write, one record in the writer's pending chunk.
+ */
+export class ConsumerFiles {
+  private readonly byName = new Map<string, FileConsumer>();
+  /** Highest generation used per name (kept after a delete, so a re-create never reuses a path). */
+  private readonly gens: Map<string, number>;
+  /** Consumer-log switches (compactions) since open, for tests and monitoring. */
+  switches = 0;
+
+  constructor(
+    private readonly dir: string,
+    private readonly dirFd: number,
+    readonly writer: Writer,
+    rec: RecoveredConsumers,
+    readonly compactBytes: number,
+    private readonly logger: Logger | undefined,
+  ) {
+    this.gens = rec.gens;
+    for (const [name, r] of rec.consumers) this.byName.set(name, new FileConsumer(name, r.book, r.file, this));
+  }
+
+  open(name: string): ConsumerStore {
+    let c = this.byName.get(name);
+    if (c !== undefined) return c;
+    if (name.length === 0) throw new RangeError('consumer name must not be empty');
+    if (escapeName(name).length > MAX_ESCAPED_NAME) throw new RangeError('consumer name too long for a file name');
+    c = new FileConsumer(name, new ConsumerBook(), this.newFile(name), this);
+    c.writeSnapshot();
+    this.byName.set(name, c);
+    return c;
+  }
+
+  names(): string[] {
+    return [...this.byName.keys()];
+  }
+
+  /** Resolves once the consumer's files are unlinked and the directory is synced. */
+  delete(name: string): Promise<boolean> {
+    const c = this.byName.get(name);
+    if (c === undefined) return Promise.resolve(false);
+    this.byName.delete(name);
+    c.deleted = true;
+    const file = c.file;
+    return new Promise((resolve, reject) => {
+      this.writer.addJob(async () => {
+        try {
+          await this.remove(file);
+          await fsyncP(this.dirFd);
+          resolve(true);
+        } catch (e) {
+          reject(e as Error);
+          throw e;
+        }
+      });
+      this.writer.whenDurable((err) => {
+        if (err !== null) reject(err);
+      });
+    });
+  }
+
+  /** Starts the consumer's next generation with a snapshot; the old file goes once that is durable. */
+  switchFile(c: FileConsumer): void {
+    const old = c.file;
+    const next = this.newFile(c.name);
+    c.file = next;
+    c.writeSnapshot();
+    this.switches++;
+    this.writer.addJob(async () => {
+      // The batch wrote the snapshot; make it durable whatever the sync policy before the old file
+      // (the only other complete copy) goes.
+      next.busy++;
+      try {
+        await fdatasyncP(next.open());
+      } finally {
+        next.busy--;
+      }
+      await fsyncP(this.dirFd);
+      next.needsDirSync = false;
+      await this.remove(old);
+      this.logger?.info({ consumer: c.name, bytes: old.size, now: next.size }, 'file store: compacted consumer-state log');
+    });
+  }
+
+  /** Closes every log (after the writer drained). */
+  closeAll(): void {
+    for (const c of this.byName.values()) c.file.close();
+    this.byName.clear();
+  }
+
+  private newFile(name: string): ConsumerFile {
+    const gen = (this.gens.get(name) ?? 0) + 1;
+    this.gens.set(name, gen);
+    const base = logName(name, gen);
+    const f = new ConsumerFile(base, join(this.dir, base));
+    f.fd = openSync(f.path, 'wx+');
+    f.needsDirSync = true;
+    return f;
+  }
+
+  private async remove(f: ConsumerFile): Promise<void> {
+    this.writer.forget(f);
+    f.close();
+    try {
+      await unlink(f.path);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+  }
+}
