@@ -35,7 +35,7 @@ export function stateJson(s: Stream, deletedDetails: boolean, subjects?: Record<
   if (subjects !== undefined && Object.keys(subjects).length > 0) o.subjects = subjects;
   if (st.numDeleted > 0) o.num_deleted = st.numDeleted;
   if (deletedDetails && st.numDeleted > 0) o.deleted = s.deletedSeqs();
-  o.consumer_count = 0;
+  o.consumer_count = s.consumers.size;
   return o;
 }
 
@@ -58,7 +58,7 @@ export function accountInfo(all: Streams, api: ApiCounters): object {
     reserved_memory: all.reserved('memory'),
     reserved_storage: all.reserved('file'),
     streams: all.streams.size,
-    consumers: 0,
+    consumers: countConsumers(all),
     limits: {
       max_memory: all.opts.maxMemStore,
       max_storage: all.opts.maxFileStore,
@@ -114,7 +114,7 @@ export function jsz(all: Streams, api: ApiCounters, query: URLSearchParams): obj
     api: { level: API_LEVEL, total: api.apiTotal, errors: api.apiErrors },
     config,
     streams: all.streams.size,
-    consumers: 0,
+    consumers: countConsumers(all),
     messages,
     bytes,
     unlimited_streams: unlimited,
@@ -144,4 +144,11 @@ export function jsz(all: Streams, api: ApiCounters, query: URLSearchParams): obj
   }
   body.total = 1;
   return body;
+}
+
+/** Consumers across every stream. */
+function countConsumers(all: Streams): number {
+  let n = 0;
+  for (const s of all.streams.values()) n += s.consumers.size;
+  return n;
 }
