@@ -67,6 +67,8 @@ interface Waiting {
   noWait: boolean;
   hbMs: number;
   hbAt: number;
+  /** Messages delivered to this request so far. */
+  sent: number;
 }
 
 /** Redeliveries queued ahead of new messages are compacted once this many were consumed. */
@@ -291,6 +293,7 @@ export class Consumer implements TimerOwner {
       noWait: req.noWait && req.expiresMs === 0,
       hbMs: req.heartbeatMs,
       hbAt: req.heartbeatMs > 0 ? now + req.heartbeatMs : 0,
+      sent: 0,
     });
     this.pump();
     return null;
@@ -407,9 +410,10 @@ export class Consumer implements TimerOwner {
         const next = this.peek();
         if (next === null) {
           if (!w.noWait) break;
-          // nats-server: no_wait ends with 404 once nothing is left, delivered or not.
+          // nats-server (seen on 2.9 and in consumer.go processWaiting): no_wait ends with 404
+          // when nothing was delivered, with 408 and the pending headers after a partial batch.
           this.waiting.shift();
-          sink.end(w.target, 'no-messages', w.batch, w.bytesLeft);
+          sink.end(w.target, w.sent === 0 ? 'no-messages' : 'timeout', w.batch, w.bytesLeft);
           continue;
         }
         const size = w.maxBytes > 0 ? sink.size(next.m) : 0;
@@ -421,6 +425,7 @@ export class Consumer implements TimerOwner {
         const dseq = this.commit(next);
         sink.deliver(w.target, next.m, next.dc, dseq, this.npending);
         w.batch--;
+        w.sent++;
         w.bytesLeft -= size;
         if (w.hbMs > 0) w.hbAt = Date.now() + w.hbMs;
         this.waiting.shift();
