@@ -102,6 +102,7 @@ export const JsErrors = {
   },
   MaximumConsumersLimitErr: { code: 400, err_code: 10026, description: 'maximum consumers limit reached' },
   ConsumerDeliverToWildcardsErr: { code: 400, err_code: 10079, description: 'consumer deliver subject has wildcards' },
+  ConsumerDeliverCycleErr: { code: 400, err_code: 10081, description: 'consumer deliver subject forms a cycle' },
   ConsumerPushMaxWaitingErr: { code: 400, err_code: 10080, description: 'consumer in push mode can not set max waiting' },
   ConsumerSmallHeartbeatErr: { code: 400, err_code: 10083, description: 'consumer idle heartbeat needs to be >= 100ms' },
   ConsumerMaxWaitingNegativeErr: { code: 400, err_code: 10087, description: 'consumer max waiting needs to be positive' },

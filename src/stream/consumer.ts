@@ -71,6 +71,12 @@ interface Waiting {
   sent: number;
 }
 
+/** A push consumer without interest looks again this often: the router has no interest
+ * callbacks, and clients subscribe right after creating the consumer (specs/nats.md §5). */
+export const PUSH_INTEREST_POLL_MS = 50;
+/** Push deliveries per turn; the rest follow on the next timer turn so other clients get the loop. */
+export const PUSH_BATCH = 256;
+
 /** Redeliveries queued ahead of new messages are compacted once this many were consumed. */
 const RDQ_COMPACT_AT = 1024;
 
@@ -105,6 +111,9 @@ export class Consumer implements TimerOwner {
   /** Matching messages at or after the cursor (plus lps left), kept incrementally. */
   private npending = 0;
   private waiting: Waiting[] = [];
+  /** Push consumers: the deliver subject as a request that never ends. */
+  private push: Waiting | null = null;
+  private pushMore = false;
   private sink: ConsumerSink | null = null;
   private unobserve: (() => void) | null = null;
   private filters: string[];
@@ -166,8 +175,24 @@ export class Consumer implements TimerOwner {
   }
 
   private start(): void {
+    if (this.cfg.deliver_subject !== '') this.push = this.pushTarget();
     this.unobserve = this.stream.observe((seq, subject) => this.onAppend(seq, subject));
     this.arm();
+  }
+
+  private pushTarget(): Waiting {
+    const hbMs = Math.ceil(this.cfg.idle_heartbeat / 1e6);
+    return {
+      target: this.cfg.deliver_subject,
+      batch: Infinity,
+      maxBytes: 0,
+      bytesLeft: 0,
+      expiresAt: 0,
+      noWait: false,
+      hbMs,
+      hbAt: hbMs > 0 ? Date.now() + hbMs : 0,
+      sent: 0,
+    };
   }
 
   /** nats-server consumer.go selectStartingSeqNo: the first seq to deliver, and delivered = it - 1. */
@@ -267,6 +292,7 @@ export class Consumer implements TimerOwner {
     this.cfg = cfg;
     this.filters = consumerFilters(cfg);
     this.store?.setConfig(blob);
+    if (this.push !== null) this.push = this.pushTarget();
     this.pump();
   }
 
@@ -385,7 +411,7 @@ export class Consumer implements TimerOwner {
   private onAppend(seq: number, subject: string): void {
     if (seq < this.cursor || !this.selects(subject)) return;
     this.npending++;
-    if (this.waiting.length > 0) this.pump();
+    if (this.waiting.length > 0 || this.push !== null) this.pump();
   }
 
   private selects(subject: string): boolean {
@@ -401,6 +427,20 @@ export class Consumer implements TimerOwner {
     if (sink === null || this.closed || this.pumping) return;
     this.pumping = true;
     try {
+      const p = this.push;
+      this.pushMore = false;
+      if (p !== null && sink.hasInterest(p.target)) {
+        let n = 0;
+        for (let next = this.peek(); next !== null; next = this.peek()) {
+          if (++n > PUSH_BATCH) {
+            this.pushMore = true;
+            break;
+          }
+          const dseq = this.commit(next);
+          sink.deliver(p.target, next.m, next.dc, dseq, this.npending);
+          if (p.hbMs > 0) p.hbAt = Date.now() + p.hbMs;
+        }
+      }
       while (this.waiting.length > 0) {
         const w = this.waiting[0];
         if (!sink.hasInterest(w.target)) {
@@ -560,6 +600,14 @@ export class Consumer implements TimerOwner {
       this.waiting = keep;
       this.lastActive = now;
     }
+    const p = this.push;
+    if (p !== null && sink !== null && sink.hasInterest(p.target)) {
+      this.lastActive = now;
+      if (p.hbMs > 0 && p.hbAt <= now) {
+        sink.heartbeat(p.target);
+        p.hbAt = now + p.hbMs;
+      }
+    }
     while (this.heap.size > 0 && this.heap.topAt() <= now) {
       const [at, sseq] = this.heap.pop();
       if (this.deadlines.get(sseq) === at) this.due(sseq);
@@ -589,6 +637,12 @@ export class Consumer implements TimerOwner {
     }
     const idle = this.inactiveAt();
     if (idle > 0 && idle < at) at = idle;
+    const p = this.push;
+    if (p !== null) {
+      if (this.pushMore) at = Date.now();
+      else if (this.sink !== null && !this.sink.hasInterest(p.target)) at = Math.min(at, Date.now() + PUSH_INTEREST_POLL_MS);
+      else if (p.hbMs > 0 && p.hbAt < at) at = p.hbAt;
+    }
     const sched = this.stream.scheduler;
     if (at === Infinity) sched.cancel(this);
     else if (sched.deadline(this) !== at) sched.schedule(this, at);

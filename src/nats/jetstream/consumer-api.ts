@@ -29,8 +29,6 @@ export const CONSUMER_TYPES = {
   stepdown: `${T}consumer_leader_stepdown_response`,
 } as const;
 
-/** The sentence carried by 10012 for push consumers, which herald does not deliver yet. */
-export const PUSH_UNSUPPORTED = 'push consumers are not supported by herald yet';
 
 /** Handles one `$JS.API.CONSUMER.…` request; `t` is the subject split on dots. */
 export function consumerRequest(api: JsApi, msg: Message, t: string[]): void | Promise<void> {
@@ -180,7 +178,6 @@ async function createRequest(api: JsApi, msg: Message, t: string[], durableApi: 
   const checked = checkConsumerConfig(raw, s.cfg);
   if (checked.err !== null) return api.error(reply, type, checked.err);
   const cfg = checked.cfg;
-  if (cfg.deliver_subject !== '') return api.error(reply, type, jsError(JsErrors.ConsumerCreateErrF, { err: PUSH_UNSUPPORTED }));
   const name = cfg.durable_name !== '' ? cfg.durable_name : cfg.name;
   const action = (req.action as string | undefined) ?? '';
   const existing = s.consumers.get(name);

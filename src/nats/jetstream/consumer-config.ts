@@ -181,6 +181,8 @@ export function checkConsumerConfig(raw: Decoded, s: StreamConfig): Checked {
     if (bool('flow_control')) return fail(JsErrors.ConsumerFCRequiresPushErr);
   } else {
     if (!isValidSubject(deliverSubject) || /[*>]/.test(deliverSubject)) return fail(JsErrors.ConsumerDeliverToWildcardsErr);
+    // nats-server stream.go: a deliver subject the stream itself captures would store every delivery again.
+    if (s.subjects.some((x) => subjectsCollide(x, deliverSubject))) return fail(JsErrors.ConsumerDeliverCycleErr);
     if (hb > 0 && hb < MIN_HEARTBEAT_NS) return fail(JsErrors.ConsumerSmallHeartbeatErr);
     if (bool('flow_control') && hb <= 0) return fail(JsErrors.ConsumerWithFlowControlNeedsHeartbeats);
     if (num('max_waiting') !== 0) return fail(JsErrors.ConsumerPushMaxWaitingErr);
