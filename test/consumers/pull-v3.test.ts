@@ -232,3 +232,15 @@ test('ack kinds: term is final, nak with delay redelivers later, ack all acks up
   assert.equal(cai.num_ack_pending, 0);
   assert.equal(cai.ack_floor.stream_seq, 3);
 });
+
+test('/jsz counts consumers and lists them with consumers=true', async () => {
+  const jsz = srv.server.jetstream?.jsz(new URLSearchParams('consumers=true')) as any;
+  const total = [...(await jsm.streams.list().next())].reduce((n, s) => n + s.state.consumer_count, 0);
+  assert.ok(total > 0);
+  assert.equal(jsz.consumers, total);
+  const orders = jsz.account_details[0].stream_detail.find((d: any) => d.name === 'ORDERS');
+  assert.deepEqual(
+    orders.consumer_detail.map((c: any) => c.name),
+    ['order-processor'],
+  );
+});

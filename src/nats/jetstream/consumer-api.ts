@@ -8,13 +8,12 @@
 import { randomBytes } from 'node:crypto';
 import { JsErrors, jsError } from '../../core/errors.js';
 import type { Message } from '../../core/message.js';
-import type { Consumer } from '../../stream/consumer.js';
 import type { JsApi } from './api.js';
 import { LIST_LIMIT, NAMES_LIMIT, TYPES } from './api.js';
 import { CONSUMER_CREATE_REQUEST, checkConsumerConfig, consumerConfigJson, updateRefusal } from './consumer-config.js';
+import { consumerInfo } from './info.js';
 import type { Decoded } from './gojson.js';
 import { isJsonObjectOrArray } from './gojson.js';
-import { goNow, goTime } from './gotime.js';
 const T = 'io.nats.jetstream.api.v1.';
 /** Consumer response types (nats-server constants). */
 export const CONSUMER_TYPES = {
@@ -88,28 +87,6 @@ export function consumerRequest(api: JsApi, msg: Message, t: string[]): void | P
       (err: Error) => api.error(reply, type, jsError(JsErrors.StreamGeneralErrorF, { err: err.message })),
     );
   api.error(reply, type, JsErrors.BadRequestErr);
-}
-
-/** ConsumerInfo (specs/nats.md §5 "ConsumerInfo fields"). */
-export function consumerInfo(c: Consumer): Record<string, unknown> {
-  const pair = (p: { consumerSeq: number; streamSeq: number; lastActive: number }): Record<string, unknown> => {
-    const o: Record<string, unknown> = { consumer_seq: p.consumerSeq, stream_seq: p.streamSeq };
-    if (p.lastActive > 0) o.last_active = goTime(BigInt(Math.round(p.lastActive)));
-    return o;
-  };
-  return {
-    stream_name: c.stream.name,
-    name: c.name,
-    created: goTime(c.created),
-    config: consumerConfigJson(c.cfg),
-    delivered: pair(c.delivered),
-    ack_floor: pair(c.ackFloor),
-    num_ack_pending: c.numAckPending,
-    num_redelivered: c.numRedelivered,
-    num_waiting: c.numWaiting,
-    num_pending: c.numPending(),
-    ts: goNow(),
-  };
 }
 
 function pageRequest(api: JsApi, msg: Message, type: string, stream: string, kind: 'names' | 'list'): void {

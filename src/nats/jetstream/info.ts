@@ -6,7 +6,9 @@
  */
 import { isUnlimited, type Streams } from '../../stream/streams.js';
 import type { Stream } from '../../stream/stream.js';
+import type { Consumer } from '../../stream/consumer.js';
 import { configJson } from './config.js';
+import { consumerConfigJson } from './consumer-config.js';
 import { goNow, goTime } from './gotime.js';
 
 /** The only account herald has; nats-server's default global account. */
@@ -137,6 +139,7 @@ export function jsz(all: Streams, api: ApiCounters, query: URLSearchParams): obj
         if (withConfig) d.config = configJson(s.cfg);
         d.state = stateJson(s, false);
         if (isUnlimited(s.cfg)) d.unlimited = true;
+        if (consumers && s.consumers.size > 0) d.consumer_detail = [...s.consumers.values()].map((c) => consumerInfo(c));
         return d;
       });
     }
@@ -152,3 +155,26 @@ function countConsumers(all: Streams): number {
   for (const s of all.streams.values()) n += s.consumers.size;
   return n;
 }
+
+/** ConsumerInfo (specs/nats.md §5 "ConsumerInfo fields"). */
+export function consumerInfo(c: Consumer): Record<string, unknown> {
+  const pair = (p: { consumerSeq: number; streamSeq: number; lastActive: number }): Record<string, unknown> => {
+    const o: Record<string, unknown> = { consumer_seq: p.consumerSeq, stream_seq: p.streamSeq };
+    if (p.lastActive > 0) o.last_active = goTime(BigInt(Math.round(p.lastActive)));
+    return o;
+  };
+  return {
+    stream_name: c.stream.name,
+    name: c.name,
+    created: goTime(c.created),
+    config: consumerConfigJson(c.cfg),
+    delivered: pair(c.delivered),
+    ack_floor: pair(c.ackFloor),
+    num_ack_pending: c.numAckPending,
+    num_redelivered: c.numRedelivered,
+    num_waiting: c.numWaiting,
+    num_pending: c.numPending(),
+    ts: goNow(),
+  };
+}
+
