@@ -118,6 +118,18 @@ export const JsErrors = {
     description: 'consumer filter subject is not a valid subset of the interest subjects',
   },
   ConsumerInvalidPolicyErrF: { code: 400, err_code: 10094, description: '{err}' },
+  ConsumerWQRequiresExplicitAckErr: { code: 400, err_code: 10098, description: 'workqueue stream requires explicit ack' },
+  ConsumerWQMultipleUnfilteredErr: {
+    code: 400,
+    err_code: 10099,
+    description: 'multiple non-filtered consumers not allowed on workqueue stream',
+  },
+  ConsumerWQConsumerNotUniqueErr: { code: 400, err_code: 10100, description: 'filtered consumer not unique on workqueue stream' },
+  ConsumerWQConsumerNotDeliverAllErr: {
+    code: 400,
+    err_code: 10101,
+    description: 'consumer must be deliver all on workqueue stream',
+  },
   ConsumerNameTooLongErrF: { code: 400, err_code: 10102, description: 'consumer name is too long, maximum allowed is {max}' },
   ConsumerBadDurableNameErr: { code: 400, err_code: 10103, description: "durable name can not contain '.', '*', '>'" },
   ConsumerDescriptionTooLongErrF: {

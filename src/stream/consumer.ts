@@ -414,7 +414,8 @@ export class Consumer implements TimerOwner {
     if (this.waiting.length > 0 || this.push !== null) this.pump();
   }
 
-  private selects(subject: string): boolean {
+  /** True when this consumer selects messages on `subject` (its filters). */
+  selects(subject: string): boolean {
     const f = this.filters;
     if (f.length === 0) return true;
     for (let i = 0; i < f.length; i++) if (subjectMatches(f[i], subject)) return true;
@@ -557,7 +558,30 @@ export class Consumer implements TimerOwner {
     this.book.applyAck(d, sseq, ts);
     this.store?.updateAcks(d, sseq, ts);
     this.deadlines.delete(sseq);
+    if (this.stream.cfg.retention !== 'limits') this.retire(sseq);
     return true;
+  }
+
+  /** Has this consumer acked (or, with ack none, delivered) stream seq `sseq`? */
+  hasAcked(sseq: number): boolean {
+    if (sseq >= this.cursor) return false;
+    return this.cfg.ack_policy === 'none' || !this.book.pending.has(sseq);
+  }
+
+  /**
+   * Retention after an ack (specs/nats.md §4 "Retention"): a workqueue message goes at its ack;
+   * an interest message once every consumer that selects it has acked it.
+   */
+  private retire(sseq: number): void {
+    const s = this.stream;
+    if (s.cfg.retention === 'workqueue') {
+      s.deleteMsg(sseq, false);
+      return;
+    }
+    const m = s.store.get(sseq);
+    if (m === null) return;
+    for (const c of s.consumers.values()) if (c.selects(m.subject) && !c.hasAcked(sseq)) return;
+    s.deleteMsg(sseq, false);
   }
 
   /** `sseq` is due for redelivery: queue it, or give up on it at max_deliver. */

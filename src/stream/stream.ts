@@ -329,8 +329,15 @@ export class Stream implements TimerOwner {
       );
     }
     if (this.observers !== null) this.notify(seq, subject);
+    if (this.cfg.retention === 'interest' && !this.interested(subject)) this.store.delete(seq, false);
     if (done !== null) this.queue(ctx, done, { seq, ts: stored.ts, duplicate: false });
     return null;
+  }
+
+  /** nats-server: an interest stream keeps a message only while some consumer selects it. */
+  private interested(subject: string): boolean {
+    for (const c of this.consumers.values()) if (c.selects(subject)) return true;
+    return false;
   }
 
   private notify(seq: number, subject: string): void {

@@ -6,7 +6,9 @@
  * by `consumer-wire.ts`, never here.
  */
 import { randomBytes } from 'node:crypto';
-import { JsErrors, jsError } from '../../core/errors.js';
+import { JsErrors, jsError, type JsApiError } from '../../core/errors.js';
+import { subjectsCollide } from '../../core/subject.js';
+import { consumerFilters, type ConsumerConfig } from '../../stream/consumer-config.js';
 import type { Message } from '../../core/message.js';
 import type { JsApi } from './api.js';
 import { LIST_LIMIT, NAMES_LIMIT, TYPES } from './api.js';
@@ -170,9 +172,28 @@ async function createRequest(api: JsApi, msg: Message, t: string[], durableApi: 
     return api.send(reply, { type, ...consumerInfo(existing) });
   }
   if (action === 'update') return api.error(reply, type, JsErrors.ConsumerDoesNotExist);
+  if (s.cfg.retention === 'workqueue') {
+    const e = workqueueRefusal(cfg, [...s.consumers.values()].map((c) => c.cfg));
+    if (e !== null) return api.error(reply, type, e);
+  }
   if (s.cfg.max_consumers > 0 && s.consumers.size >= s.cfg.max_consumers)
     return api.error(reply, type, JsErrors.MaximumConsumersLimitErr);
   const c = api.js.createConsumer(s, cfg);
   await new Promise<void>((resolve) => c.whenDurable(resolve));
   api.send(reply, { type, ...consumerInfo(c) });
+}
+
+/** nats-server stream.go addConsumerWithAction: a workqueue stream's consumers (explicit ack,
+ * deliver all, at most one unfiltered, filters that do not overlap). */
+function workqueueRefusal(cfg: ConsumerConfig, others: ConsumerConfig[]): JsApiError | null {
+  if (cfg.ack_policy !== 'explicit') return JsErrors.ConsumerWQRequiresExplicitAckErr;
+  if (cfg.deliver_policy !== 'all') return JsErrors.ConsumerWQConsumerNotDeliverAllErr;
+  if (others.length === 0) return null;
+  const mine = consumerFilters(cfg);
+  for (const o of others) {
+    const theirs = consumerFilters(o);
+    if (mine.length === 0 || theirs.length === 0) return JsErrors.ConsumerWQMultipleUnfilteredErr;
+    for (const a of mine) for (const b of theirs) if (subjectsCollide(a, b)) return JsErrors.ConsumerWQConsumerNotUniqueErr;
+  }
+  return null;
 }
