@@ -12,7 +12,7 @@ import {
   jetstreamManager,
   type JetStreamManager,
 } from '@nats-io/jetstream';
-import { startHerald } from '../jetstream/helpers.js';
+import { apiErr, startHerald } from '../jetstream/helpers.js';
 
 let srv: Awaited<ReturnType<typeof startHerald>>;
 let nc: NatsConnection;
@@ -29,13 +29,7 @@ after(async () => {
 });
 
 async function errCode(p: Promise<unknown>): Promise<number> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof JetStreamApiError) return e.apiError().err_code;
-    throw e;
-  }
-  throw new Error('expected a JetStream API error');
+  return (await apiErr(p)).err_code;
 }
 
 test('workqueue: acked messages go; one unfiltered consumer; filters must not overlap', async () => {
