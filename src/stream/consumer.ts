@@ -531,6 +531,7 @@ export class Consumer implements TimerOwner {
     const dseq = this.book.delivered.consumerSeq + 1;
     const now = Date.now();
     const ts = now * 1e6;
+    this.lastActive = now;
     if (n.redelivery) this.takeRdq();
     else {
       if (n.fromLps) this.lpsHead++;
