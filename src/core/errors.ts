@@ -89,6 +89,104 @@ export const JsErrors = {
   NoMessageFoundErr: { code: 404, err_code: 10037, description: 'no message found' },
   ConsumerNotFoundErr: { code: 404, err_code: 10014, description: 'consumer not found' },
   ConsumerCreateErrF: { code: 500, err_code: 10012, description: '{err}' },
+  // -- consumers (issue #8) --
+  ConsumerDurableNameNotMatchSubjectErr: {
+    code: 400,
+    err_code: 10017,
+    description: 'consumer name in subject does not match durable name in request',
+  },
+  ConsumerDurableNameNotSetErr: {
+    code: 400,
+    err_code: 10018,
+    description: 'consumer expected to be durable but a durable name was not set',
+  },
+  ConsumerEphemeralWithDurableNameErr: {
+    code: 400,
+    err_code: 10020,
+    description: 'consumer expected to be ephemeral but a durable name was set in request',
+  },
+  MaximumConsumersLimitErr: { code: 400, err_code: 10026, description: 'maximum consumers limit reached' },
+  ConsumerDeliverToWildcardsErr: { code: 400, err_code: 10079, description: 'consumer deliver subject has wildcards' },
+  ConsumerDeliverCycleErr: { code: 400, err_code: 10081, description: 'consumer deliver subject forms a cycle' },
+  ConsumerPushMaxWaitingErr: { code: 400, err_code: 10080, description: 'consumer in push mode can not set max waiting' },
+  ConsumerSmallHeartbeatErr: { code: 400, err_code: 10083, description: 'consumer idle heartbeat needs to be >= 100ms' },
+  ConsumerMaxWaitingNegativeErr: { code: 400, err_code: 10087, description: 'consumer max waiting needs to be positive' },
+  ConsumerHBRequiresPushErr: {
+    code: 400,
+    err_code: 10088,
+    description: 'consumer idle heartbeat requires a push based consumer',
+  },
+  ConsumerFCRequiresPushErr: { code: 400, err_code: 10089, description: 'consumer flow control requires a push based consumer' },
+  ConsumerFilterNotSubsetErr: {
+    code: 400,
+    err_code: 10093,
+    description: 'consumer filter subject is not a valid subset of the interest subjects',
+  },
+  ConsumerInvalidPolicyErrF: { code: 400, err_code: 10094, description: '{err}' },
+  ConsumerWQRequiresExplicitAckErr: { code: 400, err_code: 10098, description: 'workqueue stream requires explicit ack' },
+  ConsumerWQMultipleUnfilteredErr: {
+    code: 400,
+    err_code: 10099,
+    description: 'multiple non-filtered consumers not allowed on workqueue stream',
+  },
+  ConsumerWQConsumerNotUniqueErr: { code: 400, err_code: 10100, description: 'filtered consumer not unique on workqueue stream' },
+  ConsumerWQConsumerNotDeliverAllErr: {
+    code: 400,
+    err_code: 10101,
+    description: 'consumer must be deliver all on workqueue stream',
+  },
+  ConsumerNameTooLongErrF: { code: 400, err_code: 10102, description: 'consumer name is too long, maximum allowed is {max}' },
+  ConsumerBadDurableNameErr: { code: 400, err_code: 10103, description: "durable name can not contain '.', '*', '>'" },
+  ConsumerDescriptionTooLongErrF: {
+    code: 400,
+    err_code: 10107,
+    description: 'consumer description is too long, maximum allowed is {max}',
+  },
+  ConsumerWithFlowControlNeedsHeartbeats: {
+    code: 400,
+    err_code: 10108,
+    description: 'consumer with flow control also needs heartbeats',
+  },
+  ConsumerMaxRequestBatchNegativeErr: { code: 400, err_code: 10114, description: 'consumer max request batch needs to be > 0' },
+  ConsumerMaxRequestExpiresToSmall: {
+    code: 400,
+    err_code: 10115,
+    description: 'consumer max request expires needs to be >= 1ms',
+  },
+  ConsumerMaxDeliverBackoffErr: {
+    code: 400,
+    err_code: 10116,
+    description: 'max deliver is required to be > length of backoff values',
+  },
+  ConsumerNameContainsPathSeparatorsErr: {
+    code: 400,
+    err_code: 10127,
+    description: 'Consumer name can not contain path separators',
+  },
+  ConsumerCreateFilterSubjectMismatchErr: {
+    code: 400,
+    err_code: 10131,
+    description: 'Consumer create request did not match filtered subject from create subject',
+  },
+  ConsumerCreateDurableAndNameMismatch: {
+    code: 400,
+    err_code: 10132,
+    description: 'Consumer Durable and Name have to be equal if both are provided',
+  },
+  ConsumerDuplicateFilterSubjects: {
+    code: 400,
+    err_code: 10136,
+    description: 'consumer cannot have both FilterSubject and FilterSubjects specified',
+  },
+  ConsumerMultipleFiltersNotAllowed: {
+    code: 400,
+    err_code: 10137,
+    description: 'consumer with multiple subject filters cannot use subject based API',
+  },
+  ConsumerOverlappingSubjectFilters: { code: 400, err_code: 10138, description: 'consumer subject filters cannot overlap' },
+  ConsumerEmptyFilter: { code: 400, err_code: 10139, description: 'consumer filter in FilterSubjects cannot be empty' },
+  ConsumerAlreadyExists: { code: 400, err_code: 10148, description: 'consumer already exists' },
+  ConsumerDoesNotExist: { code: 400, err_code: 10149, description: 'consumer does not exist' },
 } as const satisfies Record<string, JsApiError>;
 
 /** `e` with `{placeholder}` fields in its description replaced from `args`. */

@@ -299,12 +299,9 @@ export function checkStreamConfig(raw: RawConfig, pedantic: boolean, reserved: r
  * herald refuses interest and workqueue retention for now: the config is valid, but the stream
  * cannot honour it until consumers exist (a later issue). Null when `cfg` can be served.
  */
-export function unsupportedRetention(cfg: StreamConfig): ConfigError | null {
-  if (cfg.retention === 'limits') return null;
-  return {
-    kind: 'invalid',
-    text: `${cfg.retention} retention is not supported by herald yet: it needs consumers, which a later release adds`,
-  };
+export function unsupportedRetention(_cfg: StreamConfig): ConfigError | null {
+  // interest and workqueue work since consumers exist (issue 8); kept for the callers' shape.
+  return null;
 }
 
 /**

@@ -9,6 +9,7 @@ import type { Logger } from '../core/log.js';
 import { nowNs } from '../store/clock.js';
 import type { MessageStore, PurgeOptions, StoredMsg, StoreState } from '../store/store.js';
 import type { StreamConfig, Storage } from './config.js';
+import type { Consumer } from './consumer.js';
 import { DedupeWindow } from './dedupe.js';
 import { AppendErrors, type AppendError } from './errors.js';
 import type { Scheduler, TimerOwner } from './timers.js';
@@ -135,6 +136,8 @@ export class Stream implements TimerOwner {
   private observers: AppendObserver[] | null = null;
   private warnedDedupeCap = false;
   private lastFailureLog = 0;
+  /** Live consumers by name (created by a door or recovered by `Streams`). */
+  readonly consumers = new Map<string, Consumer>();
 
   private constructor(
     private readonly host: StreamHost,
@@ -169,6 +172,11 @@ export class Stream implements TimerOwner {
 
   get isClosed(): boolean {
     return this.closed;
+  }
+
+  /** The one scheduler consumers share with the stream. */
+  get scheduler(): Scheduler {
+    return this.host.scheduler;
   }
 
   /** Stored bytes as last reported to the server-wide usage. */
@@ -326,8 +334,15 @@ export class Stream implements TimerOwner {
       );
     }
     if (this.observers !== null) this.notify(seq, subject);
+    if (this.cfg.retention === 'interest' && !this.interested(subject)) this.store.delete(seq, false);
     if (done !== null) this.queue(ctx, done, { seq, ts: stored.ts, duplicate: false });
     return null;
+  }
+
+  /** nats-server: an interest stream keeps a message only while some consumer selects it. */
+  private interested(subject: string): boolean {
+    for (const c of this.consumers.values()) if (c.selects(subject)) return true;
+    return false;
   }
 
   private notify(seq: number, subject: string): void {
@@ -604,6 +619,8 @@ export class Stream implements TimerOwner {
   /** Syncs and closes the store (doors detach first). Queued completions run once it syncs. */
   async close(): Promise<void> {
     if (this.closed) return;
+    for (const c of this.consumers.values()) await c.stop('shutdown');
+    this.consumers.clear();
     this.host.scheduler.cancel(this);
     await new Promise<void>((resolve) => this.store.whenDurable(() => resolve()));
     this.closed = true;
@@ -612,6 +629,8 @@ export class Stream implements TimerOwner {
 
   /** Stops and removes the stream's messages (STREAM.DELETE). */
   async destroy(): Promise<void> {
+    for (const c of this.consumers.values()) await c.stop('stream-deleted');
+    this.consumers.clear();
     this.host.scheduler.cancel(this);
     this.closed = true;
     this.host.addUsage(this.cfg.storage, -this.reportedBytes);

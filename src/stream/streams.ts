@@ -18,6 +18,8 @@ import {
   type Storage,
   type StreamConfig,
 } from './config.js';
+import { Consumer } from './consumer.js';
+import { decodeConsumerMeta, encodeConsumerMeta, type ConsumerConfig } from './consumer-config.js';
 import type { ConfigError } from './errors.js';
 import { META_VERSION, readMeta, removeStreamDir, streamDir, syncDir, writeMeta } from './meta.js';
 import { Stream, type HeaderCodec, type StreamHost } from './stream.js';
@@ -266,13 +268,16 @@ export class Streams implements StreamHost {
         if (this.overlapsOther(cfg.subjects)) throw new Error('subjects overlap with an already recovered stream');
         const created = this.codec.timeFromMeta(meta.created) ?? BigInt(Date.now()) * 1_000_000n;
         const store = await this.openStore(cfg);
+        let stream: Stream;
         try {
-          this.streams.set(name, Stream.open(this, cfg, store, created));
+          stream = Stream.open(this, cfg, store, created);
         } catch (err) {
           // The store is open (lock, files, writer): close it so the directory is not held.
           await store.close().catch(() => undefined);
           throw err;
         }
+        this.streams.set(name, stream);
+        this.recoverConsumers(stream);
         this.warnIfUnlimited(cfg);
       } catch (err) {
         this.unrecovered.push(name);
@@ -282,6 +287,48 @@ export class Streams implements StreamHost {
         );
       }
     }
+  }
+
+  /** Brings back the durable consumers whose state the stream's store kept. A broken one is logged and left on disk. */
+  private recoverConsumers(s: Stream): void {
+    for (const cname of s.store.consumerNames().sort()) {
+      try {
+        const cs = s.store.consumer(cname);
+        const blob = cs.config();
+        if (blob === null) throw new Error('no config was stored');
+        const { cfg, created } = decodeConsumerMeta(blob);
+        s.consumers.set(cname, Consumer.restore(s, cfg, cs, created));
+      } catch (err) {
+        this.logger.error(
+          { stream: s.name, consumer: cname, err: (err as Error).message },
+          'consumer could not be recovered; its state is left untouched',
+        );
+      }
+    }
+  }
+
+  /**
+   * Creates a consumer on `s` from a checked config. A durable (not mem_storage) on a file stream
+   * keeps its config and state in the stream's consumer-state store; the rest live in memory.
+   */
+  createConsumer(s: Stream, cfg: ConsumerConfig): Consumer {
+    const created = BigInt(Date.now()) * 1_000_000n;
+    const name = cfg.durable_name !== '' ? cfg.durable_name : cfg.name;
+    const durable = cfg.durable_name !== '' && !cfg.mem_storage && s.store.kind === 'file';
+    const c = Consumer.create(s, cfg, durable ? s.store.consumer(name) : null, created, encodeConsumerMeta(cfg, created));
+    s.consumers.set(name, c);
+    return c;
+  }
+
+  /** Applies a checked config update to `c`. */
+  updateConsumer(c: Consumer, cfg: ConsumerConfig): void {
+    c.applyUpdate(cfg, encodeConsumerMeta(cfg, c.created));
+  }
+
+  /** Stops `c` and removes its state (CONSUMER.DELETE, inactivity). */
+  async deleteConsumer(c: Consumer): Promise<void> {
+    if (c.stream.consumers.get(c.name) === c) c.stream.consumers.delete(c.name);
+    await c.stop('delete');
   }
 
   /** Streams sorted by name, optionally only those whose subjects collide with `filter`. */

@@ -21,7 +21,6 @@ const COMPARE_TIMEOUT_MS = 300_000;
 const NATS_ROWS = ['pub-16', 'reqrep-16', 'js-pub-1k', 'js-sync-1k', 'js-consume-1k', 'client-pub-16'];
 /** Rows herald cannot run yet, with the reason the report must give (todo: require them when the feature lands). */
 const HERALD_NOT_YET: Record<string, RegExp> = {
-  'js-consume-1k': /consumers are not supported by herald yet/,
   'redis-xadd-1k': /no Redis Streams on this server/,
   'redis-xreadgroup-1k': /no Redis Streams on this server/,
   'redis-xadd-sync-1k': /no Redis Streams on this server/,

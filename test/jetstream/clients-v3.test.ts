@@ -4,15 +4,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
-import {
-  jetstream,
-  jetstreamManager,
-  JetStreamApiError,
-  DiscardPolicy,
-  StorageType,
-  type JetStreamManager,
-} from '@nats-io/jetstream';
-import { startHerald } from './helpers.js';
+import { jetstream, jetstreamManager, DiscardPolicy, StorageType, type JetStreamManager } from '@nats-io/jetstream';
+import { apiErr, startHerald } from './helpers.js';
 
 let srv: Awaited<ReturnType<typeof startHerald>>;
 let nc: NatsConnection;
@@ -27,16 +20,6 @@ after(async () => {
   await nc.close();
   await srv.stop();
 });
-
-async function apiErr(p: Promise<unknown>): Promise<{ code: number; err_code: number; description: string }> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof JetStreamApiError) return e.apiError() as { code: number; err_code: number; description: string };
-    throw e;
-  }
-  throw new Error('expected a JetStream API error');
-}
 
 test('v3 manager: add, info, update, names, list, purge, getMessage, deleteMessage, delete', async () => {
   const si = await jsm.streams.add({ name: 'ORDERS', subjects: ['orders.>'], storage: StorageType.File });

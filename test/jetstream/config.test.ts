@@ -151,12 +151,11 @@ test('features outside herald are refused with 10052 and a sentence naming them'
   ok({ name: 'S', sources: [], placement: {}, mirror: null });
 });
 
-test('interest and workqueue validate but are refused with a clear 10052', () => {
+// Premise changed with issue 8: interest and workqueue retention work now (they were refused with 10052).
+test('interest and workqueue validate and are accepted', () => {
   for (const retention of ['interest', 'workqueue']) {
     const c = ok({ name: 'S', retention });
-    const e = unsupportedRetention(c);
-    assert.equal(e?.err_code, 10052);
-    assert.match(e?.description ?? '', new RegExp(`${retention} retention is not supported`));
+    assert.equal(unsupportedRetention(c), null);
   }
   assert.equal(unsupportedRetention(ok({ name: 'S' })), null);
 });

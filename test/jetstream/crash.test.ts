@@ -4,57 +4,17 @@
 // be there, byte for byte, under the seq its ack named. Bounded iterations; no timing asserts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, StorageType } from '@nats-io/jetstream';
+import { kill, startChild } from './child.js';
 import { tmpDir } from './helpers.js';
 
-const CHILD = join(dirname(fileURLToPath(import.meta.url)), 'crash-child.js');
 /** Kill-and-recover rounds. */
 const ROUNDS = 6;
 /** Concurrent publishers per round. */
 const PUBLISHERS = 8;
-/** Start-up budget for the child, ms. */
-const START_TIMEOUT_MS = 10_000;
-
-function startChild(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CHILD, dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`child did not start: ${err}`));
-    }, START_TIMEOUT_MS);
-    child.stderr?.on('data', (d: Buffer) => {
-      err += d.toString();
-    });
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /READY (\S+)/.exec(out);
-      if (m !== null) {
-        clearTimeout(timer);
-        resolve({ child, url: m[1] });
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`child exited with ${code}: ${err}`));
-    });
-  });
-}
-
-function kill(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    if (child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
-  });
-}
 
 test('every acked publish survives SIGKILL at random moments', { timeout: 120_000 }, async (t) => {
   const dataDir = tmpDir('herald-crash-');

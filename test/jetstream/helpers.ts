@@ -11,6 +11,7 @@ import { silentLogger } from '../../src/core/log.js';
 import { retainMessage, type Client, type Message } from '../../src/core/message.js';
 import { Router } from '../../src/core/router.js';
 import { JetStream, type JetStreamOptions } from '../../src/nats/jetstream/jetstream.js';
+import { JetStreamApiError } from '@nats-io/jetstream';
 import { Server, type StartOptions } from '../../src/server.js';
 
 /** How long a request may wait for its reply before the test fails. */
@@ -172,4 +173,15 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, maxMs = 50
     if (Date.now() > end) return false;
     await new Promise((r) => setTimeout(r, stepMs));
   }
+}
+
+/** The JetStream API error a v3 client call failed with; fails the test when it did not fail that way. */
+export async function apiErr(p: Promise<unknown>): Promise<{ code: number; err_code: number; description: string }> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof JetStreamApiError) return e.apiError() as { code: number; err_code: number; description: string };
+    throw e;
+  }
+  throw new Error('expected a JetStream API error');
 }

@@ -74,7 +74,7 @@ export class JsApi {
   private droppedWarned = false;
   private readonly client: Client;
 
-  constructor(private readonly js: JetStream) {
+  constructor(readonly js: JetStream) {
     this.client = {
       id: 0,
       echo: true,

@@ -1,17 +1,21 @@
 /**
- * `$JS.API.CONSUMER.*` until consumers exist (a later issue). Every answer is true of a server
- * that has no consumers, using the closest nats-server error (docs/jetstream.md lists them):
- * - CREATE, DURABLE.CREATE → 10012 (JSConsumerCreateErrF) "consumers are not supported by herald
- *   yet", after the stream is looked up (10059 when it does not exist);
- * - INFO, DELETE, PAUSE, UNPIN, RESET, LEADER.STEPDOWN → 10014 "consumer not found";
- * - NAMES, LIST → an empty page;
- * - MSG.NEXT never reaches here: the API declines it, so the client sees no responders (§1 trap).
+ * `$JS.API.CONSUMER.*` (specs/nats.md §3 "Endpoints", §5): CREATE (legacy, named, with a filter
+ * in the subject), DURABLE.CREATE, INFO, NAMES, LIST (paged), DELETE, with nats-server's checks,
+ * create-or-update rules and ConsumerInfo. PAUSE, UNPIN, RESET and LEADER.STEPDOWN answer as for
+ * a consumer herald cannot pause (10014 when missing, bad request otherwise). MSG.NEXT is served
+ * by `consumer-wire.ts`, never here.
  */
-import { JsErrors, jsError } from '../../core/errors.js';
+import { randomBytes } from 'node:crypto';
+import { JsErrors, jsError, type JsApiError } from '../../core/errors.js';
+import { subjectsCollide } from '../../core/subject.js';
+import { consumerFilters, type ConsumerConfig } from '../../stream/consumer-config.js';
 import type { Message } from '../../core/message.js';
 import type { JsApi } from './api.js';
 import { LIST_LIMIT, NAMES_LIMIT, TYPES } from './api.js';
-
+import { CONSUMER_CREATE_REQUEST, checkConsumerConfig, consumerConfigJson, updateRefusal } from './consumer-config.js';
+import { consumerInfo } from './info.js';
+import type { Decoded } from './gojson.js';
+import { isJsonObjectOrArray } from './gojson.js';
 const T = 'io.nats.jetstream.api.v1.';
 /** Consumer response types (nats-server constants). */
 export const CONSUMER_TYPES = {
@@ -26,11 +30,9 @@ export const CONSUMER_TYPES = {
   stepdown: `${T}consumer_leader_stepdown_response`,
 } as const;
 
-/** The sentence carried by 10012 while consumers are missing. */
-export const CONSUMERS_UNSUPPORTED = 'consumers are not supported by herald yet';
 
 /** Handles one `$JS.API.CONSUMER.…` request; `t` is the subject split on dots. */
-export function consumerRequest(api: JsApi, msg: Message, t: string[]): void {
+export function consumerRequest(api: JsApi, msg: Message, t: string[]): void | Promise<void> {
   const reply = msg.reply;
   const verb = t[3];
   const n = t.length;
@@ -74,13 +76,124 @@ export function consumerRequest(api: JsApi, msg: Message, t: string[]): void {
     api.error(reply, TYPES.system, JsErrors.BadRequestErr);
     return;
   }
-  if (kind === 'names' || kind === 'list') {
-    const paged = { total: 0, offset: 0, limit: kind === 'names' ? NAMES_LIMIT : LIST_LIMIT };
-    if (api.lookup(reply, type, stream, { ...paged, consumers: [] }) === null) return;
-    api.send(reply, { type, ...paged, consumers: [] });
-    return;
+  if (kind === 'names' || kind === 'list') return pageRequest(api, msg, type, stream, kind);
+  if (type === CONSUMER_TYPES.create) return createRequest(api, msg, t, verb === 'DURABLE');
+  const s = api.lookup(reply, type, stream);
+  if (s === null) return;
+  const c = s.consumers.get(t[5]);
+  if (c === undefined) return api.error(reply, type, JsErrors.ConsumerNotFoundErr);
+  if (type === CONSUMER_TYPES.info) return api.send(reply, { type, ...consumerInfo(c) });
+  if (type === CONSUMER_TYPES.delete)
+    return api.js.all.deleteConsumer(c).then(
+      () => api.send(reply, { type, success: true }),
+      (err: Error) => api.error(reply, type, jsError(JsErrors.StreamGeneralErrorF, { err: err.message })),
+    );
+  api.error(reply, type, JsErrors.BadRequestErr);
+}
+
+function pageRequest(api: JsApi, msg: Message, type: string, stream: string, kind: 'names' | 'list'): void {
+  const limit = kind === 'names' ? NAMES_LIMIT : LIST_LIMIT;
+  let offset = 0;
+  if (isJsonObjectOrArray(msg.payload)) {
+    const req = api.decode(msg, { name: 'JSApiConsumersRequest', fields: { offset: { t: 'int', go: 'int' } } }, type, {
+      total: 0,
+      offset: 0,
+      limit: 0,
+      consumers: [],
+    });
+    if (req === null) return;
+    offset = Math.max(0, (req.offset as number | undefined) ?? 0);
   }
-  if (api.lookup(reply, type, stream) === null) return;
-  if (kind === 'create') api.error(reply, type, jsError(JsErrors.ConsumerCreateErrF, { err: CONSUMERS_UNSUPPORTED }));
-  else api.error(reply, type, JsErrors.ConsumerNotFoundErr);
+  const s = api.lookup(msg.reply, type, stream, { total: 0, offset: 0, limit: 0, consumers: [] });
+  if (s === null) return;
+  const all = [...s.consumers.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  offset = Math.min(offset, all.length);
+  const page = all.slice(offset, offset + limit);
+  const consumers = kind === 'names' ? page.map((c) => c.name) : page.map((c) => consumerInfo(c));
+  api.send(msg.reply, { type, total: all.length, offset, limit, consumers });
+}
+
+/** nats-server's generated ephemeral names: 8 characters of [A-Za-z0-9]. */
+function ephemeralName(): string {
+  const abc = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+  let out = '';
+  for (const b of randomBytes(8)) out += abc[b % abc.length];
+  return out;
+}
+
+/**
+ * CONSUMER.CREATE.<s> (legacy), CONSUMER.CREATE.<s>.<c>[.<filter>], CONSUMER.DURABLE.CREATE.<s>.<c>
+ * (nats-server jetstream_api.go jsConsumerCreateRequest, stream.go addConsumerWithAction).
+ */
+async function createRequest(api: JsApi, msg: Message, t: string[], durableApi: boolean): Promise<void> {
+  const type = CONSUMER_TYPES.create;
+  const reply = msg.reply;
+  const stream = durableApi ? t[5] : t[4];
+  const subjName = durableApi ? t[6] : t.length >= 6 ? t[5] : '';
+  const filter = !durableApi && t.length > 6 ? t.slice(6).join('.') : '';
+  const req = api.decode(msg, CONSUMER_CREATE_REQUEST, type);
+  if (req === null) return;
+  if (stream !== ((req.stream_name as string | undefined) ?? '')) return api.error(reply, type, JsErrors.StreamMismatchErr);
+  const raw: Decoded = { ...((req.config as Decoded | undefined) ?? {}) };
+  const durable = (raw.durable_name as string | undefined) ?? '';
+  if (durableApi) {
+    if (durable === '') return api.error(reply, type, JsErrors.ConsumerDurableNameNotSetErr);
+    if (durable !== subjName) return api.error(reply, type, JsErrors.ConsumerDurableNameNotMatchSubjectErr);
+  } else if (subjName !== '') {
+    if (durable !== '' && durable !== subjName) return api.error(reply, type, JsErrors.ConsumerDurableNameNotMatchSubjectErr);
+    if (durable === '') raw.name = subjName;
+    if (filter !== '') {
+      const fss = (raw.filter_subjects as string[] | undefined) ?? [];
+      if (fss.length > 0) return api.error(reply, type, JsErrors.ConsumerMultipleFiltersNotAllowed);
+      if (((raw.filter_subject as string | undefined) ?? '') !== filter)
+        return api.error(reply, type, JsErrors.ConsumerCreateFilterSubjectMismatchErr);
+    }
+  } else {
+    if (durable !== '') return api.error(reply, type, JsErrors.ConsumerEphemeralWithDurableNameErr);
+    if (((raw.name as string | undefined) ?? '') === '') raw.name = ephemeralName();
+  }
+  const s = api.lookup(reply, type, stream);
+  if (s === null) return;
+  const checked = checkConsumerConfig(raw, s.cfg);
+  if (checked.err !== null) return api.error(reply, type, checked.err);
+  const cfg = checked.cfg;
+  const name = cfg.durable_name !== '' ? cfg.durable_name : cfg.name;
+  const action = (req.action as string | undefined) ?? '';
+  const existing = s.consumers.get(name);
+  if (existing !== undefined) {
+    const same = JSON.stringify(consumerConfigJson(existing.cfg)) === JSON.stringify(consumerConfigJson(cfg));
+    if (!same) {
+      if (action === 'create') return api.error(reply, type, JsErrors.ConsumerAlreadyExists);
+      const refusal = updateRefusal(existing.cfg, cfg);
+      if (refusal !== null) return api.error(reply, type, jsError(JsErrors.ConsumerCreateErrF, { err: refusal }));
+      api.js.all.updateConsumer(existing, cfg);
+      await new Promise<void>((resolve) => existing.whenDurable(resolve));
+    }
+    return api.send(reply, { type, ...consumerInfo(existing) });
+  }
+  if (action === 'update') return api.error(reply, type, JsErrors.ConsumerDoesNotExist);
+  if (s.cfg.retention === 'workqueue') {
+    const e = workqueueRefusal(cfg, [...s.consumers.values()].map((c) => c.cfg));
+    if (e !== null) return api.error(reply, type, e);
+  }
+  if (s.cfg.max_consumers > 0 && s.consumers.size >= s.cfg.max_consumers)
+    return api.error(reply, type, JsErrors.MaximumConsumersLimitErr);
+  const c = api.js.createConsumer(s, cfg);
+  await new Promise<void>((resolve) => c.whenDurable(resolve));
+  api.send(reply, { type, ...consumerInfo(c) });
+}
+
+/** nats-server stream.go addConsumerWithAction: a workqueue stream's consumers (explicit ack,
+ * deliver all, at most one unfiltered, filters that do not overlap). */
+function workqueueRefusal(cfg: ConsumerConfig, others: ConsumerConfig[]): JsApiError | null {
+  if (cfg.ack_policy !== 'explicit') return JsErrors.ConsumerWQRequiresExplicitAckErr;
+  if (cfg.deliver_policy !== 'all') return JsErrors.ConsumerWQConsumerNotDeliverAllErr;
+  if (others.length === 0) return null;
+  const mine = consumerFilters(cfg);
+  for (const o of others) {
+    const theirs = consumerFilters(o);
+    if (mine.length === 0 || theirs.length === 0) return JsErrors.ConsumerWQMultipleUnfilteredErr;
+    for (const a of mine) for (const b of theirs) if (subjectsCollide(a, b)) return JsErrors.ConsumerWQConsumerNotUniqueErr;
+  }
+  return null;
 }

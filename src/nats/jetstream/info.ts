@@ -6,7 +6,9 @@
  */
 import { isUnlimited, type Streams } from '../../stream/streams.js';
 import type { Stream } from '../../stream/stream.js';
+import type { Consumer } from '../../stream/consumer.js';
 import { configJson } from './config.js';
+import { consumerConfigJson } from './consumer-config.js';
 import { goNow, goTime } from './gotime.js';
 
 /** The only account herald has; nats-server's default global account. */
@@ -35,7 +37,7 @@ export function stateJson(s: Stream, deletedDetails: boolean, subjects?: Record<
   if (subjects !== undefined && Object.keys(subjects).length > 0) o.subjects = subjects;
   if (st.numDeleted > 0) o.num_deleted = st.numDeleted;
   if (deletedDetails && st.numDeleted > 0) o.deleted = s.deletedSeqs();
-  o.consumer_count = 0;
+  o.consumer_count = s.consumers.size;
   return o;
 }
 
@@ -58,7 +60,7 @@ export function accountInfo(all: Streams, api: ApiCounters): object {
     reserved_memory: all.reserved('memory'),
     reserved_storage: all.reserved('file'),
     streams: all.streams.size,
-    consumers: 0,
+    consumers: countConsumers(all),
     limits: {
       max_memory: all.opts.maxMemStore,
       max_storage: all.opts.maxFileStore,
@@ -114,7 +116,7 @@ export function jsz(all: Streams, api: ApiCounters, query: URLSearchParams): obj
     api: { level: API_LEVEL, total: api.apiTotal, errors: api.apiErrors },
     config,
     streams: all.streams.size,
-    consumers: 0,
+    consumers: countConsumers(all),
     messages,
     bytes,
     unlimited_streams: unlimited,
@@ -140,6 +142,7 @@ export function jsz(all: Streams, api: ApiCounters, query: URLSearchParams): obj
         if (withConfig) d.config = configJson(s.cfg);
         d.state = stateJson(s, false);
         if (isUnlimited(s.cfg)) d.unlimited = true;
+        if (consumers && s.consumers.size > 0) d.consumer_detail = [...s.consumers.values()].map((c) => consumerInfo(c));
         return d;
       });
     }
@@ -148,3 +151,33 @@ export function jsz(all: Streams, api: ApiCounters, query: URLSearchParams): obj
   body.total = 1;
   return body;
 }
+
+/** Consumers across every stream. */
+function countConsumers(all: Streams): number {
+  let n = 0;
+  for (const s of all.streams.values()) n += s.consumers.size;
+  return n;
+}
+
+/** ConsumerInfo (specs/nats.md §5 "ConsumerInfo fields"). */
+export function consumerInfo(c: Consumer): Record<string, unknown> {
+  const pair = (p: { consumerSeq: number; streamSeq: number; lastActive: number }): Record<string, unknown> => {
+    const o: Record<string, unknown> = { consumer_seq: p.consumerSeq, stream_seq: p.streamSeq };
+    if (p.lastActive > 0) o.last_active = goTime(BigInt(Math.round(p.lastActive)));
+    return o;
+  };
+  return {
+    stream_name: c.stream.name,
+    name: c.name,
+    created: goTime(c.created),
+    config: consumerConfigJson(c.cfg),
+    delivered: pair(c.delivered),
+    ack_floor: pair(c.ackFloor),
+    num_ack_pending: c.numAckPending,
+    num_redelivered: c.numRedelivered,
+    num_waiting: c.numWaiting,
+    num_pending: c.numPending(),
+    ts: goNow(),
+  };
+}
+

@@ -13,7 +13,10 @@ import type { Storage, StreamConfig } from '../../stream/config.js';
 import type { Stream } from '../../stream/stream.js';
 import { Streams, type StreamCodec } from '../../stream/streams.js';
 import type { Scheduler } from '../../stream/timers.js';
+import type { ConsumerConfig } from '../../stream/consumer-config.js';
+import type { Consumer } from '../../stream/consumer.js';
 import { JsApi } from './api.js';
+import { ConsumerService, ConsumerWire } from './consumer-wire.js';
 import { configJson, NATS_RESERVED_SUBJECTS, STREAM_CONFIG_SCHEMA } from './config.js';
 import { DirectGet } from './direct-get.js';
 import { decodeGoJson } from './gojson.js';
@@ -67,6 +70,8 @@ export class JetStream implements ApiCounters {
   apiErrors = 0;
   private readonly api: JsApi;
   private readonly attached = new Map<string, Attached>();
+  private readonly wires = new WeakMap<Consumer, ConsumerWire>();
+  private readonly consumerService: ConsumerService;
   private closed = false;
 
   private constructor(
@@ -74,6 +79,7 @@ export class JetStream implements ApiCounters {
     readonly all: Streams,
   ) {
     this.api = new JsApi(this);
+    this.consumerService = new ConsumerService(router, all, (c) => this.wires.get(c));
   }
 
   /** Recovers every stream under `storeDir`, attaches the door to each, then subscribes the API. */
@@ -81,6 +87,7 @@ export class JetStream implements ApiCounters {
     const all = await Streams.start({ ...opts, codec: NATS_STREAM_CODEC });
     const js = new JetStream(router, all);
     for (const s of all.streams.values()) js.attach(s);
+    js.consumerService.start();
     js.api.start();
     return js;
   }
@@ -106,6 +113,21 @@ export class JetStream implements ApiCounters {
     a.ingest.attach();
     a.direct.sync();
     this.attached.set(s.name, a);
+    for (const c of s.consumers.values()) this.wire(c);
+  }
+
+  /** Connects a consumer to the wire: deliveries, statuses, advisories. */
+  private wire(c: Consumer): void {
+    const w = new ConsumerWire(this.router, this.all, c);
+    this.wires.set(c, w);
+    c.attach(w);
+  }
+
+  /** Creates a consumer from a checked config and connects it to the wire. */
+  createConsumer(s: Stream, cfg: ConsumerConfig): Consumer {
+    const c = this.all.createConsumer(s, cfg);
+    this.wire(c);
+    return c;
   }
 
   private detach(name: string): void {
@@ -165,6 +187,7 @@ export class JetStream implements ApiCounters {
     if (this.closed) return;
     this.closed = true;
     this.api.stop();
+    this.consumerService.stop();
     await this.api.idle();
     for (const name of [...this.attached.keys()]) this.detach(name);
     await this.all.close();
