@@ -1,4 +1,5 @@
 import type { SyncPolicy } from '../store/store.js';
+import { NO_AUTH, type AuthSettings } from '../core/auth.js';
 
 /**
  * Everything a herald server can be told, after flags, config files and defaults are merged.
@@ -49,6 +50,8 @@ export interface ServerOptions {
   logFormat: 'pretty' | 'json';
   /** Redis door port; null disables it (a later issue builds the door). */
   redisPort: number | null;
+  /** Who may connect and what each user may do (docs/security.md); `NO_AUTH` lets everyone in. */
+  auth: AuthSettings;
 }
 
 /**
@@ -84,4 +87,5 @@ export const DEFAULT_OPTIONS: Readonly<ServerOptions> = Object.freeze<ServerOpti
   logLevel: 'info',
   logFormat: 'pretty',
   redisPort: null,
+  auth: NO_AUTH,
 });
