@@ -316,6 +316,16 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
     return true;
   }
 
+  /**
+   * nats-server parser.go: while authentication is pending, any operation other than CONNECT is
+   * an authorization violation (sent, then the connection is closed). True when this closed it.
+   */
+  private awaitingAuth(): boolean {
+    if (this.connectReceived || !this.door.authRequired) return false;
+    this.fatal(NatsErrors.AuthorizationViolation, 'Authentication Failure');
+    return true;
+  }
+
   headersAllowed(): boolean {
     return this.headers;
   }
@@ -325,7 +335,7 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
   }
 
   onPub(subject: string, reply: string, headers: Buffer | null, payload: Buffer): void {
-    if (this.closed) return;
+    if (this.closed || this.awaitingAuth()) return;
     const size = payload.length + (headers === null ? 0 : headers.length);
     this.inMsgs++;
     this.inBytes += size;
@@ -354,7 +364,7 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
 
   onSub(subject: string, queue: string | null, sid: string): void {
     // A subscription made after close() would never be removed from the router.
-    if (this.closed) return;
+    if (this.closed || this.awaitingAuth()) return;
     // specs/nats.md §1: a repeated sid is ignored, before any check of the subject (nats-server
     // validates only when it inserts). A sid whose subscription is gone (auto-unsubscribed) is free.
     const es = this.subs.get(sid);
@@ -382,7 +392,7 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
   }
 
   onUnsub(sid: string, max: number): void {
-    if (this.closed) return;
+    if (this.closed || this.awaitingAuth()) return;
     let sub = this.subs.get(sid);
     if (sub !== undefined && sub.closed) {
       this.subs.delete(sid);
@@ -400,10 +410,12 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
   }
 
   onPing(): void {
+    if (this.awaitingAuth()) return;
     this.queue(PONG);
   }
 
   onPong(): void {
+    if (this.awaitingAuth()) return;
     this.pingsOut = 0;
     this.rttMs = Math.max(performance.now() - this.rttStart, 1e-6);
   }
