@@ -39,6 +39,20 @@ export function writeConf(conf: string): { file: string; dir: string } {
   return { file, dir };
 }
 
+/** A Target whose stop() also removes the conf's temporary directory. */
+function target(name: Target['name'], url: string, port: number, herald: Server | null, stop: () => Promise<void>, dir: string): Target {
+  return {
+    name,
+    url,
+    port,
+    herald,
+    stop: async () => {
+      await stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 /** Starts herald with `conf` (plus test overrides: random port, temp data, no logs). */
 export async function startHerald(conf: string, opts: { jetstream?: boolean; monitor?: boolean } = {}): Promise<Target> {
   const { file, dir } = writeConf(conf);
@@ -51,32 +65,14 @@ export async function startHerald(conf: string, opts: { jetstream?: boolean; mon
     jetstream: opts.jetstream === true,
     logLevel: 'silent',
   });
-  return {
-    name: 'herald',
-    url: s.url,
-    port: s.port,
-    herald: s,
-    stop: async () => {
-      await s.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  return target('herald', s.url, s.port, s, () => s.close(), dir);
 }
 
 /** Starts the real nats-server with `conf`. */
 export async function startReferenceNats(conf: string, opts: { jetstream?: boolean } = {}): Promise<Target> {
   const { file, dir } = writeConf(conf);
   const n = await startNatsServer({ args: ['-c', file], jetstream: opts.jetstream });
-  return {
-    name: 'nats-server',
-    url: n.url,
-    port: n.port,
-    herald: null,
-    stop: async () => {
-      await n.stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  return target('nats-server', n.url, n.port, null, () => n.stop(), dir);
 }
 
 /** What a raw client saw: the INFO object, everything after it, and whether the server closed. */
