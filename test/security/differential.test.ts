@@ -158,3 +158,15 @@ describe('token authentication, herald vs nats-server', () => {
     });
   }
 });
+
+test('auth timeout: a client that never sends CONNECT gets the same error and close', async () => {
+  const conf = 'authorization { token: t, timeout: 0.5 }\n';
+  const targets = [await startHerald(conf), await startReferenceNats(conf)];
+  try {
+    const seen = await Promise.all(targets.map(async (t) => observed(await rawAuth(t.port, () => [], untilErr))));
+    assert.deepEqual(seen[0], seen[1]);
+    assert.deepEqual(seen[0], { auth_required: true, nonce: undefined, rest: "-ERR 'Authentication Timeout'\r\n", closed: true });
+  } finally {
+    await Promise.all(targets.map((t) => t.stop()));
+  }
+});
