@@ -43,7 +43,10 @@ function secret(w: AuthWhere, v: ConfValue): string {
   const s = String(v);
   // A value that claims to be a bcrypt hash but is not one would make every login fail silently.
   if (isBcrypt(s) && !isWellFormedBcrypt(s)) {
-    throw fail(w, 'looks like a bcrypt hash ($2a$/$2b$…) but is not a valid one (expected $2x$<cost 04-31>$ and 53 characters, as `nats server passwd` prints)');
+    throw fail(
+      w,
+      'looks like a bcrypt hash ($2a$/$2b$…) but is not a valid one (expected $2x$<cost 04-31>$ and 53 characters, as `nats server passwd` prints)',
+    );
   }
   return s;
 }
@@ -104,7 +107,8 @@ export function parseAuthorization(v: ConfValue, w: AuthWhere, prev: AuthSetting
     }
   }
   if (usersWhere !== null && token !== null) throw fail(usersWhere, 'can not have a token and a users array (as nats-server)');
-  if (usersWhere !== null && user !== null) throw fail(usersWhere, 'can not have a single user/pass and a users array (as nats-server)');
+  if (usersWhere !== null && user !== null)
+    throw fail(usersWhere, 'can not have a single user/pass and a users array (as nats-server)');
   if (token !== null && user !== null) throw fail(w, 'can not have a token and a user (as nats-server)');
   if ((user === null) !== (password === null)) throw fail(w, 'user and password must be given together');
   if (defaults !== null) users = users.map((u) => (u.permissions === null ? { ...u, permissions: defaults } : u));
@@ -126,8 +130,13 @@ function parseUsers(v: ConfValue, w: AuthWhere): AuthUser[] {
       else if (k === 'pass' || k === 'password') pass = secret(mw, mv);
       else if (k === 'nkey') nkey = userNkey(mw, mv);
       else if (k === 'permission' || k === 'permissions') permissions = parsePermissions(mv, mw);
-      else if (k === 'account') throw fail(mw, 'herald has a single global account; accounts are not supported yet (docs/security.md)');
-      else throw fail(mw, 'herald does not implement this user setting; remove it (ignoring it could let this user do more than configured)');
+      else if (k === 'account')
+        throw fail(mw, 'herald has a single global account; accounts are not supported yet (docs/security.md)');
+      else
+        throw fail(
+          mw,
+          'herald does not implement this user setting; remove it (ignoring it could let this user do more than configured)',
+        );
     }
     if (nkey !== null && (uname !== null || pass !== null)) throw fail(ew, 'an nkey user has no user name or password');
     if (nkey === null && uname === null) throw fail(ew, 'a user needs `user` (with `password`) or `nkey`');
@@ -231,15 +240,20 @@ export function parseNoAuthUser(v: ConfValue, w: AuthWhere, prev: AuthSettings):
  */
 export function validateAuth(a: AuthSettings): void {
   if (a.noAuthUser !== null && !a.users.some((u) => !u.nkey && u.name === a.noAuthUser)) {
-    throw new ConfigError(`no_auth_user: ${JSON.stringify(a.noAuthUser)} not present as user in authorization block`, { key: 'no_auth_user' });
+    throw new ConfigError(`no_auth_user: ${JSON.stringify(a.noAuthUser)} not present as user in authorization block`, {
+      key: 'no_auth_user',
+    });
   }
   const userList = a.users.length > 0;
-  if ((a.user === null) !== (a.password === null)) throw new ConfigError('--user and --pass must be given together', { key: 'user' });
+  if ((a.user === null) !== (a.password === null))
+    throw new ConfigError('--user and --pass must be given together', { key: 'user' });
   if (a.token !== null && (a.user !== null || userList)) {
     throw new ConfigError('a token cannot be combined with a user or a users list (as nats-server)', { key: 'auth' });
   }
-  if (a.user !== null && userList) throw new ConfigError('--user/--pass cannot be combined with a users list (as nats-server)', { key: 'user' });
+  if (a.user !== null && userList)
+    throw new ConfigError('--user/--pass cannot be combined with a users list (as nats-server)', { key: 'user' });
   for (const s of [a.token, a.password]) {
-    if (s !== null && isBcrypt(s) && !isWellFormedBcrypt(s)) throw new ConfigError('a password or token looks like a bcrypt hash but is not a valid one', { key: 'auth' });
+    if (s !== null && isBcrypt(s) && !isWellFormedBcrypt(s))
+      throw new ConfigError('a password or token looks like a bcrypt hash but is not a valid one', { key: 'auth' });
   }
 }

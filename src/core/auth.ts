@@ -152,7 +152,14 @@ export function authenticate(a: AuthSettings, c: Credentials, nonce: string): Au
   const given = (s: string | undefined): string => s ?? '';
   const userName = given(c.user);
   const pass = given(c.pass);
-  if (a.noAuthUser !== null && userName === '' && pass === '' && given(c.auth_token) === '' && given(c.nkey) === '' && given(c.jwt) === '') {
+  if (
+    a.noAuthUser !== null &&
+    userName === '' &&
+    pass === '' &&
+    given(c.auth_token) === '' &&
+    given(c.nkey) === '' &&
+    given(c.jwt) === ''
+  ) {
     const u = a.users.find((x) => !x.nkey && x.name === a.noAuthUser);
     if (u !== undefined) return { user: u.name, permissions: u.permissions };
   }
@@ -198,7 +205,11 @@ function plainMatch(list: readonly PermEntry[], subject: string): boolean {
  * has a queue and queue entries match the subject, the verdict is whether one of their queue
  * patterns matches the queue (queueMatches).
  */
-function listVerdict(list: readonly PermEntry[], subject: string, queue: string | null): { plain: boolean; queued: boolean | null } {
+function listVerdict(
+  list: readonly PermEntry[],
+  subject: string,
+  queue: string | null,
+): { plain: boolean; queued: boolean | null } {
   const plain = plainMatch(list, subject);
   if (queue === null) return { plain, queued: null };
   let any = false;

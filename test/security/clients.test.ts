@@ -120,7 +120,10 @@ for (const [name, start] of STARTS) {
           return (e as v2.NatsError).message;
         }
       })();
-      assert.match(await within(subErr, WAIT, 'subscription violation'), /Permissions Violation for Subscription to "secret\.plans"/);
+      assert.match(
+        await within(subErr, WAIT, 'subscription violation'),
+        /Permissions Violation for Subscription to "secret\.plans"/,
+      );
       // Not fatal: the connection still publishes what it may and receives it.
       const got = nc.subscribe('orders.new', { max: 1 });
       nc.publish('orders.new', v2.StringCodec().encode('ok'));

@@ -29,7 +29,8 @@ authorization {
 }
 `;
 
-const CONNECT = (o: Record<string, unknown>): string => `CONNECT ${JSON.stringify({ verbose: false, pedantic: false, ...o })}\r\n`;
+const CONNECT = (o: Record<string, unknown>): string =>
+  `CONNECT ${JSON.stringify({ verbose: false, pedantic: false, ...o })}\r\n`;
 const untilPong = (r: string): boolean => r.includes('PONG\r\n');
 const untilErr = (r: string): boolean => r.includes('-ERR');
 
@@ -83,7 +84,12 @@ const SCENARIOS: Record<string, [(info: Record<string, unknown>) => string[], (r
     untilPong,
   ],
   'dave may not delete streams but may publish elsewhere': [
-    () => [CONNECT({ user: 'dave', pass: 'dave-pw' }), 'PUB $JS.API.STREAM.DELETE.ORDERS 0\r\n\r\n', 'PUB $JS.API.INFO 0\r\n\r\n', 'PING\r\n'],
+    () => [
+      CONNECT({ user: 'dave', pass: 'dave-pw' }),
+      'PUB $JS.API.STREAM.DELETE.ORDERS 0\r\n\r\n',
+      'PUB $JS.API.INFO 0\r\n\r\n',
+      'PING\r\n',
+    ],
     untilPong,
   ],
 };

@@ -40,7 +40,14 @@ export function writeConf(conf: string): { file: string; dir: string } {
 }
 
 /** A Target whose stop() also removes the conf's temporary directory. */
-function target(name: Target['name'], url: string, port: number, herald: Server | null, stop: () => Promise<void>, dir: string): Target {
+function target(
+  name: Target['name'],
+  url: string,
+  port: number,
+  herald: Server | null,
+  stop: () => Promise<void>,
+  dir: string,
+): Target {
   return {
     name,
     url,
