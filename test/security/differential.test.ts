@@ -53,6 +53,9 @@ const SCENARIOS: Record<string, [(info: Record<string, unknown>) => string[], (r
   'nkey, no signature': [() => [CONNECT({ nkey: nkPub }), 'PING\r\n'], untilErr],
   'nkey, garbage signature': [() => [CONNECT({ nkey: nkPub, sig: '!!not base64!!' }), 'PING\r\n'], untilErr],
   'unknown nkey': [(i) => [CONNECT({ nkey: otherNk.getPublicKey(), sig: sign(otherNk, i.nonce) }), 'PING\r\n'], untilErr],
+  'nkey that is not a key': [() => [CONNECT({ nkey: 'UNOTAKEY', sig: 'AAAA' }), 'PING\r\n'], untilErr],
+  'signature of the wrong JSON type': [() => [CONNECT({ nkey: nkPub, sig: { a: 1 } }), 'PING\r\n'], (r) => r.length > 0],
+  'token of the wrong JSON type': [() => [CONNECT({ auth_token: ['x'] }), 'PING\r\n'], (r) => r.length > 0],
   'password of the wrong JSON type': [() => [CONNECT({ user: 'alice', pass: 42 }), 'PING\r\n'], (r) => r.length > 0],
   'carol: publish allow/deny (verbose)': [
     () => [
