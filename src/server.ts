@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Router } from './core/router.js';
 import { createLogger, type Logger } from './core/log.js';
 import { DEFAULT_OPTIONS, type ServerOptions } from './config/options.js';
-import { refuseMissingDoors, validateOptions } from './config/load.js';
+import { validateOptions } from './config/load.js';
 import { ADVERTISED_VERSION, NatsDoor, newServerId } from './nats/server.js';
 import { ConnectionRegistry } from './core/connections.js';
 import { mountMonitoring } from './http/routes.js';
@@ -12,6 +12,7 @@ import type { MonitoredServer } from './http/stats.js';
 import { JetStream } from './nats/jetstream/jetstream.js';
 import { HERALD_VERSION } from './version.js';
 import { lockDirectory, type DirLock } from './store/dir-lock.js';
+import { RespDoor } from './resp/server.js';
 
 /** The JetStream service as the server sees it (implemented in src/nats/jetstream/jetstream.ts). */
 export interface JetStreamService {
@@ -38,6 +39,8 @@ export class Server implements MonitoredServer {
   readonly log: Logger;
   readonly door: NatsDoor;
   jetstream: JetStreamService | null = null;
+  /** The Redis door, when `redisPort` is set. */
+  redis: RespDoor | null = null;
   private monitor: MonitorServer | null = null;
   /** Held while JetStream owns the data directory; released after the stores close. */
   private dataLock: DirLock | null = null;
@@ -53,13 +56,12 @@ export class Server implements MonitoredServer {
   }
 
   /** Starts a server. Unset options take DEFAULT_OPTIONS, except that an embedded server's
-   * monitoring is off unless `httpPort` is given. Bad options throw a ConfigError. */
+   * monitoring and Redis door are off unless `httpPort` / `redisPort` are given. Bad options throw a ConfigError. */
   static async start(opts: StartOptions = {}): Promise<Server> {
     const { logger, ...rest } = opts;
-    const options: ServerOptions = { ...DEFAULT_OPTIONS, httpPort: null, ...rest };
+    const options: ServerOptions = { ...DEFAULT_OPTIONS, httpPort: null, redisPort: null, ...rest };
     // Throws ConfigError naming the field, the value and what is allowed.
     const warnings = validateOptions(options);
-    refuseMissingDoors(options);
     const s = new Server(options, logger);
     for (const w of warnings) s.log.warn(w);
     try {
@@ -86,6 +88,11 @@ export class Server implements MonitoredServer {
     return `nats://${urlHost(this.options.host)}:${this.port}`;
   }
 
+  /** `redis://host:port` of the Redis door, or null when it is off. */
+  get redisUrl(): string | null {
+    return this.redis === null ? null : `redis://${urlHost(this.options.host)}:${this.redis.port}`;
+  }
+
   /** `http://host:port` of monitoring, or null when it is off. */
   get monitorUrl(): string | null {
     return this.monitor === null ? null : `http://${urlHost(this.options.httpHost)}:${this.monitor.port}`;
@@ -107,9 +114,24 @@ export class Server implements MonitoredServer {
       });
     }
     await this.door.listen();
+    if (o.redisPort !== null) {
+      const appendfsync = o.sync.kind === 'always' ? 'always' : o.sync.kind === 'never' ? 'no' : 'everysec';
+      this.redis = new RespDoor(
+        this.router,
+        { host: o.host, port: o.redisPort, appendfsync, serverStartedAt: this.startedAt },
+        this.log,
+      );
+      await this.redis.listen();
+    }
     if (o.httpPort !== null) this.monitor = await mountMonitoring(this, this.log, o.httpHost, o.httpPort);
     if (o.portsFileDir !== null) this.writePortsFile(o.portsFileDir);
-    const ready: Record<string, unknown> = { url: this.url, monitor: this.monitorUrl, jetstream: o.jetstream, data: o.dataDir };
+    const ready: Record<string, unknown> = {
+      url: this.url,
+      redis: this.redisUrl,
+      monitor: this.monitorUrl,
+      jetstream: o.jetstream,
+      data: o.dataDir,
+    };
     if (this.jetstream !== null) {
       // Name what recovery refused, so "ready" never hides a missing stream.
       const js = this.jetstream.jsz(new URLSearchParams()) as { streams?: number; unrecovered_streams?: string[] };
@@ -160,6 +182,7 @@ export class Server implements MonitoredServer {
   close(): Promise<void> {
     this.closing ??= (async () => {
       await this.door.close();
+      if (this.redis !== null) await this.redis.close();
       if (this.monitor !== null) await this.monitor.close();
       if (this.jetstream !== null) await this.jetstream.close();
       if (this.dataLock !== null) await this.dataLock.release();
@@ -174,4 +197,3 @@ function urlHost(h: string): string {
   if (h === '0.0.0.0' || h === '::' || h === '') return '127.0.0.1';
   return h.includes(':') ? `[${h}]` : h;
 }
-

@@ -202,7 +202,7 @@ const HERALD_FLAGS: readonly Flag[] = [
     section: 'Server',
     names: ['--redis-port'],
     arg: 'PORT|off',
-    help: 'Redis (RESP) port: refused until the Redis door lands (a later release)',
+    help: 'Redis (RESP) port; 0 or -1 = random, off = no Redis door',
     def: (d) => (d.redisPort === null ? 'off' : String(d.redisPort)),
     run: setter(`a port from 1 to ${MAX_PORT}, 0/-1 for a random port, or off`, heraldOptionalPort, (o, v) => (o.redisPort = v)),
   },
@@ -289,7 +289,11 @@ const HERALD_FLAGS: readonly Flag[] = [
     arg: 'N',
     help: 'Client connections accepted at once; 0 = unlimited',
     def: (d) => String(d.maxConnections),
-    run: setter('a whole number, 0 for unlimited', intIn(0, Number.MAX_SAFE_INTEGER), (o, v) => (o.maxConnections = v === 0 ? UNLIMITED_CONNECTIONS : v)),
+    run: setter(
+      'a whole number, 0 for unlimited',
+      intIn(0, Number.MAX_SAFE_INTEGER),
+      (o, v) => (o.maxConnections = v === 0 ? UNLIMITED_CONNECTIONS : v),
+    ),
   },
   {
     section: 'Limits',
@@ -345,7 +349,11 @@ const HERALD_FLAGS: readonly Flag[] = [
     arg: 'LEVEL',
     help: `One of ${LOG_LEVELS.join(', ')}`,
     def: (d) => d.logLevel,
-    run: setter(`one of ${LOG_LEVELS.join(', ')}`, (t) => (isLogLevel(t.toLowerCase()) ? t.toLowerCase() as ServerOptions['logLevel'] : undefined), (o, v) => (o.logLevel = v)),
+    run: setter(
+      `one of ${LOG_LEVELS.join(', ')}`,
+      (t) => (isLogLevel(t.toLowerCase()) ? (t.toLowerCase() as ServerOptions['logLevel']) : undefined),
+      (o, v) => (o.logLevel = v),
+    ),
   },
   {
     section: 'Logging',
@@ -353,7 +361,11 @@ const HERALD_FLAGS: readonly Flag[] = [
     arg: 'FORMAT',
     help: `${LOG_FORMATS.join(' or ')}: short human lines, or one JSON object a line`,
     def: (d) => d.logFormat,
-    run: setter(`one of ${LOG_FORMATS.join(', ')}`, (t) => (isLogFormat(t.toLowerCase()) ? t.toLowerCase() as ServerOptions['logFormat'] : undefined), (o, v) => (o.logFormat = v)),
+    run: setter(
+      `one of ${LOG_FORMATS.join(', ')}`,
+      (t) => (isLogFormat(t.toLowerCase()) ? (t.toLowerCase() as ServerOptions['logFormat']) : undefined),
+      (o, v) => (o.logFormat = v),
+    ),
   },
   { section: 'Other', names: ['--help', '-h'], help: 'Show this text', run: (s, v) => (s.help = v === true) },
   { section: 'Other', names: ['--version', '-v'], help: 'Print the version', run: (s, v) => (s.version = v === true) },
@@ -393,7 +405,11 @@ const NATS_FLAGS: readonly Flag[] = [
     arg: 'PORT',
     help: 'Use port for clients; -1 = random',
     def: (d) => String(d.port),
-    run: setter(`a port from 1 to ${MAX_PORT}, -1 for a random port or 0 for ${NATS_DEFAULT_PORT}`, natsPort, (o, v) => (o.port = v)),
+    run: setter(
+      `a port from 1 to ${MAX_PORT}, -1 for a random port or 0 for ${NATS_DEFAULT_PORT}`,
+      natsPort,
+      (o, v) => (o.port = v),
+    ),
   },
   {
     section: 'Server',
@@ -425,10 +441,32 @@ const NATS_FLAGS: readonly Flag[] = [
     help: 'Create a ports file <DIR>/nats-server_<pid>.ports once listening',
     run: setter('a directory path', nonEmpty, (o, v) => (o.portsFileDir = v)),
   },
-  { section: 'Server', names: ['--client_advertise'], arg: 'URL', help: 'Accepted, ignored (no cluster)', run: ignored(NO_CLUSTER) },
-  { section: 'Server', names: ['--profile'], arg: 'PORT', help: 'Accepted, ignored (no profiling port)', run: ignored('herald has no profiling port') },
-  { section: 'Logging', names: ['-D', '--debug'], help: 'Debug logging (log level debug)', run: (s, v) => (s.debug = v === true) },
-  { section: 'Logging', names: ['-V', '--trace'], help: 'Trace logging (log level trace)', run: (s, v) => (s.trace = v === true) },
+  {
+    section: 'Server',
+    names: ['--client_advertise'],
+    arg: 'URL',
+    help: 'Accepted, ignored (no cluster)',
+    run: ignored(NO_CLUSTER),
+  },
+  {
+    section: 'Server',
+    names: ['--profile'],
+    arg: 'PORT',
+    help: 'Accepted, ignored (no profiling port)',
+    run: ignored('herald has no profiling port'),
+  },
+  {
+    section: 'Logging',
+    names: ['-D', '--debug'],
+    help: 'Debug logging (log level debug)',
+    run: (s, v) => (s.debug = v === true),
+  },
+  {
+    section: 'Logging',
+    names: ['-V', '--trace'],
+    help: 'Trace logging (log level trace)',
+    run: (s, v) => (s.trace = v === true),
+  },
   { section: 'Logging', names: ['-VV'], help: 'Same as -V', run: (s, v) => (s.trace = v === true) },
   {
     section: 'Logging',
@@ -439,11 +477,35 @@ const NATS_FLAGS: readonly Flag[] = [
   { section: 'Logging', names: ['-DVV'], help: 'Same as -DV', run: (s, v) => (s.debug = s.trace = v === true) },
   { section: 'Logging', names: ['-T', '--logtime'], help: 'Accepted; herald always timestamps log lines', run: () => undefined },
   { section: 'Logging', names: ['--logtime_utc'], help: 'Accepted; log times are UTC', run: () => undefined },
-  { section: 'Logging', names: ['-l', '--log'], arg: 'FILE', help: `Accepted, ignored: ${STDERR_ONLY}`, run: ignored(`${STDERR_ONLY}; redirect it (2>FILE)`) },
+  {
+    section: 'Logging',
+    names: ['-l', '--log'],
+    arg: 'FILE',
+    help: `Accepted, ignored: ${STDERR_ONLY}`,
+    run: ignored(`${STDERR_ONLY}; redirect it (2>FILE)`),
+  },
   { section: 'Logging', names: ['-s', '--syslog'], help: `Accepted, ignored: ${STDERR_ONLY}`, run: ignored(STDERR_ONLY) },
-  { section: 'Logging', names: ['-r', '--remote_syslog'], arg: 'ADDR', help: `Accepted, ignored: ${STDERR_ONLY}`, run: ignored(STDERR_ONLY) },
-  { section: 'Logging', names: ['--log_size_limit'], arg: 'SIZE', help: `Accepted, ignored: ${STDERR_ONLY}`, run: ignored(STDERR_ONLY) },
-  { section: 'Logging', names: ['--max_traced_msg_len'], arg: 'LEN', help: 'Accepted, ignored', run: ignored('herald does not trace message bodies') },
+  {
+    section: 'Logging',
+    names: ['-r', '--remote_syslog'],
+    arg: 'ADDR',
+    help: `Accepted, ignored: ${STDERR_ONLY}`,
+    run: ignored(STDERR_ONLY),
+  },
+  {
+    section: 'Logging',
+    names: ['--log_size_limit'],
+    arg: 'SIZE',
+    help: `Accepted, ignored: ${STDERR_ONLY}`,
+    run: ignored(STDERR_ONLY),
+  },
+  {
+    section: 'Logging',
+    names: ['--max_traced_msg_len'],
+    arg: 'LEN',
+    help: 'Accepted, ignored',
+    run: ignored('herald does not trace message bodies'),
+  },
   {
     section: 'JetStream',
     names: ['-js', '--jetstream'],
@@ -459,10 +521,33 @@ const NATS_FLAGS: readonly Flag[] = [
     def: () => 'a new directory under the system temp dir',
     run: setter('a directory path', nonEmpty, (o, v) => (o.dataDir = v)),
   },
-  { section: 'Refused', names: ['-ms', '--https_port'], arg: 'PORT', help: 'HTTPS monitoring (use -m)', run: refused('herald serves monitoring over plain HTTP only; use -m/--http_port') },
-  { section: 'Refused', names: ['-t'], help: 'Test configuration and exit', run: refused('run herald with -c FILE: it reports config errors and exits before listening') },
-  { section: 'Refused', names: ['-sl', '--signal'], arg: 'SIGNAL', help: 'Signal a running server', run: refused('send the signal with kill(1) instead') },
-  { section: 'Refused', names: ['-P', '--pid'], arg: 'FILE', help: 'PID file', run: refused('herald writes no PID file; use --ports_file_dir or your supervisor') },
+  {
+    section: 'Refused',
+    names: ['-ms', '--https_port'],
+    arg: 'PORT',
+    help: 'HTTPS monitoring (use -m)',
+    run: refused('herald serves monitoring over plain HTTP only; use -m/--http_port'),
+  },
+  {
+    section: 'Refused',
+    names: ['-t'],
+    help: 'Test configuration and exit',
+    run: refused('run herald with -c FILE: it reports config errors and exits before listening'),
+  },
+  {
+    section: 'Refused',
+    names: ['-sl', '--signal'],
+    arg: 'SIGNAL',
+    help: 'Signal a running server',
+    run: refused('send the signal with kill(1) instead'),
+  },
+  {
+    section: 'Refused',
+    names: ['-P', '--pid'],
+    arg: 'FILE',
+    help: 'PID file',
+    run: refused('herald writes no PID file; use --ports_file_dir or your supervisor'),
+  },
   { section: 'Refused', names: ['--tls'], help: 'TLS', run: refused(NO_TLS) },
   { section: 'Refused', names: ['--tlsverify'], help: 'TLS client verification', run: refused(NO_TLS) },
   { section: 'Refused', names: ['--tlscert'], arg: 'FILE', help: 'TLS certificate', run: refused(NO_TLS) },
@@ -470,7 +555,13 @@ const NATS_FLAGS: readonly Flag[] = [
   { section: 'Refused', names: ['--tlscacert'], arg: 'FILE', help: 'TLS CA', run: refused(NO_TLS) },
   { section: 'Refused', names: ['--help_tls'], help: 'TLS help', run: refused(NO_TLS) },
   { section: 'Refused', names: ['--routes'], arg: 'URLS', help: 'Cluster routes', run: refused(NO_CLUSTER) },
-  { section: 'Refused', names: ['--cluster', '--cluster_listen'], arg: 'URL', help: 'Cluster listen URL', run: refused(NO_CLUSTER) },
+  {
+    section: 'Refused',
+    names: ['--cluster', '--cluster_listen'],
+    arg: 'URL',
+    help: 'Cluster listen URL',
+    run: refused(NO_CLUSTER),
+  },
   { section: 'Refused', names: ['--cluster_name'], arg: 'NAME', help: 'Cluster name', run: refused(NO_CLUSTER) },
   { section: 'Refused', names: ['--cluster_advertise'], arg: 'URL', help: 'Cluster advertise URL', run: refused(NO_CLUSTER) },
   { section: 'Refused', names: ['--no_advertise'], help: 'Cluster no-advertise', run: refused(NO_CLUSTER) },
@@ -492,16 +583,18 @@ function goBool(t: string): boolean | undefined {
 function lookup(flags: readonly Flag[], name: string, natsStyle: boolean): Flag | undefined {
   const bare = name.replace(/^--?/, '');
   const heraldName = name.startsWith('--') ? `--${bare.replace(/_/g, '-')}` : name;
-  return flags.find((f) =>
-    f.names.some((n) => (natsStyle ? n.replace(/^--?/, '') === bare : n === heraldName)),
-  );
+  return flags.find((f) => f.names.some((n) => (natsStyle ? n.replace(/^--?/, '') === bare : n === heraldName)));
 }
 
 /**
  * Reads flags from `args` into a State. Positional arguments are returned in order (nats-server
  * style stops at the first one, like Go's flag package).
  */
-function readFlags(args: readonly string[], flags: readonly Flag[], invokedAs: Invocation): { state: State; positional: string[] } {
+function readFlags(
+  args: readonly string[],
+  flags: readonly Flag[],
+  invokedAs: Invocation,
+): { state: State; positional: string[] } {
   const natsStyle = invokedAs === 'nats-server';
   const state: State = { sets: [], help: false, version: false, debug: false, trace: false, warnings: [] };
   const positional: string[] = [];
@@ -527,7 +620,7 @@ function readFlags(args: readonly string[], flags: readonly Flag[], invokedAs: I
     if (flag.arg === undefined) {
       let on = true;
       if (inline !== undefined) {
-        const b = natsStyle ? goBool(inline) : goBool(inline) ?? (OFF_WORDS.includes(inline.toLowerCase()) ? false : undefined);
+        const b = natsStyle ? goBool(inline) : (goBool(inline) ?? (OFF_WORDS.includes(inline.toLowerCase()) ? false : undefined));
         if (b === undefined) throw badValue(name, 'true or false', inline);
         on = b;
       }
@@ -672,8 +765,8 @@ export function usage(invokedAs: Invocation): string {
     return [
       'Usage: herald [command] [flags]',
       '',
-      'herald is a message broker that speaks the NATS client protocol with JetStream streams, and',
-      'serves nats-server-style HTTP monitoring. (The Redis door is not built yet.)',
+      'herald is a message broker that speaks the NATS client protocol with JetStream streams and the',
+      'Redis protocol (Pub/Sub; on 127.0.0.1:6379 by default), and serves nats-server-style HTTP monitoring.',
       '',
       'Commands:',
       '  serve          Run the broker (the default when no command is given)',
@@ -683,7 +776,11 @@ export function usage(invokedAs: Invocation): string {
       '',
       'A flag overrides the same setting from --config. Config keys: docs/configuration.md.',
       '',
-      renderFlags(HERALD_FLAGS, d, ['Server', 'Streams', 'Limits', 'Logging', 'Other'].map((k) => [k, k] as const)),
+      renderFlags(
+        HERALD_FLAGS,
+        d,
+        ['Server', 'Streams', 'Limits', 'Logging', 'Other'].map((k) => [k, k] as const),
+      ),
       '',
       syntax,
       '',

@@ -54,7 +54,7 @@ export async function main(argv: string[], argv0: string): Promise<number> {
       process.stderr.write(`${invokedAs}: ${err.message}\n`);
       return 2;
     }
-    process.stderr.write(`${invokedAs}: ${startErrorMessage(err, o.port, o.httpPort)}\n`);
+    process.stderr.write(`${invokedAs}: ${startErrorMessage(err, o.port, o.httpPort, o.redisPort)}\n`);
     return 1;
   }
   await new Promise<void>((resolve) => {
@@ -70,11 +70,11 @@ export async function main(argv: string[], argv0: string): Promise<number> {
 }
 
 /** Turns a start-up failure into a sentence that says what to change. */
-function startErrorMessage(err: unknown, port: number, httpPort: number | null): string {
+function startErrorMessage(err: unknown, port: number, httpPort: number | null, redisPort: number | null): string {
   const e = err as NodeJS.ErrnoException & { port?: number; address?: string };
   if (e?.code === 'EADDRINUSE') {
     const p = e.port ?? port;
-    const flag = p === httpPort ? '--http-port' : '--port';
+    const flag = p === httpPort ? '--http-port' : p === redisPort ? '--redis-port' : '--port';
     return `port ${p} is already in use (${e.address ?? 'address'}:${p}); another server is running there. Stop it, or choose another port with ${flag} (0 picks a free one).`;
   }
   if (e?.code === 'EACCES') {

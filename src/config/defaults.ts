@@ -25,7 +25,7 @@ export function freshDataDir(): string {
 /**
  * The options before any config file or flag is applied. Guarantees a new object each call
  * (callers may mutate it). For `nats-server`: JetStream off (on with `-js` or a `jetstream`
- * block), monitoring off (on with `-m`/`http`/`http_port`), data in a fresh temporary directory.
+ * block), the Redis door off, monitoring off (on with `-m`/`http`/`http_port`), data in a fresh temporary directory.
  * Both keep host 127.0.0.1 (nats-server binds 0.0.0.0): herald never listens on every
  * interface unless told to.
  */
@@ -34,6 +34,7 @@ export function defaultOptions(invokedAs: Invocation): ServerOptions {
   if (invokedAs === 'nats-server') {
     o.jetstream = false;
     o.httpPort = null;
+    o.redisPort = null; // a nats-server stand-in opens no Redis port
     o.dataDir = freshDataDir();
   }
   return o;

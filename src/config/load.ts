@@ -124,7 +124,11 @@ function duration(c: Ctx, w: Where, v: ConfValue): number {
   if (typeof v === 'string') ms = parseGoDuration(v);
   else if (typeof v === 'number') {
     ms = v * 1000;
-    warn(c, w, `${w.path}: the number ${v} is read as ${v} seconds; write a quoted duration such as "${v}s" (an unquoted 2m is the number 2000000)`);
+    warn(
+      c,
+      w,
+      `${w.path}: the number ${v} is read as ${v} seconds; write a quoted duration such as "${v}s" (an unquoted 2m is the number 2000000)`,
+    );
   }
   if (ms === undefined || !(ms > 0) || !Number.isFinite(ms)) throw bad(w, `${allowed}, greater than zero`, v);
   return ms;
@@ -204,23 +208,78 @@ const IGNORED: Readonly<Record<string, string>> = (() => {
   add(['leafnodes', 'leaf'], 'herald has no leaf node listener');
   add(['websocket', 'ws'], 'herald has no WebSocket listener');
   add(['mqtt'], 'herald has no MQTT listener');
-  add(['cluster', 'gateway', 'routes', 'server_tags', 'server_metadata', 'client_advertise', 'connect_error_reports', 'reconnect_error_reports'],
-    'herald runs as a single server (no clustering)');
-  add(['accounts'], 'herald has a single global account: users and limits defined in accounts are not applied, and every client may connect');
-  add(['system_account', 'system', 'no_system_account', 'no_system', 'no_sys_acc', 'default_sentinel'],
-    'herald has no accounts or authentication');
-  add(['operator', 'operators', 'roots', 'root', 'root_operators', 'root_operator', 'resolver', 'account_resolver', 'accounts_resolver',
-    'resolver_tls', 'resolver_preload', 'resolver_pinned_accounts', 'trusted', 'trusted_keys'], 'herald has no JWT/operator mode');
+  add(
+    [
+      'cluster',
+      'gateway',
+      'routes',
+      'server_tags',
+      'server_metadata',
+      'client_advertise',
+      'connect_error_reports',
+      'reconnect_error_reports',
+    ],
+    'herald runs as a single server (no clustering)',
+  );
+  add(
+    ['accounts'],
+    'herald has a single global account: users and limits defined in accounts are not applied, and every client may connect',
+  );
+  add(
+    ['system_account', 'system', 'no_system_account', 'no_system', 'no_sys_acc', 'default_sentinel'],
+    'herald has no accounts or authentication',
+  );
+  add(
+    [
+      'operator',
+      'operators',
+      'roots',
+      'root',
+      'root_operators',
+      'root_operator',
+      'resolver',
+      'account_resolver',
+      'accounts_resolver',
+      'resolver_tls',
+      'resolver_preload',
+      'resolver_pinned_accounts',
+      'trusted',
+      'trusted_keys',
+    ],
+    'herald has no JWT/operator mode',
+  );
   add(['mappings', 'maps'], 'herald has no subject mappings');
-  add(['logfile', 'log_file', 'logfile_size_limit', 'log_size_limit', 'logfile_max_num', 'log_max_num', 'syslog', 'remote_syslog'],
-    'herald logs to stderr; redirect it to keep a log file');
+  add(
+    ['logfile', 'log_file', 'logfile_size_limit', 'log_size_limit', 'logfile_max_num', 'log_max_num', 'syslog', 'remote_syslog'],
+    'herald logs to stderr; redirect it to keep a log file',
+  );
   add(['pidfile', 'pid_file'], 'herald writes no PID file');
   add(['prof_port', 'prof_block_rate'], 'herald has no profiling port');
   add(['lame_duck_duration', 'lame_duck_grace_period'], 'herald has no lame-duck mode');
-  add(['max_subscriptions', 'max_subs', 'max_sub_tokens', 'max_subscription_tokens', 'max_traced_msg_len', 'max_closed_clients',
-    'disable_sublist_cache', 'no_sublist_cache', 'no_header_support', 'write_timeout', 'allow_non_tls', 'proxy_protocol', 'proxies',
-    'ocsp', 'ocsp_cache', 'feature_flags', 'default_js_domain', 'no_fast_producer_stall', 'http_base_path'],
-    'herald does not implement this nats-server setting');
+  add(
+    [
+      'max_subscriptions',
+      'max_subs',
+      'max_sub_tokens',
+      'max_subscription_tokens',
+      'max_traced_msg_len',
+      'max_closed_clients',
+      'disable_sublist_cache',
+      'no_sublist_cache',
+      'no_header_support',
+      'write_timeout',
+      'allow_non_tls',
+      'proxy_protocol',
+      'proxies',
+      'ocsp',
+      'ocsp_cache',
+      'feature_flags',
+      'default_js_domain',
+      'no_fast_producer_stall',
+      'http_base_path',
+    ],
+    'herald does not implement this nats-server setting',
+  );
   return m;
 })();
 
@@ -238,7 +297,8 @@ const authorization: Handler = (c, v, w) => {
 /** `authorization.timeout`: seconds (integer or float) or a duration string, as nats-server reads it. */
 function authTimeout(w: Where, v: ConfValue): number {
   const ms = typeof v === 'number' ? v * 1000 : typeof v === 'string' ? parseGoDuration(v) : undefined;
-  if (ms === undefined || !(ms > 0) || !Number.isFinite(ms)) throw bad(w, 'seconds (e.g. 2 or 0.5) or a duration such as "2s"', v);
+  if (ms === undefined || !(ms > 0) || !Number.isFinite(ms))
+    throw bad(w, 'seconds (e.g. 2 or 0.5) or a duration such as "2s"', v);
   return ms;
 }
 
@@ -257,7 +317,11 @@ const jetstream: Handler = (c, v, w) => {
     return;
   }
   let enable = true;
-  for (const [k, mv, mw] of entries(w, v, "true, false, 'enabled', 'disabled' or a map { store_dir, max_file_store, max_mem_store }")) {
+  for (const [k, mv, mw] of entries(
+    w,
+    v,
+    "true, false, 'enabled', 'disabled' or a map { store_dir, max_file_store, max_mem_store }",
+  )) {
     switch (k) {
       case 'enabled':
       case 'enable':
@@ -283,7 +347,10 @@ const jetstream: Handler = (c, v, w) => {
         break;
       default:
         if (JS_ENCRYPTION.includes(k)) {
-          throw fail(mw, 'herald does not implement encryption at rest; remove the key (keeping it would store data unencrypted)');
+          throw fail(
+            mw,
+            'herald does not implement encryption at rest; remove the key (keeping it would store data unencrypted)',
+          );
         }
         warn(c, mw, `'${mw.path}' is ignored: herald does not implement this JetStream setting`);
     }
@@ -452,7 +519,8 @@ export function loadConfigFile(path: string, base: ServerOptions, parseOptions: 
 // ---- whole-options validation ----
 
 function check(ok: boolean, field: string, value: unknown, allowed: string): void {
-  if (!ok) throw new ConfigError(`option ${field}: expected ${allowed}, got ${describeValue(value as ConfValue)}`, { key: field });
+  if (!ok)
+    throw new ConfigError(`option ${field}: expected ${allowed}, got ${describeValue(value as ConfValue)}`, { key: field });
 }
 
 /** Whether two listen hosts can clash on one port (the same host, or either is a wildcard). */
@@ -471,24 +539,6 @@ function isPositive(v: unknown): boolean {
 
 function isNonEmpty(v: unknown): boolean {
   return typeof v === 'string' && v.trim() !== '';
-}
-
-/**
- * Why a Redis port is refused today. The option parses (so configs written for the Redis door keep
- * their meaning), but a server will not start with it: accepting it and serving nothing on that
- * port would look like a broken Redis. The Redis door issue removes this check.
- */
-export const REDIS_DOOR_MISSING =
-  'the Redis (RESP) door is not built yet, so --redis-port / redis_port / Server.start({ redisPort }) are refused; ' +
-  'remove the option. herald serves today: the NATS client protocol with JetStream streams, and HTTP monitoring.';
-
-/**
- * Refuses options for doors herald does not have yet (only `redisPort` today). Throws ConfigError.
- * Called by `Server.start`, apart from `validateOptions`, so that parsing a config that names a
- * Redis port still works for tools and tests that only read configs.
- */
-export function refuseMissingDoors(o: ServerOptions): void {
-  if (o.redisPort !== null) throw new ConfigError(REDIS_DOOR_MISSING, { key: 'redisPort' });
 }
 
 /**
@@ -517,7 +567,9 @@ export function validateOptions(o: ServerOptions): string[] {
   check(isPositive(o.writeDeadlineMs), 'writeDeadlineMs', o.writeDeadlineMs, 'milliseconds, more than 0');
   const s = o.sync as { kind?: unknown; ms?: unknown } | null;
   check(
-    s !== null && typeof s === 'object' && (s.kind === 'always' || s.kind === 'never' || (s.kind === 'interval' && isPositive(s.ms))),
+    s !== null &&
+      typeof s === 'object' &&
+      (s.kind === 'always' || s.kind === 'never' || (s.kind === 'interval' && isPositive(s.ms))),
     'sync',
     s === null || typeof s !== 'object' ? s : JSON.stringify(s),
     "{kind:'always'}, {kind:'never'} or {kind:'interval', ms > 0}",
@@ -532,7 +584,9 @@ export function validateOptions(o: ServerOptions): string[] {
   validateAuth(o.auth);
 
   if (o.maxPayload > o.maxPending) {
-    throw new ConfigError(`max_payload (${o.maxPayload}) cannot be higher than max_pending (${o.maxPending})`, { key: 'maxPayload' });
+    throw new ConfigError(`max_payload (${o.maxPayload}) cannot be higher than max_pending (${o.maxPending})`, {
+      key: 'maxPayload',
+    });
   }
   const doors: [string, string, number | null][] = [
     ['port', o.host, o.port],
@@ -549,7 +603,9 @@ export function validateOptions(o: ServerOptions): string[] {
     }
   }
   if (o.maxPayload > MAX_PAYLOAD_WARN_SIZE) {
-    warnings.push(`max_payload (${formatSize(o.maxPayload)}) is above ${formatSize(MAX_PAYLOAD_WARN_SIZE)}; large messages stall every subscriber of a connection (nats-server warns the same)`);
+    warnings.push(
+      `max_payload (${formatSize(o.maxPayload)}) is above ${formatSize(MAX_PAYLOAD_WARN_SIZE)}; large messages stall every subscriber of a connection (nats-server warns the same)`,
+    );
   }
   return warnings;
 }

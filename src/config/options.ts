@@ -48,7 +48,8 @@ export interface ServerOptions {
   serverName: string;
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
   logFormat: 'pretty' | 'json';
-  /** Redis door port; null disables it (a later issue builds the door). */
+  /** Redis (RESP) door port on `host`; null disables it. On at 6379 for `herald serve`, off in
+   * nats-server mode and for an embedded `Server.start` unless given. */
   redisPort: number | null;
   /** Who may connect and what each user may do (docs/security.md); `NO_AUTH` lets everyone in. */
   auth: AuthSettings;
@@ -86,6 +87,6 @@ export const DEFAULT_OPTIONS: Readonly<ServerOptions> = Object.freeze<ServerOpti
   serverName: '',
   logLevel: 'info',
   logFormat: 'pretty',
-  redisPort: null,
+  redisPort: 6379, // Redis's default port: the seeds' Redis code connects to localhost:6379
   auth: NO_AUTH,
 });

@@ -100,3 +100,52 @@ export function jsError(e: JsApiError, args?: Record<string, string | number>): 
   const description = e.description.replace(/\{(\w+)\}/g, (m, k: string) => (k in args ? String(args[k]) : m));
   return { code: e.code, err_code: e.err_code, description };
 }
+
+/**
+ * Redis error replies, each the exact text Redis puts after `-` (its first word is the error code),
+ * from Redis 7.x networking.c, server.c, pubsub.c, config.c, acl.c and t_stream.c. `{name}`
+ * placeholders are filled by `redisError`. docs/redis.md lists every entry (test/resp/errors-doc.test.ts).
+ * `Proto*` entries are protocol errors: Redis sends them and closes the connection.
+ */
+export const RedisErrors = {
+  ProtoTooBigInline: 'ERR Protocol error: too big inline request',
+  ProtoTooBigMbulkCount: 'ERR Protocol error: too big mbulk count string',
+  ProtoTooBigBulkCount: 'ERR Protocol error: too big bulk count string',
+  ProtoInvalidMultibulkLength: 'ERR Protocol error: invalid multibulk length',
+  ProtoInvalidBulkLength: 'ERR Protocol error: invalid bulk length',
+  ProtoExpectedDollar: "ERR Protocol error: expected '$', got '{got}'",
+  ProtoUnbalancedQuotes: 'ERR Protocol error: unbalanced quotes in request',
+  UnknownCommand: "ERR unknown command '{name}', with args beginning with: {args}",
+  UnknownSubcommand: "ERR unknown subcommand '{sub}'. Try {cmd} HELP.",
+  SubcommandSyntax: "ERR unknown subcommand or wrong number of arguments for '{sub}'. Try {cmd} HELP.",
+  WrongArity: "ERR wrong number of arguments for '{cmd}' command",
+  SubscribedContext:
+    "ERR Can't execute '{cmd}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+  Syntax: 'ERR syntax error',
+  NotInteger: 'ERR value is not an integer or out of range',
+  DbIndexOutOfRange: 'ERR DB index is out of range',
+  NoProto: 'NOPROTO unsupported protocol version',
+  HelloVersionNotInteger: 'ERR Protocol version is not an integer or out of range',
+  HelloBadOption: "ERR Syntax error in HELLO option '{opt}'",
+  AuthNoPassword:
+    'ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?',
+  WrongPass: 'WRONGPASS invalid username-password pair or user is disabled.',
+  ClientNameInvalid: 'ERR Client names cannot contain spaces, newlines or special characters.',
+  ClientInfoInvalid: 'ERR {attr} cannot contain spaces, newlines or special characters.',
+  ClientInfoUnknown: "ERR Unrecognized option '{opt}'",
+  ClientNoSuchClient: 'ERR No such client',
+  ClientKillBadType: "ERR Unknown client type '{type}'",
+  FunctionFlushMode: 'ERR FUNCTION FLUSH only supports SYNC|ASYNC option',
+  ClientInvalidId: 'ERR Invalid client ID',
+  ClientIdNotPositive: 'ERR client-id should be greater than 0',
+  MaxClients: 'ERR max number of clients reached',
+  ConfigSetUnknown: "ERR Unknown option or number of arguments for CONFIG SET - '{name}'",
+  ConfigSetFailed: "ERR CONFIG SET failed (possibly related to argument '{name}') - {reason}",
+} as const satisfies Record<string, string>;
+
+/** `e` with `{placeholder}`s replaced from `args`; CR and LF become spaces as Redis's
+ * addReplyErrorFormat does, so an error never breaks the framing. */
+export function redisError(e: string, args?: Record<string, string | number>): string {
+  const s = args === undefined ? e : e.replace(/\{(\w+)\}/g, (m, k: string) => (k in args ? String(args[k]) : m));
+  return s.includes('\r') || s.includes('\n') ? s.replace(/[\r\n]/g, ' ') : s;
+}

@@ -348,3 +348,14 @@ function collect(level: Level, out: Subscription[]): void {
   if (level.pwc !== null) visit(level.pwc);
   if (level.fwc !== null) visit(level.fwc);
 }
+
+/**
+ * True when a message published on `subject` reaches `sub`, by the rule of its kind (the same rule
+ * `Sublist.match` applies): a NATS pattern by token matching when the subject is NATS-routable, a
+ * literal channel by equality, a glob by Redis glob matching. For monitoring (`/subsz?test=`).
+ */
+export function reaches(sub: Subscription, subject: string): boolean {
+  if (sub.kind === 'literal') return sub.subject === subject;
+  if (sub.kind === 'glob') return globMatches(sub.subject, subject);
+  return isNatsRoutable(subject) && subjectMatches(sub.subject, subject);
+}

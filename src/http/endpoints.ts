@@ -2,7 +2,8 @@ import os from 'node:os';
 import { MonitorQueryError, type MonitorServer } from './monitor.js';
 import type { MonitoredServer, SublistStats } from './stats.js';
 import type { CpuSampler } from './cpu.js';
-import { isValidLiteralSubject, subjectMatches } from '../core/subject.js';
+import { isValidLiteralSubject } from '../core/subject.js';
+import { reaches } from '../core/sublist.js';
 import { authRequired } from '../core/auth.js';
 
 /** Default and largest page of /connz, as nats-server. */
@@ -261,7 +262,7 @@ export function buildSubsz(s: MonitoredServer, q: URLSearchParams): object {
   if (subs) {
     const list = sl
       .all()
-      .filter((sub) => test === '' || subjectMatches(sub.subject, test))
+      .filter((sub) => test === '' || reaches(sub, test))
       .map((sub) => ({
         account: GLOBAL_ACCOUNT,
         subject: sub.subject,

@@ -21,6 +21,10 @@ export const EXPIRE_BATCH = 10_000;
 export const DEDUPE_SWEEP_MS = 1000;
 /** Completed appends kept at the head of the FIFO before it is compacted (amortised O(1)). */
 const FIFO_COMPACT_AT = 1024;
+/** Appends (duplicates included) waiting for durability before new ones are refused with
+ * `insufficient-resources`: duplicates add no bytes to the store's write backlog, so without this a
+ * stalled disk would let them queue without bound. ~1M × ~40 B of queue slots. */
+export const MAX_PENDING_COMPLETIONS = 1_000_000;
 
 /**
  * What a stream must read back out of the opaque header bytes a door stored: the dedupe id, when
@@ -225,6 +229,7 @@ export class Stream implements TimerOwner {
     if (this.closed) return { kind: 'store-failed', message: 'stream is closed' };
     const cfg = this.cfg;
     if (cfg.sealed) return AppendErrors.sealed;
+    if (done !== null && this.pendDone.length - this.pendHead >= MAX_PENDING_COMPLETIONS) return AppendErrors.insufficientResources;
 
     let msgId = '';
     let rollup = Rollup.None;
@@ -587,9 +592,10 @@ export class Stream implements TimerOwner {
     return lo;
   }
 
-  /** Calls `cb` once earlier writes are durable (purges and deletes reply after this). */
-  whenDurable(cb: () => void): void {
-    this.store.whenDurable(() => cb());
+  /** Calls `cb` once earlier writes are durable (purges and deletes reply after this), with the
+   * store's error when they could not be made durable. */
+  whenDurable(cb: (err: Error | null) => void): void {
+    this.store.whenDurable(cb);
   }
 
   // -------------------------------------------------------------------------------------------

@@ -266,7 +266,13 @@ export class Streams implements StreamHost {
         if (this.overlapsOther(cfg.subjects)) throw new Error('subjects overlap with an already recovered stream');
         const created = this.codec.timeFromMeta(meta.created) ?? BigInt(Date.now()) * 1_000_000n;
         const store = await this.openStore(cfg);
-        this.streams.set(name, Stream.open(this, cfg, store, created));
+        try {
+          this.streams.set(name, Stream.open(this, cfg, store, created));
+        } catch (err) {
+          // The store is open (lock, files, writer): close it so the directory is not held.
+          await store.close().catch(() => undefined);
+          throw err;
+        }
         this.warnIfUnlimited(cfg);
       } catch (err) {
         this.unrecovered.push(name);

@@ -49,24 +49,13 @@ test('embedded: bad options are refused with a ConfigError', async () => {
   await assert.rejects(Server.start({ port: 0, maxPayload: -5, jetstream: false, logLevel: 'silent' }), /maxPayload/);
 });
 
-test('a Redis port is refused until the Redis door exists: flag, config key and embedding', async () => {
-  const flag = run(['serve', '--port', '0', '--http-port', 'off', '--no-jetstream', '--redis-port', '6380']);
-  assert.equal(flag.status, 2);
-  assert.match(flag.stderr, /Redis \(RESP\) door is not built yet/);
-  assert.match(flag.stderr, /herald serves today: the NATS client protocol/);
-  const dir = mkdtempSync(join(tmpdir(), 'herald-cli-'));
+test('a Redis port is served when asked for (the Redis door, docs/redis.md; test/resp/serve.test.ts)', async () => {
+  const s = await Server.start({ port: 0, jetstream: false, redisPort: 0, logLevel: 'silent' });
   try {
-    writeFileSync(join(dir, 'r.conf'), 'port: -1\nredis_port: 6380\n');
-    const conf = run(['serve', '--config', join(dir, 'r.conf'), '--http-port', 'off', '--no-jetstream']);
-    assert.equal(conf.status, 2);
-    assert.match(conf.stderr, /redis_port/);
+    assert.match(s.redisUrl ?? '', /^redis:\/\/127\.0\.0\.1:\d+$/);
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    await s.close();
   }
-  await assert.rejects(
-    Server.start({ port: 0, jetstream: false, redisPort: 0, logLevel: 'silent' }),
-    /Redis \(RESP\) door is not built yet/,
-  );
   const help = run(['--help']);
-  assert.doesNotMatch(help.stdout.split('\n').slice(0, 4).join('\n'), /and Redis protocols/);
+  assert.match(help.stdout.split('\n').slice(0, 4).join('\n'), /Redis protocol/);
 });

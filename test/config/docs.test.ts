@@ -30,7 +30,7 @@ test('the example herald.conf loads with no warnings', () => {
   assert.deepEqual(warnings, []);
   assert.deepEqual(validateOptions(options), []);
   assert.equal(options.host, '0.0.0.0');
-  assert.equal(options.redisPort, null); // the example names no Redis port until the Redis door exists
+  assert.equal(options.redisPort, 6379);
   assert.equal(options.maxFileStore, 50 * 1024 ** 3);
 });
 

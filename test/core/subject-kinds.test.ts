@@ -2,7 +2,7 @@
 // being patched rather than dropped when patterns come and go.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Sublist } from '../../src/core/sublist.js';
+import { Sublist, reaches } from '../../src/core/sublist.js';
 import { Router } from '../../src/core/router.js';
 import { Subscription, type Client, type Message, type SubjectKind } from '../../src/core/message.js';
 import { isNatsRoutable, subjectMatches } from '../../src/core/subject.js';
@@ -141,4 +141,17 @@ test('fuzz: cached, patched results always equal the rule computed from scratch'
     }
   }
   assert.ok(sl.cacheHits > 1000, 'the cache was exercised');
+});
+
+test('reaches: one subscription against one published subject, by the rule of its kind (/subsz?test=)', () => {
+  const c: Client = { id: 1, echo: true, deliver: () => undefined };
+  const nats = new Subscription(c, 'a.*', null, '1', 'nats');
+  const literal = new Subscription(c, 'a.*', null, '2', 'literal');
+  const glob = new Subscription(c, 'a*', null, '3', 'glob');
+  assert.equal(reaches(nats, 'a.b'), true);
+  assert.equal(reaches(literal, 'a.b'), false, 'a literal channel is a name, not a pattern');
+  assert.equal(reaches(literal, 'a.*'), true);
+  assert.equal(reaches(glob, 'abc'), true, 'a glob matches by Redis rules');
+  assert.equal(reaches(nats, 'abc'), false);
+  assert.equal(reaches(nats, 'a. b'), false, 'a subject with a space reaches no NATS pattern');
 });

@@ -9,7 +9,7 @@ import { mkdtempSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
-import { findPeer, natsInfoProblem, versionNumber } from '../../bench/servers.js';
+import { findPeer, natsInfoProblem, versionNumber } from '../../src/bench/servers.js';
 import { startReference } from './reference.js';
 
 export { freePort } from './reference.js';

@@ -7,7 +7,7 @@
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { findPeer, redisInfoProblem, redisInfoServer, versionNumber } from '../../bench/servers.js';
+import { findPeer, redisInfoProblem, redisInfoServer, versionNumber } from '../../src/bench/servers.js';
 import { startReference } from './reference.js';
 
 /** A running redis-server. */

@@ -18,6 +18,7 @@ import assert from 'node:assert/strict';
 import { Server } from '../../src/index.js';
 import { Parser, type ParserHandler } from '../../src/nats/parser.js';
 import { RawConnection, rawBlast, type Chunk } from '../helpers/raw.js';
+import { Rng } from '../helpers/rng.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 0x5eed1) >>> 0;
 /** Network cases: mutated valid scripts, then pure random bytes. */
@@ -38,32 +39,6 @@ const PARSER_VALID_SPLIT = 3000;
 const PARSER_MUTATED_SPLIT = 3000;
 
 // ---- deterministic randomness ----
-
-/** mulberry32: a small seeded PRNG. */
-class Rng {
-  private s: number;
-  constructor(seed: number) {
-    this.s = seed >>> 0;
-  }
-  next(): number {
-    let t = (this.s = (this.s + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  /** Integer in [0, n). */
-  int(n: number): number {
-    return Math.floor(this.next() * n);
-  }
-  pick<T>(xs: readonly T[]): T {
-    return xs[this.int(xs.length)];
-  }
-  bytes(n: number): Buffer {
-    const b = Buffer.allocUnsafe(n);
-    for (let i = 0; i < n; i++) b[i] = this.int(256);
-    return b;
-  }
-}
 
 // ---- valid scripts ----
 

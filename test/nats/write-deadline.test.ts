@@ -56,7 +56,10 @@ test('a subscriber whose writes stall past write_deadline is closed as a slow co
       await new Promise((r) => setTimeout(r, 50));
       reasons = await closedReasons();
     }
-    assert.ok(reasons.includes('Slow Consumer (Write Deadline)'), `closed reasons after ${WAIT_MS} ms: ${JSON.stringify(reasons)}`);
+    assert.ok(
+      reasons.includes('Slow Consumer (Write Deadline)'),
+      `closed reasons after ${WAIT_MS} ms: ${JSON.stringify(reasons)}`,
+    );
     stuck.on('data', () => undefined);
     stuck.resume();
     await within(closed, WAIT_MS, 'the closed subscriber socket to end');

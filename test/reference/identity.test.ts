@@ -9,7 +9,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Server } from '../../src/index.js';
-import * as bench from '../../bench/servers.js';
+import * as bench from '../../src/bench/servers.js';
 import { natsServerAvailable, startNatsServer } from '../helpers/nats-server.js';
 import { redisServerAvailable, startRedisServer } from '../helpers/redis-server.js';
 

@@ -68,6 +68,7 @@ export async function startHerald(conf: string, opts: { jetstream?: boolean; mon
     ...options,
     port: 0,
     httpPort: opts.monitor === true ? 0 : null,
+    redisPort: null,
     dataDir: join(dir, 'data'),
     jetstream: opts.jetstream === true,
     logLevel: 'silent',

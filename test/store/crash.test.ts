@@ -142,7 +142,9 @@ for (const mode of ['appends', 'deletes'] as const) {
         assert.equal(st.messages, present, `${ctx}: message count`);
         await store.close();
       }
-      t.diagnostic(`${ITERATIONS} rounds, each killed with new durable appends; ${everReported} seqs reported durable, ${gone.size} deletes reported durable, ${truncations} torn tails cut`);
+      t.diagnostic(
+        `${ITERATIONS} rounds, each killed with new durable appends; ${everReported} seqs reported durable, ${gone.size} deletes reported durable, ${truncations} torn tails cut`,
+      );
     } finally {
       removeDir(dir);
     }

@@ -438,8 +438,10 @@ export class JsApi {
       return this.error(reply, type, jsError(JsErrors.StreamPurgeFailedF, { err: 'stream purge not permitted' }), extra);
     const purged = s.purge(opts);
     return new Promise<void>((resolve) =>
-      s.whenDurable(() => {
-        this.send(reply, { type, success: true, purged });
+      s.whenDurable((err) => {
+        // The purge is applied in memory but its record did not reach the disk: say so.
+        if (err !== null) this.error(reply, type, jsError(JsErrors.StreamPurgeFailedF, { err: err.message }), extra);
+        else this.send(reply, { type, success: true, purged });
         resolve();
       }),
     );
@@ -469,8 +471,9 @@ export class JsApi {
       return this.error(reply, type, jsError(JsErrors.SequenceNotFoundErrF, { seq }));
     }
     return new Promise<void>((resolve) =>
-      s.whenDurable(() => {
-        this.send(reply, { type, success: true });
+      s.whenDurable((err) => {
+        if (err !== null) this.error(reply, type, jsError(JsErrors.StreamMsgDeleteFailedF, { err: err.message }));
+        else this.send(reply, { type, success: true });
         resolve();
       }),
     );

@@ -2,7 +2,7 @@
  * Runs `herald bench` without the herald CLI: `node dist/bench/main.js --compare …`
  * (the same as `node bin/herald.js bench …`).
  */
-import { runBench } from '../src/cli/bench/index.js';
+import { runBench } from '../cli/bench/index.js';
 
 runBench(process.argv.slice(2)).then(
   (code) => process.exit(code),

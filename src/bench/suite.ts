@@ -31,16 +31,16 @@ const QUIET_OTHER_CPU = 30;
 /** ...sampled over this window, ms... */
 const QUIET_SAMPLE_MS = 500;
 /** ...for at most this long per run, ms... */
-const QUIET_MAX_WAIT_MS = 5_000;
+export const QUIET_MAX_WAIT_MS = 5_000;
 /** ...and at most this long over the whole suite, ms (keeps the default suite under 10 minutes). */
-const QUIET_BUDGET_MS = 60_000;
+export const QUIET_BUDGET_MS = 60_000;
 
 /**
  * Waits (bounded) until the machine is quiet: other people's work on a shared machine would land in
  * the measurement. Between runs nothing of ours is busy, so all machine CPU counts as other.
  * Returns the ms waited.
  */
-async function waitForQuiet(maxMs: number, onWait: () => void): Promise<number> {
+export async function waitForQuiet(maxMs: number, onWait: () => void): Promise<number> {
   const t0 = Date.now();
   while (Date.now() - t0 < maxMs) {
     const a = readMachineCpu();

@@ -17,10 +17,10 @@
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openFileStore } from '../../src/store/file/index.js';
-import type { FileStore } from '../../src/store/file/file-store.js';
-import { MemoryStore } from '../../src/store/memory.js';
-import type { MessageStore, SyncPolicy } from '../../src/store/store.js';
+import { openFileStore } from '../../store/file/index.js';
+import type { FileStore } from '../../store/file/file-store.js';
+import { MemoryStore } from '../../store/memory.js';
+import type { MessageStore, SyncPolicy } from '../../store/store.js';
 import { runWindow } from './window.js';
 
 /** Pending entries for the memory measurement: the brief's 1,000,000. */

@@ -2,7 +2,7 @@
  * The producer loop of the store benches: each event-loop turn refills a window of appends up to
  * `maxOutstanding` waiting for durability, until `seconds` are over and the window has drained.
  */
-import type { MessageStore } from '../../src/store/store.js';
+import type { MessageStore } from '../../store/store.js';
 
 /** What one windowed run did: appends confirmed durable and each burst's append→durable ms. */
 export interface WindowRun {

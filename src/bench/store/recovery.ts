@@ -10,8 +10,8 @@
 import { readdirSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openFileStore } from '../../src/store/file/index.js';
-import type { MessageStore } from '../../src/store/store.js';
+import { openFileStore } from '../../store/file/index.js';
+import type { MessageStore } from '../../store/store.js';
 
 /** Payload size the brief's target is stated for. */
 const PAYLOAD = 128;

@@ -1,9 +1,9 @@
 // Micro-benchmarks of the hot-path data structures: the NATS parser and the sublist.
 // Run: npm run bench:micro   (prints ops/s, median of RUNS runs, and the spread)
 import os from 'node:os';
-import { Parser, type ParserHandler } from '../../src/nats/parser.js';
-import { Sublist } from '../../src/core/sublist.js';
-import { Subscription, type Client } from '../../src/core/message.js';
+import { Parser, type ParserHandler } from '../../nats/parser.js';
+import { Sublist } from '../../core/sublist.js';
+import { Subscription, type Client } from '../../core/message.js';
 
 /** Runs per benchmark; the median is reported because the machine is shared and noisy. */
 const RUNS = 7;

@@ -1,7 +1,7 @@
 /**
  * Reads a V8 `.cpuprofile` (from `node --cpu-prof`) and prints where the time went: by category
  * (herald's code, Node internals, GC, idle), the top functions by self time, and the top by
- * inclusive time. Usage: `node dist/bench/profile-summary.js FILE.cpuprofile [--top N]`.
+ * inclusive time. Usage: `node dist/src/bench/profile-summary.js FILE.cpuprofile [--top N]`.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -168,7 +168,7 @@ function main(argv: string[]): number {
   const ti = argv.indexOf('--top');
   const top = ti >= 0 ? Number(argv[ti + 1]) || DEFAULT_TOP : DEFAULT_TOP;
   if (!file) {
-    process.stderr.write('usage: node dist/bench/profile-summary.js FILE.cpuprofile [--top N]\n');
+    process.stderr.write('usage: node dist/src/bench/profile-summary.js FILE.cpuprofile [--top N]\n');
     return 2;
   }
   const p = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;

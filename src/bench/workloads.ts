@@ -189,6 +189,9 @@ function redisStreamPlan(ctx: PlanContext, main: RoleConfig, opts: { backlog?: b
     fanout: 0,
     async setup() {
       client = await RespClient.connect(ctx.target.url, CONNECT_TIMEOUT_MS);
+      // A server without Redis Streams (herald before its Streams land) is skipped, not failed.
+      const probe = await client.command(['XLEN', key]);
+      if (isErr(probe) && /unknown command/i.test((probe as RespError).message)) return `no Redis Streams on this server (${(probe as RespError).message})`;
       await client.command(['DEL', key]);
       if (opts.backlog) {
         const want = ctx.quick ? BACKLOG / 4 : BACKLOG;

@@ -10,9 +10,9 @@
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openFileStore } from '../../src/store/file/index.js';
-import type { FileStore } from '../../src/store/file/file-store.js';
-import type { SyncPolicy } from '../../src/store/store.js';
+import { openFileStore } from '../../store/file/index.js';
+import type { FileStore } from '../../store/file/file-store.js';
+import type { SyncPolicy } from '../../store/store.js';
 import { runWindow } from './window.js';
 
 /** Appends allowed in flight before the producer waits: what a publisher window would allow. */

@@ -1,0 +1,173 @@
+/**
+ * Pub/Sub (Redis group `pubsub`) through herald's router, so channels and NATS subjects are one
+ * space: SUBSCRIBE takes `literal` subscriptions (exact names), PSUBSCRIBE `glob` ones (Redis
+ * globs), PUBLISH routes to both doors and answers the number of receivers. Shapes from Redis 7.x
+ * pubsub.c: one `[kind, name, count]` event per argument (a push in RESP3), count = channels +
+ * patterns; bare UNSUBSCRIBE with nothing subscribed answers one event with a null name.
+ */
+import { globMatches } from '../../core/glob.js';
+import { RedisErrors, redisError } from '../../core/errors.js';
+import type { RespConnection } from '../connection.js';
+import { def, type CommandSpec } from './spec.js';
+
+function event(c: RespConnection, kind: string, name: string | null): void {
+  const w = c.writer;
+  w.push(3);
+  w.bulk(kind);
+  if (name === null) w.nil();
+  else w.bulk(name);
+  w.int(c.subscriptionCount);
+}
+
+function subscribe(c: RespConnection, argv: Buffer[], glob: boolean): void {
+  const map = glob ? c.patterns : c.channels;
+  for (let i = 1; i < argv.length; i++) {
+    const name = argv[i].toString('latin1');
+    if (!map.has(name)) {
+      if (c.subscriptionCount === 0) c.enterPubsub();
+      map.set(name, c.door.router.subscribe(c, name, null, name, glob ? 'glob' : 'literal'));
+      if (glob) c.door.pubsubAdded(null, name);
+      else c.door.pubsubAdded(name, null);
+    }
+    event(c, glob ? 'psubscribe' : 'subscribe', name);
+  }
+}
+
+function unsubscribe(c: RespConnection, argv: Buffer[], glob: boolean): void {
+  const map = glob ? c.patterns : c.channels;
+  const kind = glob ? 'punsubscribe' : 'unsubscribe';
+  const names = argv.length > 1 ? argv.slice(1).map((b) => b.toString('latin1')) : [...map.keys()];
+  if (names.length === 0) return event(c, kind, null);
+  for (const name of names) {
+    const sub = map.get(name);
+    if (sub !== undefined) {
+      map.delete(name);
+      c.door.router.unsubscribe(sub);
+      c.door.pubsubRemoved(glob ? [] : [name], glob ? [name] : []);
+      if (c.subscriptionCount === 0) c.leavePubsub();
+    }
+    event(c, kind, name);
+  }
+}
+
+function publish(c: RespConnection, argv: Buffer[]): void {
+  const n = c.door.router.publish({ subject: argv[1].toString('latin1'), reply: '', headers: null, payload: argv[2] }, c);
+  c.writer.int(n);
+}
+
+function channels(c: RespConnection, argv: Buffer[]): void {
+  const pat = argv.length > 2 ? argv[2].toString('latin1') : null;
+  // server.c addReplySubcommandSyntaxError
+  if (argv.length > 3) {
+    return c.error(
+      redisError(RedisErrors.SubcommandSyntax, {
+        sub: argv[1].toString('latin1'),
+        cmd: argv[0].toString('latin1').toUpperCase(),
+      }),
+    );
+  }
+  const out: string[] = [];
+  for (const ch of c.door.channelSubs.keys()) if (pat === null || globMatches(pat, ch)) out.push(ch);
+  c.writer.array(out.length);
+  for (const ch of out) c.writer.bulk(ch);
+}
+
+function numsub(c: RespConnection, argv: Buffer[]): void {
+  // A flat array in both protocols (pubsub.c pubsubCommand NUMSUB).
+  c.writer.array((argv.length - 2) * 2);
+  for (let i = 2; i < argv.length; i++) {
+    c.writer.bulk(argv[i]);
+    c.writer.int(c.door.channelSubs.get(argv[i].toString('latin1')) ?? 0);
+  }
+}
+
+const pubsubFlags = ['pubsub', 'noscript', 'loading', 'stale'];
+
+/** The Pub/Sub family's table entries. */
+export const PUBSUB_COMMANDS: readonly CommandSpec[] = [
+  def({
+    name: 'subscribe',
+    arity: -2,
+    group: 'pubsub',
+    since: '2.0.0',
+    summary: 'Listens for messages published to channels.',
+    flags: pubsubFlags,
+    inSubscribedContext: true,
+    handler: (c, a) => subscribe(c, a, false),
+  }),
+  def({
+    name: 'psubscribe',
+    arity: -2,
+    group: 'pubsub',
+    since: '2.0.0',
+    summary: 'Listens for messages published to channels that match one or more patterns.',
+    flags: pubsubFlags,
+    inSubscribedContext: true,
+    handler: (c, a) => subscribe(c, a, true),
+  }),
+  def({
+    name: 'unsubscribe',
+    arity: -1,
+    group: 'pubsub',
+    since: '2.0.0',
+    summary: 'Stops listening to messages posted to channels.',
+    flags: pubsubFlags,
+    inSubscribedContext: true,
+    handler: (c, a) => unsubscribe(c, a, false),
+  }),
+  def({
+    name: 'punsubscribe',
+    arity: -1,
+    group: 'pubsub',
+    since: '2.0.0',
+    summary: 'Stops listening to messages published to channels that match one or more patterns.',
+    flags: pubsubFlags,
+    inSubscribedContext: true,
+    handler: (c, a) => unsubscribe(c, a, true),
+  }),
+  def({
+    name: 'publish',
+    arity: 3,
+    group: 'pubsub',
+    since: '2.0.0',
+    summary: 'Posts a message to a channel.',
+    flags: ['pubsub', 'loading', 'stale', 'fast'],
+    handler: publish,
+  }),
+  def({
+    name: 'pubsub',
+    arity: -2,
+    group: 'pubsub',
+    since: '2.8.0',
+    summary: 'A container for Pub/Sub commands.',
+    subcommands: [
+      def({
+        name: 'pubsub|channels',
+        arity: -2,
+        group: 'pubsub',
+        since: '2.8.0',
+        summary: 'Returns the active channels.',
+        flags: pubsubFlags,
+        handler: channels,
+      }),
+      def({
+        name: 'pubsub|numsub',
+        arity: -2,
+        group: 'pubsub',
+        since: '2.8.0',
+        summary: 'Returns a count of subscribers to channels.',
+        flags: pubsubFlags,
+        handler: numsub,
+      }),
+      def({
+        name: 'pubsub|numpat',
+        arity: 2,
+        group: 'pubsub',
+        since: '2.8.0',
+        summary: 'Returns a count of unique pattern subscriptions.',
+        flags: pubsubFlags,
+        handler: (c) => c.writer.int(c.door.patternSubs.size),
+      }),
+    ],
+  }),
+];

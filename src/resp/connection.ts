@@ -1,0 +1,366 @@
+import type { Socket } from 'node:net';
+import type { Client, Message, Subscription } from '../core/message.js';
+import { OutletState, type Outlet, type Producer, type Verdict } from '../core/backpressure.js';
+import { RedisErrors, redisError } from '../core/errors.js';
+import { RespParser, RespParseError } from './parser.js';
+import { RespWriter } from './writer.js';
+import type { RespDoor } from './server.js';
+import type { CommandSpec } from './commands/spec.js';
+
+/**
+ * Replies queued for a client past which herald stops reading its requests until half have
+ * drained. Redis sets no limit for normal clients (`client-output-buffer-limit normal 0 0 0`), so
+ * a client that pipelines without reading grows Redis without bound; herald uses TCP backpressure
+ * instead. 16 MB is far above any pipeline a real client keeps in flight.
+ */
+export const REPLY_PAUSE_BYTES = 16 * 1024 * 1024;
+/** Longest command or subcommand name echoed in an unknown-command error (Redis `%.128s`). */
+const ERR_NAME_MAX = 128;
+
+/**
+ * One Redis client connection: parses requests (src/resp/parser.ts), dispatches them through the
+ * command table, and queues replies and Pub/Sub messages in one output Buffer that the door writes
+ * once per event-loop turn. Implements the router's Client (Pub/Sub delivery), Producer (a
+ * publisher the router may hold) and Outlet (a subscriber whose pending bytes the
+ * `client-output-buffer-limit pubsub` policy watches).
+ *
+ * Channel names are carried as latin1 strings (one character per byte), so any byte sequence is a
+ * channel and round-trips exactly; ASCII names are the same strings a NATS client uses, which is
+ * what makes one subject space (docs/redis.md, "Channels and subjects").
+ * Costs: the parser, a 16 KiB output Buffer, and two Maps while subscribed.
+ */
+export class RespConnection implements Client, Producer, Outlet {
+  readonly echo = true;
+  readonly writer = new RespWriter();
+  /** The output-buffer policy's state; renewed from CONFIG each time the client enters Pub/Sub
+   * mode, as Redis applies `client-output-buffer-limit` changes to existing clients. */
+  outlet: OutletState;
+  /** Pending bytes past which the policy is consulted (the hot path compares one number). */
+  private checkAt = Infinity;
+  readonly start = Date.now();
+  readonly ip: string;
+  readonly port: number;
+  readonly laddr: string;
+  /** Exact channel subscriptions and glob pattern subscriptions, by name (insertion order). */
+  readonly channels = new Map<string, Subscription>();
+  readonly patterns = new Map<string, Subscription>();
+  name = '';
+  libName = '';
+  libVer = '';
+  db = 0;
+  lastInteraction = Date.now();
+  lastCommand = 'NULL';
+  closed = false;
+  /** Set by QUIT and protocol errors: finish this reply, then close (Redis CLOSE_AFTER_REPLY). */
+  private closeAfterReply = false;
+  private readonly parser: RespParser;
+  private dirty = false;
+  private socketPending = 0;
+  /** While this connection's own command runs, messages it publishes to itself wait here, so
+   * their pushes follow the command's reply (Redis 7.2+, specs/redis.md §2.2). */
+  private executing = false;
+  private deferred: { sub: Subscription; msg: Message }[] | null = null;
+  /** Reading paused because this client's own replies piled up (REPLY_PAUSE_BYTES). */
+  private selfPaused = false;
+
+  constructor(
+    readonly id: number,
+    readonly socket: Socket,
+    readonly door: RespDoor,
+  ) {
+    this.parser = new RespParser(this);
+    this.outlet = new OutletState(door.pubsubPolicy);
+    this.ip = socket.remoteAddress ?? '';
+    this.port = socket.remotePort ?? 0;
+    this.laddr = `${socket.localAddress ?? ''}:${socket.localPort ?? 0}`;
+    socket.setNoDelay(true);
+    socket.on('data', (buf) => this.onData(buf));
+    socket.on('error', () => this.close());
+    socket.on('drain', this.written);
+    socket.on('close', () => this.close());
+  }
+
+  get addr(): string {
+    return `${this.ip}:${this.port}`;
+  }
+
+  /** Called when the first channel or pattern is added: the pubsub output-buffer class applies. */
+  enterPubsub(): void {
+    const p = this.door.pubsubPolicy;
+    this.outlet = new OutletState(p);
+    this.checkAt = Math.min(p.hardLimit, p.softLimit);
+  }
+
+  /** Called when the last channel or pattern is gone: the normal class (no limit) applies. */
+  leavePubsub(): void {
+    this.checkAt = Infinity;
+  }
+
+  /** Leaves every channel and pattern without events (RESET, close). */
+  dropSubscriptions(): void {
+    const router = this.door.router;
+    for (const sub of this.channels.values()) router.unsubscribe(sub);
+    for (const sub of this.patterns.values()) router.unsubscribe(sub);
+    this.door.pubsubRemoved([...this.channels.keys()], [...this.patterns.keys()]);
+    this.channels.clear();
+    this.patterns.clear();
+    this.leavePubsub();
+  }
+
+  /** Channels + patterns: the count in (un)subscribe events; > 0 means subscribed context. */
+  get subscriptionCount(): number {
+    return this.channels.size + this.patterns.size;
+  }
+
+  get pendingBytes(): number {
+    return this.writer.len + this.socket.writableLength;
+  }
+
+  pauseInput(): void {
+    this.socket.pause();
+  }
+
+  resumeInput(): void {
+    if (!this.closed && !this.selfPaused) this.socket.resume();
+  }
+
+  private readonly written = (): void => {
+    this.socketPending = this.socket.writableLength;
+    const bp = this.door.router.backpressure;
+    bp.progressed(this, this.outlet, Date.now());
+    if (this.selfPaused && this.socketPending <= REPLY_PAUSE_BYTES / 2) {
+      this.selfPaused = false;
+      if (!this.closed && !bp.isHeld(this)) this.socket.resume();
+    }
+  };
+
+  private onData(buf: Buffer): void {
+    if (this.closed) return;
+    this.lastInteraction = Date.now();
+    const bp = this.door.router.backpressure;
+    bp.begin(this);
+    const err = this.parser.parse(buf);
+    bp.end();
+    if (err !== RespParseError.None && !this.closed) this.onParseError(err);
+  }
+
+  private onParseError(err: RespParseError): void {
+    if (err === RespParseError.QueryBufferLimit) {
+      this.door.log.warn({ id: this.id, addr: this.addr }, 'closing Redis client that reached the max query buffer length');
+      this.close();
+      return;
+    }
+    const texts: Record<number, string> = {
+      [RespParseError.TooBigInline]: RedisErrors.ProtoTooBigInline,
+      [RespParseError.TooBigMbulkCount]: RedisErrors.ProtoTooBigMbulkCount,
+      [RespParseError.TooBigBulkCount]: RedisErrors.ProtoTooBigBulkCount,
+      [RespParseError.InvalidMultibulkLength]: RedisErrors.ProtoInvalidMultibulkLength,
+      [RespParseError.InvalidBulkLength]: RedisErrors.ProtoInvalidBulkLength,
+      [RespParseError.UnbalancedQuotes]: RedisErrors.ProtoUnbalancedQuotes,
+    };
+    const text =
+      err === RespParseError.ExpectedDollar
+        ? redisError(RedisErrors.ProtoExpectedDollar, { got: String.fromCharCode(this.parser.errorByte) })
+        : texts[err];
+    // networking.c setProtocolError: reply, then close once the reply is written.
+    this.error(text);
+    this.closeAfterReply = true;
+    this.close();
+  }
+
+  // ---- dispatch ----
+
+  /** RespParserHandler: runs one request. Returns false once the connection is closing. */
+  onCommand(argv: Buffer[]): boolean {
+    if (this.closed || this.closeAfterReply) return false;
+    this.door.stats.totalCommands++;
+    const spec = this.resolve(argv);
+    if (spec !== null) {
+      this.lastCommand = spec.name;
+      this.executing = true;
+      try {
+        (spec.handler as NonNullable<CommandSpec['handler']>)(this, argv);
+      } catch (err) {
+        // A handler bug must not take the server down: answer as Redis does for internal errors.
+        this.door.log.error({ err, id: this.id }, 'Redis command failed');
+        this.error(`ERR ${String((err as Error)?.message ?? err).slice(0, 200)}`);
+      }
+      this.executing = false;
+      if (this.deferred !== null) this.drainDeferred();
+    }
+    this.markDirty();
+    if (this.closeAfterReply) {
+      this.close();
+      return false;
+    }
+    return true;
+  }
+
+  /** The command to run, or null after writing Redis's error for an unknown command, an unknown
+   * subcommand, a wrong arity or the RESP2 subscribed context (server.c processCommand order). */
+  private resolve(argv: Buffer[]): CommandSpec | null {
+    const table = this.door.commands;
+    const first = argv[0].toString('latin1');
+    // Clients send names in one case or the other: look up as sent, lower-case only on a miss.
+    let spec = table.get(first) ?? table.get(first.toLowerCase());
+    if (spec === undefined) {
+      this.error(redisError(RedisErrors.UnknownCommand, { name: cString(argv[0], ERR_NAME_MAX), args: argsBeginning(argv) }));
+      return null;
+    }
+    let fullName = spec.name;
+    if (spec.subcommands !== undefined && argv.length >= 2) {
+      const sub = table.get(`${spec.name}|${lowerName(argv[1])}`);
+      if (sub === undefined) {
+        this.error(
+          redisError(RedisErrors.UnknownSubcommand, {
+            sub: cString(argv[1], ERR_NAME_MAX),
+            cmd: argv[0].toString('latin1').toUpperCase(),
+          }),
+        );
+        return null;
+      }
+      spec = sub;
+      fullName = sub.name;
+    }
+    const n = argv.length;
+    if ((spec.arity > 0 && n !== spec.arity) || n < -spec.arity || spec.handler === undefined) {
+      this.error(redisError(RedisErrors.WrongArity, { cmd: fullName }));
+      return null;
+    }
+    if (this.writer.proto === 2 && this.subscriptionCount > 0 && spec.inSubscribedContext !== true) {
+      this.error(redisError(RedisErrors.SubscribedContext, { cmd: fullName }));
+      return null;
+    }
+    return spec;
+  }
+
+  // ---- replies ----
+
+  /** Writes an error reply (a RedisErrors text) and counts it for INFO `total_error_replies`. */
+  error(text: string): void {
+    this.door.stats.totalErrorReplies++;
+    this.writer.error(text);
+  }
+
+  /** QUIT: reply, then close once the reply is written. */
+  closeAfterThisReply(): void {
+    this.closeAfterReply = true;
+  }
+
+  private markDirty(): void {
+    if (!this.dirty) {
+      this.dirty = true;
+      this.door.markDirty(this);
+    }
+  }
+
+  // ---- Pub/Sub delivery (router Client) ----
+
+  deliver(sub: Subscription, msg: Message): void {
+    if (this.closed) return;
+    if (this.executing) {
+      (this.deferred ??= []).push({ sub, msg });
+      return;
+    }
+    this.writeMessage(sub, msg);
+  }
+
+  private drainDeferred(): void {
+    const list = this.deferred as { sub: Subscription; msg: Message }[];
+    this.deferred = null;
+    for (const d of list) if (!d.sub.closed) this.writeMessage(d.sub, d.msg);
+  }
+
+  /** `message ch payload` or `pmessage pattern ch payload`, as a push in RESP3. The frame head up
+   * to the payload is cached on the subscription per channel (and protocol). */
+  private writeMessage(sub: Subscription, msg: Message): void {
+    const w = this.writer;
+    let prefix = sub.wirePrefix;
+    const key = w.proto === 3 ? `3${msg.subject}` : msg.subject;
+    if (prefix === null || sub.wireSubject !== key) {
+      const push = w.proto === 3 ? '>' : '*';
+      const ch = msg.subject;
+      prefix =
+        sub.kind === 'glob'
+          ? Buffer.from(
+              `${push}4\r\n$8\r\npmessage\r\n$${sub.subject.length}\r\n${sub.subject}\r\n$${ch.length}\r\n${ch}\r\n`,
+              'latin1',
+            )
+          : Buffer.from(`${push}3\r\n$7\r\nmessage\r\n$${ch.length}\r\n${ch}\r\n`, 'latin1');
+      sub.wirePrefix = prefix;
+      sub.wireSubject = key;
+    }
+    w.raw(prefix);
+    w.bulk(msg.payload);
+    this.door.stats.outMessages++;
+    this.markDirty();
+    const pending = w.len + this.socketPending;
+    if (pending > this.checkAt) this.overLimit(this.door.router.backpressure.queued(this, this.outlet, pending));
+  }
+
+  /** Applies the `client-output-buffer-limit pubsub` verdict: Redis closes at once, no error sent
+   * (networking.c checkClientOutputBufferLimits / freeClientAsync). */
+  overLimit(v: Verdict): void {
+    if (v !== 'close-hard' && v !== 'close-soft') return;
+    this.door.stats.outputBufferLimitDisconnections++;
+    this.door.log.warn(
+      { id: this.id, addr: this.addr, pending: this.pendingBytes, limit: v },
+      'Redis client scheduled to be closed ASAP for overcoming of output buffer limits',
+    );
+    this.writer.len = 0;
+    this.close(true);
+  }
+
+  /** Writes everything queued this turn in one socket write. Called by the door once per turn. */
+  flush(): void {
+    this.dirty = false;
+    const w = this.writer;
+    if (w.len === 0 || this.closed) return;
+    if (this.socketPending === 0) this.outlet.lastProgress = Date.now();
+    const buf = w.buf;
+    const chunk = w.take();
+    this.socket.write(chunk, this.written);
+    this.socketPending = this.socket.writableLength;
+    // The kernel took every byte during write(): the Buffer is free to reuse; else the socket
+    // holds on to it until written.
+    if (this.socketPending > 0 && w.buf === buf) w.detach();
+    if (this.socketPending > REPLY_PAUSE_BYTES && !this.selfPaused) {
+      this.selfPaused = true;
+      this.socket.pause();
+    }
+  }
+
+  /** Closes: drops subscriptions, writes what is queued (unless `now`), ends the socket. */
+  close(now = false): void {
+    if (this.closed) return;
+    if (!now && this.writer.len > 0) this.flush();
+    this.closed = true;
+    this.dropSubscriptions();
+    this.door.router.backpressure.outletClosed(this, this.outlet);
+    if (now) this.socket.destroy();
+    else {
+      this.socket.end();
+      setTimeout(() => this.socket.destroy(), 1000).unref();
+    }
+    this.door.onClosed(this);
+  }
+}
+
+/** A command or subcommand name as a lookup key: lower-case latin1. */
+function lowerName(b: Buffer): string {
+  return b.toString('latin1').toLowerCase();
+}
+
+/** `b` as C's `%.Ns` prints it: up to the first NUL, at most `max` bytes. */
+function cString(b: Buffer, max: number): string {
+  let end = b.indexOf(0);
+  if (end < 0) end = b.length;
+  return b.toString('latin1', 0, Math.min(end, max));
+}
+
+/** server.c processCommand: `'arg' ` per argument while the text is shorter than 128 bytes. */
+function argsBeginning(argv: Buffer[]): string {
+  let s = '';
+  for (let i = 1; i < argv.length && s.length < ERR_NAME_MAX; i++) s += `'${cString(argv[i], ERR_NAME_MAX - s.length)}' `;
+  return s;
+}

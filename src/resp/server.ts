@@ -1,0 +1,166 @@
+import net from 'node:net';
+import type { Router } from '../core/router.js';
+import type { Logger } from '../core/log.js';
+import { redisPubSubLimitPolicy, verdictOnTick, type LimitPolicy } from '../core/backpressure.js';
+import { RedisErrors } from '../core/errors.js';
+import { RespConnection } from './connection.js';
+import { buildCommandTable } from './commands/table.js';
+import type { CommandSpec } from './commands/spec.js';
+import { RedisConfig } from './config.js';
+import { Keyspace } from './keyspace.js';
+
+/** How often subscribers' soft output-buffer limits are checked (Redis checks in its cron, 10 Hz). */
+const HOUSEKEEPING_MS = 100;
+/** Connections accepted at once: Redis's `maxclients` default (config.c). */
+export const REDIS_MAX_CLIENTS = 10_000;
+
+/** What the door needs to know about the server it belongs to. */
+export interface RespDoorOptions {
+  readonly host: string;
+  readonly port: number;
+  /** `appendfsync` as clients read it: herald's sync policy in Redis words (docs/redis.md). */
+  readonly appendfsync: 'always' | 'everysec' | 'no';
+  readonly serverStartedAt: Date;
+}
+
+/** Counters INFO reports (Redis field names in comments). Reset by CONFIG RESETSTAT. */
+export class RespStats {
+  totalConnections = 0; // total_connections_received
+  totalCommands = 0; // total_commands_processed
+  totalErrorReplies = 0; // total_error_replies
+  rejectedConnections = 0; // rejected_connections
+  outMessages = 0; // herald's own: Pub/Sub messages written to Redis clients
+  outputBufferLimitDisconnections = 0; // client_output_buffer_limit_disconnections
+}
+
+/**
+ * The Redis door: accepts RESP connections on its own port, owns the command table, the per-db
+ * keyspace, CONFIG values, INFO counters and the count of Redis subscribers per channel and
+ * pattern (PUBSUB CHANNELS/NUMSUB/NUMPAT). Writes every connection that queued output once per
+ * event-loop turn (process.nextTick), so pipelined replies and fan-out go out in one write.
+ */
+export class RespDoor {
+  readonly connections = new Map<number, RespConnection>();
+  readonly commands: ReadonlyMap<string, CommandSpec> = buildCommandTable();
+  readonly stats = new RespStats();
+  readonly config: RedisConfig;
+  readonly keyspace = new Keyspace();
+  /** Redis subscribers per channel and per pattern (this door's clients only). */
+  readonly channelSubs = new Map<string, number>();
+  readonly patternSubs = new Map<string, number>();
+  port = 0;
+  private nextId = 1;
+  private readonly dirty: RespConnection[] = [];
+  private flushScheduled = false;
+  private readonly server: net.Server;
+  private ticker: NodeJS.Timeout | null = null;
+  private readonly flushAll = (): void => {
+    this.flushScheduled = false;
+    const list = this.dirty;
+    for (let i = 0; i < list.length; i++) list[i].flush();
+    list.length = 0;
+  };
+
+  constructor(
+    readonly router: Router,
+    readonly opts: RespDoorOptions,
+    readonly log: Logger,
+  ) {
+    this.config = new RedisConfig(opts);
+    this.server = net.createServer({ noDelay: true }, (socket) => this.accept(socket));
+  }
+
+  /** `client-output-buffer-limit pubsub`, read from CONFIG at each new subscriber's creation. */
+  get pubsubPolicy(): LimitPolicy {
+    const l = this.config.pubsubLimit;
+    return redisPubSubLimitPolicy(l.hard, l.soft, l.seconds);
+  }
+
+  /** Listens on host:port (0 = any free port); resolves with the bound port. */
+  listen(): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const onError = (err: NodeJS.ErrnoException): void => reject(err);
+      this.server.once('error', onError);
+      this.server.listen({ host: this.opts.host, port: this.opts.port, backlog: 511 }, () => {
+        this.server.off('error', onError);
+        this.server.on('error', (err) => this.log.error({ err }, 'Redis listener error'));
+        this.port = (this.server.address() as net.AddressInfo).port;
+        this.ticker = setInterval(() => this.housekeeping(), HOUSEKEEPING_MS);
+        this.ticker.unref();
+        resolve(this.port);
+      });
+    });
+  }
+
+  /** Stops accepting and closes every connection (writing what is queued). */
+  async close(): Promise<void> {
+    if (this.ticker !== null) clearInterval(this.ticker);
+    const closing = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const c of [...this.connections.values()]) c.close();
+    for (const c of this.connections.values()) c.socket.destroy();
+    await closing;
+  }
+
+  private accept(socket: net.Socket): void {
+    if (this.connections.size >= REDIS_MAX_CLIENTS) {
+      // networking.c acceptCommonHandler: the error is written and the socket closed.
+      this.stats.rejectedConnections++;
+      socket.on('error', () => undefined);
+      socket.end(`-${RedisErrors.MaxClients}\r\n`);
+      return;
+    }
+    const id = this.nextId++;
+    const conn = new RespConnection(id, socket, this);
+    this.stats.totalConnections++;
+    this.connections.set(id, conn);
+  }
+
+  /** Called by a connection the first time it queues output in a turn. */
+  markDirty(conn: RespConnection): void {
+    this.dirty.push(conn);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      process.nextTick(this.flushAll);
+    }
+  }
+
+  onClosed(conn: RespConnection): void {
+    this.connections.delete(conn.id);
+  }
+
+  /** Keeps PUBSUB counts: a connection subscribed to `channels`/`patterns`. */
+  pubsubAdded(channel: string | null, pattern: string | null): void {
+    if (channel !== null) this.channelSubs.set(channel, (this.channelSubs.get(channel) ?? 0) + 1);
+    if (pattern !== null) this.patternSubs.set(pattern, (this.patternSubs.get(pattern) ?? 0) + 1);
+  }
+
+  /** Keeps PUBSUB counts: a connection left these channels and patterns. */
+  pubsubRemoved(channels: readonly string[], patterns: readonly string[]): void {
+    for (const ch of channels) decrement(this.channelSubs, ch);
+    for (const p of patterns) decrement(this.patternSubs, p);
+  }
+
+  /** Clients in Pub/Sub mode (INFO `pubsub_clients`). */
+  get pubsubClients(): number {
+    let n = 0;
+    for (const c of this.connections.values()) if (c.subscriptionCount > 0) n++;
+    return n;
+  }
+
+  /** The soft limit needs a clock: subscribers over it are checked here (Redis clientsCron). */
+  private housekeeping(): void {
+    const now = Date.now();
+    for (const c of this.connections.values()) {
+      if (c.subscriptionCount === 0) continue;
+      const pending = c.pendingBytes;
+      if (pending === 0) continue;
+      c.overLimit(verdictOnTick(c.outlet, pending, now));
+    }
+  }
+}
+
+function decrement(m: Map<string, number>, k: string): void {
+  const n = (m.get(k) ?? 0) - 1;
+  if (n > 0) m.set(k, n);
+  else m.delete(k);
+}
