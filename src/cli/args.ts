@@ -142,7 +142,23 @@ const SIZE_HINT = 'e.g. 1048576, 512KB or 8MB';
 
 // ---- herald's flags ----
 
+/** A flag carrying a secret or user name: set verbatim, never echoed in an error. */
+function authSetter(assign: (o: ServerOptions, v: string) => void): Flag['run'] {
+  return (s, v, name) => {
+    if (typeof v !== 'string' || v === '') throw new ConfigError(`${name}: expected a non-empty value`, { key: name });
+    s.sets.push((o) => assign(o, v));
+  };
+}
+
+/** Authentication flags, the same spelling in herald and nats-server (docs/security.md). */
+const AUTH_FLAGS: readonly Flag[] = [
+  { section: 'Security', names: ['--user'], arg: 'USER', help: 'User required for connections (with --pass)', run: authSetter((o, v) => (o.auth = { ...o.auth, user: v })) },
+  { section: 'Security', names: ['--pass'], arg: 'PASS', help: 'Password required for connections (plain or bcrypt)', run: authSetter((o, v) => (o.auth = { ...o.auth, password: v })) },
+  { section: 'Security', names: ['--auth'], arg: 'TOKEN', help: 'Authorization token required for connections', run: authSetter((o, v) => (o.auth = { ...o.auth, token: v })) },
+];
+
 const HERALD_FLAGS: readonly Flag[] = [
+  ...AUTH_FLAGS,
   {
     section: 'Server',
     names: ['--config', '-c'],
@@ -370,11 +386,11 @@ function refused(why: string): Flag['run'] {
 }
 
 const NO_TLS = 'herald has no TLS; run it behind a TLS-terminating proxy';
-const NO_AUTH = 'herald does not implement client authentication';
 const NO_CLUSTER = 'herald runs as a single server (no clustering)';
 const STDERR_ONLY = 'herald logs to stderr';
 
 const NATS_FLAGS: readonly Flag[] = [
+  ...AUTH_FLAGS,
   {
     section: 'Server',
     names: ['-a', '--addr', '--net'],
@@ -532,9 +548,6 @@ const NATS_FLAGS: readonly Flag[] = [
     help: 'PID file',
     run: refused('herald writes no PID file; use --ports_file_dir or your supervisor'),
   },
-  { section: 'Refused', names: ['--user'], arg: 'USER', help: 'Auth user', run: refused(NO_AUTH) },
-  { section: 'Refused', names: ['--pass'], arg: 'PASS', help: 'Auth password', run: refused(NO_AUTH) },
-  { section: 'Refused', names: ['--auth'], arg: 'TOKEN', help: 'Auth token', run: refused(NO_AUTH) },
   { section: 'Refused', names: ['--tls'], help: 'TLS', run: refused(NO_TLS) },
   { section: 'Refused', names: ['--tlsverify'], help: 'TLS client verification', run: refused(NO_TLS) },
   { section: 'Refused', names: ['--tlscert'], arg: 'FILE', help: 'TLS certificate', run: refused(NO_TLS) },

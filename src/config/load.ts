@@ -10,6 +10,7 @@
 import { ConfigError, describeValue, formatLocation, type ConfLocation } from './errors.js';
 import { confLocation, parseNatsConfFile, type ConfMap, type ConfParseOptions, type ConfValue } from './nats-conf.js';
 import { UNLIMITED_CONNECTIONS, type ServerOptions } from './options.js';
+import { parseAuthorization, parseNoAuthUser, validateAuth } from './auth-conf.js';
 import {
   closest,
   formatSize,
@@ -225,7 +226,7 @@ const IGNORED: Readonly<Record<string, string>> = (() => {
     'herald has a single global account: users and limits defined in accounts are not applied, and every client may connect',
   );
   add(
-    ['system_account', 'system', 'no_system_account', 'no_system', 'no_sys_acc', 'no_auth_user', 'default_sentinel'],
+    ['system_account', 'system', 'no_system_account', 'no_system', 'no_sys_acc', 'default_sentinel'],
     'herald has no accounts or authentication',
   );
   add(
@@ -282,24 +283,15 @@ const IGNORED: Readonly<Record<string, string>> = (() => {
   return m;
 })();
 
-/** Keys of `authorization { }` that carry credentials: refused, since ignoring them would let every client in. */
-const AUTH_CREDENTIALS = ['user', 'username', 'password', 'pass', 'token', 'users', 'nkeys', 'auth_callout'];
 /** Keys of `jetstream { }` that ask for encryption at rest: refused, since ignoring them would store data in clear. */
 const JS_ENCRYPTION = ['key', 'ek', 'encryption_key', 'prev_key', 'prev_ek', 'prev_encryption_key', 'cipher', 'tpm'];
 
+/** `authorization { token | user/password | users [...], timeout, permissions }` (src/config/auth-conf.ts). */
 const authorization: Handler = (c, v, w) => {
-  for (const [k, mv, mw] of entries(w, v, 'a map such as { timeout: 2 }')) {
-    if (k === 'timeout') {
-      c.o.authTimeoutMs = authTimeout(mw, mv);
-    } else if (AUTH_CREDENTIALS.includes(k)) {
-      throw fail(
-        mw,
-        'herald does not implement client authentication; remove the credentials (keeping them would let every client in unchecked)',
-      );
-    } else {
-      warn(c, mw, `'${mw.path}' is ignored: herald does not implement client authentication`);
-    }
-  }
+  c.o.auth = parseAuthorization(v, w, c.o.auth, {
+    timeout: (tv, tw) => (c.o.authTimeoutMs = authTimeout(tw, tv)),
+    warn: (ww, message) => warn(c, ww, message),
+  });
 };
 
 /** `authorization.timeout`: seconds (integer or float) or a duration string, as nats-server reads it. */
@@ -457,6 +449,9 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
     c.o.writeDeadlineMs = duration(c, w, v);
   },
   authorization,
+  no_auth_user: (c, v, w) => {
+    c.o.auth = parseNoAuthUser(v, w, c.o.auth);
+  },
   debug,
   trace,
   trace_verbose: trace,
@@ -586,6 +581,7 @@ export function validateOptions(o: ServerOptions): string[] {
   check(isLogLevel(String(o.logLevel)), 'logLevel', o.logLevel, `one of ${LOG_LEVELS.join(', ')}`);
   check(isLogFormat(String(o.logFormat)), 'logFormat', o.logFormat, `one of ${LOG_FORMATS.join(', ')}`);
   check(o.redisPort === null || isInt(o.redisPort, 0, MAX_PORT), 'redisPort', o.redisPort, `${port} or null (off)`);
+  validateAuth(o.auth);
 
   if (o.maxPayload > o.maxPending) {
     throw new ConfigError(`max_payload (${o.maxPayload}) cannot be higher than max_pending (${o.maxPending})`, {

@@ -1,4 +1,5 @@
 import type { SyncPolicy } from '../store/store.js';
+import { NO_AUTH, type AuthSettings } from '../core/auth.js';
 
 /**
  * Everything a herald server can be told, after flags, config files and defaults are merged.
@@ -50,6 +51,8 @@ export interface ServerOptions {
   /** Redis (RESP) door port on `host`; null disables it. On at 6379 for `herald serve`, off in
    * nats-server mode and for an embedded `Server.start` unless given. */
   redisPort: number | null;
+  /** Who may connect and what each user may do (docs/security.md); `NO_AUTH` lets everyone in. */
+  auth: AuthSettings;
 }
 
 /**
@@ -85,4 +88,5 @@ export const DEFAULT_OPTIONS: Readonly<ServerOptions> = Object.freeze<ServerOpti
   logLevel: 'info',
   logFormat: 'pretty',
   redisPort: 6379, // Redis's default port: the seeds' Redis code connects to localhost:6379
+  auth: NO_AUTH,
 });

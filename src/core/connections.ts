@@ -24,6 +24,8 @@ export interface ConnectionView {
   readonly name: string;
   readonly lang: string;
   readonly version: string;
+  /** The authenticated user name or nkey (/connz?auth=true); absent or '' without one. */
+  readonly authUser?: string;
   /** Outbound bytes queued and not yet taken by the kernel. */
   readonly pendingBytes: number;
   readonly inMsgs: number;

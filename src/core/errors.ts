@@ -33,6 +33,9 @@ export const NatsErrors = {
   // `{reply}` are Go %q-quoted by the door.
   PublishPermissionViolation: { text: 'Permissions Violation for Publish to {subject}', fatal: false },
   ReplyPermissionViolation: { text: 'Permissions Violation for Publish with Reply of {reply}', fatal: false },
+  // nats-server client.go, subPermissionViolation: `{subject}` and `{queue}` are Go %q-quoted.
+  SubscribePermissionViolation: { text: 'Permissions Violation for Subscription to {subject}', fatal: false },
+  QueueSubscribePermissionViolation: { text: 'Permissions Violation for Subscription to {subject} using queue {queue}', fatal: false },
 } as const satisfies Record<string, NatsProtocolError>;
 
 /** The `-ERR` line for `e`, ready to write; `{name}` placeholders are filled from `args`. */

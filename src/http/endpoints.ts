@@ -4,6 +4,7 @@ import type { MonitoredServer, SublistStats } from './stats.js';
 import type { CpuSampler } from './cpu.js';
 import { isValidLiteralSubject } from '../core/subject.js';
 import { reaches } from '../core/sublist.js';
+import { authRequired } from '../core/auth.js';
 
 /** Default and largest page of /connz, as nats-server. */
 const CONNZ_DEFAULT_LIMIT = 1024;
@@ -83,6 +84,8 @@ export function buildVarz(s: MonitoredServer, m: MonitorServer, cpu: CpuSampler)
     http_port: m.port,
     http_base_path: '',
     https_port: 0,
+    // nats-server omits auth_required when false; credentials themselves are never shown.
+    ...(authRequired(o.auth) ? { auth_required: true } : {}),
     auth_timeout: o.authTimeoutMs / 1000,
     max_control_line: o.maxControlLine,
     max_payload: o.maxPayload,
@@ -139,6 +142,8 @@ export function buildConnz(s: MonitoredServer, q: URLSearchParams): object {
   const now = Date.now();
   const cidFilter = q.get('cid');
   const state = q.get('state') ?? 'open';
+  // nats-server monitor.go: auth=true adds the authenticated user name (never a token or password).
+  const withAuth = goBool(q, 'auth');
   const all: object[] = [];
   if (state === 'open' || state === 'any' || state === 'all') {
     for (const { type, conn: c } of s.connections.open.values()) {
@@ -164,6 +169,10 @@ export function buildConnz(s: MonitoredServer, q: URLSearchParams): object {
       if (c.name !== '') entry.name = c.name;
       if (c.lang !== '') entry.lang = c.lang;
       if (c.version !== '') entry.version = c.version;
+      if (withAuth && (c.authUser ?? '') !== '') {
+        entry.authorized_user = c.authUser;
+        entry.account = GLOBAL_ACCOUNT;
+      }
       if (subs === 'detail') {
         entry.subscriptions_list_detail = [...c.subs.values()].map((sub) => ({
           subject: sub.subject,

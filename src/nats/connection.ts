@@ -3,6 +3,7 @@ import type { Client, Message, Subscription } from '../core/message.js';
 import { OutletState, type Outlet, type Producer, type Verdict } from '../core/backpressure.js';
 import { NatsErrors, natsErrLine, type NatsProtocolError } from '../core/errors.js';
 import { isValidLiteralSubject, isValidSubject } from '../core/subject.js';
+import { authenticate, PermissionChecker, type Credentials } from '../core/auth.js';
 import { goQuote } from './jetstream/gojson.js';
 import { ParseError, Parser, type ParserHandler } from './parser.js';
 import type { NatsDoor } from './server.js';
@@ -35,6 +36,9 @@ interface ConnectOptions {
   auth_token?: string;
   account?: string;
   new_account?: boolean;
+  nkey?: string;
+  sig?: string;
+  jwt?: string;
 }
 
 /**
@@ -167,6 +171,12 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
   readonly subs = new Map<string, Subscription>();
   readonly ip: string;
   readonly port: number;
+  /** The nonce this connection's INFO carried (nkey users sign it); '' when none was sent. */
+  nonce = '';
+  /** The authenticated user (/connz `authorized_user`); '' without authentication or for a token. */
+  authUser = '';
+  /** The user's permissions; null when it may do everything. */
+  private perms: PermissionChecker | null = null;
 
   private readonly parser: Parser;
   /** Every CONNECT merges into these, as nats-server's do (so a later CONNECT {} changes nothing). */
@@ -268,9 +278,8 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
     this.name = o.name ?? '';
     this.lang = o.lang ?? '';
     this.version = o.version ?? '';
-    // The seam for authentication (a later issue): credentials in `o` are checked here, and a
-    // failure sends -ERR 'Authorization Violation' and closes. Naming an account in CONNECT is
-    // always refused by nats-server, with that same error.
+    if (!this.checkAuth(o)) return;
+    // Naming an account in CONNECT is always refused by nats-server, with the same error.
     if ((o.account !== undefined && o.account !== '') || o.new_account === true) {
       this.fatal(NatsErrors.AuthorizationViolation, 'Authentication Failure');
       return;
@@ -288,6 +297,35 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
     if (this.verbose) this.queue(OK);
   }
 
+  /**
+   * nats-server client.go processConnect → checkAuthentication: credentials are checked on every
+   * CONNECT; a failure sends -ERR 'Authorization Violation' and closes (authViolation). The
+   * secrets themselves are never logged.
+   */
+  private checkAuth(o: ConnectOptions): boolean {
+    const auth = this.door.opts.auth;
+    if (!this.door.authRequired) return true;
+    const who = authenticate(auth, o as Credentials, this.nonce);
+    if (who === null) {
+      this.door.log.warn({ cid: this.id, ip: this.ip, user: o.user ?? o.nkey ?? '' }, 'authorization violation');
+      this.fatal(NatsErrors.AuthorizationViolation, 'Authentication Failure');
+      return false;
+    }
+    this.authUser = who.user;
+    this.perms = who.permissions === null ? null : new PermissionChecker(who.permissions);
+    return true;
+  }
+
+  /**
+   * nats-server parser.go: while authentication is pending, any operation other than CONNECT is
+   * an authorization violation (sent, then the connection is closed). True when this closed it.
+   */
+  private awaitingAuth(): boolean {
+    if (this.connectReceived || !this.door.authRequired) return false;
+    this.fatal(NatsErrors.AuthorizationViolation, 'Authentication Failure');
+    return true;
+  }
+
   headersAllowed(): boolean {
     return this.headers;
   }
@@ -297,7 +335,7 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
   }
 
   onPub(subject: string, reply: string, headers: Buffer | null, payload: Buffer): void {
-    if (this.closed) return;
+    if (this.closed || this.awaitingAuth()) return;
     const size = payload.length + (headers === null ? 0 : headers.length);
     this.inMsgs++;
     this.inBytes += size;
@@ -312,6 +350,12 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
       this.queue(Buffer.from(natsErrLine(NatsErrors.ReplyPermissionViolation, { reply: goQuote(reply) })));
       return;
     }
+    if (this.perms !== null && !this.perms.canPublish(subject, Date.now())) {
+      // nats-server client.go pubPermissionViolation: not fatal, the message is dropped, no +OK.
+      this.door.log.debug({ cid: this.id, user: this.authUser, subject }, 'publish permission violation');
+      this.queue(Buffer.from(natsErrLine(NatsErrors.PublishPermissionViolation, { subject: goQuote(subject) })));
+      return;
+    }
     if (this.verbose) this.queue(OK);
     const msg: Message = { subject, reply, headers, payload };
     const n = this.door.router.publish(msg, this);
@@ -320,13 +364,20 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
 
   onSub(subject: string, queue: string | null, sid: string): void {
     // A subscription made after close() would never be removed from the router.
-    if (this.closed) return;
+    if (this.closed || this.awaitingAuth()) return;
     // specs/nats.md §1: a repeated sid is ignored, before any check of the subject (nats-server
     // validates only when it inserts). A sid whose subscription is gone (auto-unsubscribed) is free.
     const es = this.subs.get(sid);
     if (es === undefined || es.closed) {
       if (!isValidSubject(subject) || (queue !== null && !isValidQueue(queue))) {
         this.err(NatsErrors.InvalidSubject);
+        return;
+      }
+      if (this.perms !== null && !this.perms.canSubscribe(subject, queue)) {
+        // nats-server client.go subPermissionViolation: not fatal, no +OK.
+        this.door.log.debug({ cid: this.id, user: this.authUser, subject, queue }, 'subscription permission violation');
+        const e = queue === null ? NatsErrors.SubscribePermissionViolation : NatsErrors.QueueSubscribePermissionViolation;
+        this.queue(Buffer.from(natsErrLine(e, { subject: goQuote(subject), queue: goQuote(queue ?? '') })));
         return;
       }
       const maxSubs = this.door.opts.maxSubs;
@@ -341,7 +392,7 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
   }
 
   onUnsub(sid: string, max: number): void {
-    if (this.closed) return;
+    if (this.closed || this.awaitingAuth()) return;
     let sub = this.subs.get(sid);
     if (sub !== undefined && sub.closed) {
       this.subs.delete(sid);
@@ -359,10 +410,12 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
   }
 
   onPing(): void {
+    if (this.awaitingAuth()) return;
     this.queue(PONG);
   }
 
   onPong(): void {
+    if (this.awaitingAuth()) return;
     this.pingsOut = 0;
     this.rttMs = Math.max(performance.now() - this.rttStart, 1e-6);
   }
@@ -371,6 +424,13 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
 
   deliver(sub: Subscription, msg: Message): boolean {
     if (this.closed) return false;
+    const perms = this.perms;
+    if (perms !== null) {
+      // nats-server deliverMsg: the subscribe deny list filters wildcard subscriptions, and a
+      // reply subject seen here may be answered under allow_responses.
+      if (!perms.canDeliver(msg.subject)) return false;
+      if (msg.reply !== '' && perms.tracksReplies) perms.sawReply(msg.reply, Date.now());
+    }
     // The router auto-unsubscribes once `delivered` (counted after this returns) reaches `max`:
     // free the sid now, as nats-server does, so it can be reused and /connz does not count it.
     if (sub.max > 0 && sub.delivered + 1 >= sub.max && this.subs.get(sub.sid) === sub) this.subs.delete(sub.sid);

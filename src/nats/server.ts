@@ -7,6 +7,10 @@ import type { ConnectionRegistry } from '../core/connections.js';
 import { NatsErrors } from '../core/errors.js';
 import { natsLimitPolicy, verdictOnTick, type LimitPolicy } from '../core/backpressure.js';
 import { NatsConnection } from './connection.js';
+import { authRequired, newNonce, nonceRequired } from '../core/auth.js';
+
+/** Hosts that only this machine can reach: listening there without authentication is safe. */
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|\[::1\]|localhost)$/i;
 
 /** The version herald advertises in INFO. specs/nats.md §0: clients gate features on it; 2.10.x
  * enables everything herald serves (consumers API, filter_subjects) and nothing newer. */
@@ -37,6 +41,10 @@ export class NatsDoor {
   readonly limitPolicy: LimitPolicy;
   slowConsumers = 0;
   port = 0;
+  /** Clients must authenticate (INFO `auth_required`); fixed at start (no reload yet). */
+  readonly authRequired: boolean;
+  /** INFO carries a per-connection nonce for nkey users to sign. */
+  private readonly sendNonce: boolean;
   private readonly dirty: NatsConnection[] = [];
   private flushScheduled = false;
   private readonly server: net.Server;
@@ -57,6 +65,8 @@ export class NatsDoor {
     private readonly registry: ConnectionRegistry,
   ) {
     this.limitPolicy = natsLimitPolicy(opts.maxPending, opts.writeDeadlineMs);
+    this.authRequired = authRequired(opts.auth);
+    this.sendNonce = nonceRequired(opts.auth);
     this.server = net.createServer({ noDelay: true }, (socket) => this.accept(socket));
   }
 
@@ -70,12 +80,30 @@ export class NatsDoor {
         this.server.on('error', (err) => this.log.error({ err }, 'NATS listener error'));
         const addr = this.server.address() as net.AddressInfo;
         this.port = addr.port;
+        this.logExposure();
         const tick = Math.max(MIN_TICK_MS, Math.min(MAX_TICK_MS, this.opts.pingIntervalMs / 4, this.opts.authTimeoutMs / 4));
         this.ticker = setInterval(() => this.housekeeping(), tick);
         this.ticker.unref();
         resolve(this.port);
       });
     });
+  }
+
+  /**
+   * Safe defaults (docs/security.md): say where the door listens, and warn loudly when it is
+   * reachable from other machines while anyone may connect.
+   */
+  private logExposure(): void {
+    const host = this.opts.host;
+    const loopback = LOOPBACK.test(host);
+    const auth = this.authRequired ? 'required' : 'none';
+    this.log.info({ host, port: this.port, loopback, auth }, loopback ? 'NATS door listening on loopback only (other machines cannot connect; --host changes this)' : 'NATS door listening');
+    if (!loopback && !this.authRequired) {
+      this.log.warn(
+        { host, port: this.port },
+        'SECURITY WARNING: the NATS door listens on a non-loopback interface WITHOUT authentication: anyone who can reach this port can publish, subscribe and delete streams. Set --user/--pass or --auth (or an authorization block, docs/security.md), or listen on 127.0.0.1',
+      );
+    }
   }
 
   /** Stops accepting, closes every connection (flushing what is queued), and the listener. */
@@ -92,7 +120,11 @@ export class NatsDoor {
     const conn = new NatsConnection(cid, socket, this);
     this.connections.set(cid, conn);
     this.registry.add('nats', conn);
-    const info = { ...this.info(), client_id: cid, client_ip: conn.ip };
+    const info: Record<string, unknown> = { ...this.info() };
+    if (this.authRequired) info.auth_required = true;
+    if (this.sendNonce) info.nonce = conn.nonce = newNonce();
+    info.client_id = cid;
+    info.client_ip = conn.ip;
     // nats-server writes `INFO <json> \r\n` (note the space before CRLF).
     conn.queue(Buffer.from(`INFO ${JSON.stringify(info)} \r\n`));
     if (this.opts.maxConnections > 0 && this.connections.size > this.opts.maxConnections) {

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { invocationOf, parseCommandLine, usage } from '../../src/cli/args.js';
 import { ConfigError } from '../../src/config/errors.js';
+import { NO_AUTH } from '../../src/core/auth.js';
 import { DEFAULT_OPTIONS, UNLIMITED_CONNECTIONS } from '../../src/config/options.js';
 
 const herald = (...argv: string[]) => parseCommandLine(argv, 'herald');
@@ -70,7 +71,7 @@ test('every herald flag sets its option', () => {
     maxPayload: 2 * 1024 * 1024, maxPending: 128 * 1024 * 1024, maxConnections: 10, maxSubs: 50, maxControlLine: 8192,
     pingIntervalMs: 30_000, maxPingsOut: 5, authTimeoutMs: 500, writeDeadlineMs: 60_000,
     sync: { kind: 'interval', ms: 200 }, maxFileStore: 1024 ** 3, maxMemStore: -1, portsFileDir: '/tmp/p',
-    serverName: 'n1', logLevel: 'debug', logFormat: 'json', redisPort: 6380,
+    serverName: 'n1', logLevel: 'debug', logFormat: 'json', redisPort: 6380, auth: NO_AUTH,
   });
 });
 
@@ -269,8 +270,8 @@ test('nats-server refusals name the flag and say why', () => {
   fails(() => nats('--https_port', '8443'), /--https_port is not supported/);
   fails(() => nats('--tls'), /--tls is not supported: herald has no TLS/);
   fails(() => nats('--tlscert', 'c.pem'), /--tlscert is not supported/);
-  fails(() => nats('--user', 'a'), /--user is not supported: herald does not implement client authentication/);
-  fails(() => nats('--auth', 't'), /--auth is not supported/);
+  // --user/--pass/--auth are implemented (test/security/auth-conf.test.ts).
+  fails(() => nats('--user', 'a'), /--user and --pass must be given together/);
   fails(() => nats('--routes', 'nats://x'), /--routes is not supported: herald runs as a single server/);
   fails(() => nats('--cluster_name', 'c'), /--cluster_name/);
   fails(() => nats('-t'), /-t is not supported/);
