@@ -196,6 +196,14 @@ const REJECTED: Readonly<Record<string, string>> = {
   https_port: "herald serves monitoring over plain HTTP only; use 'http_port' instead of 'https_port'",
 };
 
+/** JWT/operator-mode keys: refused, since without them every client would connect unchecked (nats-server opts.go, trusted operators). */
+const JWT_AUTH = ['operator', 'operators', 'roots', 'root', 'root_operators', 'root_operator', 'resolver', 'account_resolver',
+  'accounts_resolver', 'resolver_tls', 'resolver_preload', 'resolver_pinned_accounts', 'trusted', 'trusted_keys'];
+for (const k of JWT_AUTH) {
+  (REJECTED as Record<string, string>)[k] =
+    'herald has no JWT/operator mode and no client authentication; remove it (keeping it would let every client in unchecked)';
+}
+
 /** Keys nats-server knows that herald ignores, with the reason given in the warning. */
 const IGNORED: Readonly<Record<string, string>> = (() => {
   const m: Record<string, string> = {};
@@ -205,11 +213,8 @@ const IGNORED: Readonly<Record<string, string>> = (() => {
   add(['mqtt'], 'herald has no MQTT listener');
   add(['cluster', 'gateway', 'routes', 'server_tags', 'server_metadata', 'client_advertise', 'connect_error_reports', 'reconnect_error_reports'],
     'herald runs as a single server (no clustering)');
-  add(['accounts'], 'herald has a single global account: users and limits defined in accounts are not applied, and every client may connect');
   add(['system_account', 'system', 'no_system_account', 'no_system', 'no_sys_acc', 'no_auth_user', 'default_sentinel'],
     'herald has no accounts or authentication');
-  add(['operator', 'operators', 'roots', 'root', 'root_operators', 'root_operator', 'resolver', 'account_resolver', 'accounts_resolver',
-    'resolver_tls', 'resolver_preload', 'resolver_pinned_accounts', 'trusted', 'trusted_keys'], 'herald has no JWT/operator mode');
   add(['mappings', 'maps'], 'herald has no subject mappings');
   add(['logfile', 'log_file', 'logfile_size_limit', 'log_size_limit', 'logfile_max_num', 'log_max_num', 'syslog', 'remote_syslog'],
     'herald logs to stderr; redirect it to keep a log file');
@@ -228,16 +233,42 @@ const AUTH_CREDENTIALS = ['user', 'username', 'password', 'pass', 'token', 'user
 /** Keys of `jetstream { }` that ask for encryption at rest: refused, since ignoring them would store data in clear. */
 const JS_ENCRYPTION = ['key', 'ek', 'encryption_key', 'prev_key', 'prev_ek', 'prev_encryption_key', 'cipher', 'tpm'];
 
+/** Keys of `authorization { }` and of an account that restrict what a client may do: refused, since ignoring them would allow everything. */
+const AUTH_PERMISSIONS = ['permissions', 'default_permissions'];
+/** Keys of an account in `accounts { }` that herald cannot honour safely (credentials, permissions, isolation through imports/exports). */
+const ACCOUNT_SECURITY = ['users', 'nkeys', 'imports', 'exports', 'auth_callout', ...AUTH_PERMISSIONS];
+
 const authorization: Handler = (c, v, w) => {
   for (const [k, mv, mw] of entries(w, v, 'a map such as { timeout: 2 }')) {
     if (k === 'timeout') {
       c.o.authTimeoutMs = authTimeout(mw, mv);
     } else if (AUTH_CREDENTIALS.includes(k)) {
       throw fail(mw, 'herald does not implement client authentication; remove the credentials (keeping them would let every client in unchecked)');
+    } else if (AUTH_PERMISSIONS.includes(k)) {
+      throw fail(mw, 'herald does not implement permissions; remove them (keeping them would let every client publish and subscribe anywhere)');
     } else {
       warn(c, mw, `'${mw.path}' is ignored: herald does not implement client authentication`);
     }
   }
+};
+
+/**
+ * `accounts { }`: herald has one global account. An account that only names itself is ignored
+ * with a warning; one that lists users, nkeys, permissions or imports/exports is refused, since
+ * ignoring it would let every client in, with access to every subject (nats-server accounts.go).
+ */
+const accounts: Handler = (c, v, w) => {
+  if (v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Date)) {
+    for (const [, av, aw] of entries(w, v, 'a map of accounts')) {
+      if (av === null || typeof av !== 'object' || Array.isArray(av) || av instanceof Date) continue;
+      for (const [k, , kw] of entries(aw, av, 'an account map')) {
+        if (ACCOUNT_SECURITY.includes(k)) {
+          throw fail(kw, 'herald has a single global account and no client authentication; remove it (keeping it would let every client in unchecked, with access to every subject)');
+        }
+      }
+    }
+  }
+  warn(c, w, `'${w.key}' is ignored: herald has a single global account (no users, permissions or imports/exports are defined in it)`);
 };
 
 /** `authorization.timeout`: seconds (integer or float) or a duration string, as nats-server reads it. */
@@ -387,6 +418,7 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
     c.o.writeDeadlineMs = duration(c, w, v);
   },
   authorization,
+  accounts,
   debug,
   trace,
   trace_verbose: trace,
