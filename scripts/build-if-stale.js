@@ -20,7 +20,7 @@ const STAMP = join(ROOT, 'dist', '.build-stamp');
 /** tsc's incremental state, rewritten by every build, so a plain `npm run build` counts too. */
 const TSBUILDINFO = join(ROOT, 'dist', '.tsbuildinfo');
 /** The trees tsconfig.json compiles, and the files that change how they compile. */
-const SOURCE_DIRS = ['src', 'test', 'bench'];
+const SOURCE_DIRS = ['src', 'test'];
 const SOURCE_FILES = ['tsconfig.json', 'package.json'];
 
 /** Newest mtime (ms) of any .ts file under `dir`, or 0. */

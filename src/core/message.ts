@@ -39,9 +39,27 @@ export interface Client {
 }
 
 /**
- * One subscription: subject (may hold wildcards), optional queue group, the owner's id for it
- * (`sid`), and an optional auto-unsubscribe count. Mutable counters live here so delivery needs no
- * map look-up.
+ * How a subscription's subject is read — the rule every door follows (src/core/sublist.ts):
+ * - `nats`: a NATS subject pattern, `.`-separated tokens where a whole `*` token matches one token
+ *   and a last `>` token one or more (nats-server sublist.go). The door has validated it.
+ * - `literal`: an exact channel name, equal byte for byte (as JS strings) to the published
+ *   subject; `a.*`, `a b`, `a..b` are just names (Redis SUBSCRIBE).
+ * - `glob`: a Redis glob (`*`, `?`, `[…]`, `\`), matched against the whole published subject
+ *   (Redis PSUBSCRIBE, util.c `stringmatchlen`; src/core/glob.ts).
+ *
+ * A published subject reaches `nats` subscriptions only when it could travel as a NATS subject:
+ * no empty token and no whitespace. Any subject reaches `literal` and `glob` subscriptions. A
+ * published subject that holds a `*` or `>` token is matched by `nats` patterns as nats-server
+ * does (a `*` token is matched by `*` and `>` patterns, not by a literal token) — the differential
+ * test "pedantic PUB foo.*" pins that. So a Redis channel `a.*` (literal) and a NATS `a.*`
+ * (pattern) coexist: a publish to `a.b` reaches the pattern only, a publish to `a.*` both.
+ */
+export type SubjectKind = 'nats' | 'literal' | 'glob';
+
+/**
+ * One subscription: subject (a pattern or a name, read per `kind`), optional queue group, the
+ * owner's id for it (`sid`), and an optional auto-unsubscribe count. Mutable counters live here so
+ * delivery needs no map look-up.
  */
 export class Subscription {
   /** Deliveries so far. */
@@ -63,5 +81,6 @@ export class Subscription {
     readonly subject: string,
     readonly queue: string | null,
     readonly sid: string,
+    readonly kind: SubjectKind = 'nats',
   ) {}
 }

@@ -1,5 +1,6 @@
-import { Client, Message, Subscription } from './message.js';
+import { Client, Message, Subscription, type SubjectKind } from './message.js';
 import { Sublist } from './sublist.js';
+import { Backpressure } from './backpressure.js';
 
 /**
  * Routes a published message to every matching subscription, whichever door (NATS, Redis,
@@ -9,14 +10,17 @@ import { Sublist } from './sublist.js';
  */
 export class Router {
   readonly sublist = new Sublist();
+  /** Who holds whom: doors report their current publisher and their outlets' pending bytes here. */
+  readonly backpressure = new Backpressure();
   /** Messages and bytes routed in, and deliveries made, across the server. */
   inMsgs = 0;
   inBytes = 0;
   outMsgs = 0;
   outBytes = 0;
 
-  subscribe(client: Client, subject: string, queue: string | null, sid: string): Subscription {
-    const sub = new Subscription(client, subject, queue, sid);
+  /** Adds a subscription; `kind` says how `subject` is read (see SubjectKind for the rule). */
+  subscribe(client: Client, subject: string, queue: string | null, sid: string, kind: SubjectKind = 'nats'): Subscription {
+    const sub = new Subscription(client, subject, queue, sid, kind);
     this.sublist.insert(sub);
     return sub;
   }

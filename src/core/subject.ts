@@ -13,8 +13,17 @@ function isSpace(c: number): boolean {
   return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d || c === 0x0c;
 }
 
-/** True when `s` is a valid subscription subject (wildcards allowed, `>` only as the last token). */
-export function isValidSubject(s: string): boolean {
+/** Space, tab, CR, LF: what a NATS protocol line cannot carry inside a subject. */
+function isLineSpace(c: number): boolean {
+  return c === 0x20 || c === 0x09 || c === 0x0d || c === 0x0a;
+}
+
+/**
+ * One pass over `s`: false on an empty token, on whitespace (`subscription`: any nats-server
+ * refuses in a SUB; otherwise what a protocol line cannot carry), or (`subscription`) on a `>`
+ * token that is not the last.
+ */
+function tokensOk(s: string, subscription: boolean): boolean {
   const n = s.length;
   if (n === 0) return false;
   let tokenStart = 0;
@@ -24,13 +33,18 @@ export function isValidSubject(s: string): boolean {
       const len = i - tokenStart;
       if (len === 0) return false;
       // A full wildcard must be the last token.
-      if (len === 1 && s.charCodeAt(tokenStart) === GT && i !== n) return false;
+      if (subscription && len === 1 && s.charCodeAt(tokenStart) === GT && i !== n) return false;
       tokenStart = i + 1;
-    } else if (isSpace(c)) {
+    } else if (subscription ? isSpace(c) : isLineSpace(c)) {
       return false;
     }
   }
   return true;
+}
+
+/** True when `s` is a valid subscription subject (wildcards allowed, `>` only as the last token). */
+export function isValidSubject(s: string): boolean {
+  return tokensOk(s, true);
 }
 
 /**
@@ -52,6 +66,15 @@ export function isValidLiteralSubject(s: string): boolean {
     tokenStart = i + 1;
   }
   return true;
+}
+
+/**
+ * True when a published subject `s` can reach NATS-pattern subscriptions: no empty token and no
+ * space, tab, CR or LF (what a NATS PUB line can carry; nats-server matches nothing for
+ * `foo..bar`). Wildcard tokens are allowed, as nats-server routes a non-pedantic PUB to `foo.*`.
+ */
+export function isNatsRoutable(s: string): boolean {
+  return tokensOk(s, false);
 }
 
 /** True when any whole token of `s` is `*` or `>`. */

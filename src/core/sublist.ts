@@ -1,5 +1,6 @@
 import { Subscription } from './message.js';
-import { hasWildcard } from './subject.js';
+import { hasWildcard, isNatsRoutable, subjectMatches } from './subject.js';
+import { globMatches } from './glob.js';
 
 /** Entries kept in the match cache; past this a quarter of it is evicted. Keeps memory bounded
  * under a stream of unique subjects while hot subjects stay cached. */
@@ -7,7 +8,8 @@ export const SUBLIST_CACHE_MAX = 4096;
 
 /**
  * What a subject matched: plain subscriptions (each gets a copy) and queue groups (one member of
- * each gets it). Arrays are shared with the cache: callers must not mutate them.
+ * each gets it). Arrays are shared with the cache and never changed once handed out (a cache
+ * patch builds new arrays): callers must not mutate them, and may keep them.
  */
 export interface MatchResult {
   readonly plain: readonly Subscription[];
@@ -35,13 +37,25 @@ class Node {
 }
 
 /**
- * The subscription index: a token trie with `*` and `>` nodes, plus a bounded cache of match
- * results keyed by literal subject. Insert and remove cost O(tokens); a wildcard pattern also
- * clears the cache. A cached match costs one Map look-up (~8 ns), a miss ~1 µs (bench/micro).
+ * The subscription index for every subject kind (SubjectKind in message.ts states the rule):
+ * NATS patterns in a token trie with `*` and `>` nodes, literal channel names in a Map, Redis
+ * globs in a Map walked in full on a miss (as Redis walks its pattern list). A bounded cache holds
+ * match results keyed by published subject. Insert and remove cost O(tokens) in the index; the
+ * cache is patched, not dropped (nats-server sublist.go, addToCache / removeFromCache): a literal
+ * touches one entry, a NATS pattern the cached subjects that share its first token (all of them
+ * when that is a wildcard), a glob every cached subject; the entries it matches get a copy with
+ * the subscription added or removed.
+ * A cached match costs one Map look-up (~9 ns), a miss ~1 µs plus one `globMatches` per glob
+ * subscription (bench/micro).
  */
 export class Sublist {
   private readonly root = new Level();
+  private readonly literals = new Map<string, Node>();
+  private readonly globs = new Map<string, Node>();
   private readonly cache = new Map<string, MatchResult>();
+  /** Cached subjects by first token, so a pattern whose first token is literal (`_INBOX.x.*`)
+   * patches only the entries that share it instead of testing the whole cache. */
+  private readonly cacheByFirst = new Map<string, Set<string>>();
   private _count = 0;
   /** Matches served from the cache, and computed, for monitoring. */
   cacheHits = 0;
@@ -58,7 +72,22 @@ export class Sublist {
   }
 
   insert(sub: Subscription): void {
-    const tokens = sub.subject.split('.');
+    const n =
+      sub.kind === 'nats' ? this.natsNode(sub.subject) : nodeIn(sub.kind === 'literal' ? this.literals : this.globs, sub.subject);
+    if (sub.queue === null) n.plain.add(sub);
+    else {
+      let group = n.queues.get(sub.queue);
+      if (group === undefined) n.queues.set(sub.queue, (group = new Set()));
+      group.add(sub);
+    }
+    this._count++;
+    this.inserts++;
+    this.patchCache(sub, true);
+  }
+
+  /** The trie node for a NATS pattern, created as needed. */
+  private natsNode(subject: string): Node {
+    const tokens = subject.split('.');
     let level = this.root;
     let node: Node | null = null;
     for (let i = 0; i < tokens.length; i++) {
@@ -74,20 +103,22 @@ export class Sublist {
       }
       if (i < tokens.length - 1) level = node.next ??= new Level();
     }
-    const n = node!;
-    if (sub.queue === null) n.plain.add(sub);
-    else {
-      let group = n.queues.get(sub.queue);
-      if (group === undefined) n.queues.set(sub.queue, (group = new Set()));
-      group.add(sub);
-    }
-    this._count++;
-    this.inserts++;
-    this.invalidate(sub.subject);
+    return node!;
   }
 
   /** Removes `sub`; returns false when it was not present. */
   remove(sub: Subscription): boolean {
+    const removed =
+      sub.kind === 'nats' ? this.removeNats(sub) : removeIn(sub.kind === 'literal' ? this.literals : this.globs, sub);
+    if (!removed) return false;
+    sub.closed = true;
+    this._count--;
+    this.removes++;
+    this.patchCache(sub, false);
+    return true;
+  }
+
+  private removeNats(sub: Subscription): boolean {
     const tokens = sub.subject.split('.');
     const path: [Level, string, Node][] = [];
     let level: Level | null = this.root;
@@ -100,17 +131,7 @@ export class Sublist {
       level = node.next;
     }
     if (node === null || path.length !== tokens.length) return false;
-    let removed: boolean;
-    if (sub.queue === null) removed = node.plain.delete(sub);
-    else {
-      const group = node.queues.get(sub.queue);
-      removed = group !== undefined && group.delete(sub);
-      if (group !== undefined && group.size === 0) node.queues.delete(sub.queue);
-    }
-    if (!removed) return false;
-    sub.closed = true;
-    this._count--;
-    this.removes++;
+    if (!removeFromNode(node, sub)) return false;
     // Prune empty nodes bottom-up so the trie does not grow with churned subjects.
     for (let i = path.length - 1; i >= 0; i--) {
       const [lvl, t, n] = path[i];
@@ -120,7 +141,6 @@ export class Sublist {
       else if (t === '>') lvl.fwc = null;
       else lvl.literal.delete(t);
     }
-    this.invalidate(sub.subject);
     return true;
   }
 
@@ -134,12 +154,23 @@ export class Sublist {
     this.matches++;
     const plain: Subscription[] = [];
     const queues = new Map<string, Subscription[]>();
-    const tokens = subject.split('.');
-    // A subject with an empty token matches nothing, as in nats-server (`foo..bar` reaches no `>`).
-    if (!tokens.includes('')) matchLevel(this.root, tokens, 0, plain, queues);
+    // A subject with an empty token matches no NATS pattern, as in nats-server (`foo..bar`
+    // reaches no `>`); nor does one a NATS PUB could not carry (whitespace).
+    if (isNatsRoutable(subject)) matchLevel(this.root, subject.split('.'), 0, plain, queues);
+    if (this.literals.size > 0) {
+      const lit = this.literals.get(subject);
+      if (lit !== undefined) addNode(lit, plain, queues);
+    }
+    if (this.globs.size > 0) {
+      for (const [pattern, node] of this.globs) if (globMatches(pattern, subject)) addNode(node, plain, queues);
+    }
     const result: MatchResult = plain.length === 0 && queues.size === 0 ? EMPTY : { plain, queues: [...queues.values()] };
     if (this.cache.size >= SUBLIST_CACHE_MAX) this.evict();
     this.cache.set(subject, result);
+    const first = firstToken(subject);
+    let keys = this.cacheByFirst.get(first);
+    if (keys === undefined) this.cacheByFirst.set(first, (keys = new Set()));
+    keys.add(subject);
     return result;
   }
 
@@ -166,17 +197,37 @@ export class Sublist {
   all(): Subscription[] {
     const out: Subscription[] = [];
     collect(this.root, out);
+    for (const n of this.literals.values()) collectNode(n, out);
+    for (const n of this.globs.values()) collectNode(n, out);
     return out;
   }
 
   /**
-   * Drops cached results that `pattern` could change. A literal pattern affects one key; a
-   * wildcard pattern clears the cache (cheaper than testing every key: a miss costs ~1 µs).
+   * Adds `sub` to (or removes it from) every cached result it belongs to, copying each changed
+   * result so holders of the old one see no change (nats-server sublist.go, addToCache /
+   * removeFromCache). A name or a NATS subject without wildcards can only be in its own entry.
    */
-  private invalidate(pattern: string): void {
-    if (this.cache.size === 0) return;
-    if (hasWildcard(pattern)) this.cache.clear();
-    else this.cache.delete(pattern);
+  private patchCache(sub: Subscription, add: boolean): void {
+    const cache = this.cache;
+    if (cache.size === 0) return;
+    const subject = sub.subject;
+    if (sub.kind === 'literal' || (sub.kind === 'nats' && !hasWildcard(subject))) {
+      const r = cache.get(subject);
+      if (r !== undefined && (sub.kind === 'literal' || isNatsRoutable(subject))) cache.set(subject, patched(r, sub, add));
+      return;
+    }
+    if (sub.kind === 'nats') {
+      // Every subject the pattern matches starts with its literal tokens: a prefix compare
+      // rejects most keys (all but `_INBOX.<nuid>.` for an inbox subscription) cheaply.
+      const prefix = literalPrefix(subject);
+      const patch = (key: string, r: MatchResult): void => {
+        if (key.startsWith(prefix) && subjectMatches(subject, key) && isNatsRoutable(key)) cache.set(key, patched(r, sub, add));
+      };
+      if (prefix === '') for (const [key, r] of cache) patch(key, r);
+      else for (const key of this.cacheByFirst.get(firstToken(subject)) ?? []) patch(key, cache.get(key)!);
+    } else {
+      for (const [key, r] of cache) if (globMatches(subject, key)) cache.set(key, patched(r, sub, add));
+    }
   }
 
   private evict(): void {
@@ -184,8 +235,78 @@ export class Sublist {
     for (const key of this.cache.keys()) {
       if (drop-- <= 0) break;
       this.cache.delete(key);
+      const first = firstToken(key);
+      const keys = this.cacheByFirst.get(first);
+      if (keys !== undefined && keys.delete(key) && keys.size === 0) this.cacheByFirst.delete(first);
     }
   }
+}
+
+/** The node for `key` in a kind's Map, created as needed. */
+function nodeIn(map: Map<string, Node>, key: string): Node {
+  let n = map.get(key);
+  if (n === undefined) map.set(key, (n = new Node()));
+  return n;
+}
+
+/** Removes `sub` from its node in a kind's Map, dropping the node once empty. */
+function removeIn(map: Map<string, Node>, sub: Subscription): boolean {
+  const n = map.get(sub.subject);
+  if (n === undefined || !removeFromNode(n, sub)) return false;
+  if (n.empty) map.delete(sub.subject);
+  return true;
+}
+
+function removeFromNode(node: Node, sub: Subscription): boolean {
+  if (sub.queue === null) return node.plain.delete(sub);
+  const group = node.queues.get(sub.queue);
+  if (group === undefined || !group.delete(sub)) return false;
+  if (group.size === 0) node.queues.delete(sub.queue);
+  return true;
+}
+
+/** `a` for `a.b.c`, the whole subject when it has one token. */
+function firstToken(subject: string): string {
+  const dot = subject.indexOf('.');
+  return dot < 0 ? subject : subject.slice(0, dot);
+}
+
+/** `a.b.` for `a.b.*.c`: the literal tokens before the first wildcard, with their dots. */
+function literalPrefix(pattern: string): string {
+  let end = 0;
+  for (let i = 0; i <= pattern.length; i++) {
+    if (i < pattern.length && pattern.charCodeAt(i) !== 0x2e) continue;
+    const len = i - end;
+    const c = pattern.charCodeAt(end);
+    if (len === 1 && (c === 0x2a || c === 0x3e)) break;
+    end = i + 1;
+  }
+  return pattern.slice(0, Math.min(end, pattern.length));
+}
+
+/** A copy of `r` with `sub` added or removed; `r` itself is never changed. */
+function patched(r: MatchResult, sub: Subscription, add: boolean): MatchResult {
+  const q = sub.queue;
+  if (add) {
+    if (q === null) return { plain: [...r.plain, sub], queues: r.queues };
+    const queues = r.queues.slice();
+    const i = queues.findIndex((g) => g[0].queue === q);
+    if (i < 0) queues.push([sub]);
+    else queues[i] = [...queues[i], sub];
+    return { plain: r.plain, queues };
+  }
+  let plain = r.plain;
+  let queues = r.queues;
+  if (q === null) {
+    if (!plain.includes(sub)) return r;
+    plain = plain.filter((s) => s !== sub);
+  } else {
+    const i = queues.findIndex((g) => g[0].queue === q);
+    if (i < 0 || !queues[i].includes(sub)) return r;
+    const rest = queues[i].filter((s) => s !== sub);
+    queues = rest.length > 0 ? queues.map((g, j) => (j === i ? rest : g)) : queues.filter((_, j) => j !== i);
+  }
+  return plain.length === 0 && queues.length === 0 ? EMPTY : { plain, queues };
 }
 
 function addNode(n: Node, plain: Subscription[], queues: Map<string, Subscription[]>): void {
@@ -213,10 +334,14 @@ function matchLevel(level: Level, tokens: string[], i: number, plain: Subscripti
   if (n !== undefined && n.next !== null) matchLevel(n.next, tokens, i + 1, plain, queues);
 }
 
+function collectNode(n: Node, out: Subscription[]): void {
+  for (const s of n.plain) out.push(s);
+  for (const g of n.queues.values()) for (const s of g) out.push(s);
+}
+
 function collect(level: Level, out: Subscription[]): void {
   const visit = (n: Node): void => {
-    for (const s of n.plain) out.push(s);
-    for (const g of n.queues.values()) for (const s of g) out.push(s);
+    collectNode(n, out);
     if (n.next !== null) collect(n.next, out);
   };
   for (const n of level.literal.values()) visit(n);

@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import type { Client, Message, Subscription } from '../core/message.js';
+import { OutletState, type Outlet, type Producer, type Verdict } from '../core/backpressure.js';
 import { NatsErrors, natsErrLine, type NatsProtocolError } from '../core/errors.js';
 import { isValidLiteralSubject, isValidSubject } from '../core/subject.js';
 import { goQuote } from './jetstream/gojson.js';
@@ -10,10 +11,6 @@ import type { NatsDoor } from './server.js';
 const OUT_MIN = 16 * 1024;
 /** Largest outbound buffer kept for the next turn once it has grown (bounds idle memory). */
 const OUT_REUSE_MAX = 1 << 20;
-/** nats-server stalls a fast producer once a consumer has half its pending limit queued. */
-const STALL_FRACTION = 0.5;
-/** How long a producer is paused per stall (nats-server: 2–5 ms). */
-export const STALL_MS = 5;
 
 const CRLF = Buffer.from('\r\n');
 const PONG = Buffer.from('PONG\r\n');
@@ -140,7 +137,7 @@ export type CloseReason =
  * contract); outbound bytes are bounded by `maxPending` (past it the connection is closed as a
  * slow consumer). Costs one Buffer copy of each delivered payload into the outbound buffer.
  */
-export class NatsConnection implements Client, ParserHandler {
+export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
   readonly internal = false;
   echo = true;
   verbose = true;
@@ -159,8 +156,8 @@ export class NatsConnection implements Client, ParserHandler {
   /** Round-trip time in ms: first estimated as accept → CONNECT, then server PING → PONG (nats-server client.go, processPong). */
   rttMs = 0;
   private rttStart = 0;
-  /** When the oldest unwritten outbound byte was queued (0 = nothing pending), for write deadlines. */
-  pendingSince = 0;
+  /** What the router's backpressure keeps about this connection's output (src/core/backpressure.ts). */
+  readonly outlet: OutletState;
   closed = false;
   closeReason: CloseReason | null = null;
   inMsgs = 0;
@@ -177,7 +174,8 @@ export class NatsConnection implements Client, ParserHandler {
   private out: Buffer = Buffer.allocUnsafe(OUT_MIN);
   /** Bytes the socket still held after the last flush (refreshed each flush and on 'drain'). */
   private socketPending = 0;
-  private readonly maxPending: number;
+  /** Pending bytes past which the policy is consulted (the hot path compares one number). */
+  private readonly stallAt: number;
   private outLen = 0;
   private dirty = false;
 
@@ -187,17 +185,15 @@ export class NatsConnection implements Client, ParserHandler {
     private readonly door: NatsDoor,
   ) {
     this.parser = new Parser(this, door.opts.maxControlLine);
-    this.maxPending = door.opts.maxPending;
+    this.outlet = new OutletState(door.limitPolicy);
+    this.stallAt = Math.min(door.limitPolicy.stallAt, door.limitPolicy.hardLimit, door.limitPolicy.softLimit);
     this.ip = socket.remoteAddress ?? '';
     this.port = socket.remotePort ?? 0;
     this.rttStart = performance.now();
     socket.setNoDelay(true);
     socket.on('data', (buf) => this.onData(buf));
     socket.on('error', () => this.close('Read Error'));
-    socket.on('drain', () => {
-      this.socketPending = 0;
-      this.pendingSince = 0;
-    });
+    socket.on('drain', this.written);
     socket.on('close', () => this.close('Client Closed'));
   }
 
@@ -206,13 +202,28 @@ export class NatsConnection implements Client, ParserHandler {
     return this.outLen + (this.socket.writableLength ?? 0);
   }
 
+  /** Producer: the router holds this publisher by pausing its socket's reads (writes go on). */
+  pauseInput(): void {
+    this.socket.pause();
+  }
+
+  resumeInput(): void {
+    if (!this.closed) this.socket.resume();
+  }
+
+  /** A socket write completed (or the socket drained): bytes made progress toward the peer. */
+  private readonly written = (): void => {
+    this.socketPending = this.socket.writableLength;
+    this.door.router.backpressure.progressed(this, this.outlet, Date.now());
+  };
+
   private onData(buf: Buffer): void {
     if (this.closed) return;
     this.lastActivity = Date.now();
-    const door = this.door;
-    door.currentPublisher = this;
+    const bp = this.door.router.backpressure;
+    bp.begin(this);
     const err = this.parser.parse(buf);
-    door.currentPublisher = null;
+    bp.end();
     if (err !== 0 && !this.closed) this.onParseError(err);
   }
 
@@ -459,15 +470,24 @@ export class NatsConnection implements Client, ParserHandler {
       this.door.markDirty(this);
     }
     const pending = this.outLen + this.socketPending;
-    const max = this.maxPending;
-    if (pending > max) {
-      // specs/nats.md §1 "Slow consumer": close the socket; no -ERR is sent.
-      this.door.slowConsumers++;
+    if (pending > this.stallAt) this.overLimit(this.door.router.backpressure.queued(this, this.outlet, pending), pending);
+  }
+
+  /** Applies the router's verdict on this connection's pending bytes (src/core/backpressure.ts). */
+  overLimit(v: Verdict, pending: number): void {
+    if (v === 'ok' || v === 'hold') return;
+    // specs/nats.md §1 "Slow consumer": close the socket; no -ERR is sent.
+    this.door.slowConsumers++;
+    if (v === 'close-stalled') {
+      this.door.log.warn(
+        { cid: this.id, name: this.name, pending },
+        'slow consumer: write deadline exceeded, closing connection',
+      );
+      this.close('Slow Consumer (Write Deadline)');
+    } else {
       this.door.log.warn({ cid: this.id, name: this.name, pending }, 'slow consumer detected, closing connection');
       this.outLen = 0;
       this.close('Slow Consumer (Pending Bytes)');
-    } else if (pending > max * STALL_FRACTION) {
-      this.door.stallPublisher(this);
     }
   }
 
@@ -478,13 +498,13 @@ export class NatsConnection implements Client, ParserHandler {
     const out = this.out;
     const chunk = out.subarray(0, this.outLen);
     this.outLen = 0;
-    if (this.pendingSince === 0) this.pendingSince = Date.now();
-    this.socket.write(chunk);
+    // Bytes start to be pending now: the no-progress clock of the write deadline starts here.
+    if (this.socketPending === 0) this.outlet.lastProgress = Date.now();
+    this.socket.write(chunk, this.written);
     const queued = this.socket.writableLength;
     this.socketPending = queued;
     if (queued === 0) {
       // The kernel took every byte during write(): the Buffer is free to reuse (unless it grew big).
-      this.pendingSince = 0;
       if (out.length > OUT_REUSE_MAX) this.out = Buffer.allocUnsafe(OUT_REUSE_MAX);
     } else {
       // The socket holds on to `chunk` until it is written: start a fresh Buffer.
@@ -516,6 +536,7 @@ export class NatsConnection implements Client, ParserHandler {
     this.closeReason = reason;
     for (const sub of this.subs.values()) this.door.router.unsubscribe(sub);
     this.subs.clear();
+    this.door.router.backpressure.outletClosed(this, this.outlet);
     if (reason.startsWith('Slow Consumer')) {
       // Its queued bytes will never be read in time: drop them and the socket now.
       this.socket.destroy();

@@ -5,7 +5,8 @@ import type { Logger } from '../core/log.js';
 import type { ServerOptions } from '../config/options.js';
 import type { ConnectionRegistry } from '../core/connections.js';
 import { NatsErrors } from '../core/errors.js';
-import { NatsConnection, STALL_MS } from './connection.js';
+import { natsLimitPolicy, verdictOnTick, type LimitPolicy } from '../core/backpressure.js';
+import { NatsConnection } from './connection.js';
 
 /** The version herald advertises in INFO. specs/nats.md §0: clients gate features on it; 2.10.x
  * enables everything herald serves (consumers API, filter_subjects) and nothing newer. */
@@ -31,8 +32,9 @@ export function newServerId(): string {
  */
 export class NatsDoor {
   readonly connections = new Map<number, NatsConnection>();
-  /** The connection whose bytes are being parsed right now (null outside parsing). */
-  currentPublisher: NatsConnection | null = null;
+  /** The NATS limit policy for every connection's output: the router holds publishers and
+   * closes slow consumers by it (src/core/backpressure.ts). */
+  readonly limitPolicy: LimitPolicy;
   slowConsumers = 0;
   port = 0;
   private readonly dirty: NatsConnection[] = [];
@@ -54,6 +56,7 @@ export class NatsDoor {
     private readonly info: () => Record<string, unknown>,
     private readonly registry: ConnectionRegistry,
   ) {
+    this.limitPolicy = natsLimitPolicy(opts.maxPending, opts.writeDeadlineMs);
     this.server = net.createServer({ noDelay: true }, (socket) => this.accept(socket));
   }
 
@@ -111,26 +114,6 @@ export class NatsDoor {
     this.registry.remove(conn, conn.closeReason ?? '');
   }
 
-  /**
-   * Backpressure on a fast producer (nats-server's stall): pause reading from the connection
-   * being parsed until the consumer drains or STALL_MS passes, whichever is first.
-   */
-  stallPublisher(consumer: NatsConnection): void {
-    const p = this.currentPublisher;
-    if (p === null || p === consumer || p.closed || p.socket.isPaused()) return;
-    p.socket.pause();
-    let done = false;
-    const resume = (): void => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      consumer.socket.off('drain', resume);
-      if (!p.closed) p.socket.resume();
-    };
-    const timer = setTimeout(resume, STALL_MS);
-    consumer.socket.once('drain', resume);
-  }
-
   private housekeeping(): void {
     const now = Date.now();
     const o = this.opts;
@@ -139,14 +122,12 @@ export class NatsDoor {
         c.fatal(NatsErrors.AuthenticationTimeout, 'Authentication Timeout');
         continue;
       }
-      if (c.pendingSince !== 0) {
-        if (c.socket.writableLength === 0) c.pendingSince = 0;
-        else if (now - c.pendingSince > o.writeDeadlineMs) {
-          this.slowConsumers++;
-          this.log.warn({ cid: c.id }, 'slow consumer: write deadline exceeded, closing connection');
-          c.close('Slow Consumer (Write Deadline)');
-          continue;
-        }
+      // The write deadline (and any soft limit) is the router's policy; the door only asks.
+      const pending = c.socket.writableLength;
+      const v = verdictOnTick(c.outlet, pending, now);
+      if (v !== 'ok') {
+        c.overLimit(v, pending);
+        continue;
       }
       if (now - c.lastActivity >= o.pingIntervalMs && now - c.lastPingAt >= o.pingIntervalMs) {
         // specs/nats.md §1: 2 unanswered server PINGs → 'Stale Connection'.

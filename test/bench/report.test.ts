@@ -3,12 +3,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { renderChart } from '../../bench/chart.js';
-import type { RunRecord } from '../../bench/runner.js';
-import { renderMarkdown, writeReport, type BenchReport } from '../../bench/report.js';
-import { clientVsRaw, compare, summarise } from '../../bench/summary.js';
-import { WORKLOADS } from '../../bench/workloads.js';
-import { missingServersMessage } from '../../bench/suite.js';
+import { renderChart } from '../../src/bench/chart.js';
+import type { RunRecord } from '../../src/bench/runner.js';
+import { renderMarkdown, writeReport, type BenchReport } from '../../src/bench/report.js';
+import { clientVsRaw, compare, summarise } from '../../src/bench/summary.js';
+import { WORKLOADS } from '../../src/bench/workloads.js';
+import { missingServersMessage } from '../../src/bench/suite.js';
 import { parseBenchArgs, UsageError } from '../../src/cli/bench/args.js';
 
 function run(workload: string, target: string, round: number, over: Partial<RunRecord>): RunRecord {

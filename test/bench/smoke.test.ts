@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { BenchReport } from '../../bench/report.js';
-import { findBinary, startNatsServer, startRedisServer, type ManagedServer } from '../../bench/servers.js';
-import { runSuite } from '../../bench/suite.js';
+import type { BenchReport } from '../../src/bench/report.js';
+import { findBinary, startNatsServer, startRedisServer, type ManagedServer } from '../../src/bench/servers.js';
+import { runSuite } from '../../src/bench/suite.js';
 
 /** The whole smoke run must end within this (servers, 3 runs of 1 s, drains, report). */
 const SMOKE_TIMEOUT_MS = 60_000;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { advantage, fmtNum, fmtRate, fmtRatio, median, percentile, ratio, spread } from '../../bench/lib/stats.js';
+import { advantage, fmtNum, fmtRate, fmtRatio, median, percentile, ratio, spread } from '../../src/bench/lib/stats.js';
 
 test('percentile uses the nearest rank and ignores non-finite samples', () => {
   const xs = [5, 1, 4, 2, 3, Number.NaN];

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { encodePub, NatsScanner, repeatFrame, PING } from '../../bench/lib/nats-wire.js';
-import { encodeCommand, RespCounter, RespError, RespParser, type RespValue } from '../../bench/lib/resp-wire.js';
+import { encodePub, NatsScanner, repeatFrame, PING } from '../../src/bench/lib/nats-wire.js';
+import { encodeCommand, RespCounter, RespError, RespParser, type RespValue } from '../../src/bench/lib/resp-wire.js';
 
 /** Feeds `bytes` to `feed` split at every position (two chunks), and in 1-byte chunks. */
 function splits(bytes: Buffer): Buffer[][] {

@@ -1,25 +1,18 @@
 /**
  * Starts the real `nats-server` binary for differential tests (DESIGN.md "Compatibility is tested,
  * not assumed"): on a random free loopback port, optionally with JetStream in a temporary store
- * directory. The process is killed by pid and its temporary directory removed on `stop()`, and as a
- * last resort when the test process exits.
+ * directory. The binary must be nats-server, not herald's drop-in shim: its `--version` and its
+ * INFO greeting are checked (bench/servers.ts findPeer, natsInfoProblem) and a mismatch fails the
+ * test loudly instead of comparing herald with herald.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
+import { findPeer, natsInfoProblem, versionNumber } from '../../src/bench/servers.js';
+import { startReference } from './reference.js';
 
-/** Where Debian installs the binary; NATS_SERVER_BIN overrides, else it is looked up on PATH. */
-const DEFAULT_BIN = '/usr/sbin/nats-server';
-/** How long the server may take to accept its first TCP connection. */
-const START_TIMEOUT_MS = 10_000;
-/** Gap between readiness probes. */
-const PROBE_INTERVAL_MS = 20;
-/** How long `stop()` waits for SIGTERM to work before SIGKILL. */
-const STOP_GRACE_MS = 3_000;
-/** A free port can be taken by someone else between probing and binding: retry this often. */
-const START_ATTEMPTS = 3;
+export { freePort } from './reference.js';
 
 /** A running nats-server. */
 export interface NatsServerHandle {
@@ -27,6 +20,8 @@ export interface NatsServerHandle {
   readonly url: string;
   readonly port: number;
   readonly pid: number;
+  /** The INFO the server greeted with (checked to be nats-server's). */
+  readonly info: Record<string, unknown>;
   /** Kills the process by pid (SIGTERM, then SIGKILL) and removes its temporary directories. */
   stop(): Promise<void>;
 }
@@ -39,149 +34,66 @@ export interface NatsServerOptions {
   args?: string[];
 }
 
-/** The nats-server binary to run: $NATS_SERVER_BIN, /usr/sbin/nats-server, or `nats-server` on PATH. */
-export function natsServerBin(): string {
-  const env = process.env.NATS_SERVER_BIN;
-  if (env !== undefined && env !== '') return env;
-  if (existsSync(DEFAULT_BIN)) return DEFAULT_BIN;
-  return 'nats-server';
+/**
+ * The nats-server binary to run: $NATS_SERVER_BIN if set, else the first real nats-server in
+ * /usr/sbin, /usr/bin, … and then $PATH (herald's shim is skipped). Throws, naming what it
+ * rejected, when the only candidates are not nats-server; null when there is none.
+ */
+export function natsServerBin(): string | null {
+  return findPeer('nats-server')?.path ?? null;
 }
 
-/** True when the nats-server binary can be found (differential tests skip with a reason otherwise). */
+/** True when a real nats-server can be found (differential tests skip with a reason otherwise); throws when only impostors can. */
 export function natsServerAvailable(): boolean {
-  const bin = natsServerBin();
-  if (bin.includes('/')) return existsSync(bin);
-  const dirs = (process.env.PATH ?? '').split(':');
-  return dirs.some((d) => d !== '' && existsSync(join(d, bin)));
+  return natsServerBin() !== null;
 }
 
-/** Processes started here and not yet stopped, killed if the test process exits without `stop()`. */
-const live = new Set<ChildProcess>();
-let exitHookInstalled = false;
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on('exit', () => {
-    for (const p of live) {
-      if (p.pid !== undefined) {
-        try {
-          process.kill(p.pid, 'SIGKILL');
-        } catch {
-          // Already gone.
-        }
-      }
-    }
-  });
-}
-
-/** A port that was free a moment ago on 127.0.0.1. */
-export function freePort(): Promise<number> {
+/** Connects once and resolves with the INFO line's JSON. */
+function readInfo(port: number): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen({ host: '127.0.0.1', port: 0 }, () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
     const s = net.connect({ host: '127.0.0.1', port });
-    s.once('connect', () => {
+    let buf = '';
+    s.setEncoding('utf8');
+    s.once('error', reject);
+    s.once('close', () => reject(new Error('closed before INFO')));
+    s.on('data', (d: string) => {
+      buf += d;
+      const nl = buf.indexOf('\r\n');
+      if (nl < 0) return;
       s.destroy();
-      resolve(true);
+      try {
+        resolve(JSON.parse(buf.slice(0, nl).replace(/^INFO\s+/, '')) as Record<string, unknown>);
+      } catch (e) {
+        reject(e instanceof Error ? e : new Error(String(e)));
+      }
     });
-    s.once('error', () => resolve(false));
   });
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Starts nats-server on 127.0.0.1 and a random free port, and resolves once it accepts TCP.
- * Rejects (after killing it) if it exits or does not come up within START_TIMEOUT_MS.
+ * Starts nats-server on 127.0.0.1 and a random free port, and resolves once it greets with a
+ * nats-server INFO. Rejects (after killing it) if it exits, does not come up in time, or is not
+ * nats-server.
  */
 export async function startNatsServer(opts: NatsServerOptions = {}): Promise<NatsServerHandle> {
-  let lastErr: unknown = null;
-  for (let attempt = 0; attempt < START_ATTEMPTS; attempt++) {
-    try {
-      return await startOnce(opts);
-    } catch (err) {
-      lastErr = err;
-    }
-  }
-  throw lastErr;
-}
-
-async function startOnce(opts: NatsServerOptions): Promise<NatsServerHandle> {
-  installExitHook();
-  const port = await freePort();
+  const peer = findPeer('nats-server');
+  if (peer === null) throw new Error('nats-server is not installed (set NATS_SERVER_BIN or install the Debian package)');
   const dirs: string[] = [];
-  const args = ['-a', '127.0.0.1', '-p', String(port)];
+  const extra: string[] = [];
   if (opts.jetstream === true) {
     const sd = mkdtempSync(join(os.tmpdir(), 'herald-nats-js-'));
     dirs.push(sd);
-    args.push('-js', '-sd', sd);
+    extra.push('-js', '-sd', sd);
   }
-  if (opts.args !== undefined) args.push(...opts.args);
-  const child = spawn(natsServerBin(), args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  live.add(child);
-  let stderr = '';
-  child.stderr?.setEncoding('utf8');
-  child.stderr?.on('data', (s: string) => {
-    if (stderr.length < 16_384) stderr += s;
+  if (opts.args !== undefined) extra.push(...opts.args);
+  const expect = versionNumber('nats-server', peer.version);
+  const h = await startReference({
+    name: 'nats-server',
+    bin: peer.path,
+    args: (port) => ['-a', '127.0.0.1', '-p', String(port), ...extra],
+    dirs,
+    probe: readInfo,
+    check: (info) => natsInfoProblem(info, expect),
   });
-  let exited = false;
-  const exitedP = new Promise<void>((resolve) => {
-    child.once('exit', () => {
-      exited = true;
-      live.delete(child);
-      resolve();
-    });
-    child.once('error', () => {
-      exited = true;
-      live.delete(child);
-      resolve();
-    });
-  });
-  const removeDirs = (): void => {
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
-    dirs.length = 0;
-  };
-
-  const stop = async (): Promise<void> => {
-    if (!exited && child.pid !== undefined) {
-      try {
-        process.kill(child.pid, 'SIGTERM');
-      } catch {
-        // Already gone.
-      }
-      const timer = setTimeout(() => {
-        if (!exited && child.pid !== undefined) {
-          try {
-            process.kill(child.pid, 'SIGKILL');
-          } catch {
-            // Already gone.
-          }
-        }
-      }, STOP_GRACE_MS);
-      await exitedP;
-      clearTimeout(timer);
-    }
-    removeDirs();
-  };
-
-  const deadline = Date.now() + START_TIMEOUT_MS;
-  while (!exited && Date.now() < deadline) {
-    if (await canConnect(port)) {
-      if (exited) break;
-      return { url: `nats://127.0.0.1:${port}`, port, pid: child.pid ?? -1, stop };
-    }
-    await sleep(PROBE_INTERVAL_MS);
-  }
-  await stop();
-  throw new Error(`nats-server did not start on port ${port}: ${stderr.trim() || 'timed out'}`);
+  return { url: `nats://127.0.0.1:${h.port}`, port: h.port, pid: h.pid, info: h.answer, stop: h.stop };
 }

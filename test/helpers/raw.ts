@@ -176,20 +176,24 @@ export async function rawSession(port: number, chunks: readonly Chunk[], opts: R
   }
 }
 
+/** How much of the server's answer rawBlast keeps (`head`), for assertions on what it said. */
+const BLAST_HEAD_CHARS = 4096;
+
 /**
  * For fuzzing: connects, writes `chunks` back to back (a `setImmediate` between writes), then
  * half-closes (FIN) so the server reads every byte before it sees the end, and waits for the
- * socket to close, at most `maxMs`. Never rejects. Returns how many bytes came back and whether the
- * server closed before the script was fully written.
+ * socket to close, at most `maxMs`. Never rejects. Returns how many bytes came back, the first
+ * BLAST_HEAD_CHARS of them, and whether the server closed before the script was fully written.
  */
 export function rawBlast(
   port: number,
   chunks: readonly Chunk[],
   maxMs = 2000,
   host = '127.0.0.1',
-): Promise<{ bytes: number; closedByServer: boolean }> {
+): Promise<{ bytes: number; closedByServer: boolean; head: string }> {
   return new Promise((resolve) => {
     let bytes = 0;
+    let head = '';
     let serverEnded = false;
     let closedByServer = false;
     let done = false;
@@ -201,10 +205,11 @@ export function rawBlast(
       done = true;
       clearTimeout(timer);
       socket.destroy();
-      resolve({ bytes, closedByServer });
+      resolve({ bytes, closedByServer, head });
     };
     socket.on('data', (b: Buffer) => {
       bytes += b.length;
+      if (head.length < BLAST_HEAD_CHARS) head += b.toString('latin1', 0, Math.min(b.length, BLAST_HEAD_CHARS - head.length));
     });
     socket.on('end', () => {
       serverEnded = true;

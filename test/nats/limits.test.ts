@@ -4,6 +4,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { Server } from '../../src/index.js';
+import { within } from '../helpers/bounded.js';
+
+/** Bound on each wait for the server below (PINGs at 50 ms intervals, a greeting, a reply). */
+const WAIT_MS = 5_000;
 
 /** Connects raw, writes `send`, and resolves with everything received until the server closes. */
 function rawUntilClose(port: number, send: string, maxMs: number): Promise<string> {
@@ -60,8 +64,10 @@ test('a client that answers PINGs stays connected', async () => {
       for (let i = 0; i < n; i++) s.write('PONG\r\n');
     });
     s.write('CONNECT {"verbose":false}\r\n');
-    while (pings < 5 && !closed) await new Promise((r) => setTimeout(r, 20));
-    assert.equal(closed, false);
+    const deadline = Date.now() + WAIT_MS;
+    while (pings < 5 && !closed && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(closed, false, `closed after ${pings} PINGs although every PING was answered`);
+    assert.ok(pings >= 5, `only ${pings} server PINGs within ${WAIT_MS} ms at a 50 ms interval`);
     s.destroy();
   } finally {
     await server.close();
@@ -72,7 +78,7 @@ test('max_connections: the connection over the limit is refused with an -ERR', a
   const server = await Server.start({ port: 0, jetstream: false, logLevel: 'silent', maxConnections: 1 });
   try {
     const first = net.connect(server.port, '127.0.0.1');
-    await new Promise<void>((r) => first.once('data', () => r()));
+    await within(new Promise<void>((r) => first.once('data', () => r())), WAIT_MS, 'the first connection\'s INFO');
     const got = await rawUntilClose(server.port, '', 5000);
     assert.match(got, /-ERR 'maximum connections exceeded'\r\n$/);
     first.destroy();
@@ -88,7 +94,7 @@ test('max_subs: the SUB over the limit is refused, the connection stays usable',
     let got = '';
     s.on('data', (d) => (got += d.toString('latin1')));
     s.write('CONNECT {"verbose":false}\r\nSUB a 1\r\nSUB b 2\r\nSUB c 3\r\nPUB a 1\r\nx\r\nPING\r\n');
-    for (let i = 0; i < 250 && !got.includes('PONG'); i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < WAIT_MS / 20 && !got.includes('PONG'); i++) await new Promise((r) => setTimeout(r, 20));
     const afterInfo = got.slice(got.indexOf('\r\n') + 2);
     assert.equal(afterInfo, "-ERR 'maximum subscriptions exceeded'\r\nMSG a 1 1\r\nx\r\nPONG\r\n");
     s.destroy();

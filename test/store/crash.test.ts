@@ -4,7 +4,8 @@
  * that every reported seq is present with identical subject, headers and payload, and that seqs are
  * gapless. A second mode also deletes (head and interior, some erasing) and checks that durable
  * deletes stay deleted. 12 iterations per mode on one directory, so later runs start from
- * recovered (maybe truncated) state and segments rotate under the kills.
+ * recovered (maybe truncated) state and segments rotate under the kills; every iteration must
+ * have had new durable appends when it was killed.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -22,11 +23,14 @@ const SEGMENT_BYTES = 64 * 1024;
 function segmentBytesFor(mode: 'appends' | 'deletes'): number {
   return mode === 'deletes' ? SEGMENT_BYTES / 4 : SEGMENT_BYTES;
 }
+/** A child that has not been killed by this time (it stopped reporting) fails the round instead of hanging it. */
+const CHILD_MAX_MS = 30_000;
 const CHILD = fileURLToPath(new URL('./crash-child.js', import.meta.url));
 
 /**
  * Runs one child and SIGKILLs it once it has reported `reports` durable bursts or, when `afterMs`
- * is set, that many ms after it is ready (a moment unrelated to its write cycle).
+ * is set, that many ms after its first durable burst (a moment unrelated to its write cycle, and
+ * late enough that the round has something durable to lose).
  */
 interface ChildRun {
   maxReported: number;
@@ -48,21 +52,22 @@ function runAndKill(dir: string, mode: 'appends' | 'deletes', reports: number, a
     let maxReported = 0;
     let err = '';
     let killed = false;
+    let stuck = false;
     // Lines that arrive after the kill are still facts the child wrote before it died.
     onLines(child.stdout, (line) => {
-      if (line.startsWith('ready')) {
-        if (afterMs !== null && !killed) {
-          setTimeout(() => {
-            killed = true;
-            child.kill('SIGKILL');
-          }, afterMs);
-        }
-      } else if (line.startsWith('x ')) maybeGone.push(Number(line.slice(2)));
+      if (line.startsWith('ready')) return;
+      if (line.startsWith('x ')) maybeGone.push(Number(line.slice(2)));
       else if (line.startsWith('X ')) gone.push(Number(line.slice(2)));
       else {
         const [a, b] = line.split(' ').map(Number);
         reported.push([a, b]);
         if (b > maxReported) maxReported = b;
+        if (afterMs !== null && reported.length === 1 && !killed) {
+          setTimeout(() => {
+            killed = true;
+            child.kill('SIGKILL');
+          }, afterMs);
+        }
         if (!killed && afterMs === null && reported.length >= reports) {
           killed = true;
           child.kill('SIGKILL');
@@ -70,9 +75,18 @@ function runAndKill(dir: string, mode: 'appends' | 'deletes', reports: number, a
       }
     });
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const guard = setTimeout(() => {
+      if (killed) return;
+      killed = true;
+      err += `(killed by the test: ${reported.length} durable bursts reported in ${CHILD_MAX_MS} ms, the kill was due after ${afterMs === null ? `${reports} bursts` : `${afterMs} ms past the first`})`;
+      child.kill('SIGKILL');
+      stuck = true;
+    }, CHILD_MAX_MS);
     // 'close' comes after stdout ended, so every line the child wrote has been seen.
     child.on('close', (code, signal) => {
-      if (signal === 'SIGKILL') resolve({ maxReported, reported, maybeGone, gone });
+      clearTimeout(guard);
+      if (stuck) reject(new Error(`child stopped making progress: ${err}`));
+      else if (signal === 'SIGKILL') resolve({ maxReported, reported, maybeGone, gone });
       else reject(new Error(`child exited with ${code}: ${err}`));
     });
   });
@@ -91,6 +105,12 @@ for (const mode of ['appends', 'deletes'] as const) {
       for (let it = 0; it < ITERATIONS; it++) {
         const byTime = r() < 0.5;
         const run = await runAndKill(dir, mode, 1 + randInt(r, 60), byTime ? 1 + randInt(r, 150) : null);
+        // Every round must put new durable data at risk, or it proved nothing (a total over all
+        // rounds would pass with most of them idle).
+        assert.ok(
+          run.reported.length > 0 && run.maxReported > everReported,
+          `${mode} iteration ${it}: the child reported nothing new durable before the kill (max ${run.maxReported}, before ${everReported})`,
+        );
         everReported = Math.max(everReported, run.maxReported);
         for (const q of run.maybeGone) maybeGone.add(q);
         for (const q of run.gone) gone.add(q);
@@ -122,8 +142,7 @@ for (const mode of ['appends', 'deletes'] as const) {
         assert.equal(st.messages, present, `${ctx}: message count`);
         await store.close();
       }
-      assert.ok(everReported > 0, 'no child ever reported a durable append');
-      t.diagnostic(`${everReported} seqs reported durable, ${gone.size} deletes reported durable, ${truncations} torn tails cut`);
+      t.diagnostic(`${ITERATIONS} rounds, each killed with new durable appends; ${everReported} seqs reported durable, ${gone.size} deletes reported durable, ${truncations} torn tails cut`);
     } finally {
       removeDir(dir);
     }

@@ -263,7 +263,7 @@ describe('file store: torn tails and corruption', () => {
         await build(dir, sync);
         const { store: s } = await openFileStore(dir, { sync, segmentBytes: SEG });
         assert.equal(s.state().messages, N);
-        for (let i = 1; i <= N; i += 17) assertIntact(s, i);
+        for (let i = 1; i <= N; i++) assertIntact(s, i); // every message: cheap, and a sample could miss one
         await s.close();
       } finally {
         removeDir(dir);

@@ -10,6 +10,8 @@ export const DEFAULT_DURATION_S = 5;
 export const QUICK_ROUNDS = 1;
 /** …of 2 s: long enough for every workload to reach steady state, short enough for a smoke check. */
 export const QUICK_DURATION_S = 2;
+/** Highest offered load accepted by --levels, as a fraction of the maximum. */
+export const MAX_LEVEL_FRACTION = 20;
 /** Most rounds accepted: keeps a mistyped flag from running for hours. */
 export const MAX_ROUNDS = 50;
 /** Longest measured phase accepted, s, for the same reason. */
@@ -35,6 +37,10 @@ export interface BenchArgs {
   profile: string | null;
   /** Compare mode: herald's --sync (always, never or a duration). */
   heraldSync: string | null;
+  /** Run the open-loop latency sweep (bench/latency) instead of the throughput suite. */
+  latency: boolean;
+  /** --latency: offered loads as fractions of the closed-loop maximum; null = the default sweep. */
+  levels: number[] | null;
 }
 
 /** A bad flag or value; the message says which. */
@@ -63,6 +69,11 @@ Options:
                        .cpuprofile to DIR and print where its time went (docs/profiling.md)
   --herald-sync MODE   (with --compare) herald's --sync: always (its default), never, or a
                        duration like 1s, to compare code paths at the peers' durability
+  --latency            open-loop latency and loss at offered loads of 10–200% of each
+                       server's maximum, plus the 100×100 and 10,000-sensor shapes
+                       (docs/bench.md, "Latency under load"); --duration is per level
+  --levels a,b,…       (with --latency) offered loads as fractions of the maximum
+                       (default 0.1,0.5,0.8,1,1.5,2)
   --quick              ${QUICK_ROUNDS} round of ${QUICK_DURATION_S} s, smaller backlogs: a smoke check
   --no-progress        no live status line
   --list               list the workloads and exit
@@ -95,6 +106,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     progress: true,
     profile: null,
     heraldSync: null,
+    latency: false,
+    levels: null,
   };
   let roundsSet = false;
   let durationSet = false;
@@ -121,6 +134,14 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
         break;
       case '--quick':
         a.quick = true;
+        break;
+      case '--latency':
+        a.latency = true;
+        break;
+      case '--levels':
+        a.levels = value()
+          .split(',')
+          .map((x) => numArg(flag, x.trim(), 0.001, MAX_LEVEL_FRACTION));
         break;
       case '--no-progress':
         a.progress = false;
@@ -172,6 +193,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     if (!roundsSet) a.rounds = QUICK_ROUNDS;
     if (!durationSet) a.duration = QUICK_DURATION_S;
   }
+  if (a.levels && !a.latency) throw new UsageError('--levels applies to --latency');
   if (a.heraldSync && !a.compare) throw new UsageError('--herald-sync applies to the herald that --compare starts; add --compare');
   if (a.profile && !a.compare) throw new UsageError('--profile profiles the herald that --compare starts; add --compare');
   if (a.compare && (a.nats || a.redis)) throw new UsageError('--compare starts its own servers; use --nats/--redis without --compare to measure running ones');

@@ -5,10 +5,12 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { renderProfile, summariseProfile, type CpuProfile } from '../../../bench/profile-summary.js';
-import { repoRoot, killAllServersSync } from '../../../bench/servers.js';
-import { BenchSetupError, runSuite } from '../../../bench/suite.js';
-import { WORKLOADS } from '../../../bench/workloads.js';
+import { renderProfile, summariseProfile, type CpuProfile } from '../../bench/profile-summary.js';
+import { repoRoot, killAllServersSync } from '../../bench/servers.js';
+import { BenchSetupError, runSuite } from '../../bench/suite.js';
+import { WORKLOADS } from '../../bench/workloads.js';
+import { LAT_WORKLOADS } from '../../bench/latency/workloads.js';
+import { runLatency } from './latency.js';
 import { parseBenchArgs, UsageError, USAGE, type BenchArgs } from './args.js';
 
 /** Functions listed per table when printing a profile summary. */
@@ -30,6 +32,10 @@ export async function runBench(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
+  if (args.list && args.latency) {
+    for (const w of LAT_WORKLOADS) process.stdout.write(`${w.id.padEnd(24)} ${w.title}\n`);
+    return 0;
+  }
   if (args.list) {
     for (const w of WORKLOADS) process.stdout.write(`${w.id.padEnd(20)} ${w.title}\n${' '.repeat(21)}${w.describe}\n`);
     return 0;
@@ -47,6 +53,15 @@ export async function runBench(argv: string[]): Promise<number> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   process.once('exit', killAllServersSync);
+  if (args.latency) {
+    try {
+      return await runLatency(args, argv);
+    } finally {
+      process.removeListener('SIGINT', onSignal);
+      process.removeListener('SIGTERM', onSignal);
+      process.removeListener('exit', killAllServersSync);
+    }
+  }
   try {
     const outDir = args.out ? path.resolve(args.out) : path.join(repoRoot(), 'bench', 'results');
     const res = await runSuite({
