@@ -402,6 +402,9 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
   max_pending: (c, v, w) => {
     c.o.maxPending = size(w, v, 1);
   },
+  max_outbound: (c, v, w) => {
+    c.o.maxOutbound = size(w, v, -1);
+  },
   max_connections: maxConnections,
   max_subs: maxSubs,
   max_subscriptions: maxSubs,
@@ -542,6 +545,7 @@ export function validateOptions(o: ServerOptions): string[] {
   check(typeof o.jetstream === 'boolean', 'jetstream', o.jetstream, 'true or false');
   check(isInt(o.maxPayload, 1, MAX_INT32), 'maxPayload', o.maxPayload, `bytes from 1 to ${MAX_INT32}`);
   check(isInt(o.maxPending, 1), 'maxPending', o.maxPending, 'bytes, 1 or more');
+  check(isInt(o.maxOutbound, -1) && o.maxOutbound !== 0, 'maxOutbound', o.maxOutbound, 'bytes, or -1 for an eighth of the memory');
   check(isInt(o.maxConnections, 0), 'maxConnections', o.maxConnections, 'a count, or 0 for no limit');
   check(isInt(o.maxSubs, 0), 'maxSubs', o.maxSubs, 'a count, or 0 for no limit');
   check(isInt(o.maxControlLine, 1, MAX_INT32), 'maxControlLine', o.maxControlLine, `bytes from 1 to ${MAX_INT32}`);

@@ -85,9 +85,12 @@ test('every acked publish survives SIGKILL at random moments', { timeout: 120_00
   const dataDir = tmpDir('herald-crash-');
   const acked = new Map<number, Acked>();
   let totalAttempts = 0;
+  // Killed in `finally` too, so a failed check never leaves a child keeping the test process alive.
+  let live: ChildProcess | null = null;
   try {
     for (let round = 0; round < ROUNDS; round++) {
       const { child, url } = await startChild(dataDir);
+      live = child;
       const nc: NatsConnection = await connect({ servers: url, reconnect: false });
       const jsm = await jetstreamManager(nc);
       if (round === 0) await jsm.streams.add({ name: 'CRASH', subjects: ['crash.>'], storage: StorageType.File });
@@ -141,6 +144,7 @@ test('every acked publish survives SIGKILL at random moments', { timeout: 120_00
 
     // Recover one last time and check every ack.
     const { child, url } = await startChild(dataDir);
+    live = child;
     const nc = await connect({ servers: url });
     const jsm = await jetstreamManager(nc);
     assert.ok(acked.size > 0, 'some publishes were acked');
@@ -153,6 +157,7 @@ test('every acked publish survives SIGKILL at random moments', { timeout: 120_00
     await kill(child);
     t.diagnostic(`acked ${acked.size} of ${totalAttempts} attempts over ${ROUNDS} kills, verified after each`);
   } finally {
+    if (live !== null) await kill(live);
     rmSync(dataDir, { recursive: true, force: true });
   }
 });
