@@ -70,6 +70,7 @@ export class FaultFs implements FileLayer {
   cut = false;
   ops = 0;
   syncs = 0;
+  renames = 0;
   /** Cut before performing operation number `cutAtOp` (1-based); 0 = never. */
   cutAtOp = 0;
   cutOptions: CutOptions = {};
@@ -105,6 +106,7 @@ export class FaultFs implements FileLayer {
     this.bury(to);
     const st = this.files.get(from) ?? { synced: 0, undo: [] };
     await rename(from, to);
+    this.renames++;
     this.files.delete(from);
     this.files.set(to, st);
   }

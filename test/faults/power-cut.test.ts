@@ -22,7 +22,7 @@ import { FaultFs } from './fault-fs.js';
 const SEEDS = [1, 2, 3];
 const ROUNDS = 5;
 /** A round ends at the latest after this many turns (the cut then comes by hand). */
-const MAX_TURNS = 400;
+const MAX_TURNS = 250;
 /** Small segments and consumer logs, so rolls, compactions and log switches happen under the cuts. */
 const SEGMENT_BYTES = 8192;
 const COMPACT_BYTES = 4096;
@@ -62,10 +62,17 @@ function noSync(inner: FaultFs): FileLayer {
  * One round: open over a fault layer, write until the cut, close what is left. Returns the
  * messages acknowledged only under `interval` that the bound does not cover.
  */
-async function round(dir: string, seed: number, k: number, policy: SyncPolicy, p: Promised, mutant: boolean): Promise<void> {
+/** What the rounds exercised, for the test's diagnostics and coverage checks. */
+interface Seen {
+  cutsInside: number;
+  switches: number;
+  renames: number;
+}
+
+async function round(dir: string, seed: number, k: number, policy: SyncPolicy, p: Promised, mutant: boolean, seen: Seen): Promise<void> {
   const r = rng(seed * 1000 + k);
   const fault = new FaultFs(dir);
-  fault.cutAtOp = 1 + randInt(r, 400);
+  fault.cutAtOp = 1 + randInt(r, 700);
   fault.cutOptions = { tear: r() < 0.5, rand: r };
   const { store } = await openFileStore(dir, {
     sync: policy,
@@ -79,9 +86,9 @@ async function round(dir: string, seed: number, k: number, policy: SyncPolicy, p
   const lagging = new Map<number, number>();
   for (const [sseq, e] of st.pending) if (!p.acked.has(sseq)) lagging.set(sseq, e.dseq);
   // Under `interval`, (syncs seen, highest seq acked then) per turn: see `guaranteed` below.
-  const seen: [number, number][] = [];
+  const seenSyncs: [number, number][] = [];
   let acked = 0;
-  const fs = store as MessageStore & { stats(): { syncs: number } };
+  const fs = store as MessageStore & { stats(): { syncs: number; consumerSwitches: number } };
   for (let turn = 0; turn < MAX_TURNS && !fault.cut; turn++) {
     const burst = 1 + randInt(r, 12);
     const msgs: [number, Buffer][] = [];
@@ -131,21 +138,25 @@ async function round(dir: string, seed: number, k: number, policy: SyncPolicy, p
         p.acked.add(q);
       }
     });
-    await new Promise((res) => setImmediate(res));
+    // Mostly wait for the ack (one batch per turn, many batches per round), sometimes not (turns pile up in one batch).
+    await new Promise<void>((res) => (r() < 0.7 ? store.whenDurable(() => res()) : setImmediate(res)));
     if (policy.kind === 'interval') {
-      seen.push([fs.stats().syncs, acked]);
+      seenSyncs.push([fs.stats().syncs, acked]);
       // Let the interval timer fire now and then.
       if (r() < 0.1) await new Promise((res) => setTimeout(res, policy.ms));
     }
   }
   const syncs = fs.stats().syncs;
+  if (fault.cut) seen.cutsInside++;
+  seen.switches += fs.stats().consumerSwitches;
+  seen.renames += fault.renames;
   fault.powerCut();
   await store.close().catch(() => undefined);
   if (policy.kind === 'interval') {
     // A batch that completes sync number s + 2 started after sync s + 1 completed, so after any
     // moment at which s syncs were seen; it synced everything acknowledged (written) by then.
     let guaranteed = 0;
-    for (const [s, a] of seen) if (s <= syncs - 2 && a > guaranteed) guaranteed = a;
+    for (const [s, a] of seenSyncs) if (s <= syncs - 2 && a > guaranteed) guaranteed = a;
     for (const q of [...p.msgs.keys()]) if (q > guaranteed) p.msgs.delete(q);
     for (const q of [...p.acked]) if (q > guaranteed) p.acked.delete(q);
     for (const q of [...p.delivered]) if (q > guaranteed) p.delivered.delete(q);
@@ -178,15 +189,16 @@ async function verify(dir: string, p: Promised, ctx: string): Promise<string | n
   }
 }
 
-async function cuts(policy: SyncPolicy, mutant: boolean): Promise<{ failures: string[]; promised: number }> {
+async function cuts(policy: SyncPolicy, mutant: boolean): Promise<{ failures: string[]; promised: number; seen: Seen }> {
   const failures: string[] = [];
   let promised = 0;
+  const seen: Seen = { cutsInside: 0, switches: 0, renames: 0 };
   for (const seed of SEEDS) {
     const dir = tempDir(`powercut-${seed}`);
     const p: Promised = { msgs: new Map(), acked: new Set(), delivered: new Set(), ackMade: new Set(), maxSeq: 0 };
     try {
       for (let k = 0; k < ROUNDS; k++) {
-        await round(dir, seed, k, policy, p, mutant);
+        await round(dir, seed, k, policy, p, mutant, seen);
         promised += p.msgs.size;
         const bad = await verify(dir, p, `seed ${seed} round ${k} (${policy.kind})`);
         if (bad !== null) {
@@ -198,13 +210,19 @@ async function cuts(policy: SyncPolicy, mutant: boolean): Promise<{ failures: st
       removeDir(dir);
     }
   }
-  return { failures, promised };
+  return { failures, promised, seen };
 }
 
-test('sync: always — every acknowledged message, delivery and ack survives seeded power cuts', async () => {
-  const { failures, promised } = await cuts({ kind: 'always' }, false);
+test('sync: always — every acknowledged message, delivery and ack survives seeded power cuts', async (t) => {
+  const { failures, promised, seen } = await cuts({ kind: 'always' }, false);
+  t.diagnostic(
+    `${SEEDS.length * ROUNDS} cuts (${seen.cutsInside} at a random file operation), ${seen.switches} consumer-log switches, ` +
+      `${seen.renames} compaction renames before the cuts`,
+  );
   assert.deepEqual(failures, []);
   assert.ok(promised > 0, 'no message was ever acknowledged before a cut');
+  assert.ok(seen.switches > 0, 'no consumer-log switch happened under the cuts');
+  assert.ok(seen.renames > 0, 'no segment compaction happened under the cuts');
 });
 
 test('sync: interval — what was acknowledged before the last completed interval sync survives', async () => {
