@@ -189,7 +189,10 @@ export class Streams implements StreamHost {
   checkReservation(storage: Storage | null, addBytes: number, except = ''): Storage | null {
     if (storage === null) return null;
     // A new file stream needs its metadata and first segment: refuse when only the reserve is left.
-    if (storage === 'file' && except === '' && this.diskAvailable() < DISK_RESERVE_BYTES) return storage;
+    if (storage === 'file' && except === '') {
+      this.disk?.refresh(); // creates are rare: ask the volume, not the estimate
+      if (this.diskAvailable() < DISK_RESERVE_BYTES) return storage;
+    }
     const max = storage === 'file' ? this.opts.maxFileStore : this.opts.maxMemStore;
     if (max < 0) return null;
     const add = addBytes < 0 ? 1 : addBytes;

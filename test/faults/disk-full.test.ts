@@ -2,14 +2,14 @@
  * Disk full, survivable in place (issue 12 item 4), on a 20 MiB tmpfs the test mounts and unmounts
  * itself (skipped, with the reason, when it cannot mount: not root, no CAP_SYS_ADMIN). A fast
  * publisher fills the volume: herald refuses with 10023 "insufficient resources" before the OS
- * says ENOSPC, every acknowledged message stays readable and counted, a create on the full disk is
- * refused and leaves no directory behind, a purge works on the full disk, and publishing works
- * again by itself once the purge freed the space — all without a restart.
+ * says ENOSPC, every acknowledged message stays readable and counted; then another program takes
+ * all but 1 MiB: a create is refused and leaves no directory behind, a purge still works, and once
+ * the space is back publishing works again by itself — all without a restart.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
@@ -78,14 +78,19 @@ test('a full data volume refuses publishes early, keeps every ack, and recovers 
         assert.equal(m?.data[0], b, `acked seq ${seq}`);
       }
 
-      // A create on the full disk is refused and leaves no half-made directory.
+      // Another program takes all but 1 MiB: a create is refused and leaves no half-made directory.
+      const filler = join(mnt, 'filler');
+      const st = statfsSync(mnt);
+      writeFileSync(filler, Buffer.alloc(Math.max(0, st.bavail * st.bsize - (1 << 20))));
       await assert.rejects(jsm.streams.add({ name: 'MORE', subjects: ['more.>'], storage: StorageType.File }));
       const streamsDir = join(mnt, 'jetstream', 'streams');
       assert.deepEqual(readdirSync(streamsDir).filter((n) => !n.startsWith('.')), ['FULL']);
 
-      // Purge works on the full disk; the stream then takes publishes again without a restart.
+      // Purge works with 1 MiB left; the stream then takes publishes again without a restart.
       const purged = await jsm.streams.purge('FULL');
       assert.equal(purged.purged, acked.size);
+      assert.equal((await jsm.streams.info('FULL')).state.messages, 0);
+      rmSync(filler);
       let back = false;
       const ok = await waitFor(async () => {
         try {
