@@ -1,6 +1,7 @@
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Router } from './core/router.js';
+import { outboundBudget } from './core/backpressure.js';
 import { createLogger, type Logger } from './core/log.js';
 import { DEFAULT_OPTIONS, type ServerOptions } from './config/options.js';
 import { validateOptions } from './config/load.js';
@@ -53,6 +54,7 @@ export class Server implements MonitoredServer {
   ) {
     this.log = logger ?? createLogger({ level: options.logLevel, format: options.logFormat });
     this.door = new NatsDoor(this.router, options, this.log, this.serverId, () => this.info(), this.connections);
+    this.router.backpressure.budget = outboundBudget(options.maxOutbound);
   }
 
   /** Starts a server. Unset options take DEFAULT_OPTIONS, except that an embedded server's

@@ -201,6 +201,14 @@ const REJECTED: Readonly<Record<string, string>> = {
   https_port: "herald serves monitoring over plain HTTP only; use 'http_port' instead of 'https_port'",
 };
 
+/** JWT/operator-mode keys: refused, since without them every client would connect unchecked (nats-server opts.go, trusted operators). */
+const JWT_AUTH = ['operator', 'operators', 'roots', 'root', 'root_operators', 'root_operator', 'resolver', 'account_resolver',
+  'accounts_resolver', 'resolver_tls', 'resolver_preload', 'resolver_pinned_accounts', 'trusted', 'trusted_keys'];
+for (const k of JWT_AUTH) {
+  (REJECTED as Record<string, string>)[k] =
+    'herald has no JWT/operator mode and no client authentication; remove it (keeping it would let every client in unchecked)';
+}
+
 /** Keys nats-server knows that herald ignores, with the reason given in the warning. */
 const IGNORED: Readonly<Record<string, string>> = (() => {
   const m: Record<string, string> = {};
@@ -222,31 +230,8 @@ const IGNORED: Readonly<Record<string, string>> = (() => {
     'herald runs as a single server (no clustering)',
   );
   add(
-    ['accounts'],
-    'herald has a single global account: users and limits defined in accounts are not applied, and every client may connect',
-  );
-  add(
     ['system_account', 'system', 'no_system_account', 'no_system', 'no_sys_acc', 'default_sentinel'],
-    'herald has no accounts or authentication',
-  );
-  add(
-    [
-      'operator',
-      'operators',
-      'roots',
-      'root',
-      'root_operators',
-      'root_operator',
-      'resolver',
-      'account_resolver',
-      'accounts_resolver',
-      'resolver_tls',
-      'resolver_preload',
-      'resolver_pinned_accounts',
-      'trusted',
-      'trusted_keys',
-    ],
-    'herald has no JWT/operator mode',
+    'herald has a single global account and no system account',
   );
   add(['mappings', 'maps'], 'herald has no subject mappings');
   add(
@@ -286,12 +271,36 @@ const IGNORED: Readonly<Record<string, string>> = (() => {
 /** Keys of `jetstream { }` that ask for encryption at rest: refused, since ignoring them would store data in clear. */
 const JS_ENCRYPTION = ['key', 'ek', 'encryption_key', 'prev_key', 'prev_ek', 'prev_encryption_key', 'cipher', 'tpm'];
 
+/** Keys of `authorization { }` and of an account that restrict what a client may do: refused, since ignoring them would allow everything. */
+const AUTH_PERMISSIONS = ['permissions', 'default_permissions'];
+/** Keys of an account in `accounts { }` that herald cannot honour safely (credentials, permissions, isolation through imports/exports). */
+const ACCOUNT_SECURITY = ['users', 'nkeys', 'imports', 'exports', 'auth_callout', ...AUTH_PERMISSIONS];
+
 /** `authorization { token | user/password | users [...], timeout, permissions }` (src/config/auth-conf.ts). */
 const authorization: Handler = (c, v, w) => {
   c.o.auth = parseAuthorization(v, w, c.o.auth, {
     timeout: (tv, tw) => (c.o.authTimeoutMs = authTimeout(tw, tv)),
     warn: (ww, message) => warn(c, ww, message),
   });
+};
+
+/**
+ * `accounts { }`: herald has one global account. An account that only names itself is ignored
+ * with a warning; one that lists users, nkeys, permissions or imports/exports is refused, since
+ * ignoring it would let every client in, with access to every subject (nats-server accounts.go).
+ */
+const accounts: Handler = (c, v, w) => {
+  if (v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Date)) {
+    for (const [, av, aw] of entries(w, v, 'a map of accounts')) {
+      if (av === null || typeof av !== 'object' || Array.isArray(av) || av instanceof Date) continue;
+      for (const [k, , kw] of entries(aw, av, 'an account map')) {
+        if (ACCOUNT_SECURITY.includes(k)) {
+          throw fail(kw, 'herald has a single global account and no client authentication; remove it (keeping it would let every client in unchecked, with access to every subject)');
+        }
+      }
+    }
+  }
+  warn(c, w, `'${w.key}' is ignored: herald has a single global account (no users, permissions or imports/exports are defined in it)`);
 };
 
 /** `authorization.timeout`: seconds (integer or float) or a duration string, as nats-server reads it. */
@@ -433,6 +442,9 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
   max_pending: (c, v, w) => {
     c.o.maxPending = size(w, v, 1);
   },
+  max_outbound: (c, v, w) => {
+    c.o.maxOutbound = size(w, v, -1);
+  },
   max_connections: maxConnections,
   max_subs: maxSubs,
   max_subscriptions: maxSubs,
@@ -452,6 +464,7 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
   no_auth_user: (c, v, w) => {
     c.o.auth = parseNoAuthUser(v, w, c.o.auth);
   },
+  accounts,
   debug,
   trace,
   trace_verbose: trace,
@@ -558,6 +571,7 @@ export function validateOptions(o: ServerOptions): string[] {
   check(typeof o.jetstream === 'boolean', 'jetstream', o.jetstream, 'true or false');
   check(isInt(o.maxPayload, 1, MAX_INT32), 'maxPayload', o.maxPayload, `bytes from 1 to ${MAX_INT32}`);
   check(isInt(o.maxPending, 1), 'maxPending', o.maxPending, 'bytes, 1 or more');
+  check(isInt(o.maxOutbound, -1) && o.maxOutbound !== 0, 'maxOutbound', o.maxOutbound, 'bytes, or -1 for an eighth of the memory');
   check(isInt(o.maxConnections, 0), 'maxConnections', o.maxConnections, 'a count, or 0 for no limit');
   check(isInt(o.maxSubs, 0), 'maxSubs', o.maxSubs, 'a count, or 0 for no limit');
   check(isInt(o.maxControlLine, 1, MAX_INT32), 'maxControlLine', o.maxControlLine, `bytes from 1 to ${MAX_INT32}`);

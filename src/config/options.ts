@@ -22,6 +22,11 @@ export interface ServerOptions {
   /** Bytes queued to one connection before it is a slow consumer. */
   maxPending: number;
   /**
+   * Server-wide cap on bytes queued to all connections together (src/core/backpressure.ts): past
+   * it publishers are held and stuck subscribers closed. -1: an eighth of the machine's memory.
+   */
+  maxOutbound: number;
+  /**
    * Connections accepted at once; the next gets -ERR 'maximum connections exceeded'.
    * 0 (`UNLIMITED_CONNECTIONS`) means no limit, as in nats-server.
    */
@@ -71,6 +76,7 @@ export const DEFAULT_OPTIONS: Readonly<ServerOptions> = Object.freeze<ServerOpti
   jetstream: true,
   maxPayload: 1024 * 1024, // nats-server MAX_PAYLOAD_SIZE
   maxPending: 64 * 1024 * 1024, // nats-server MAX_PENDING_SIZE
+  maxOutbound: -1, // derived: os.totalmem() × DEFAULT_OUTBOUND_SHARE
   maxConnections: 64 * 1024, // nats-server DEFAULT_MAX_CONNECTIONS
   maxControlLine: 4096, // nats-server MAX_CONTROL_LINE_SIZE
   // nats-server defaults to unlimited; a Node heap (~4 GB) dies near 6M subscriptions, so one

@@ -17,12 +17,24 @@
  * `checkClientOutputBufferLimits`: a pub/sub client past the hard limit, or past the soft limit
  * for longer than its seconds, is closed; Redis never slows the publisher.
  */
+import { totalmem } from 'node:os';
 
 /** How long a held publisher waits for an outlet that makes no progress at all before the outlet
  * is taken for stuck and the publisher goes on (nats-server 2.9 stallClientMaxDuration). */
 export const STALL_PATIENCE_MS = 1000;
 /** How often held outlets are checked for progress while any publisher is held (one timer). */
 export const STALL_CHECK_MS = 50;
+/**
+ * Default server-wide budget for outbound bytes (all connections' pending bytes together): this
+ * share of the machine's memory (os.totalmem). An eighth leaves room for the heap, stream indexes
+ * and the page cache the stores need; `max_outbound` overrides it.
+ */
+export const DEFAULT_OUTBOUND_SHARE = 1 / 8;
+
+/** The outbound budget for a `maxOutbound` option: itself when positive, else the default share of memory. */
+export function outboundBudget(maxOutbound: number): number {
+  return maxOutbound > 0 ? maxOutbound : Math.floor(totalmem() * DEFAULT_OUTBOUND_SHARE);
+}
 
 /** A connection's reading side, as the router sees a publisher. */
 export interface Producer {
@@ -84,7 +96,7 @@ export function redisPubSubLimitPolicy(hard = 32 * 1024 * 1024, soft = 8 * 1024 
 }
 
 /** What a policy decides about an outlet: go on, hold the current publisher, or close (and why). */
-export type Verdict = 'ok' | 'hold' | 'close-hard' | 'close-soft' | 'close-stalled';
+export type Verdict = 'ok' | 'hold' | 'close-hard' | 'close-soft' | 'close-stalled' | 'close-budget';
 
 /**
  * The policy's per-outlet memory; a door's connection owns one. Costs a few numbers per connection.
@@ -99,6 +111,8 @@ export class OutletState {
   stuck = false;
   /** Publishers this outlet holds right now (null = none). */
   held: Producer[] | null = null;
+  /** Pending bytes of this outlet counted in the server-wide outbound total. */
+  accounted = 0;
 
   constructor(readonly policy: LimitPolicy) {}
 }
@@ -134,13 +148,27 @@ export function verdictOnTick(state: OutletState, pending: number, now: number):
 }
 
 /**
- * Who holds whom. One per router. Costs nothing on the delivery path until an outlet passes its
- * `stallAt`; then a Map update per hold and one timer (every STALL_CHECK_MS) while holds exist.
+ * Who holds whom, and the server-wide outbound budget. One per router. Costs on the delivery path
+ * one call (`overBudget`, two additions) per queued message; past an outlet's `stallAt` or the
+ * budget, a Map update per hold and one timer (every STALL_CHECK_MS) while holds exist.
+ *
+ * The budget policy: while all connections' pending bytes together exceed `budget`, every
+ * delivery holds its publisher (as past an outlet's own `stallAt`, released when that outlet
+ * drains), so publishers go at the pace of the subscribers that read; an outlet given up on as stuck (no progress for
+ * STALL_PATIENCE_MS while holding a publisher) is closed as a slow consumer on its next delivery
+ * while the total is still over the budget ('close-budget'). Memory for outbound data thus stays
+ * near the budget however many subscribers stop reading; the per-connection limits still apply.
  */
 export class Backpressure {
   /** Times a publisher was held, and outlets given up on as stuck (for monitoring). */
   stalls = 0;
   stuckOutlets = 0;
+  /** Outlets closed because the server-wide budget was exceeded (for monitoring). */
+  budgetCloses = 0;
+  /** Server-wide cap on outbound pending bytes (Infinity: none). */
+  budget = Number.POSITIVE_INFINITY;
+  /** All outlets' pending bytes as last reported. */
+  outboundBytes = 0;
   private current: Producer | null = null;
   /** How many outlets hold each held publisher. */
   private readonly holds = new Map<Producer, number>();
@@ -171,21 +199,47 @@ export class Backpressure {
    * a close verdict the caller closes the outlet (and calls `outletClosed`).
    */
   queued(outlet: Outlet, state: OutletState, pending: number): Verdict {
-    const v = verdictOnQueued(state, pending);
+    this.account(state, pending);
+    let v = verdictOnQueued(state, pending);
+    if (v === 'ok' && this.outboundBytes > this.budget) {
+      if (state.stuck) {
+        this.budgetCloses++;
+        return 'close-budget';
+      }
+      v = 'hold';
+    }
     if (v === 'hold') this.hold(outlet, state);
     return v;
+  }
+
+  /**
+   * Called by a door after queuing bytes to an outlet below its own `stallAt`: counts them in the
+   * outbound total and says whether the total is over the budget (then the door calls `queued`).
+   */
+  overBudget(state: OutletState, pending: number): boolean {
+    this.outboundBytes += pending - state.accounted;
+    state.accounted = pending;
+    return this.outboundBytes > this.budget;
   }
 
   /** Called by a door when bytes left for the OS: releases held publishers once drained. */
   progressed(outlet: Outlet, state: OutletState, now: number): void {
     state.lastProgress = now;
     state.stuck = false;
-    if (state.held !== null && outlet.pendingBytes <= state.policy.stallAt) this.release(outlet, state);
+    const pending = outlet.pendingBytes;
+    this.account(state, pending);
+    if (state.held !== null && pending <= state.policy.stallAt) this.release(outlet, state);
   }
 
   /** Called by a door when an outlet closes: whatever it held goes on. */
   outletClosed(outlet: Outlet, state: OutletState): void {
+    this.account(state, 0);
     if (state.held !== null) this.release(outlet, state);
+  }
+
+  private account(state: OutletState, pending: number): void {
+    this.outboundBytes += pending - state.accounted;
+    state.accounted = pending;
   }
 
   private hold(outlet: Outlet, state: OutletState): void {
@@ -234,7 +288,10 @@ export class Backpressure {
     const now = Date.now();
     for (const [outlet, state] of this.holding) {
       if (outlet.closed) this.release(outlet, state);
-      else if (outlet.pendingBytes <= state.policy.stallAt) this.release(outlet, state);
+      else if (outlet.pendingBytes <= state.policy.stallAt && (this.outboundBytes <= this.budget || outlet.pendingBytes === 0)) {
+        // Held for the budget: only its own progress (`progressed`) or the total falling releases it.
+        this.release(outlet, state);
+      }
       else if (now - state.lastProgress >= STALL_PATIENCE_MS) {
         state.stuck = true;
         this.stuckOutlets++;

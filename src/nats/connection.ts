@@ -530,7 +530,8 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
       this.door.markDirty(this);
     }
     const pending = this.outLen + this.socketPending;
-    if (pending > this.stallAt) this.overLimit(this.door.router.backpressure.queued(this, this.outlet, pending), pending);
+    const bp = this.door.router.backpressure;
+    if (pending > this.stallAt || bp.overBudget(this.outlet, pending)) this.overLimit(bp.queued(this, this.outlet, pending), pending);
   }
 
   /** Applies the router's verdict on this connection's pending bytes (src/core/backpressure.ts). */

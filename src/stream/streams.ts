@@ -8,6 +8,7 @@ import { readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../core/log.js';
 import { openFileStore } from '../store/file/index.js';
+import { DiskWatch } from '../store/disk-space.js';
 import { MemoryStore } from '../store/memory.js';
 import type { MessageStore, SyncPolicy } from '../store/store.js';
 import {
@@ -55,6 +56,23 @@ export interface StreamsOptions {
   codec: StreamCodec;
 }
 
+/**
+ * Default file budget when max_file_store is unset (or -1): this share of the data volume's
+ * available space at start, plus what streams already hold (nats-server disk_avail.go,
+ * diskAvailable, estimates 75% of the available storage the same way).
+ */
+export const DEFAULT_FILE_BUDGET_SHARE = 0.75;
+/**
+ * Free space on the data volume that appends never use: when appends are refused (10023
+ * insufficient resources), purges, deletes, consumer acks and stream metadata still have room to
+ * write their small records, so the way out of a full disk never needs space.
+ */
+export const DISK_RESERVE_BYTES = 8 * 1024 * 1024;
+/** Bytes a file-store record adds to a message's accounted size (record header, CRC), rounded up. */
+const RECORD_OVERHEAD_GUESS = 64;
+/** Fractions of the file budget at which a warning is logged once (re-armed below the first minus 5%). */
+const BUDGET_WARN_AT = [0.8, 0.9] as const;
+
 /** Store sub-directory holding a file stream's messages (owned by the file store). */
 export const MSGS_DIR = 'msgs';
 /** A deleted stream's directory is first renamed to `.deleted-<name>-<ms>` (stream names cannot
@@ -76,6 +94,12 @@ export class Streams implements StreamHost {
   readonly unrecovered: string[] = [];
   private readonly used: Record<Storage, number> = { file: 0, memory: 0 };
   private closed = false;
+  /** Free space of the data volume (null until started). */
+  private disk: DiskWatch | null = null;
+  /** Effective file budget: max_file_store, or derived from the free space at start. */
+  fileBudget = Number.POSITIVE_INFINITY;
+  /** How many of BUDGET_WARN_AT thresholds have been warned about. */
+  private budgetWarned = 0;
 
   private constructor(readonly opts: StreamsOptions) {
     this.logger = opts.logger;
@@ -86,6 +110,7 @@ export class Streams implements StreamHost {
   static async start(opts: StreamsOptions): Promise<Streams> {
     const all = new Streams(opts);
     await all.recover();
+    all.watchDisk();
     all.logger.info(
       { storeDir: opts.storeDir, streams: all.streams.size, maxFileStore: opts.maxFileStore, maxMemStore: opts.maxMemStore },
       'JetStream started',
@@ -102,12 +127,48 @@ export class Streams implements StreamHost {
   // StreamHost
 
   budgetAllows(storage: Storage, bytes: number): boolean {
-    const max = storage === 'file' ? this.opts.maxFileStore : this.opts.maxMemStore;
-    return max < 0 || this.used[storage] + bytes <= max;
+    if (storage === 'memory') return this.opts.maxMemStore < 0 || this.used.memory + bytes <= this.opts.maxMemStore;
+    if (this.used.file + bytes > this.fileBudget) return false;
+    const disk = this.disk;
+    if (disk === null) return true;
+    // Refuse before the OS says ENOSPC (nats-server refuses with 10023 the same way), keeping the reserve.
+    const need = bytes + RECORD_OVERHEAD_GUESS;
+    if (disk.available - need < DISK_RESERVE_BYTES) return false;
+    disk.consumed(need);
+    return true;
   }
 
   addUsage(storage: Storage, delta: number): void {
     this.used[storage] += delta;
+    if (storage === 'file' && Number.isFinite(this.fileBudget)) this.warnBudget();
+  }
+
+  /** Starts watching the data volume and derives the default file budget from its free space. */
+  private watchDisk(): void {
+    this.disk = new DiskWatch(this.opts.storeDir);
+    const avail = this.disk.available;
+    if (this.opts.maxFileStore >= 0) this.fileBudget = this.opts.maxFileStore;
+    else if (Number.isFinite(avail)) this.fileBudget = this.used.file + Math.floor(avail * DEFAULT_FILE_BUDGET_SHARE);
+    this.warnBudget();
+  }
+
+  /** Logs once when file usage crosses 80% and 90% of the budget. */
+  private warnBudget(): void {
+    const share = this.used.file / this.fileBudget;
+    let level = 0;
+    while (level < BUDGET_WARN_AT.length && share >= BUDGET_WARN_AT[level]) level++;
+    if (level > this.budgetWarned) {
+      this.logger.warn(
+        { used: this.used.file, budget: this.fileBudget, percent: Math.floor(share * 100) },
+        `JetStream file storage is over ${BUDGET_WARN_AT[level - 1] * 100}% of its budget (max_file_store)`,
+      );
+      this.budgetWarned = level;
+    } else if (this.budgetWarned > 0 && share < BUDGET_WARN_AT[0] - 0.05) this.budgetWarned = 0;
+  }
+
+  /** Estimated free bytes of the data volume (Infinity when unknown). */
+  diskAvailable(): number {
+    return this.disk?.available ?? Number.POSITIVE_INFINITY;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -129,6 +190,11 @@ export class Streams implements StreamHost {
    */
   checkReservation(storage: Storage | null, addBytes: number, except = ''): Storage | null {
     if (storage === null) return null;
+    // A new file stream needs its metadata and first segment: refuse when only the reserve is left.
+    if (storage === 'file' && except === '') {
+      this.disk?.refresh(); // creates are rare: ask the volume, not the estimate
+      if (this.diskAvailable() < DISK_RESERVE_BYTES) return storage;
+    }
     const max = storage === 'file' ? this.opts.maxFileStore : this.opts.maxMemStore;
     if (max < 0) return null;
     const add = addBytes < 0 ? 1 : addBytes;
@@ -172,11 +238,17 @@ export class Streams implements StreamHost {
         `stream directory ${dir} exists but holds no recovered stream (see the start-up log); move it away to reuse the name`,
       );
     }
-    await writeMeta(dir, {
-      version: META_VERSION,
-      created: this.codec.timeToMeta(created),
-      config: this.codec.configToMeta(cfg),
-    });
+    try {
+      await writeMeta(dir, {
+        version: META_VERSION,
+        created: this.codec.timeToMeta(created),
+        config: this.codec.configToMeta(cfg),
+      });
+    } catch (err) {
+      // No create leaves a directory without meta.json behind (ENOSPC, EIO...).
+      await removeStreamDir(dir).catch(() => undefined);
+      throw err;
+    }
     let store: MessageStore;
     try {
       store = await this.openStore(cfg);
@@ -259,6 +331,11 @@ export class Streams implements StreamHost {
         continue;
       }
       if (name.startsWith('.')) continue;
+      if (await isHalfMade(dir)) {
+        this.logger.warn({ stream: name, dir }, 'removed a stream directory that a failed create left without meta.json or messages');
+        await removeStreamDir(dir).catch(() => undefined);
+        continue;
+      }
       try {
         const meta = await readMeta(dir);
         const checked = checkStreamConfig(this.codec.configFromMeta(meta.config), false, this.codec.reserved);
@@ -371,7 +448,21 @@ export class Streams implements StreamHost {
       ),
     );
     this.scheduler.close();
+    this.disk?.stop();
   }
+}
+
+/**
+ * A directory a create left unfinished (from before creates cleaned up after themselves): no
+ * meta.json (not even its temp file's rename happened) and no message segment, so it holds nothing
+ * anyone was ever acknowledged.
+ */
+async function isHalfMade(dir: string): Promise<boolean> {
+  const top = await readdir(dir).catch(() => null);
+  if (top === null || top.includes('meta.json')) return false;
+  if (!top.includes(MSGS_DIR)) return true;
+  const msgs = await readdir(join(dir, MSGS_DIR)).catch(() => null);
+  return msgs !== null && !msgs.some((n) => n.startsWith('seg-') || n.includes('.log'));
 }
 
 /** No max_msgs, max_bytes, max_age nor max_msgs_per_subject: nothing bounds the stream. */

@@ -68,7 +68,7 @@ test('every herald flag sets its option', () => {
   ).options;
   assert.deepEqual(o, {
     host: '0.0.0.0', port: 4333, httpHost: '127.0.0.2', httpPort: 9000, dataDir: '/d', jetstream: false,
-    maxPayload: 2 * 1024 * 1024, maxPending: 128 * 1024 * 1024, maxConnections: 10, maxSubs: 50, maxControlLine: 8192,
+    maxPayload: 2 * 1024 * 1024, maxPending: 128 * 1024 * 1024, maxOutbound: -1, maxConnections: 10, maxSubs: 50, maxControlLine: 8192,
     pingIntervalMs: 30_000, maxPingsOut: 5, authTimeoutMs: 500, writeDeadlineMs: 60_000,
     sync: { kind: 'interval', ms: 200 }, maxFileStore: 1024 ** 3, maxMemStore: -1, portsFileDir: '/tmp/p',
     serverName: 'n1', logLevel: 'debug', logFormat: 'json', redisPort: 6380, auth: NO_AUTH,

@@ -11,7 +11,8 @@
  * erased messages, other tombstones and floors. Cost: one read of the segment, one write of its live
  * part, one fdatasync of it and one of the directory.
  */
-import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
+import type { FileLayer } from './fs-layer.js';
 import { encodeIndex, writeIndexFile } from './idxfile.js';
 import {
   checkRecord,
@@ -39,6 +40,8 @@ export interface CompactContext {
   subjectOf(id: number): string;
   indexPath(seg: Segment): string;
   dirFd: number;
+  /** The store's file layer (fs-layer.ts). */
+  fs: FileLayer;
   logger?: { warn(o: object, m: string): void; info(o: object, m: string): void };
 }
 
@@ -53,9 +56,9 @@ export function wantsCompaction(seg: Segment, segmentBytes: number): boolean {
   );
 }
 
-async function unlinkQuiet(path: string): Promise<void> {
+async function unlinkQuiet(fs: FileLayer, path: string): Promise<void> {
   try {
-    await unlink(path);
+    await fs.unlink(path);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }
@@ -131,20 +134,20 @@ export async function compactSegment(seg: Segment, ctx: CompactContext): Promise
     const tmp = seg.path + '.compact';
     const fh = await open(tmp, 'w');
     try {
-      await writeAll(fh.fd, out.subarray(0, outLen), 0);
-      await fdatasyncP(fh.fd);
+      await writeAll(fh.fd, out.subarray(0, outLen), 0, ctx.fs);
+      await fdatasyncP(fh.fd, ctx.fs);
     } finally {
       await fh.close();
     }
     if (seg.retired) {
-      await unlinkQuiet(tmp);
+      await unlinkQuiet(ctx.fs, tmp);
       return 0;
     }
     // The old index no longer describes the file: drop it before the rename so a crash in
     // between leaves "no index" (rescan), never a wrong one.
-    await unlinkQuiet(ctx.indexPath(seg));
-    await rename(tmp, seg.path);
-    await fsyncP(ctx.dirFd);
+    await unlinkQuiet(ctx.fs, ctx.indexPath(seg));
+    await ctx.fs.rename(tmp, seg.path);
+    await fsyncP(ctx.dirFd, ctx.fs);
 
     // Swap (synchronous): carry over deletes made meanwhile, then adopt the new layout.
     const n = seqs.length;

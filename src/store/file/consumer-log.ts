@@ -13,7 +13,6 @@
  * or the new file complete (docs/storage-format.md "Consumer state").
  */
 import { closeSync, openSync, readdirSync, readFileSync, truncateSync, unlinkSync } from 'node:fs';
-import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { checkSeqs, checkState, ConsumerBook, nowTs } from '../consumer-state.js';
 import type { ConsumerState, ConsumerStore, RecoveryReport } from '../store.js';
@@ -334,7 +333,7 @@ export class ConsumerFiles {
       this.writer.addJob(async () => {
         try {
           await this.remove(file);
-          await fsyncP(this.dirFd);
+          await fsyncP(this.dirFd, this.writer.fs);
           resolve(true);
         } catch (e) {
           reject(e as Error);
@@ -359,11 +358,11 @@ export class ConsumerFiles {
       // (the only other complete copy) goes.
       next.busy++;
       try {
-        await fdatasyncP(next.open());
+        await fdatasyncP(next.open(), this.writer.fs);
       } finally {
         next.busy--;
       }
-      await fsyncP(this.dirFd);
+      await fsyncP(this.dirFd, this.writer.fs);
       next.needsDirSync = false;
       await this.remove(old);
       this.logger?.info({ consumer: c.name, bytes: old.size, now: next.size }, 'file store: compacted consumer-state log');
@@ -390,7 +389,7 @@ export class ConsumerFiles {
     this.writer.forget(f);
     f.close();
     try {
-      await unlink(f.path);
+      await this.writer.fs.unlink(f.path);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     }

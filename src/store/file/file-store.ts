@@ -45,7 +45,7 @@ import { findSegment, indexPath, segmentIndexFor, segmentPath, type RecoveredSeg
 import { DEAD_BIT, FdBudget, HDR_BIT, Segment, SIZE_MASK, type WriteTarget } from './segment.js';
 import { damagedSlots } from './verify.js';
 import { MAX_PENDING_BYTES, writeAll, Writer, type EraseOp } from './writer.js';
-import { unlink } from 'node:fs/promises';
+import type { FileLayer } from './fs-layer.js';
 
 /** Default segment size: small enough that compaction and recovery scans stay short (tens of ms). */
 export const DEFAULT_SEGMENT_BYTES = 16 * 1024 * 1024;
@@ -68,6 +68,8 @@ export interface FileStoreConfig {
   onClose(): void;
   /** Smallest consumer-state log that is compacted (consumer-log.ts COMPACT_MIN_BYTES). */
   consumerCompactBytes: number;
+  /** The file layer of the write path (fs-layer.ts); tests inject faults through it. */
+  files: FileLayer;
 }
 
 /** A file-backed `MessageStore` (see the module comment for guarantees and costs). */
@@ -108,7 +110,7 @@ export class FileStore implements MessageStore, SubjectScanner {
     consumers: RecoveredConsumers,
   ) {
     this.budget = budget;
-    this.writer = new Writer(cfg.sync, cfg.dirFd, (op) => this.runErase(op), cfg.logger);
+    this.writer = new Writer(cfg.sync, cfg.dirFd, (op) => this.runErase(op), cfg.logger, cfg.files);
     this.writer.onBatch = () => this.markHighWater();
     this.consumers = new ConsumerFiles(cfg.dir, cfg.dirFd, this.writer, consumers, cfg.consumerCompactBytes, cfg.logger);
     this.cctx = {
@@ -116,6 +118,7 @@ export class FileStore implements MessageStore, SubjectScanner {
       subjectOf: (id) => this.subjectOf(id),
       indexPath: (seg) => indexPath(cfg.dir, seg.id),
       dirFd: cfg.dirFd,
+      fs: cfg.files,
       logger: cfg.logger,
     };
     this.segs = rec.segs;
@@ -651,7 +654,7 @@ export class FileStore implements MessageStore, SubjectScanner {
     s.close();
     for (const p of [s.path, indexPath(this.cfg.dir, s.id)]) {
       try {
-        await unlink(p);
+        await this.cfg.files.unlink(p);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
       }
@@ -781,7 +784,7 @@ export class FileStore implements MessageStore, SubjectScanner {
     encodeErased(b, 0, len, op.seq, this.lastTs, seg.key);
     seg.busy++;
     try {
-      await writeAll(seg.open(), b, off);
+      await writeAll(seg.open(), b, off, this.cfg.files);
     } finally {
       seg.busy--;
     }

@@ -12,6 +12,7 @@ import { COMPACT_MIN_BYTES, recoverConsumers } from './consumer-log.js';
 import { recoverSegments } from './recovery.js';
 import { FdBudget } from './segment.js';
 import { lockDirectory, type DirLock } from '../dir-lock.js';
+import { nodeFiles, type FileLayer } from './fs-layer.js';
 
 /** The store class (for `stats()`) and its default segment size. */
 export { FileStore, DEFAULT_SEGMENT_BYTES } from './file-store.js';
@@ -24,6 +25,8 @@ export interface FileStoreOptions {
   logger?: { info(o: object, m: string): void; warn(o: object, m: string): void };
   /** Smallest consumer-state log that is compacted (default COMPACT_MIN_BYTES); tests lower it. */
   consumerCompactBytes?: number;
+  /** File layer of the write path (fs-layer.ts); defaults to node:fs. Tests inject faults here. */
+  files?: FileLayer;
 }
 
 /** Segments smaller than this would make per-segment overhead dominate. */
@@ -80,6 +83,7 @@ export async function openFileStore(
         lockPath,
         onClose: () => release(dir, lock),
         consumerCompactBytes: opts.consumerCompactBytes ?? COMPACT_MIN_BYTES,
+        files: opts.files ?? nodeFiles,
       },
       rec,
       budget,

@@ -12,7 +12,7 @@
  * Costs: chunks are CHUNK_BYTES each, reused from a small pool; pending bytes are capped at
  * MAX_PENDING_BYTES (appends past it are refused rather than growing memory without bound).
  */
-import { fdatasync, fsync, writev } from 'node:fs';
+import { nodeFiles, type FileLayer } from './fs-layer.js';
 import type { SyncPolicy } from '../store.js';
 import type { Chunk, Segment, WriteTarget } from './segment.js';
 
@@ -61,13 +61,13 @@ function takeInWriteOrder(open: Chunk[]): Chunk[] {
   return ordered.flat();
 }
 
-function writevAll(fd: number, bufs: Buffer[], pos: number): Promise<void> {
+function writevAll(fs: FileLayer, fd: number, bufs: Buffer[], pos: number): Promise<void> {
   return new Promise((resolve, reject) => {
     let i = 0;
     let p = pos;
     const step = (): void => {
       const slice = bufs.length - i > MAX_IOV ? bufs.slice(i, i + MAX_IOV) : i === 0 ? bufs : bufs.slice(i);
-      writev(fd, slice, p, (err, n) => {
+      fs.writev(fd, slice, p, (err, n) => {
         if (err !== null) return reject(err);
         p += n;
         // Skip fully written buffers; re-slice a partly written one.
@@ -85,18 +85,18 @@ function writevAll(fd: number, bufs: Buffer[], pos: number): Promise<void> {
 }
 
 /** Writes all of `buf` at `pos`. */
-export function writeAll(fd: number, buf: Buffer, pos: number): Promise<void> {
-  return writevAll(fd, [buf], pos);
+export function writeAll(fd: number, buf: Buffer, pos: number, fs: FileLayer = nodeFiles): Promise<void> {
+  return writevAll(fs, fd, [buf], pos);
 }
 
 /** `fdatasync` as a promise (libuv thread pool). */
-export function fdatasyncP(fd: number): Promise<void> {
-  return new Promise((resolve, reject) => fdatasync(fd, (err) => (err === null ? resolve() : reject(err))));
+export function fdatasyncP(fd: number, fs: FileLayer = nodeFiles): Promise<void> {
+  return new Promise((resolve, reject) => fs.fdatasync(fd, (err) => (err === null ? resolve() : reject(err))));
 }
 
 /** `fsync` as a promise (used on the directory after creating or renaming a segment). */
-export function fsyncP(fd: number): Promise<void> {
-  return new Promise((resolve, reject) => fsync(fd, (err) => (err === null ? resolve() : reject(err))));
+export function fsyncP(fd: number, fs: FileLayer = nodeFiles): Promise<void> {
+  return new Promise((resolve, reject) => fs.fsync(fd, (err) => (err === null ? resolve() : reject(err))));
 }
 
 /**
@@ -139,6 +139,8 @@ export class Writer {
     private readonly dirFd: number,
     private readonly eraseFn: (op: EraseOp) => Promise<WriteTarget | null>,
     private readonly logger: WriterLogger | undefined,
+    /** The file layer every write, sync, rename and unlink of this store goes through. */
+    readonly fs: FileLayer = nodeFiles,
   ) {
     if (policy.kind === 'interval') {
       this.timer = setInterval(
@@ -311,7 +313,7 @@ export class Writer {
       // (tombstones, the data behind a SeqMark) were promised durable to callers of this batch.
       seg.busy++;
       try {
-        await writevAll(seg.open(), bufs, chunks[i].off);
+        await writevAll(this.fs, seg.open(), bufs, chunks[i].off);
       } finally {
         seg.busy--;
       }
@@ -338,7 +340,7 @@ export class Writer {
       for (const s of this.unsynced) {
         s.busy++;
         try {
-          await fdatasyncP(s.open());
+          await fdatasyncP(s.open(), this.fs);
         } finally {
           s.busy--;
         }
@@ -348,7 +350,7 @@ export class Writer {
         }
       }
       this.unsynced.clear();
-      if (dir) await fsyncP(this.dirFd);
+      if (dir) await fsyncP(this.dirFd, this.fs);
       this.syncs++;
     }
 
