@@ -89,7 +89,8 @@ export function summariseProfile(p: CpuProfile): ProfileSummary {
     const per = (p.endTime - p.startTime) / 1000 / total;
     for (const n of p.nodes) self.set(n.id, (n.hitCount ?? 0) * per);
   }
-  const keyOf = (n: ProfileNode): string => `${n.callFrame.functionName || '(anonymous)'}@${n.callFrame.url}:${n.callFrame.lineNumber}`;
+  const keyOf = (n: ProfileNode): string =>
+    `${n.callFrame.functionName || '(anonymous)'}@${n.callFrame.url}:${n.callFrame.lineNumber}`;
   const fns = new Map<string, FnTime>();
   const cats = new Map<string, number>();
   let totalMs = 0;
@@ -157,7 +158,10 @@ export function renderProfile(s: ProfileSummary, top: number): string {
   }
   L.push('');
   L.push(`top ${top} by inclusive time (herald's functions):`);
-  for (const f of real.filter((x) => x.category === 'herald').sort((a, b) => b.totalMs - a.totalMs).slice(0, top)) {
+  for (const f of real
+    .filter((x) => x.category === 'herald')
+    .sort((a, b) => b.totalMs - a.totalMs)
+    .slice(0, top)) {
     L.push(`  ${pct(f.totalMs)} ${f.totalMs.toFixed(0).padStart(8)} ms  ${f.name}  ${f.location}`);
   }
   return L.join('\n');

@@ -71,7 +71,9 @@ export function fmtRateSpread(s: Spread | null): string {
 /** "254 (242–269)" for a number spread. */
 export function fmtSpread(s: Spread | null, digits = 3): string {
   if (!s) return '–';
-  return s.n > 1 && s.min !== s.max ? `${fmtNum(s.median, digits)} (${fmtNum(s.min, digits)}–${fmtNum(s.max, digits)})` : fmtNum(s.median, digits);
+  return s.n > 1 && s.min !== s.max
+    ? `${fmtNum(s.median, digits)} (${fmtNum(s.min, digits)}–${fmtNum(s.max, digits)})`
+    : fmtNum(s.median, digits);
 }
 
 function cell(s: string): string {
@@ -130,22 +132,31 @@ export function renderMarkdown(rep: BenchReport, workloads: readonly Workload[],
   const L: string[] = [];
   const m = rep.machine;
   const wById = new Map(workloads.map((w) => [w.id, w]));
-  const tByName = (name: string, proto: 'nats' | 'redis'): TargetInfo | undefined => rep.targets.find((t) => t.name === name && t.protocol === proto);
-  L.push(`# herald bench — ${rep.mode === 'compare' ? 'herald vs nats-server and redis-server' : 'results'}, ${rep.createdAt.slice(0, 10)}`);
+  const tByName = (name: string, proto: 'nats' | 'redis'): TargetInfo | undefined =>
+    rep.targets.find((t) => t.name === name && t.protocol === proto);
+  L.push(
+    `# herald bench — ${rep.mode === 'compare' ? 'herald vs nats-server and redis-server' : 'results'}, ${rep.createdAt.slice(0, 10)}`,
+  );
   L.push('');
   L.push(`Commit: ${rep.commit ?? 'unknown'}.`);
   L.push('');
   const failedRows = rep.summary.filter((r) => (r.failed ?? []).length > 0);
   if (failedRows.length > 0) {
-    L.push(`**${failedRows.length} row(s) FAILED their counts** (error replies, duplicate or misrouted deliveries): their numbers are marked ✗ and listed under "Failed runs"; do not quote them.`);
+    L.push(
+      `**${failedRows.length} row(s) FAILED their counts** (error replies, duplicate or misrouted deliveries): their numbers are marked ✗ and listed under "Failed runs"; do not quote them.`,
+    );
     L.push('');
   }
-  L.push(`Command: \`${rep.command}\` · ${rep.settings.rounds} round(s) × ${rep.settings.durationS} s per workload, interleaved (each round runs every workload on every server, alternating which server goes first) · wall time ${Math.round(rep.settings.wallSeconds)} s.`);
+  L.push(
+    `Command: \`${rep.command}\` · ${rep.settings.rounds} round(s) × ${rep.settings.durationS} s per workload, interleaved (each round runs every workload on every server, alternating which server goes first) · wall time ${Math.round(rep.settings.wallSeconds)} s.`,
+  );
   L.push('');
   const measured = rep.runs.filter((r) => r.skipped === null && r.error === null && r.cpu?.other != null);
   const disturbed = measured.filter((r) => (r.cpu?.other ?? 0) > DISTURBED_OTHER_CPU);
   if (measured.length > 0) {
-    L.push(`Interference: ${disturbed.length} of ${measured.length} runs had more than ${DISTURBED_OTHER_CPU}% of a core busy outside the bench (the "other" CPU column${disturbed.length > 0 ? '; such rows are marked ⚠ where the median is affected' : ''}). Before each run the bench waited up to 5 s for the machine to go quiet (at most 60 s per suite; ${Math.round(rep.settings.quietWaitSeconds ?? 0)} s in all).`);
+    L.push(
+      `Interference: ${disturbed.length} of ${measured.length} runs had more than ${DISTURBED_OTHER_CPU}% of a core busy outside the bench (the "other" CPU column${disturbed.length > 0 ? '; such rows are marked ⚠ where the median is affected' : ''}). Before each run the bench waited up to 5 s for the machine to go quiet (at most 60 s per suite; ${Math.round(rep.settings.quietWaitSeconds ?? 0)} s in all).`,
+    );
     L.push('');
   }
   L.push('## Machine');
@@ -166,11 +177,16 @@ export function renderMarkdown(rep: BenchReport, workloads: readonly Workload[],
   L.push('');
   L.push(row(['server', 'protocol', 'stream durability', 'CPU measured']));
   L.push('|---|---|---|---|');
-  for (const t of rep.targets) L.push(row([t.name, t.protocol, t.durability, t.pidKnown ? 'yes (pid known)' : 'no (pid unknown)']));
+  for (const t of rep.targets)
+    L.push(row([t.name, t.protocol, t.durability, t.pidKnown ? 'yes (pid known)' : 'no (pid unknown)']));
   L.push('');
-  L.push('Core pub/sub and request/reply keep nothing on disk on any server. herald acknowledges a stream write only after fdatasync; the peers acknowledge before their data reaches the disk, so herald does strictly more work per durable message in the rows below.');
+  L.push(
+    'Core pub/sub and request/reply keep nothing on disk on any server. herald acknowledges a stream write only after fdatasync; the peers acknowledge before their data reaches the disk, so herald does strictly more work per durable message in the rows below.',
+  );
   L.push('');
-  L.push(`Load generator: raw sockets with pre-encoded frames, each role in its own process; core and Redis publishers write batches of ${rep.settings.coreBatch} with ≤ ${rep.settings.coreWindow} batches unanswered (PING/PONG or replies), JetStream publishers keep ≤ ${rep.settings.jsWindow} acks outstanding (writes of ${rep.settings.jsBatch}), pull consumers request ${rep.settings.pullWindow} at a time, XREADGROUP reads ${rep.settings.xreadCount}; latency loops are closed (one in flight) after ${rep.settings.warmup} warm-ups. Subscribers never push back.`);
+  L.push(
+    `Load generator: raw sockets with pre-encoded frames, each role in its own process; core and Redis publishers write batches of ${rep.settings.coreBatch} with ≤ ${rep.settings.coreWindow} batches unanswered (PING/PONG or replies), JetStream publishers keep ≤ ${rep.settings.jsWindow} acks outstanding (writes of ${rep.settings.jsBatch}), pull consumers request ${rep.settings.pullWindow} at a time, XREADGROUP reads ${rep.settings.xreadCount}; latency loops are closed (one in flight) after ${rep.settings.warmup} warm-ups. Subscribers never push back.`,
+  );
   L.push('');
 
   if (rep.comparisons.length > 0) {
@@ -200,9 +216,23 @@ export function renderMarkdown(rep: BenchReport, workloads: readonly Workload[],
   if (thr.length > 0) {
     L.push('## Throughput');
     L.push('');
-    L.push('"msgs/s" is delivered messages per second (all subscribers together, duplicates excluded; for streams: OK-acked publishes or consumed messages, error acks excluded). "lost" is published × subscribers − received after the drain (for stream publishes: publishes with no answer at all); deliveries above published × subscribers are shown as duplicates and fail the run. "disc / slow" is connections the server closed / `/varz` slow_consumers. CPU is % of one core over the publish window: server / main load process / other load processes / whole machine (other = outside the bench). "srv µs/msg" is server CPU time per delivered message.');
+    L.push(
+      '"msgs/s" is delivered messages per second (all subscribers together, duplicates excluded; for streams: OK-acked publishes or consumed messages, error acks excluded). "lost" is published × subscribers − received after the drain (for stream publishes: publishes with no answer at all); deliveries above published × subscribers are shown as duplicates and fail the run. "disc / slow" is connections the server closed / `/varz` slow_consumers. CPU is % of one core over the publish window: server / main load process / other load processes / whole machine (other = outside the bench). "srv µs/msg" is server CPU time per delivered message.',
+    );
     L.push('');
-    L.push(row(['workload', 'server', 'msgs/s', 'publisher msgs/s', 'lost', 'disc / slow', 'CPU srv / main / others / machine', 'srv µs/msg', 'checks']));
+    L.push(
+      row([
+        'workload',
+        'server',
+        'msgs/s',
+        'publisher msgs/s',
+        'lost',
+        'disc / slow',
+        'CPU srv / main / others / machine',
+        'srv µs/msg',
+        'checks',
+      ]),
+    );
     L.push('|---|---|---|---|---|---|---|---|---|');
     for (const r of thr) {
       const w = wById.get(r.workload)!;
@@ -211,12 +241,26 @@ export function renderMarkdown(rep: BenchReport, workloads: readonly Workload[],
         continue;
       }
       const warn = (r.cpuOther?.median ?? 0) > DISTURBED_OTHER_CPU ? ' ⚠' : '';
-      L.push(row([w.title, r.target, `${failMark(r)}${fmtRateSpread(r.rate)}${warn}`, r.publishRate ? fmtRate(r.publishRate.median) : '–', lossCell(r), discCell(r), cpuCell(r), fmtSpread(r.serverUsPerMsg), checksCell(r)]));
+      L.push(
+        row([
+          w.title,
+          r.target,
+          `${failMark(r)}${fmtRateSpread(r.rate)}${warn}`,
+          r.publishRate ? fmtRate(r.publishRate.median) : '–',
+          lossCell(r),
+          discCell(r),
+          cpuCell(r),
+          fmtSpread(r.serverUsPerMsg),
+          checksCell(r),
+        ]),
+      );
     }
     L.push('');
     const queue = rep.runs.find((r) => r.workload === 'queue-1k' && r.perConnection.length > 1 && r.skipped === null);
     if (queue) {
-      L.push(`Queue-group distribution (one round on ${queue.target}): ${queue.perConnection.map((n) => n.toLocaleString('en-US')).join(' / ')}.`);
+      L.push(
+        `Queue-group distribution (one round on ${queue.target}): ${queue.perConnection.map((n) => n.toLocaleString('en-US')).join(' / ')}.`,
+      );
       L.push('');
     }
   }
@@ -225,7 +269,19 @@ export function renderMarkdown(rep: BenchReport, workloads: readonly Workload[],
   if (lat.length > 0) {
     L.push('## Latency (closed loop, one in flight, µs)');
     L.push('');
-    L.push(row(['workload', 'server', 'p50', 'p99', 'p99.9', 'round trips/s', 'floor (PING) p50 / p99 / p99.9', 'CPU srv / client / others', 'checks']));
+    L.push(
+      row([
+        'workload',
+        'server',
+        'p50',
+        'p99',
+        'p99.9',
+        'round trips/s',
+        'floor (PING) p50 / p99 / p99.9',
+        'CPU srv / client / others',
+        'checks',
+      ]),
+    );
     L.push('|---|---|---|---|---|---|---|---|---|');
     for (const r of lat) {
       const w = wById.get(r.workload)!;
@@ -233,10 +289,24 @@ export function renderMarkdown(rep: BenchReport, workloads: readonly Workload[],
         L.push(row([w.title, r.target, `n/a (${r.skipped})`, '', '', '', '', '', '']));
         continue;
       }
-      const floor = r.floorP50 ? `${fmtSpread(r.floorP50)} / ${fmtNum(r.floorP99?.median)} / ${fmtNum(r.floorP999?.median)}` : '–';
+      const floor = r.floorP50
+        ? `${fmtSpread(r.floorP50)} / ${fmtNum(r.floorP99?.median)} / ${fmtNum(r.floorP999?.median)}`
+        : '–';
       const f = (s: Spread | null): string => (s ? String(Math.round(s.median)) : '?');
       const warn = (r.cpuOther?.median ?? 0) > DISTURBED_OTHER_CPU ? ' ⚠' : '';
-      L.push(row([w.title, r.target, `${failMark(r)}${fmtSpread(r.p50)}${warn}`, fmtSpread(r.p99), fmtSpread(r.p999), fmtRateSpread(r.rate), floor, `${f(r.cpuServer)} / ${f(r.cpuMain)} / ${f(r.cpuOthers)}`, checksCell(r)]));
+      L.push(
+        row([
+          w.title,
+          r.target,
+          `${failMark(r)}${fmtSpread(r.p50)}${warn}`,
+          fmtSpread(r.p99),
+          fmtSpread(r.p999),
+          fmtRateSpread(r.rate),
+          floor,
+          `${f(r.cpuServer)} / ${f(r.cpuMain)} / ${f(r.cpuOthers)}`,
+          checksCell(r),
+        ]),
+      );
     }
     L.push('');
   }
@@ -244,9 +314,20 @@ export function renderMarkdown(rep: BenchReport, workloads: readonly Workload[],
   if (rep.clientVsRaw.length > 0) {
     L.push('## The raw load generator vs the nats.js client (pub/sub 1→1, 16 B)');
     L.push('');
-    L.push('Same workload, process layout and BATCH/WINDOW; only the load generator differs. When the generator is the bottleneck, the server looks slower than it is: the raw generator needs less CPU per message, so more of the machine is left for the server.');
+    L.push(
+      'Same workload, process layout and BATCH/WINDOW; only the load generator differs. When the generator is the bottleneck, the server looks slower than it is: the raw generator needs less CPU per message, so more of the machine is left for the server.',
+    );
     L.push('');
-    L.push(row(['server', 'generator', 'delivered msgs/s', 'CPU srv / publisher / subscriber', 'publisher CPU µs/msg', 'raw / client']));
+    L.push(
+      row([
+        'server',
+        'generator',
+        'delivered msgs/s',
+        'CPU srv / publisher / subscriber',
+        'publisher CPU µs/msg',
+        'raw / client',
+      ]),
+    );
     L.push('|---|---|---|---|---|---|');
     for (const c of rep.clientVsRaw) {
       for (const [name, r] of [
@@ -255,7 +336,16 @@ export function renderMarkdown(rep: BenchReport, workloads: readonly Workload[],
       ] as const) {
         const f = (s: Spread | null): string => (s ? String(Math.round(s.median)) : '?');
         const pubUs = r.cpuMain && r.rate && r.rate.median > 0 ? (r.cpuMain.median / 100 / r.rate.median) * 1e6 : null;
-        L.push(row([c.target, name, fmtRateSpread(r.rate), `${f(r.cpuServer)} / ${f(r.cpuMain)} / ${f(r.cpuOthers)}`, fmtNum(pubUs), name === 'raw sockets' ? fmtRatio(c.speedup) : '']));
+        L.push(
+          row([
+            c.target,
+            name,
+            fmtRateSpread(r.rate),
+            `${f(r.cpuServer)} / ${f(r.cpuMain)} / ${f(r.cpuOthers)}`,
+            fmtNum(pubUs),
+            name === 'raw sockets' ? fmtRatio(c.speedup) : '',
+          ]),
+        );
       }
     }
     L.push('');
@@ -264,7 +354,9 @@ export function renderMarkdown(rep: BenchReport, workloads: readonly Workload[],
   if (failedRows.length > 0) {
     L.push('## Failed runs');
     L.push('');
-    L.push('A run fails when any role got an error reply, a subscriber got more than published × subscribers, or an answer was for another request or stream (bench/lib/accounting.ts). Error replies and duplicates are never counted in the rates.');
+    L.push(
+      'A run fails when any role got an error reply, a subscriber got more than published × subscribers, or an answer was for another request or stream (bench/lib/accounting.ts). Error replies and duplicates are never counted in the rates.',
+    );
     L.push('');
     for (const r of failedRows) L.push(`- ${r.workload} on ${r.target}: ${(r.failed ?? []).join('; ')}`);
     L.push('');

@@ -138,7 +138,14 @@ async function sumProgress(workers: WorkerProc[]): Promise<{ received: number; s
 }
 
 /** Runs `w` against `t`; never throws (failures are recorded in the result). */
-export async function runOne(w: Workload, t: Target, round: number, durationMs: number, quick: boolean, progress: ProgressFn): Promise<RunRecord> {
+export async function runOne(
+  w: Workload,
+  t: Target,
+  round: number,
+  durationMs: number,
+  quick: boolean,
+  progress: ProgressFn,
+): Promise<RunRecord> {
   const rec = emptyRecord(w, t, round);
   const ctx: PlanContext = {
     target: t,
@@ -172,7 +179,15 @@ function mainResultOf(workers: WorkerProc[]): RoleResult | null {
   return workers[workers.length - 1]?.result ?? null;
 }
 
-async function measure(plan: Plan, w: Workload, t: Target, rec: RunRecord, workers: WorkerProc[], durationMs: number, progress: ProgressFn): Promise<void> {
+async function measure(
+  plan: Plan,
+  w: Workload,
+  t: Target,
+  rec: RunRecord,
+  workers: WorkerProc[],
+  durationMs: number,
+  progress: ProgressFn,
+): Promise<void> {
   const others = plan.others.map((cfg) => new WorkerProc(cfg));
   workers.push(...others);
   await Promise.all(others.map((o) => o.init(READY_TIMEOUT_MS)));
@@ -243,7 +258,17 @@ async function measure(plan: Plan, w: Workload, t: Target, rec: RunRecord, worke
   void delivered;
 }
 
-function fill(rec: RunRecord, w: Workload, plan: Plan, m: RoleResult, others: RoleResult[], s0: CpuSample, s1: CpuSample, s2: CpuSample, serverKnown: boolean): void {
+function fill(
+  rec: RunRecord,
+  w: Workload,
+  plan: Plan,
+  m: RoleResult,
+  others: RoleResult[],
+  s0: CpuSample,
+  s1: CpuSample,
+  s2: CpuSample,
+  serverKnown: boolean,
+): void {
   const c = account({ kind: w.kind, fanout: plan.fanout }, m, others);
   rec.errors = c.errors;
   rec.firstError = m.firstError ?? others.find((r) => r.firstError)?.firstError ?? null;

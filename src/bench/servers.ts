@@ -98,10 +98,12 @@ export function natsInfoProblem(info: Record<string, unknown>, expectVersion: st
   const go = String(info['go'] ?? '');
   const version = String(info['version'] ?? '');
   const name = String(info['server_name'] ?? '');
-  if (HERALD_MARK.test(go) || HERALD_MARK.test(name)) return `INFO says go="${go}" server_name="${name}": that is herald, not nats-server`;
+  if (HERALD_MARK.test(go) || HERALD_MARK.test(name))
+    return `INFO says go="${go}" server_name="${name}": that is herald, not nats-server`;
   if (!/^go\d/.test(go)) return `INFO go="${go}" is not a Go runtime version`;
   if (!/^\d+\.\d+\.\d+/.test(version)) return `INFO version="${version}" is not a nats-server version`;
-  if (expectVersion !== null && version !== expectVersion) return `INFO version ${version} differs from --version ${expectVersion}`;
+  if (expectVersion !== null && version !== expectVersion)
+    return `INFO version ${version} differs from --version ${expectVersion}`;
   return null;
 }
 
@@ -123,7 +125,11 @@ export function redisInfoProblem(infoServer: string, expectVersion: string | nul
  */
 export function findPeer(name: PeerName): PeerBinary | null {
   const env = process.env[name === 'nats-server' ? 'NATS_SERVER_BIN' : 'REDIS_SERVER_BIN'];
-  const candidates = env ? [env] : [...EXTRA_BIN_DIRS, ...(process.env['PATH'] ?? '').split(path.delimiter)].filter((d) => d !== '').map((d) => path.join(d, name));
+  const candidates = env
+    ? [env]
+    : [...EXTRA_BIN_DIRS, ...(process.env['PATH'] ?? '').split(path.delimiter)]
+        .filter((d) => d !== '')
+        .map((d) => path.join(d, name));
   const rejected: string[] = [];
   const seen = new Set<string>();
   for (const p of candidates) {
@@ -175,7 +181,10 @@ export function serverVersion(bin: string): string | null {
 export function gitCommit(): string | null {
   const head = firstLine('git', ['-C', repoRoot(), 'rev-parse', '--short', 'HEAD']);
   if (head === null) return null;
-  const r = spawnSync('git', ['-C', repoRoot(), 'status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8', timeout: 10_000 });
+  const r = spawnSync('git', ['-C', repoRoot(), 'status', '--porcelain', '--untracked-files=no'], {
+    encoding: 'utf8',
+    timeout: 10_000,
+  });
   return r.status === 0 && r.stdout.trim() !== '' ? `${head}+dirty` : head;
 }
 
@@ -357,7 +366,19 @@ export async function startNatsServer(bin: string): Promise<ManagedServer> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'herald-bench-nats-'));
   const port = await freePort();
   const mport = await freePort();
-  const args = ['-js', '-a', '127.0.0.1', '-p', String(port), '-m', String(mport), '-sd', path.join(dir, 'store'), '-n', 'bench-peer'];
+  const args = [
+    '-js',
+    '-a',
+    '127.0.0.1',
+    '-p',
+    String(port),
+    '-m',
+    String(mport),
+    '-sd',
+    path.join(dir, 'store'),
+    '-n',
+    'bench-peer',
+  ];
   const { proc, logFile } = launch(bin, args, 'nats-server', dir);
   const url = `nats://127.0.0.1:${port}`;
   const info = await readyOrDiscard(proc, dir, waitNats(url, proc, logFile));
@@ -395,7 +416,20 @@ export async function startRedisServer(bin: string): Promise<ManagedServer> {
   const version = checkedVersion('redis-server', bin);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'herald-bench-redis-'));
   const port = await freePort();
-  const args = ['--bind', '127.0.0.1', '--port', String(port), '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'everysec', '--daemonize', 'no'];
+  const args = [
+    '--bind',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--dir',
+    dir,
+    '--appendonly',
+    'yes',
+    '--appendfsync',
+    'everysec',
+    '--daemonize',
+    'no',
+  ];
   const { proc, logFile } = launch(bin, args, 'redis-server', dir);
   const url = `redis://127.0.0.1:${port}`;
   await readyOrDiscard(proc, dir, waitRedis(url, proc, logFile));
@@ -419,13 +453,31 @@ export async function startRedisServer(bin: string): Promise<ManagedServer> {
 }
 
 /** Starts herald (`serve`, durable by default) on random loopback ports with a temp data dir, optionally under `--cpu-prof`. */
-export async function startHerald(probe: HeraldProbe, cpuProfDir: string | null = null, sync: string | null = null): Promise<ManagedServer> {
+export async function startHerald(
+  probe: HeraldProbe,
+  cpuProfDir: string | null = null,
+  sync: string | null = null,
+): Promise<ManagedServer> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'herald-bench-herald-'));
   const port = await freePort();
   const mport = await freePort();
   // With a profile dir, V8 writes a .cpuprofile there when herald exits (SIGTERM shuts it down cleanly).
   const prof = cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : [];
-  const args = [...prof, probe.bin, 'serve', '--host', '127.0.0.1', '--port', String(port), '--http-port', String(mport), '--data', path.join(dir, 'data'), '--log-level', 'warn'];
+  const args = [
+    ...prof,
+    probe.bin,
+    'serve',
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--http-port',
+    String(mport),
+    '--data',
+    path.join(dir, 'data'),
+    '--log-level',
+    'warn',
+  ];
   if (sync !== null) args.push('--sync', sync);
   let rport: number | null = null;
   if (probe.redisFlag) {
@@ -441,13 +493,33 @@ export async function startHerald(probe: HeraldProbe, cpuProfDir: string | null 
   const version = `${named}${commit ? `, git ${commit}` : ''}`;
   const durability = heraldDurability(sync ?? 'always');
   const targets: Target[] = [
-    { name: 'herald', protocol: 'nats', url, monitorUrl: `http://127.0.0.1:${mport}`, pid: proc.pid ?? null, version, path: probe.bin, durability, managed: true },
+    {
+      name: 'herald',
+      protocol: 'nats',
+      url,
+      monitorUrl: `http://127.0.0.1:${mport}`,
+      pid: proc.pid ?? null,
+      version,
+      path: probe.bin,
+      durability,
+      managed: true,
+    },
   ];
   if (rport !== null) {
     const rurl = `redis://127.0.0.1:${rport}`;
     try {
       await waitRedis(rurl, proc, logFile, DOOR_PROBE_MS);
-      targets.push({ name: 'herald', protocol: 'redis', url: rurl, monitorUrl: null, pid: proc.pid ?? null, version, path: probe.bin, durability, managed: true });
+      targets.push({
+        name: 'herald',
+        protocol: 'redis',
+        url: rurl,
+        monitorUrl: null,
+        pid: proc.pid ?? null,
+        version,
+        path: probe.bin,
+        durability,
+        managed: true,
+      });
     } catch {
       /* the flag exists but the door does not answer yet: Redis rows stay n/a */
     }

@@ -24,7 +24,17 @@ import {
   type Target,
 } from './servers.js';
 import { clientVsRaw, compare, summarise, type ComparisonRow, type SummaryRow } from './summary.js';
-import { CORE_BATCH, CORE_WINDOW, JS_BATCH, JS_WINDOW, PULL_WINDOW, selectWorkloads, WARMUP, XREAD_COUNT, type Workload } from './workloads.js';
+import {
+  CORE_BATCH,
+  CORE_WINDOW,
+  JS_BATCH,
+  JS_WINDOW,
+  PULL_WINDOW,
+  selectWorkloads,
+  WARMUP,
+  XREAD_COUNT,
+  type Workload,
+} from './workloads.js';
 
 /** Before each run, wait until less than this much CPU (% of a core) is busy outside the bench... */
 const QUIET_OTHER_CPU = 30;
@@ -167,8 +177,12 @@ export function textTable(rep: BenchReport, workloads: readonly Workload[]): str
   if (rep.comparisons.length > 0) {
     lines.push(['workload', 'herald', 'peer', 'herald/peer']);
     for (const c of rep.comparisons) {
-      const f = (v: number | undefined): string => (v === undefined ? 'n/a' : c.metric === 'rate' ? `${fmtRate(v)}/s` : `${fmtNum(v)} µs`);
-      const range = (s: { min: number; max: number; n: number } | null): string => (s && s.n > 1 ? ` [${c.metric === 'rate' ? fmtRate(s.min) : fmtNum(s.min)}–${c.metric === 'rate' ? fmtRate(s.max) : fmtNum(s.max)}]` : '');
+      const f = (v: number | undefined): string =>
+        v === undefined ? 'n/a' : c.metric === 'rate' ? `${fmtRate(v)}/s` : `${fmtNum(v)} µs`;
+      const range = (s: { min: number; max: number; n: number } | null): string =>
+        s && s.n > 1
+          ? ` [${c.metric === 'rate' ? fmtRate(s.min) : fmtNum(s.min)}–${c.metric === 'rate' ? fmtRate(s.max) : fmtNum(s.max)}]`
+          : '';
       lines.push([
         title.get(c.workload) ?? c.workload,
         c.herald ? `${f(c.herald.median)}${range(c.herald)}` : `n/a (${c.heraldNote ?? ''})`,
@@ -184,7 +198,14 @@ export function textTable(rep: BenchReport, workloads: readonly Workload[]): str
     }
   }
   const widths = lines[0]!.map((_, i) => Math.min(60, Math.max(...lines.map((l) => (l[i] ?? '').length))));
-  return lines.map((l) => l.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+  return lines
+    .map((l) =>
+      l
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 /** Runs the suite; see the file comment. */
@@ -202,7 +223,9 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
     if (o.compare) {
       const natsBin = needNats ? findBinary('nats-server') : null;
       const redisBin = needRedis ? findBinary('redis-server') : null;
-      const missing = [needNats && !natsBin ? 'nats-server' : null, needRedis && !redisBin ? 'redis-server' : null].filter(Boolean);
+      const missing = [needNats && !natsBin ? 'nats-server' : null, needRedis && !redisBin ? 'redis-server' : null].filter(
+        Boolean,
+      );
       if (missing.length > 0) {
         throw new BenchSetupError(missingServersMessage(missing as string[]));
       }
@@ -214,7 +237,8 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
           const h = await startHerald(probe, o.profileDir ?? null, o.heraldSync ?? null);
           servers.push(h);
           targets.push(...h.targets.filter((t) => (t.protocol === 'nats' ? needNats : needRedis)));
-          if (needRedis && !h.targets.some((t) => t.protocol === 'redis')) unavailable.push({ name: 'herald', protocol: 'redis', reason: 'no Redis door yet' });
+          if (needRedis && !h.targets.some((t) => t.protocol === 'redis'))
+            unavailable.push({ name: 'herald', protocol: 'redis', reason: 'no Redis door yet' });
         } catch (e) {
           // A herald that does not start (e.g. a half-built dist/) must not cost the peers' numbers.
           heraldFailure = `herald did not start: ${(e instanceof Error ? e.message : String(e)).split('\n').slice(0, 3).join(' ')}`;
@@ -240,7 +264,8 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
         targets.push(...r.targets);
       }
     } else {
-      if (!o.natsUrl && !o.redisUrl) throw new BenchSetupError('give --nats URL and/or --redis URL, or --compare to start the servers');
+      if (!o.natsUrl && !o.redisUrl)
+        throw new BenchSetupError('give --nats URL and/or --redis URL, or --compare to start the servers');
       if (o.natsUrl && needNats) targets.push(await natsTarget(o.natsUrl, o.natsMonitor, o.natsPid));
       if (o.redisUrl && needRedis) targets.push(await redisTarget(o.redisUrl, o.redisPid));
     }
@@ -256,16 +281,22 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
     }
     const perRun = o.durationS + RUN_OVERHEAD_S;
     const progress = new ProgressDisplay(plan.length, plan.length * perRun, process.stderr, o.progress);
-    progress.note(`${plan.length} runs (${workloads.length} workloads × ${targets.map((t) => `${t.name}/${t.protocol}`).join(', ')} × ${o.rounds} rounds), about ${Math.ceil((plan.length * perRun) / 60)} min`);
+    progress.note(
+      `${plan.length} runs (${workloads.length} workloads × ${targets.map((t) => `${t.name}/${t.protocol}`).join(', ')} × ${o.rounds} rounds), about ${Math.ceil((plan.length * perRun) / 60)} min`,
+    );
     const runs: RunRecord[] = [];
     let quietBudgetMs = o.quietBudgetMs ?? QUIET_BUDGET_MS;
     let quietWaitedMs = 0;
     for (const { round, w, t } of plan) {
       progress.begin(round, o.rounds, w.id, t.name);
-      const waited = await waitForQuiet(Math.min(QUIET_MAX_WAIT_MS, quietBudgetMs), () => progress.update('waiting for a quiet machine', 0, 0, 0));
+      const waited = await waitForQuiet(Math.min(QUIET_MAX_WAIT_MS, quietBudgetMs), () =>
+        progress.update('waiting for a quiet machine', 0, 0, 0),
+      );
       quietBudgetMs -= waited;
       quietWaitedMs += waited;
-      const r = await runOne(w, t, round, o.durationS * 1000, o.quick, (p) => progress.update(p.phase, p.elapsedMs, p.totalMs, p.received));
+      const r = await runOne(w, t, round, o.durationS * 1000, o.quick, (p) =>
+        progress.update(p.phase, p.elapsedMs, p.totalMs, p.received),
+      );
       runs.push(r);
       progress.finish(r);
     }
@@ -282,7 +313,15 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
       const note = unavailable.find((u) => u.name === 'herald' && u.protocol === w.protocol)?.reason ?? null;
       for (const peer of rows.filter((r) => r.target !== 'herald')) comparisons.push(compare(w.id, w.kind, herald, peer, note));
     }
-    const tinfo: TargetInfo[] = targets.map((t) => ({ name: t.name, protocol: t.protocol, version: t.version, path: t.path, durability: t.durability, pidKnown: t.pid !== null, managed: t.managed }));
+    const tinfo: TargetInfo[] = targets.map((t) => ({
+      name: t.name,
+      protocol: t.protocol,
+      version: t.version,
+      path: t.path,
+      durability: t.durability,
+      pidKnown: t.pid !== null,
+      managed: t.managed,
+    }));
     const report: BenchReport = {
       schema: 1,
       createdAt: new Date().toISOString(),
@@ -315,7 +354,12 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
     const written = writeReport(report, workloads, o.outDir, stem);
     // herald writes its profile when it exits, so stop the servers before looking for it.
     await stopAll(servers);
-    return { report, written, table: textTable(report, workloads), profile: o.profileDir ? newestProfile(o.profileDir, started) : null };
+    return {
+      report,
+      written,
+      table: textTable(report, workloads),
+      profile: o.profileDir ? newestProfile(o.profileDir, started) : null,
+    };
   } finally {
     display.clear();
     await stopAll(servers);

@@ -105,7 +105,13 @@ export function summarise(workload: string, target: string, runs: readonly RunRe
 }
 
 /** Compares herald's row with the peer's on one workload. */
-export function compare(workload: string, kind: 'throughput' | 'latency', herald: SummaryRow | null, peer: SummaryRow, heraldNote: string | null): ComparisonRow {
+export function compare(
+  workload: string,
+  kind: 'throughput' | 'latency',
+  herald: SummaryRow | null,
+  peer: SummaryRow,
+  heraldNote: string | null,
+): ComparisonRow {
   const metric = kind === 'latency' ? 'p50' : 'rate';
   const h = herald && herald.skipped === null ? (metric === 'rate' ? herald.rate : herald.p50) : null;
   const p = peer.skipped === null ? (metric === 'rate' ? peer.rate : peer.p50) : null;

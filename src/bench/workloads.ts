@@ -133,7 +133,16 @@ function jsPlan(ctx: PlanContext, main: RoleConfig, opts: { backlog?: boolean })
       if (err !== null) return `JetStream stream create failed: ${err}`;
       if (opts.backlog) {
         const want = ctx.quick ? BACKLOG / 4 : BACKLOG;
-        const r = await ctx.prefill(role(ctx, 'js-pub', 'prefill', { subject, payload: main.payload, batch: JS_BATCH, window: JS_WINDOW, durationMs: PREFILL_MAX_MS, maxMessages: want }));
+        const r = await ctx.prefill(
+          role(ctx, 'js-pub', 'prefill', {
+            subject,
+            payload: main.payload,
+            batch: JS_BATCH,
+            window: JS_WINDOW,
+            durationMs: PREFILL_MAX_MS,
+            maxMessages: want,
+          }),
+        );
         stored = (await streamMessages(admin, stream)) ?? 0;
         if (!r || stored === 0) return `backlog prefill failed (${r?.firstError ?? 'no result'})`;
         const cerr = await createConsumer(admin, stream, 'C');
@@ -191,11 +200,19 @@ function redisStreamPlan(ctx: PlanContext, main: RoleConfig, opts: { backlog?: b
       client = await RespClient.connect(ctx.target.url, CONNECT_TIMEOUT_MS);
       // A server without Redis Streams (herald before its Streams land) is skipped, not failed.
       const probe = await client.command(['XLEN', key]);
-      if (isErr(probe) && /unknown command/i.test((probe as RespError).message)) return `no Redis Streams on this server (${(probe as RespError).message})`;
+      if (isErr(probe) && /unknown command/i.test((probe as RespError).message))
+        return `no Redis Streams on this server (${(probe as RespError).message})`;
       await client.command(['DEL', key]);
       if (opts.backlog) {
         const want = ctx.quick ? BACKLOG / 4 : BACKLOG;
-        const r = await ctx.prefill(role(ctx, 'redis-xadd', 'prefill', { subject: key, payload: main.payload, durationMs: PREFILL_MAX_MS, maxMessages: want }));
+        const r = await ctx.prefill(
+          role(ctx, 'redis-xadd', 'prefill', {
+            subject: key,
+            payload: main.payload,
+            durationMs: PREFILL_MAX_MS,
+            maxMessages: want,
+          }),
+        );
         const len = await client.command(['XLEN', key]);
         stored = typeof len === 'number' ? len : 0;
         if (!r || stored === 0) return `backlog prefill failed (${r?.firstError ?? 'no result'})`;
@@ -264,7 +281,8 @@ export const WORKLOADS: readonly Workload[] = [
     kind: 'throughput',
     durable: false,
     payload: 1024,
-    describe: 'One publisher, 10 subscriber connections in 2 processes (5 each); delivered = 10 × published when nothing is lost.',
+    describe:
+      'One publisher, 10 subscriber connections in 2 processes (5 each); delivered = 10 × published when nothing is lost.',
     plan: (ctx) => corePubSub(ctx, 1024, 2, 5),
   },
   {
@@ -286,9 +304,13 @@ export const WORKLOADS: readonly Workload[] = [
     kind: 'latency',
     durable: false,
     payload: 16,
-    describe: 'Closed loop, one request in flight, 1000 warm-ups; requester and replier in separate processes. Also the PING/PONG floor.',
+    describe:
+      'Closed loop, one request in flight, 1000 warm-ups; requester and replier in separate processes. Also the PING/PONG floor.',
     plan: (ctx) => ({
-      main: role(ctx, 'nats-requester', 'requester', { subject: `svc.${ctx.runId}`, floorMs: ctx.quick ? FLOOR_MS / 2 : FLOOR_MS }),
+      main: role(ctx, 'nats-requester', 'requester', {
+        subject: `svc.${ctx.runId}`,
+        floorMs: ctx.quick ? FLOOR_MS / 2 : FLOOR_MS,
+      }),
       others: [role(ctx, 'nats-replier', 'replier', { subject: `svc.${ctx.runId}` })],
       fanout: 0,
     }),
@@ -301,7 +323,8 @@ export const WORKLOADS: readonly Workload[] = [
     kind: 'throughput',
     durable: true,
     payload: 1024,
-    describe: 'PUB with a reply inbox into a file stream, ≤1000 acks outstanding, writes of 100; acks counted and checked for errors.',
+    describe:
+      'PUB with a reply inbox into a file stream, ≤1000 acks outstanding, writes of 100; acks counted and checked for errors.',
     plan: (ctx) => jsPlan(ctx, role(ctx, 'js-pub', 'publisher', { payload: 1024, batch: JS_BATCH, window: JS_WINDOW }), {}),
   },
   {
@@ -324,7 +347,10 @@ export const WORKLOADS: readonly Workload[] = [
     durable: true,
     payload: 1024,
     describe: 'Durable pull consumer on a 200k backlog, 1000 messages requested at a time (pulls of 500), every message acked.',
-    plan: (ctx) => jsPlan(ctx, role(ctx, 'js-consume', 'consumer', { payload: 1024, batch: PULL_WINDOW, window: PULL_WINDOW }), { backlog: true }),
+    plan: (ctx) =>
+      jsPlan(ctx, role(ctx, 'js-consume', 'consumer', { payload: 1024, batch: PULL_WINDOW, window: PULL_WINDOW }), {
+        backlog: true,
+      }),
   },
   {
     id: 'redis-pub-16',
@@ -356,7 +382,8 @@ export const WORKLOADS: readonly Workload[] = [
     kind: 'throughput',
     durable: false,
     payload: 1024,
-    describe: '10 SUBSCRIBE connections in 2 processes; Redis disconnects subscribers past its output-buffer limit (loss and disconnects are the point).',
+    describe:
+      '10 SUBSCRIBE connections in 2 processes; Redis disconnects subscribers past its output-buffer limit (loss and disconnects are the point).',
     plan: (ctx) => redisPubSub(ctx, 1024, 2, 5),
   },
   {
@@ -378,8 +405,10 @@ export const WORKLOADS: readonly Workload[] = [
     kind: 'throughput',
     durable: true,
     payload: 1024,
-    describe: 'Consumer group on a 200k backlog: XREADGROUP COUNT 100, one read in flight, XACK of each batch pipelined with the next read.',
-    plan: (ctx) => redisStreamPlan(ctx, role(ctx, 'redis-xreadgroup', 'consumer', { payload: 1024, batch: XREAD_COUNT }), { backlog: true }),
+    describe:
+      'Consumer group on a 200k backlog: XREADGROUP COUNT 100, one read in flight, XACK of each batch pipelined with the next read.',
+    plan: (ctx) =>
+      redisStreamPlan(ctx, role(ctx, 'redis-xreadgroup', 'consumer', { payload: 1024, batch: XREAD_COUNT }), { backlog: true }),
   },
   {
     id: 'redis-xadd-sync-1k',
@@ -400,7 +429,8 @@ export const WORKLOADS: readonly Workload[] = [
     kind: 'throughput',
     durable: false,
     payload: 16,
-    describe: 'pub-16 driven by the nats.js 2.x client (publish ×1000, flush, ≤4 flushes outstanding): how much the client library costs.',
+    describe:
+      'pub-16 driven by the nats.js 2.x client (publish ×1000, flush, ≤4 flushes outstanding): how much the client library costs.',
     plan: (ctx) => ({
       main: role(ctx, 'client-pub', 'pub', { payload: 16 }),
       others: [role(ctx, 'client-sub', 'sub0', { payload: 16 })],

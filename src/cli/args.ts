@@ -152,9 +152,27 @@ function authSetter(assign: (o: ServerOptions, v: string) => void): Flag['run'] 
 
 /** Authentication flags, the same spelling in herald and nats-server (docs/security.md). */
 const AUTH_FLAGS: readonly Flag[] = [
-  { section: 'Security', names: ['--user'], arg: 'USER', help: 'User required for connections (with --pass)', run: authSetter((o, v) => (o.auth = { ...o.auth, user: v })) },
-  { section: 'Security', names: ['--pass'], arg: 'PASS', help: 'Password required for connections (plain or bcrypt)', run: authSetter((o, v) => (o.auth = { ...o.auth, password: v })) },
-  { section: 'Security', names: ['--auth'], arg: 'TOKEN', help: 'Authorization token required for connections', run: authSetter((o, v) => (o.auth = { ...o.auth, token: v })) },
+  {
+    section: 'Security',
+    names: ['--user'],
+    arg: 'USER',
+    help: 'User required for connections (with --pass)',
+    run: authSetter((o, v) => (o.auth = { ...o.auth, user: v })),
+  },
+  {
+    section: 'Security',
+    names: ['--pass'],
+    arg: 'PASS',
+    help: 'Password required for connections (plain or bcrypt)',
+    run: authSetter((o, v) => (o.auth = { ...o.auth, password: v })),
+  },
+  {
+    section: 'Security',
+    names: ['--auth'],
+    arg: 'TOKEN',
+    help: 'Authorization token required for connections',
+    run: authSetter((o, v) => (o.auth = { ...o.auth, token: v })),
+  },
 ];
 
 const HERALD_FLAGS: readonly Flag[] = [

@@ -202,8 +202,22 @@ const REJECTED: Readonly<Record<string, string>> = {
 };
 
 /** JWT/operator-mode keys: refused, since without them every client would connect unchecked (nats-server opts.go, trusted operators). */
-const JWT_AUTH = ['operator', 'operators', 'roots', 'root', 'root_operators', 'root_operator', 'resolver', 'account_resolver',
-  'accounts_resolver', 'resolver_tls', 'resolver_preload', 'resolver_pinned_accounts', 'trusted', 'trusted_keys'];
+const JWT_AUTH = [
+  'operator',
+  'operators',
+  'roots',
+  'root',
+  'root_operators',
+  'root_operator',
+  'resolver',
+  'account_resolver',
+  'accounts_resolver',
+  'resolver_tls',
+  'resolver_preload',
+  'resolver_pinned_accounts',
+  'trusted',
+  'trusted_keys',
+];
 for (const k of JWT_AUTH) {
   (REJECTED as Record<string, string>)[k] =
     'herald has no JWT/operator mode and no client authentication; remove it (keeping it would let every client in unchecked)';
@@ -295,12 +309,19 @@ const accounts: Handler = (c, v, w) => {
       if (av === null || typeof av !== 'object' || Array.isArray(av) || av instanceof Date) continue;
       for (const [k, , kw] of entries(aw, av, 'an account map')) {
         if (ACCOUNT_SECURITY.includes(k)) {
-          throw fail(kw, 'herald has a single global account and no client authentication; remove it (keeping it would let every client in unchecked, with access to every subject)');
+          throw fail(
+            kw,
+            'herald has a single global account and no client authentication; remove it (keeping it would let every client in unchecked, with access to every subject)',
+          );
         }
       }
     }
   }
-  warn(c, w, `'${w.key}' is ignored: herald has a single global account (no users, permissions or imports/exports are defined in it)`);
+  warn(
+    c,
+    w,
+    `'${w.key}' is ignored: herald has a single global account (no users, permissions or imports/exports are defined in it)`,
+  );
 };
 
 /** `authorization.timeout`: seconds (integer or float) or a duration string, as nats-server reads it. */
@@ -571,7 +592,12 @@ export function validateOptions(o: ServerOptions): string[] {
   check(typeof o.jetstream === 'boolean', 'jetstream', o.jetstream, 'true or false');
   check(isInt(o.maxPayload, 1, MAX_INT32), 'maxPayload', o.maxPayload, `bytes from 1 to ${MAX_INT32}`);
   check(isInt(o.maxPending, 1), 'maxPending', o.maxPending, 'bytes, 1 or more');
-  check(isInt(o.maxOutbound, -1) && o.maxOutbound !== 0, 'maxOutbound', o.maxOutbound, 'bytes, or -1 for an eighth of the memory');
+  check(
+    isInt(o.maxOutbound, -1) && o.maxOutbound !== 0,
+    'maxOutbound',
+    o.maxOutbound,
+    'bytes, or -1 for an eighth of the memory',
+  );
   check(isInt(o.maxConnections, 0), 'maxConnections', o.maxConnections, 'a count, or 0 for no limit');
   check(isInt(o.maxSubs, 0), 'maxSubs', o.maxSubs, 'a count, or 0 for no limit');
   check(isInt(o.maxControlLine, 1, MAX_INT32), 'maxControlLine', o.maxControlLine, `bytes from 1 to ${MAX_INT32}`);

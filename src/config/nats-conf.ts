@@ -529,10 +529,14 @@ class Parser {
     const suffix = this.src.slice(digitsEnd, this.pos).toLowerCase();
     const mult = Object.hasOwn(SIZE_MULTIPLIERS, suffix) ? SIZE_MULTIPLIERS[suffix] : undefined;
     if (mult === undefined) {
-      this.fail(`unknown size suffix in ${JSON.stringify(text)}: use K, M, G, T, P, E (powers of 1000) or KB/KiB, MB/MiB, … (powers of 1024)`, start);
+      this.fail(
+        `unknown size suffix in ${JSON.stringify(text)}: use K, M, G, T, P, E (powers of 1000) or KB/KiB, MB/MiB, … (powers of 1024)`,
+        start,
+      );
     }
     const n = Number(this.src.slice(start, digitsEnd)) * mult;
-    if (!Number.isSafeInteger(n)) this.fail(`integer ${JSON.stringify(text)} is out of range (largest is ${Number.MAX_SAFE_INTEGER})`, start);
+    if (!Number.isSafeInteger(n))
+      this.fail(`integer ${JSON.stringify(text)} is out of range (largest is ${Number.MAX_SAFE_INTEGER})`, start);
     return n === 0 ? 0 : n; // no -0
   }
 
@@ -543,7 +547,8 @@ class Parser {
     const pattern = '-00-00T00:00:00Z';
     for (const p of pattern) {
       const c = this.peek();
-      if (p === '0' ? !isDigit(c) : c !== p) this.fail(`expected ${p === '0' ? 'a digit' : `'${p}'`} in a datetime, found ${showChar(c)} (dates must be in ${form})`);
+      if (p === '0' ? !isDigit(c) : c !== p)
+        this.fail(`expected ${p === '0' ? 'a digit' : `'${p}'`} in a datetime, found ${showChar(c)} (dates must be in ${form})`);
       this.pos++;
     }
     const text = this.src.slice(start, this.pos);
@@ -608,12 +613,21 @@ class Parser {
     if (envRefs.has(name)) this.fail(`variable '$${name}' refers to itself through the environment`, at);
     const raw = Object.hasOwn(env, name) ? env[name] : undefined;
     if (raw === undefined) {
-      this.fail(`variable '$${name}' (value of '${ctx.key}') is not defined: set '${name}' earlier in the file or in the environment`, at);
+      this.fail(
+        `variable '$${name}' (value of '${ctx.key}') is not defined: set '${name}' earlier in the file or in the environment`,
+        at,
+      );
     }
     if (raw.trim() === '') return '';
     envRefs.add(name);
     try {
-      const parsed = new Parser(`pk=${raw}`, `environment variable ${name}`, false, this.shared, this.includeDepth).parseDocument();
+      const parsed = new Parser(
+        `pk=${raw}`,
+        `environment variable ${name}`,
+        false,
+        this.shared,
+        this.includeDepth,
+      ).parseDocument();
       if (!Object.hasOwn(parsed, 'pk')) this.fail(`environment variable ${name} has no value`, at);
       return parsed['pk']!;
     } catch (e) {

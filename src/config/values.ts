@@ -94,7 +94,11 @@ export function formatDuration(ms: number): string {
 /** A byte count for help text: exact binary units when they divide evenly (`1MB`), else bytes. */
 export function formatSize(n: number): string {
   if (n < 0) return 'unlimited';
-  for (const [unit, mult] of [['GB', 1024 ** 3], ['MB', 1024 ** 2], ['KB', 1024]] as const) {
+  for (const [unit, mult] of [
+    ['GB', 1024 ** 3],
+    ['MB', 1024 ** 2],
+    ['KB', 1024],
+  ] as const) {
     if (n >= mult && n % mult === 0) return `${n / mult}${unit}`;
   }
   return `${n}`;
@@ -171,7 +175,9 @@ export function splitHostPort(text: string): { host: string; port: number } | un
 
 /** Edit distance counting insertions, deletions, substitutions and swaps of neighbours as one each. */
 function editDistance(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
   for (let i = 1; i <= a.length; i++) {
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;

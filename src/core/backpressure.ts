@@ -291,8 +291,7 @@ export class Backpressure {
       else if (outlet.pendingBytes <= state.policy.stallAt && (this.outboundBytes <= this.budget || outlet.pendingBytes === 0)) {
         // Held for the budget: only its own progress (`progressed`) or the total falling releases it.
         this.release(outlet, state);
-      }
-      else if (now - state.lastProgress >= STALL_PATIENCE_MS) {
+      } else if (now - state.lastProgress >= STALL_PATIENCE_MS) {
         state.stuck = true;
         this.stuckOutlets++;
         this.release(outlet, state);

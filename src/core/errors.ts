@@ -35,7 +35,10 @@ export const NatsErrors = {
   ReplyPermissionViolation: { text: 'Permissions Violation for Publish with Reply of {reply}', fatal: false },
   // nats-server client.go, subPermissionViolation: `{subject}` and `{queue}` are Go %q-quoted.
   SubscribePermissionViolation: { text: 'Permissions Violation for Subscription to {subject}', fatal: false },
-  QueueSubscribePermissionViolation: { text: 'Permissions Violation for Subscription to {subject} using queue {queue}', fatal: false },
+  QueueSubscribePermissionViolation: {
+    text: 'Permissions Violation for Subscription to {subject} using queue {queue}',
+    fatal: false,
+  },
 } as const satisfies Record<string, NatsProtocolError>;
 
 /** The `-ERR` line for `e`, ready to write; `{name}` placeholders are filled from `args`. */

@@ -531,7 +531,8 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
     }
     const pending = this.outLen + this.socketPending;
     const bp = this.door.router.backpressure;
-    if (pending > this.stallAt || bp.overBudget(this.outlet, pending)) this.overLimit(bp.queued(this, this.outlet, pending), pending);
+    if (pending > this.stallAt || bp.overBudget(this.outlet, pending))
+      this.overLimit(bp.queued(this, this.outlet, pending), pending);
   }
 
   /** Applies the router's verdict on this connection's pending bytes (src/core/backpressure.ts). */

@@ -97,7 +97,12 @@ export class NatsDoor {
     const host = this.opts.host;
     const loopback = LOOPBACK.test(host);
     const auth = this.authRequired ? 'required' : 'none';
-    this.log.info({ host, port: this.port, loopback, auth }, loopback ? 'NATS door listening on loopback only (other machines cannot connect; --host changes this)' : 'NATS door listening');
+    this.log.info(
+      { host, port: this.port, loopback, auth },
+      loopback
+        ? 'NATS door listening on loopback only (other machines cannot connect; --host changes this)'
+        : 'NATS door listening',
+    );
     if (!loopback && !this.authRequired) {
       this.log.warn(
         { host, port: this.port },

@@ -237,7 +237,8 @@ export class Stream implements TimerOwner {
     if (this.closed) return { kind: 'store-failed', message: 'stream is closed' };
     const cfg = this.cfg;
     if (cfg.sealed) return AppendErrors.sealed;
-    if (done !== null && this.pendDone.length - this.pendHead >= MAX_PENDING_COMPLETIONS) return AppendErrors.insufficientResources;
+    if (done !== null && this.pendDone.length - this.pendHead >= MAX_PENDING_COMPLETIONS)
+      return AppendErrors.insufficientResources;
 
     let msgId = '';
     let rollup = Rollup.None;

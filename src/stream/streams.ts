@@ -332,7 +332,10 @@ export class Streams implements StreamHost {
       }
       if (name.startsWith('.')) continue;
       if (await isHalfMade(dir)) {
-        this.logger.warn({ stream: name, dir }, 'removed a stream directory that a failed create left without meta.json or messages');
+        this.logger.warn(
+          { stream: name, dir },
+          'removed a stream directory that a failed create left without meta.json or messages',
+        );
         await removeStreamDir(dir).catch(() => undefined);
         continue;
       }

@@ -61,7 +61,9 @@ test('pub/sub: exact delivery passes; a queue group delivering to every member i
   assert.equal(ok.duplicates, 0);
   assert.equal(ok.rate, 500);
   // Three members each got every message: delivered 3000 for 1000 expected.
-  const all = account({ kind: 'throughput', fanout: 1 }, pub, [result('nats-sub', { received: 3000, lastRecvAt: 2000, perConnection: [1000, 1000, 1000] })]);
+  const all = account({ kind: 'throughput', fanout: 1 }, pub, [
+    result('nats-sub', { received: 3000, lastRecvAt: 2000, perConnection: [1000, 1000, 1000] }),
+  ]);
   assert.equal(all.duplicates, 2000);
   assert.equal(all.lost, 0);
   assert.equal(all.rate, 500, 'duplicates are not in the rate');
@@ -87,7 +89,9 @@ test('stream publishes: ok + errors + lost = sent; error acks are out of the rat
 });
 
 test('latency and consumers: errors and misroutes fail the run; other roles add theirs', () => {
-  const c = account({ kind: 'latency', fanout: 0 }, result('nats-requester', { sent: 10, received: 10, misrouted: 1 }), [result('nats-replier', { errors: 1 })]);
+  const c = account({ kind: 'latency', fanout: 0 }, result('nats-requester', { sent: 10, received: 10, misrouted: 1 }), [
+    result('nats-replier', { errors: 1 }),
+  ]);
   assert.equal(c.lost, null);
   assert.equal(c.errors, 1);
   assert.equal(c.misrouted, 1);
@@ -123,7 +127,10 @@ function record(over: Partial<RunRecord>): RunRecord {
 }
 
 test('the report marks failed runs: ✗ on the number, a warning on top, a Failed runs section, the comparison flagged', () => {
-  const runs = [record({ duplicates: 20, delivered: 30, failed: '20 deliveries above published × 1 (duplicates)' }), record({ target: 'nats-server', duplicates: 0 })];
+  const runs = [
+    record({ duplicates: 20, delivered: 30, failed: '20 deliveries above published × 1 (duplicates)' }),
+    record({ target: 'nats-server', duplicates: 0 }),
+  ];
   const rows = [summarise('queue-1k', 'herald', runs), summarise('queue-1k', 'nats-server', runs)];
   assert.deepEqual(rows[0]!.failed, ['round 1: 20 deliveries above published × 1 (duplicates)']);
   assert.deepEqual(rows[1]!.failed, []);
@@ -136,10 +143,40 @@ test('the report marks failed runs: ✗ on the number, a warning on top, a Faile
     commit: 'abc1234',
     mode: 'compare',
     machine: { cores: 2, cpuModel: 'x', memoryGiB: 1, kernel: 'k', os: 'o', node: 'v20', loadAtStart: 0 },
-    settings: { rounds: 1, durationS: 1, quick: true, workloads: ['queue-1k'], coreBatch: 1, coreWindow: 1, jsBatch: 1, jsWindow: 1, pullWindow: 1, xreadCount: 1, warmup: 1, wallSeconds: 1, quietWaitSeconds: 0 },
+    settings: {
+      rounds: 1,
+      durationS: 1,
+      quick: true,
+      workloads: ['queue-1k'],
+      coreBatch: 1,
+      coreWindow: 1,
+      jsBatch: 1,
+      jsWindow: 1,
+      pullWindow: 1,
+      xreadCount: 1,
+      warmup: 1,
+      wallSeconds: 1,
+      quietWaitSeconds: 0,
+    },
     targets: [
-      { name: 'herald', protocol: 'nats', version: 'herald 0.1.0', path: '/x/bin/herald.js', durability: 'd', pidKnown: true, managed: true },
-      { name: 'nats-server', protocol: 'nats', version: 'nats-server: v2.9.10', path: '/usr/sbin/nats-server', durability: 'd', pidKnown: true, managed: true },
+      {
+        name: 'herald',
+        protocol: 'nats',
+        version: 'herald 0.1.0',
+        path: '/x/bin/herald.js',
+        durability: 'd',
+        pidKnown: true,
+        managed: true,
+      },
+      {
+        name: 'nats-server',
+        protocol: 'nats',
+        version: 'nats-server: v2.9.10',
+        path: '/usr/sbin/nats-server',
+        durability: 'd',
+        pidKnown: true,
+        managed: true,
+      },
     ],
     unavailable: [],
     runs,
@@ -180,7 +217,15 @@ async function runRole(factory: RoleFactory, c: RoleConfig, stopAfter?: Promise<
 async function boundedStream(url: string, name: string, subject: string, max: number): Promise<void> {
   const admin = await NatsAdmin.connect(url);
   try {
-    const body = { name, subjects: [subject], storage: 'memory', retention: 'limits', discard: 'new', max_msgs: max, num_replicas: 1 };
+    const body = {
+      name,
+      subjects: [subject],
+      storage: 'memory',
+      retention: 'limits',
+      discard: 'new',
+      max_msgs: max,
+      num_replicas: 1,
+    };
     assert.equal(apiError(await admin.request(`$JS.API.STREAM.CREATE.${name}`, body)), null);
   } finally {
     admin.close();
@@ -206,65 +251,83 @@ async function eachServer(fn: (url: string, name: string) => Promise<void>): Pro
   }
 }
 
-test('js-pub and js-sync roles: error acks (stream full, discard new) are errors, not acks or latency samples', { timeout: TEST_TIMEOUT_MS }, async () => {
-  await eachServer(async (url, name) => {
-    await boundedStream(url, 'FULL', 'full.x', 10);
-    const r = await runRole(jsPub, cfg('js-pub', url, { subject: 'full.x', stream: 'FULL', maxMessages: 200 }));
-    assert.equal(r.sent, 200, name);
-    assert.equal(r.received, 10, `${name}: only the 10 stored publishes are acks`);
-    assert.equal(r.errors, 190, `${name}: ${r.firstError}`);
-    const c = account({ kind: 'throughput', fanout: 0 }, r, []);
-    assert.equal(c.lost, 0);
-    assert.match(c.failed ?? '', /190 error replies/, name);
-    // An ack naming another stream is misrouted, not an ack.
-    await boundedStream(url, 'ROOMY', 'roomy.x', 1000);
-    const m = await runRole(jsPub, cfg('js-pub', url, { subject: 'roomy.x', stream: 'NOT_ROOMY', maxMessages: 20 }));
-    assert.equal(m.received, 0, name);
-    assert.equal(m.misrouted, 20, name);
-    assert.match(account({ kind: 'throughput', fanout: 0 }, m, []).failed ?? '', /20 misrouted/);
-    // The sync loop: the stream is full, so every answer is an error: no latency sample at all.
-    const s = await runRole(jsSync, cfg('js-sync', url, { subject: 'full.x', stream: 'FULL', maxMessages: 50 }));
-    assert.ok(s.errors > 0, name);
-    assert.equal(s.latency?.count ?? 0, 0, `${name}: error acks are not latency samples`);
-    assert.equal(s.received, 0, name);
-  });
-});
+test(
+  'js-pub and js-sync roles: error acks (stream full, discard new) are errors, not acks or latency samples',
+  { timeout: TEST_TIMEOUT_MS },
+  async () => {
+    await eachServer(async (url, name) => {
+      await boundedStream(url, 'FULL', 'full.x', 10);
+      const r = await runRole(jsPub, cfg('js-pub', url, { subject: 'full.x', stream: 'FULL', maxMessages: 200 }));
+      assert.equal(r.sent, 200, name);
+      assert.equal(r.received, 10, `${name}: only the 10 stored publishes are acks`);
+      assert.equal(r.errors, 190, `${name}: ${r.firstError}`);
+      const c = account({ kind: 'throughput', fanout: 0 }, r, []);
+      assert.equal(c.lost, 0);
+      assert.match(c.failed ?? '', /190 error replies/, name);
+      // An ack naming another stream is misrouted, not an ack.
+      await boundedStream(url, 'ROOMY', 'roomy.x', 1000);
+      const m = await runRole(jsPub, cfg('js-pub', url, { subject: 'roomy.x', stream: 'NOT_ROOMY', maxMessages: 20 }));
+      assert.equal(m.received, 0, name);
+      assert.equal(m.misrouted, 20, name);
+      assert.match(account({ kind: 'throughput', fanout: 0 }, m, []).failed ?? '', /20 misrouted/);
+      // The sync loop: the stream is full, so every answer is an error: no latency sample at all.
+      const s = await runRole(jsSync, cfg('js-sync', url, { subject: 'full.x', stream: 'FULL', maxMessages: 50 }));
+      assert.ok(s.errors > 0, name);
+      assert.equal(s.latency?.count ?? 0, 0, `${name}: error acks are not latency samples`);
+      assert.equal(s.received, 0, name);
+    });
+  },
+);
 
-test('core roles: three plain subscribers where a queue group was meant are duplicates and fail the run', { timeout: TEST_TIMEOUT_MS }, async () => {
-  await eachServer(async (url, name) => {
-    const subCfg = cfg('nats-sub', url, { subject: `dup.${name}`, connections: 3 });
-    const sub = await natsSub(subCfg, { done: () => undefined, measuring: () => undefined });
-    sub.start();
-    const pub = await runRole(natsPub, cfg('nats-pub', url, { subject: `dup.${name}`, batch: 100, window: 2, maxMessages: 1000 }));
-    assert.equal(pub.received, 1000, `${name}: every batch answered by PONG`);
-    // Bounded wait until the deliveries stop growing (they are flushed before the PONG, so this is short).
-    const deadline = Date.now() + ROLE_TIMEOUT_MS;
-    while (sub.progress().received < 3000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    const subs = await sub.stop();
-    assert.equal(subs.received, 3000, `${name}: each of the 3 got every message`);
-    const c = account({ kind: 'throughput', fanout: 1 }, pub, [subs]);
-    assert.equal(c.duplicates, 2000);
-    assert.match(c.failed ?? '', /duplicates/);
-    // The same counts with the right fanout (3 plain subscribers) pass.
-    assert.equal(account({ kind: 'throughput', fanout: 3 }, pub, [subs]).failed, null);
-  });
-});
+test(
+  'core roles: three plain subscribers where a queue group was meant are duplicates and fail the run',
+  { timeout: TEST_TIMEOUT_MS },
+  async () => {
+    await eachServer(async (url, name) => {
+      const subCfg = cfg('nats-sub', url, { subject: `dup.${name}`, connections: 3 });
+      const sub = await natsSub(subCfg, { done: () => undefined, measuring: () => undefined });
+      sub.start();
+      const pub = await runRole(
+        natsPub,
+        cfg('nats-pub', url, { subject: `dup.${name}`, batch: 100, window: 2, maxMessages: 1000 }),
+      );
+      assert.equal(pub.received, 1000, `${name}: every batch answered by PONG`);
+      // Bounded wait until the deliveries stop growing (they are flushed before the PONG, so this is short).
+      const deadline = Date.now() + ROLE_TIMEOUT_MS;
+      while (sub.progress().received < 3000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      const subs = await sub.stop();
+      assert.equal(subs.received, 3000, `${name}: each of the 3 got every message`);
+      const c = account({ kind: 'throughput', fanout: 1 }, pub, [subs]);
+      assert.equal(c.duplicates, 2000);
+      assert.match(c.failed ?? '', /duplicates/);
+      // The same counts with the right fanout (3 plain subscribers) pass.
+      assert.equal(account({ kind: 'throughput', fanout: 3 }, pub, [subs]).failed, null);
+    });
+  },
+);
 
-test('redis-xadd and redis-xadd-sync roles: error replies (WRONGTYPE) are errors, not acks or latency samples (redis-server only: herald has no Redis door yet)', { timeout: TEST_TIMEOUT_MS, skip: findPeer('redis-server') === null ? 'redis-server not installed' : false }, async () => {
-  const rs = await startRedisServer();
-  try {
-    const c = await RespClient.connect(rs.url, 5_000);
-    await c.command(['SET', 'notastream', 'x']);
-    c.close();
-    const r = await runRole(redisPipe, cfg('redis-xadd', rs.url, { subject: 'notastream', batch: 10, window: 2, maxMessages: 50 }));
-    assert.equal(r.sent, 50);
-    assert.equal(r.received, 0, 'no OK reply');
-    assert.equal(r.errors, 50, String(r.firstError));
-    assert.match(account({ kind: 'throughput', fanout: 0 }, r, []).failed ?? '', /50 error replies/);
-    const s = await runRole(redisXaddSync, cfg('redis-xadd-sync', rs.url, { subject: 'notastream', maxMessages: 50 }));
-    assert.ok(s.errors > 0);
-    assert.equal(s.latency?.count ?? 0, 0, 'error replies are not latency samples');
-  } finally {
-    await rs.stop();
-  }
-});
+test(
+  'redis-xadd and redis-xadd-sync roles: error replies (WRONGTYPE) are errors, not acks or latency samples (redis-server only: herald has no Redis door yet)',
+  { timeout: TEST_TIMEOUT_MS, skip: findPeer('redis-server') === null ? 'redis-server not installed' : false },
+  async () => {
+    const rs = await startRedisServer();
+    try {
+      const c = await RespClient.connect(rs.url, 5_000);
+      await c.command(['SET', 'notastream', 'x']);
+      c.close();
+      const r = await runRole(
+        redisPipe,
+        cfg('redis-xadd', rs.url, { subject: 'notastream', batch: 10, window: 2, maxMessages: 50 }),
+      );
+      assert.equal(r.sent, 50);
+      assert.equal(r.received, 0, 'no OK reply');
+      assert.equal(r.errors, 50, String(r.firstError));
+      assert.match(account({ kind: 'throughput', fanout: 0 }, r, []).failed ?? '', /50 error replies/);
+      const s = await runRole(redisXaddSync, cfg('redis-xadd-sync', rs.url, { subject: 'notastream', maxMessages: 50 }));
+      assert.ok(s.errors > 0);
+      assert.equal(s.latency?.count ?? 0, 0, 'error replies are not latency samples');
+    } finally {
+      await rs.stop();
+    }
+  },
+);

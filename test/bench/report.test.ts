@@ -68,20 +68,44 @@ test('summarise takes medians and ranges over rounds', () => {
 });
 
 test('compare gives herald/peer ratios and the direction of advantage', () => {
-  const thr = compare('pub-16', 'throughput', summarise('pub-16', 'herald', RUNS), summarise('pub-16', 'nats-server', RUNS), null);
+  const thr = compare(
+    'pub-16',
+    'throughput',
+    summarise('pub-16', 'herald', RUNS),
+    summarise('pub-16', 'nats-server', RUNS),
+    null,
+  );
   assert.equal(thr.metric, 'rate');
   assert.equal(thr.ratio, 0.5);
   assert.equal(thr.advantage, 0.5);
   assert.ok(Math.abs((thr.cpuRatio ?? 0) - 2) < 1e-9);
-  const lat = compare('reqrep-16', 'latency', summarise('reqrep-16', 'herald', RUNS), summarise('reqrep-16', 'nats-server', RUNS), null);
+  const lat = compare(
+    'reqrep-16',
+    'latency',
+    summarise('reqrep-16', 'herald', RUNS),
+    summarise('reqrep-16', 'nats-server', RUNS),
+    null,
+  );
   assert.equal(lat.metric, 'p50');
   assert.equal(lat.ratio, 2); // herald's p50 is twice the peer's…
   assert.equal(lat.advantage, 0.5); // …so herald is half as good
   assert.equal(lat.p99Ratio, 2);
-  const none = compare('redis-fanout-1k', 'throughput', null, summarise('redis-fanout-1k', 'redis-server', RUNS), 'no Redis door yet');
+  const none = compare(
+    'redis-fanout-1k',
+    'throughput',
+    null,
+    summarise('redis-fanout-1k', 'redis-server', RUNS),
+    'no Redis door yet',
+  );
   assert.equal(none.ratio, null);
   assert.equal(none.heraldNote, 'no Redis door yet');
-  const skipped = compare('js-pub-1k', 'throughput', summarise('js-pub-1k', 'herald', RUNS), summarise('js-pub-1k', 'nats-server', RUNS), null);
+  const skipped = compare(
+    'js-pub-1k',
+    'throughput',
+    summarise('js-pub-1k', 'herald', RUNS),
+    summarise('js-pub-1k', 'nats-server', RUNS),
+    null,
+  );
   assert.match(skipped.heraldNote ?? '', /stream create failed/);
 });
 
@@ -104,11 +128,48 @@ function report(): BenchReport {
     createdAt: '2026-11-22T12:00:00.000Z',
     command: 'herald bench --compare',
     mode: 'compare',
-    machine: { hostname: 'h', cores: 2, cpuModel: 'AMD EPYC', memoryGiB: 24, kernel: 'Linux 6', os: 'Debian 12', node: 'v20', loadAtStart: 0.1 },
-    settings: { rounds: 3, durationS: 5, quick: false, workloads: [], coreBatch: 1000, coreWindow: 4, jsBatch: 100, jsWindow: 1000, pullWindow: 1000, xreadCount: 100, warmup: 1000, wallSeconds: 300, quietWaitSeconds: 0 },
+    machine: {
+      hostname: 'h',
+      cores: 2,
+      cpuModel: 'AMD EPYC',
+      memoryGiB: 24,
+      kernel: 'Linux 6',
+      os: 'Debian 12',
+      node: 'v20',
+      loadAtStart: 0.1,
+    },
+    settings: {
+      rounds: 3,
+      durationS: 5,
+      quick: false,
+      workloads: [],
+      coreBatch: 1000,
+      coreWindow: 4,
+      jsBatch: 100,
+      jsWindow: 1000,
+      pullWindow: 1000,
+      xreadCount: 100,
+      warmup: 1000,
+      wallSeconds: 300,
+      quietWaitSeconds: 0,
+    },
     targets: [
-      { name: 'herald', protocol: 'nats', version: '0.1.0', durability: 'sync: always (fdatasync)', pidKnown: true, managed: true },
-      { name: 'nats-server', protocol: 'nats', version: 'v2.9.10', durability: 'file store, default sync', pidKnown: true, managed: true },
+      {
+        name: 'herald',
+        protocol: 'nats',
+        version: '0.1.0',
+        durability: 'sync: always (fdatasync)',
+        pidKnown: true,
+        managed: true,
+      },
+      {
+        name: 'nats-server',
+        protocol: 'nats',
+        version: 'v2.9.10',
+        durability: 'file store, default sync',
+        pidKnown: true,
+        managed: true,
+      },
       { name: 'redis-server', protocol: 'redis', version: '7.0.15', durability: 'AOF everysec', pidKnown: true, managed: true },
     ],
     unavailable: [{ name: 'herald', protocol: 'redis', reason: 'no Redis door yet' }],
@@ -134,7 +195,10 @@ test('the Markdown report has the machine header, durability, ratios and n/a row
   assert.match(md, /NATS pub\/sub 1→1, 16 B \| none \/ none \| 1\.0k \(900–1\.1k\) msgs\/s/);
   assert.match(md, /0\.50×/);
   assert.match(md, /2\.00× \(lower is better\)/);
-  assert.match(md, /JetStream async publish, 1 KB \| sync: always \/ file store, default sync \| n\/a \(JetStream stream create failed/);
+  assert.match(
+    md,
+    /JetStream async publish, 1 KB \| sync: always \/ file store, default sync \| n\/a \(JetStream stream create failed/,
+  );
   assert.match(md, /n\/a \(no Redis door yet\)/);
   assert.match(md, /\*\*300\*\* of 1\.0k/); // loss is bold, with the total
   assert.match(md, /raw sockets \| 2\.0k/);
@@ -176,7 +240,15 @@ test('bench flags: defaults, --quick, values and errors', () => {
   assert.equal(q.duration, 2);
   const q2 = parseBenchArgs(['--compare', '--quick', '--rounds', '2']);
   assert.equal(q2.rounds, 2);
-  const u = parseBenchArgs(['--nats', 'nats://127.0.0.1:4222', '--redis=redis://127.0.0.1:6379', '--workloads', 'pub-16, redis-pub-16', '--out', 'x']);
+  const u = parseBenchArgs([
+    '--nats',
+    'nats://127.0.0.1:4222',
+    '--redis=redis://127.0.0.1:6379',
+    '--workloads',
+    'pub-16, redis-pub-16',
+    '--out',
+    'x',
+  ]);
   assert.equal(u.nats, 'nats://127.0.0.1:4222');
   assert.equal(u.redis, 'redis://127.0.0.1:6379');
   assert.deepEqual(u.workloads, ['pub-16', 'redis-pub-16']);

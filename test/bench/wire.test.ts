@@ -20,7 +20,7 @@ const NATS_STREAM = Buffer.from(
     '+OK\r\n' +
     'PONG\r\n' +
     'MSG big 1 11\r\n\r\nMSG x 1\r\n\r\n' + // payload that looks like a frame: must be skipped, not parsed
-    '-ERR \'Slow Consumer\'\r\n',
+    "-ERR 'Slow Consumer'\r\n",
 );
 
 test('NatsScanner counts frames however the stream is split', () => {
@@ -103,5 +103,8 @@ test('RespParser yields values however the stream is split', () => {
 });
 
 test('encodeCommand writes a RESP array of bulk strings', () => {
-  assert.equal(encodeCommand(['XADD', 's', '*', 'd', Buffer.from('v')]).toString(), '*5\r\n$4\r\nXADD\r\n$1\r\ns\r\n$1\r\n*\r\n$1\r\nd\r\n$1\r\nv\r\n');
+  assert.equal(
+    encodeCommand(['XADD', 's', '*', 'd', Buffer.from('v')]).toString(),
+    '*5\r\n$4\r\nXADD\r\n$1\r\ns\r\n$1\r\n*\r\n$1\r\nd\r\n$1\r\nv\r\n',
+  );
 });

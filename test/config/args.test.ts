@@ -59,19 +59,79 @@ test('herald commands: help, version, bench with its arguments', () => {
 
 test('every herald flag sets its option', () => {
   const o = herald(
-    'serve', '--host', '0.0.0.0', '--port', '4333', '--http-host', '127.0.0.2', '--http-port', '9000',
-    '--redis-port', '6380', '--server-name', 'n1', '--ports-file-dir', '/tmp/p', '--data', '/d',
-    '--no-jetstream', '--sync', '200ms', '--max-file-store', '1GB', '--max-mem-store', '-1',
-    '--max-payload', '2MB', '--max-pending', '128mb', '--max-connections', '10', '--max-subs', '50', '--max-control-line', '8KB',
-    '--ping-interval', '30s', '--max-pings-out', '5', '--auth-timeout', '500ms', '--write-deadline', '1m',
-    '--log-level', 'debug', '--log-format', 'json',
+    'serve',
+    '--host',
+    '0.0.0.0',
+    '--port',
+    '4333',
+    '--http-host',
+    '127.0.0.2',
+    '--http-port',
+    '9000',
+    '--redis-port',
+    '6380',
+    '--server-name',
+    'n1',
+    '--ports-file-dir',
+    '/tmp/p',
+    '--data',
+    '/d',
+    '--no-jetstream',
+    '--sync',
+    '200ms',
+    '--max-file-store',
+    '1GB',
+    '--max-mem-store',
+    '-1',
+    '--max-payload',
+    '2MB',
+    '--max-pending',
+    '128mb',
+    '--max-connections',
+    '10',
+    '--max-subs',
+    '50',
+    '--max-control-line',
+    '8KB',
+    '--ping-interval',
+    '30s',
+    '--max-pings-out',
+    '5',
+    '--auth-timeout',
+    '500ms',
+    '--write-deadline',
+    '1m',
+    '--log-level',
+    'debug',
+    '--log-format',
+    'json',
   ).options;
   assert.deepEqual(o, {
-    host: '0.0.0.0', port: 4333, httpHost: '127.0.0.2', httpPort: 9000, dataDir: '/d', jetstream: false,
-    maxPayload: 2 * 1024 * 1024, maxPending: 128 * 1024 * 1024, maxOutbound: -1, maxConnections: 10, maxSubs: 50, maxControlLine: 8192,
-    pingIntervalMs: 30_000, maxPingsOut: 5, authTimeoutMs: 500, writeDeadlineMs: 60_000,
-    sync: { kind: 'interval', ms: 200 }, maxFileStore: 1024 ** 3, maxMemStore: -1, portsFileDir: '/tmp/p',
-    serverName: 'n1', logLevel: 'debug', logFormat: 'json', redisPort: 6380, auth: NO_AUTH,
+    host: '0.0.0.0',
+    port: 4333,
+    httpHost: '127.0.0.2',
+    httpPort: 9000,
+    dataDir: '/d',
+    jetstream: false,
+    maxPayload: 2 * 1024 * 1024,
+    maxPending: 128 * 1024 * 1024,
+    maxOutbound: -1,
+    maxConnections: 10,
+    maxSubs: 50,
+    maxControlLine: 8192,
+    pingIntervalMs: 30_000,
+    maxPingsOut: 5,
+    authTimeoutMs: 500,
+    writeDeadlineMs: 60_000,
+    sync: { kind: 'interval', ms: 200 },
+    maxFileStore: 1024 ** 3,
+    maxMemStore: -1,
+    portsFileDir: '/tmp/p',
+    serverName: 'n1',
+    logLevel: 'debug',
+    logFormat: 'json',
+    redisPort: 6380,
+    auth: NO_AUTH,
   });
 });
 
@@ -117,10 +177,16 @@ test('herald errors: unknown flag with hint, bad values, missing values, stray a
   fails(() => herald('-port', '1'), /unknown flag '-port'/);
   fails(() => herald('--port', 'abc'), /^--port: expected a port from 1 to 65535, or 0\/-1 for a random port, got "abc"$/);
   fails(() => herald('--port', '70000'), /--port: expected/);
-  fails(() => herald('--http-port', 'maybe'), /--http-port: expected a port from 1 to 65535, 0\/-1 for a random port, or off, got "maybe"/);
+  fails(
+    () => herald('--http-port', 'maybe'),
+    /--http-port: expected a port from 1 to 65535, 0\/-1 for a random port, or off, got "maybe"/,
+  );
   fails(() => herald('--redis-port', '1.5'), /--redis-port/);
   fails(() => herald('--host', ''), /--host: expected a host name/);
-  fails(() => herald('--max-payload', 'lots'), /--max-payload: expected a size from 1 byte to 2147483647 \(e\.g\. 1048576, 512KB or 8MB\), got "lots"/);
+  fails(
+    () => herald('--max-payload', 'lots'),
+    /--max-payload: expected a size from 1 byte to 2147483647 \(e\.g\. 1048576, 512KB or 8MB\), got "lots"/,
+  );
   fails(() => herald('--max-payload', '0'), /--max-payload/);
   fails(() => herald('--max-pending', '1XB'), /--max-pending/);
   fails(() => herald('--max-connections', '-1'), /--max-connections: expected a whole number, 0 for unlimited/);
@@ -131,8 +197,14 @@ test('herald errors: unknown flag with hint, bad values, missing values, stray a
   fails(() => herald('--auth-timeout', '0s'), /--auth-timeout/);
   fails(() => herald('--write-deadline', 'soon'), /--write-deadline/);
   fails(() => herald('--max-pings-out', 'x'), /--max-pings-out/);
-  fails(() => herald('--sync', 'sometimes'), /--sync: expected 'always', 'never' or an interval such as 200ms or 1s, got "sometimes"/);
-  fails(() => herald('--log-level', 'loud'), /--log-level: expected one of trace, debug, info, warn, error, fatal, silent, got "loud"/);
+  fails(
+    () => herald('--sync', 'sometimes'),
+    /--sync: expected 'always', 'never' or an interval such as 200ms or 1s, got "sometimes"/,
+  );
+  fails(
+    () => herald('--log-level', 'loud'),
+    /--log-level: expected one of trace, debug, info, warn, error, fatal, silent, got "loud"/,
+  );
   fails(() => herald('--log-format', 'xml'), /--log-format: expected one of pretty, json/);
   fails(() => herald('--server-name', 'a b'), /--server-name: expected a name without spaces/);
   fails(() => herald('--data', ''), /--data: expected a directory path/);
@@ -145,7 +217,10 @@ test('herald errors: unknown flag with hint, bad values, missing values, stray a
   fails(() => herald('serv'), /unknown command 'serv' \(did you mean 'serve'\?\); commands are serve, bench, help, version/);
   fails(() => herald('--config', ''), /config file name is empty/);
   fails(() => herald('--config', '/nonexistent/h.conf'), /cannot read config file '\/nonexistent\/h\.conf': no such file/);
-  fails(() => herald('--max-payload', '2MB', '--max-pending', '1MB'), /max_payload \(2097152\) cannot be higher than max_pending \(1048576\)/);
+  fails(
+    () => herald('--max-payload', '2MB', '--max-pending', '1MB'),
+    /max_payload \(2097152\) cannot be higher than max_pending \(1048576\)/,
+  );
   fails(() => herald('--port', '6379', '--redis-port', '6379'), /port and redis_port are both 6379/);
 });
 
@@ -231,7 +306,23 @@ test('nats-server logging flags map to the log level', () => {
   assert.equal(nats('-DVV').options.logLevel, 'trace');
   assert.equal(nats('--trace').options.logLevel, 'trace');
   assert.equal(nats('-D=false').options.logLevel, 'info');
-  const c = nats('-T', '--logtime_utc', '-l', '/var/log/n.log', '-s', '-r', 'udp://x:514', '--log_size_limit', '1', '--max_traced_msg_len', '5', '--client_advertise', 'x', '--profile', '6060');
+  const c = nats(
+    '-T',
+    '--logtime_utc',
+    '-l',
+    '/var/log/n.log',
+    '-s',
+    '-r',
+    'udp://x:514',
+    '--log_size_limit',
+    '1',
+    '--max_traced_msg_len',
+    '5',
+    '--client_advertise',
+    'x',
+    '--profile',
+    '6060',
+  );
   assert.equal(c.command, 'serve');
   assert.equal(c.warnings.length, 7);
   assert.match(c.warnings[0]!, /^-l is ignored: herald logs to stderr; redirect it/);
@@ -292,10 +383,34 @@ test('nats-server errors: unknown flags, bad values, missing values', () => {
 
 test('usage lists every flag with defaults for both invocations', () => {
   const h = usage('herald');
-  for (const f of ['--config', '--host', '--port', '--http-host', '--http-port', '--redis-port', '--server-name', '--ports-file-dir',
-    '--data', '--jetstream', '--no-jetstream', '--sync', '--max-file-store', '--max-mem-store', '--max-payload', '--max-pending',
-    '--max-connections', '--max-control-line', '--ping-interval', '--max-pings-out', '--auth-timeout', '--write-deadline',
-    '--log-level', '--log-format', '--help', '--version']) {
+  for (const f of [
+    '--config',
+    '--host',
+    '--port',
+    '--http-host',
+    '--http-port',
+    '--redis-port',
+    '--server-name',
+    '--ports-file-dir',
+    '--data',
+    '--jetstream',
+    '--no-jetstream',
+    '--sync',
+    '--max-file-store',
+    '--max-mem-store',
+    '--max-payload',
+    '--max-pending',
+    '--max-connections',
+    '--max-control-line',
+    '--ping-interval',
+    '--max-pings-out',
+    '--auth-timeout',
+    '--write-deadline',
+    '--log-level',
+    '--log-format',
+    '--help',
+    '--version',
+  ]) {
     assert.ok(h.includes(f), f);
   }
   assert.match(h, /--port, -p PORT +NATS client port; 0 or -1 = a random free port \(default: 4222\)/);
@@ -304,7 +419,17 @@ test('usage lists every flag with defaults for both invocations', () => {
   assert.match(h, /--ping-interval DURATION .*\(default: 2m\)/);
   assert.match(h, /--http-port PORT\|off .*\(default: 8222\)/);
   const n = usage('nats-server');
-  for (const f of ['-a, --addr, --net', '-p, --port', '-m, --http_port', '-c, --config', '-js, --jetstream', '-sd, --store_dir', '-DV', '-ms, --https_port', '--ports_file_dir']) {
+  for (const f of [
+    '-a, --addr, --net',
+    '-p, --port',
+    '-m, --http_port',
+    '-c, --config',
+    '-js, --jetstream',
+    '-sd, --store_dir',
+    '-DV',
+    '-ms, --https_port',
+    '--ports_file_dir',
+  ]) {
     assert.ok(n.includes(f), f);
   }
   assert.match(n, /-m, --http_port PORT .*\(default: off\)/);

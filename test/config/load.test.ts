@@ -95,9 +95,7 @@ test('listen and http take host:port; net and host are the same; http_host', () 
 });
 
 test('limits, sizes in every form', () => {
-  const o = apply(
-    'max_payload: 2MB\nmax_pending: "128MB"\nmax_connections: 100\nmax_control_line: 8KB\nping_max: 3',
-  ).options;
+  const o = apply('max_payload: 2MB\nmax_pending: "128MB"\nmax_connections: 100\nmax_control_line: 8KB\nping_max: 3').options;
   assert.equal(o.maxPayload, 2 * 1024 * 1024);
   assert.equal(o.maxPending, 128 * 1024 * 1024);
   assert.equal(o.maxConnections, 100);
@@ -197,7 +195,10 @@ test('settings whose omission would weaken security are errors', () => {
   applyFails('https_port: 8443', /https_port/);
   // authorization { user | token | users } is implemented (test/security/auth-conf.test.ts);
   // what herald cannot enforce inside it is still refused.
-  applyFails('authorization { auth_callout: { issuer: x } }', /authorization\.auth_callout: herald does not implement auth callout/);
+  applyFails(
+    'authorization { auth_callout: { issuer: x } }',
+    /authorization\.auth_callout: herald does not implement auth callout/,
+  );
   applyFails('authorization { users: [{ user: a, password: b, account: A }] }', /account: herald has a single global account/);
   applyFails('jetstream { key: abc }', /jetstream\.key: herald does not implement encryption at rest/);
   const r = apply('authorization { timeout: 1, proxy_required: true }');
@@ -206,11 +207,17 @@ test('settings whose omission would weaken security are errors', () => {
 });
 
 test('bad values name the key, the value and what is allowed, with the location', () => {
-  applyFails('\nport: 70000', /^<config>:2:1: port: expected a port from 1 to 65535, -1 for a random port or 0 for the default 4222, got 70000$/);
+  applyFails(
+    '\nport: 70000',
+    /^<config>:2:1: port: expected a port from 1 to 65535, -1 for a random port or 0 for the default 4222, got 70000$/,
+  );
   applyFails('port: abc', /port: expected .* got "abc"/);
   applyFails('port: [1]', /got an array of 1/);
   applyFails('port: -2', /port: expected/);
-  applyFails('http_port: 1.5', /http_port: expected a port from 1 to 65535, -1 for a random port, or 0\/false to turn it off, got 1\.5/);
+  applyFails(
+    'http_port: 1.5',
+    /http_port: expected a port from 1 to 65535, -1 for a random port, or 0\/false to turn it off, got 1\.5/,
+  );
   applyFails('listen: "nohost"', /listen: expected a port or host:port/);
   applyFails('listen: "::1:4222"', /listen: expected a port or host:port/);
   applyFails('listen: "1.2.3.4:99999"', /listen: expected a port/);
@@ -224,7 +231,10 @@ test('bad values name the key, the value and what is allowed, with the location'
   applyFails('max_control_line: true', /max_control_line: .* got true/);
   applyFails('max_connections: "many"', /max_connections: expected a whole number of connections/);
   applyFails('ping_max: -1', /ping_max: expected a whole number/);
-  applyFails('ping_interval: "soon"', /ping_interval: expected a duration such as "2m", "10s" or "500ms", greater than zero, got "soon"/);
+  applyFails(
+    'ping_interval: "soon"',
+    /ping_interval: expected a duration such as "2m", "10s" or "500ms", greater than zero, got "soon"/,
+  );
   applyFails('ping_interval: "0s"', /greater than zero/);
   applyFails('write_deadline: -1', /write_deadline/);
   applyFails('authorization { timeout: "x" }', /authorization\.timeout: expected seconds/);
@@ -245,7 +255,10 @@ test('bad values name the key, the value and what is allowed, with the location'
 });
 
 test('a second data directory key is an error, as in nats-server', () => {
-  applyFails('store_dir: /a\njetstream { store_dir: /b }', /jetstream\.store_dir: the data directory is already set by 'store_dir'/);
+  applyFails(
+    'store_dir: /a\njetstream { store_dir: /b }',
+    /jetstream\.store_dir: the data directory is already set by 'store_dir'/,
+  );
   applyFails('data_dir: /a\nstore_dir: /b', /already set by 'data_dir'/);
   assert.equal(apply('store_dir: /a\nstore_dir: /b').options.dataDir, '/b');
 });
@@ -267,7 +280,10 @@ test('loadConfigFile reads, parses and applies; errors name the file', () => {
     assert.equal(r.warnings.length, 1);
     assert.ok(r.warnings[0]!.startsWith(`${f}:3:1: `));
     writeFileSync(f, 'port: 4333\nmax_payload: huge\n');
-    assert.throws(() => loadConfigFile(f, base()), (e: unknown) => e instanceof ConfigError && e.message.startsWith(`${f}:2:1: max_payload:`));
+    assert.throws(
+      () => loadConfigFile(f, base()),
+      (e: unknown) => e instanceof ConfigError && e.message.startsWith(`${f}:2:1: max_payload:`),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -286,7 +302,10 @@ test('validateOptions accepts the defaults of both invocations', () => {
 
 test('validateOptions names the bad field, the value and what is allowed', () => {
   const bad = (patch: Partial<Record<keyof ServerOptions, unknown>>, re: RegExp) =>
-    assert.throws(() => validateOptions({ ...base(), ...patch } as ServerOptions), (e: unknown) => e instanceof ConfigError && re.test(e.message));
+    assert.throws(
+      () => validateOptions({ ...base(), ...patch } as ServerOptions),
+      (e: unknown) => e instanceof ConfigError && re.test(e.message),
+    );
   bad({ host: '' }, /option host: expected a host name or IP address, got ""/);
   bad({ port: 65536 }, /option port: expected an integer port from 0 to 65535/);
   bad({ port: 1.5 }, /option port/);
@@ -315,8 +334,14 @@ test('validateOptions names the bad field, the value and what is allowed', () =>
 });
 
 test('validateOptions: max_payload above max_pending, ports that collide, large payload warning', () => {
-  assert.throws(() => validateOptions({ ...base(), maxPayload: 2048, maxPending: 1024 }), /max_payload \(2048\) cannot be higher than max_pending \(1024\)/);
-  assert.throws(() => validateOptions({ ...base(), port: 6379, redisPort: 6379 }), /port and redis_port are both 6379; each listener needs its own port/);
+  assert.throws(
+    () => validateOptions({ ...base(), maxPayload: 2048, maxPending: 1024 }),
+    /max_payload \(2048\) cannot be higher than max_pending \(1024\)/,
+  );
+  assert.throws(
+    () => validateOptions({ ...base(), port: 6379, redisPort: 6379 }),
+    /port and redis_port are both 6379; each listener needs its own port/,
+  );
   assert.throws(() => validateOptions({ ...base(), port: 8222, httpPort: 8222 }), /port and http_port are both 8222/);
   assert.throws(() => validateOptions({ ...base(), port: 8222, httpHost: '0.0.0.0', httpPort: 8222 }), /both 8222/);
   assert.deepEqual(validateOptions({ ...base(), port: 8222, httpHost: '127.0.0.2', httpPort: 8222 }), []);

@@ -79,16 +79,36 @@ test('integers, negatives, floats', () => {
 });
 
 test('size suffixes follow nats-server: K/M/G decimal, KB/MB/GB and Ki/KiB binary, any case', () => {
-  const c = parse('a: 1K\nb: 1k\nc: 1KB\nd: 1kb\ne: 1Ki\nf: 1KiB\ng: 1MB\nh: 64mb\ni: 1M\nj: 1G\nk: 2GB\nl: 1T\nm: 1TB\nn: 1P\no: -1K');
+  const c = parse(
+    'a: 1K\nb: 1k\nc: 1KB\nd: 1kb\ne: 1Ki\nf: 1KiB\ng: 1MB\nh: 64mb\ni: 1M\nj: 1G\nk: 2GB\nl: 1T\nm: 1TB\nn: 1P\no: -1K',
+  );
   assert.deepEqual(c, {
-    a: 1000, b: 1000, c: 1024, d: 1024, e: 1024, f: 1024,
-    g: 1048576, h: 67108864, i: 1_000_000, j: 1e9, k: 2 * 1024 ** 3,
-    l: 1e12, m: 1024 ** 4, n: 1e15, o: -1000,
+    a: 1000,
+    b: 1000,
+    c: 1024,
+    d: 1024,
+    e: 1024,
+    f: 1024,
+    g: 1048576,
+    h: 67108864,
+    i: 1_000_000,
+    j: 1e9,
+    k: 2 * 1024 ** 3,
+    l: 1e12,
+    m: 1024 ** 4,
+    n: 1e15,
+    o: -1000,
   });
 });
 
 test('values starting with a digit that are not numbers are strings (durations, names)', () => {
-  assert.deepEqual(parse('a: 10s\nb: 200ms\nc: 2hello\nd: 1h30m\ne: "2m"'), { a: '10s', b: '200ms', c: '2hello', d: '1h30m', e: '2m' });
+  assert.deepEqual(parse('a: 10s\nb: 200ms\nc: 2hello\nd: 1h30m\ne: "2m"'), {
+    a: '10s',
+    b: '200ms',
+    c: '2hello',
+    d: '1h30m',
+    e: '2m',
+  });
 });
 
 test('an unquoted 2m is the number 2000000, as in nats-server', () => {
@@ -97,7 +117,10 @@ test('an unquoted 2m is the number 2000000, as in nats-server', () => {
 
 test('dotted addresses with ports are strings', () => {
   assert.deepEqual(parse('a: 127.0.0.1\nb: 127.0.0.1:4222\nc: 0.0.0.0:-1\nd: localhost:4222'), {
-    a: '127.0.0.1', b: '127.0.0.1:4222', c: '0.0.0.0:-1', d: 'localhost:4222',
+    a: '127.0.0.1',
+    b: '127.0.0.1:4222',
+    c: '0.0.0.0:-1',
+    d: 'localhost:4222',
   });
 });
 
@@ -153,7 +176,14 @@ test('variables: earlier keys, enclosing maps, then the environment', () => {
 
 test('environment values are parsed as values, including nested variables', () => {
   const env = { A: '1KB', B: '"quoted string"', C: '[1, 2]', D: '$A', E: '', F: 'yes' };
-  assert.deepEqual(parse('a: $A\nb: $B\nc: $C\nd: $D\ne: $E\nf: $F', env), { a: 1024, b: 'quoted string', c: [1, 2], d: 1024, e: '', f: true });
+  assert.deepEqual(parse('a: $A\nb: $B\nc: $C\nd: $D\ne: $E\nf: $F', env), {
+    a: 1024,
+    b: 'quoted string',
+    c: [1, 2],
+    d: 1024,
+    e: '',
+    f: true,
+  });
 });
 
 test('bcrypt hashes are not variables', () => {
@@ -166,8 +196,14 @@ test('quoted $ is not a variable', () => {
 
 test('variable errors: undefined, cycles, bad environment values', () => {
   parseFails('a: $NOPE', /<config>:1:4/, /'\$NOPE'.*not defined/);
-  assert.throws(() => parse('a: $X', { X: '$Y', Y: '$X' }), (e: unknown) => e instanceof ConfigError && /refers to itself/.test(e.message));
-  assert.throws(() => parse('a: $X', { X: '[1,' }), (e: unknown) => e instanceof ConfigError && /environment variable X="\[1,"/.test(e.message));
+  assert.throws(
+    () => parse('a: $X', { X: '$Y', Y: '$X' }),
+    (e: unknown) => e instanceof ConfigError && /refers to itself/.test(e.message),
+  );
+  assert.throws(
+    () => parse('a: $X', { X: '[1,' }),
+    (e: unknown) => e instanceof ConfigError && /environment variable X="\[1,"/.test(e.message),
+  );
 });
 
 test('include: relative to the including file, merged into the current map, nested', () => {
@@ -192,13 +228,22 @@ test('include errors: missing file, self-include, no name', () => {
   const dir = mkdtempSync(join(tmpdir(), 'herald-conf-'));
   try {
     writeFileSync(join(dir, 'missing.conf'), 'a: 1\ninclude nope.conf\n');
-    assert.throws(() => parseNatsConfFile(join(dir, 'missing.conf')), (e: unknown) =>
-      e instanceof ConfigError && /missing\.conf:2:\d+/.test(e.message) && /cannot read include file 'nope\.conf'.*no such file/.test(e.message));
+    assert.throws(
+      () => parseNatsConfFile(join(dir, 'missing.conf')),
+      (e: unknown) =>
+        e instanceof ConfigError &&
+        /missing\.conf:2:\d+/.test(e.message) &&
+        /cannot read include file 'nope\.conf'.*no such file/.test(e.message),
+    );
     writeFileSync(join(dir, 'self.conf'), 'include self.conf\n');
-    assert.throws(() => parseNatsConfFile(join(dir, 'self.conf')), (e: unknown) =>
-      e instanceof ConfigError && /includes nest deeper than/.test(e.message));
-    assert.throws(() => parseNatsConfFile(join(dir, 'absent.conf')), (e: unknown) =>
-      e instanceof ConfigError && /cannot read config file '.*absent\.conf': no such file/.test(e.message));
+    assert.throws(
+      () => parseNatsConfFile(join(dir, 'self.conf')),
+      (e: unknown) => e instanceof ConfigError && /includes nest deeper than/.test(e.message),
+    );
+    assert.throws(
+      () => parseNatsConfFile(join(dir, 'absent.conf')),
+      (e: unknown) => e instanceof ConfigError && /cannot read config file '.*absent\.conf': no such file/.test(e.message),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -251,7 +296,13 @@ test('the exact conf the nats.js v3 launcher writes (toConf of confDefaults + je
 
 test('the conf the launcher writes back on stop (real ports) and the v2 launcher shape', () => {
   const text = 'host: 127.0.0.1\nport: 41234\nhttp: "127.0.0.1:38222"\nports_file_dir: /tmp/x\njetstream: "disabled"\n';
-  assert.deepEqual(parse(text), { host: '127.0.0.1', port: 41234, http: '127.0.0.1:38222', ports_file_dir: '/tmp/x', jetstream: 'disabled' });
+  assert.deepEqual(parse(text), {
+    host: '127.0.0.1',
+    port: 41234,
+    http: '127.0.0.1:38222',
+    ports_file_dir: '/tmp/x',
+    jetstream: 'disabled',
+  });
 });
 
 test('syntax errors name the line, column and what was expected', () => {
@@ -288,6 +339,7 @@ test('syntax errors name the line, column and what was expected', () => {
 test('errors from files name the file', () => {
   assert.throws(
     () => parseNatsConf('port: 1\nbad: "x', { file: 'herald.conf' }),
-    (e: unknown) => e instanceof ConfigError && e.message.startsWith('herald.conf:2:6: unterminated string') && e.location?.line === 2,
+    (e: unknown) =>
+      e instanceof ConfigError && e.message.startsWith('herald.conf:2:6: unterminated string') && e.location?.line === 2,
   );
 });

@@ -14,18 +14,49 @@ import {
 
 test('parseGoDuration reads Go duration syntax into milliseconds', () => {
   const cases: [string, number | undefined][] = [
-    ['2m', 120_000], ['10s', 10_000], ['200ms', 200], ['1h30m', 5_400_000], ['1.5s', 1500], ['.5s', 500],
-    ['500us', 0.5], ['1000000ns', 1], ['0', 0], ['-1s', -1000], ['+2s', 2000], [' 3s ', 3000],
-    ['', undefined], ['5', undefined], ['1d', undefined], ['s', undefined], ['1s2', undefined], ['1 s', undefined], ['--1s', undefined],
+    ['2m', 120_000],
+    ['10s', 10_000],
+    ['200ms', 200],
+    ['1h30m', 5_400_000],
+    ['1.5s', 1500],
+    ['.5s', 500],
+    ['500us', 0.5],
+    ['1000000ns', 1],
+    ['0', 0],
+    ['-1s', -1000],
+    ['+2s', 2000],
+    [' 3s ', 3000],
+    ['', undefined],
+    ['5', undefined],
+    ['1d', undefined],
+    ['s', undefined],
+    ['1s2', undefined],
+    ['1 s', undefined],
+    ['--1s', undefined],
   ];
   for (const [text, ms] of cases) assert.equal(parseGoDuration(text), ms, text);
 });
 
 test('parseSizeText: plain bytes or binary suffixes in any case', () => {
   const cases: [string, number | undefined][] = [
-    ['0', 0], ['1024', 1024], ['1K', 1024], ['1kb', 1024], ['1KiB', 1024], ['1M', 1048576], ['8MB', 8 * 1048576],
-    ['1 MB', 1048576], ['2G', 2 * 1024 ** 3], ['1TB', 1024 ** 4], ['-1', -1], ['7b', 7],
-    ['', undefined], ['MB', undefined], ['1.5MB', undefined], ['1XB', undefined], ['1constructor', undefined], ['99999999PB', undefined],
+    ['0', 0],
+    ['1024', 1024],
+    ['1K', 1024],
+    ['1kb', 1024],
+    ['1KiB', 1024],
+    ['1M', 1048576],
+    ['8MB', 8 * 1048576],
+    ['1 MB', 1048576],
+    ['2G', 2 * 1024 ** 3],
+    ['1TB', 1024 ** 4],
+    ['-1', -1],
+    ['7b', 7],
+    ['', undefined],
+    ['MB', undefined],
+    ['1.5MB', undefined],
+    ['1XB', undefined],
+    ['1constructor', undefined],
+    ['99999999PB', undefined],
   ];
   for (const [text, n] of cases) assert.equal(parseSizeText(text), n, text);
 });

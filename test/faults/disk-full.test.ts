@@ -84,7 +84,10 @@ test('a full data volume refuses publishes early, keeps every ack, and recovers 
       writeFileSync(filler, Buffer.alloc(Math.max(0, st.bavail * st.bsize - (1 << 20))));
       await assert.rejects(jsm.streams.add({ name: 'MORE', subjects: ['more.>'], storage: StorageType.File }));
       const streamsDir = join(mnt, 'jetstream', 'streams');
-      assert.deepEqual(readdirSync(streamsDir).filter((n) => !n.startsWith('.')), ['FULL']);
+      assert.deepEqual(
+        readdirSync(streamsDir).filter((n) => !n.startsWith('.')),
+        ['FULL'],
+      );
 
       // Purge works with 1 MiB left; the stream then takes publishes again without a restart.
       const purged = await jsm.streams.purge('FULL');
@@ -92,15 +95,19 @@ test('a full data volume refuses publishes early, keeps every ack, and recovers 
       assert.equal((await jsm.streams.info('FULL')).state.messages, 0);
       rmSync(filler);
       let back = false;
-      const ok = await waitFor(async () => {
-        try {
-          await js.publish('full.after', Buffer.alloc(PAYLOAD_BYTES));
-          back = true;
-        } catch {
-          back = false;
-        }
-        return back;
-      }, 10_000, 100);
+      const ok = await waitFor(
+        async () => {
+          try {
+            await js.publish('full.after', Buffer.alloc(PAYLOAD_BYTES));
+            back = true;
+          } catch {
+            back = false;
+          }
+          return back;
+        },
+        10_000,
+        100,
+      );
       assert.ok(ok, 'the stream did not take publishes again within 10 s after the purge freed the volume');
       await jsm.streams.add({ name: 'MORE', subjects: ['more.>'], storage: StorageType.File });
       assert.ok(existsSync(join(streamsDir, 'MORE', 'meta.json')));

@@ -72,49 +72,53 @@ function deafSubscriber(port: number): Promise<Socket> {
   });
 }
 
-test('RSS stays within the outbound budget with 100 never-reading subscribers and a fast publisher', { timeout: 120_000 }, async (t) => {
-  const { child, url } = await start();
-  const subs: Socket[] = [];
-  try {
-    const pid = child.pid as number;
-    const port = Number(new URL(url.replace('nats:', 'http:')).port);
-    for (let i = 0; i < SUBSCRIBERS; i++) subs.push(await deafSubscriber(port));
-    let closed = 0;
-    for (const s of subs) s.once('close', () => closed++);
-    const nc = await connect({ servers: url });
-    await nc.flush();
-    const idle = rssOf(pid);
-    let peak = idle;
-    const sampler = setInterval(() => (peak = Math.max(peak, rssOf(pid))), 50);
+test(
+  'RSS stays within the outbound budget with 100 never-reading subscribers and a fast publisher',
+  { timeout: 120_000 },
+  async (t) => {
+    const { child, url } = await start();
+    const subs: Socket[] = [];
     try {
-      const payload = Buffer.alloc(PAYLOAD, 7);
-      for (let i = 0; i < MESSAGES; i++) {
-        nc.publish(`mem.${i % 8}`, payload);
-        if (i % 50 === 49) await nc.flush();
-      }
+      const pid = child.pid as number;
+      const port = Number(new URL(url.replace('nats:', 'http:')).port);
+      for (let i = 0; i < SUBSCRIBERS; i++) subs.push(await deafSubscriber(port));
+      let closed = 0;
+      for (const s of subs) s.once('close', () => closed++);
+      const nc = await connect({ servers: url });
       await nc.flush();
-      peak = Math.max(peak, rssOf(pid));
+      const idle = rssOf(pid);
+      let peak = idle;
+      const sampler = setInterval(() => (peak = Math.max(peak, rssOf(pid))), 50);
+      try {
+        const payload = Buffer.alloc(PAYLOAD, 7);
+        for (let i = 0; i < MESSAGES; i++) {
+          nc.publish(`mem.${i % 8}`, payload);
+          if (i % 50 === 49) await nc.flush();
+        }
+        await nc.flush();
+        peak = Math.max(peak, rssOf(pid));
+      } finally {
+        clearInterval(sampler);
+        await nc.close();
+      }
+      // A paused socket sees the server's close only once it reads: read now, and count the closes.
+      for (const s of subs) {
+        s.on('data', () => undefined);
+        s.resume();
+      }
+      await waitFor(() => closed === SUBSCRIBERS, 5000, 50);
+      t.diagnostic(
+        `idle RSS ${(idle / 2 ** 20).toFixed(0)} MiB, peak ${(peak / 2 ** 20).toFixed(0)} MiB, budget ${BUDGET / 2 ** 20} MiB, ` +
+          `${closed} of ${SUBSCRIBERS} never-reading subscribers closed`,
+      );
+      assert.ok(
+        peak <= idle + BUDGET + OVERHEAD_BYTES,
+        `peak RSS ${peak} above idle ${idle} + budget ${BUDGET} + overhead ${OVERHEAD_BYTES}`,
+      );
+      assert.ok(closed > 0, 'no never-reading subscriber was closed as a slow consumer');
     } finally {
-      clearInterval(sampler);
-      await nc.close();
+      for (const s of subs) s.destroy();
+      child.kill('SIGKILL');
     }
-    // A paused socket sees the server's close only once it reads: read now, and count the closes.
-    for (const s of subs) {
-      s.on('data', () => undefined);
-      s.resume();
-    }
-    await waitFor(() => closed === SUBSCRIBERS, 5000, 50);
-    t.diagnostic(
-      `idle RSS ${(idle / 2 ** 20).toFixed(0)} MiB, peak ${(peak / 2 ** 20).toFixed(0)} MiB, budget ${BUDGET / 2 ** 20} MiB, ` +
-        `${closed} of ${SUBSCRIBERS} never-reading subscribers closed`,
-    );
-    assert.ok(
-      peak <= idle + BUDGET + OVERHEAD_BYTES,
-      `peak RSS ${peak} above idle ${idle} + budget ${BUDGET} + overhead ${OVERHEAD_BYTES}`,
-    );
-    assert.ok(closed > 0, 'no never-reading subscriber was closed as a slow consumer');
-  } finally {
-    for (const s of subs) s.destroy();
-    child.kill('SIGKILL');
-  }
-});
+  },
+);

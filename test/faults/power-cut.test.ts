@@ -69,7 +69,15 @@ interface Seen {
   renames: number;
 }
 
-async function round(dir: string, seed: number, k: number, policy: SyncPolicy, p: Promised, mutant: boolean, seen: Seen): Promise<void> {
+async function round(
+  dir: string,
+  seed: number,
+  k: number,
+  policy: SyncPolicy,
+  p: Promised,
+  mutant: boolean,
+  seen: Seen,
+): Promise<void> {
   const r = rng(seed * 1000 + k);
   const fault = new FaultFs(dir);
   fault.cutAtOp = 1 + randInt(r, 700);
@@ -166,7 +174,11 @@ async function round(dir: string, seed: number, k: number, policy: SyncPolicy, p
 
 /** Reopens on the real file system and checks every promise; returns the first broken one. */
 async function verify(dir: string, p: Promised, ctx: string): Promise<string | null> {
-  const { store } = await openFileStore(dir, { sync: { kind: 'always' }, segmentBytes: SEGMENT_BYTES, consumerCompactBytes: COMPACT_BYTES });
+  const { store } = await openFileStore(dir, {
+    sync: { kind: 'always' },
+    segmentBytes: SEGMENT_BYTES,
+    consumerCompactBytes: COMPACT_BYTES,
+  });
   try {
     const last = store.state().lastSeq;
     if (last < p.maxSeq) return `${ctx}: lastSeq ${last} below acknowledged ${p.maxSeq}`;
@@ -178,7 +190,8 @@ async function verify(dir: string, p: Promised, ctx: string): Promise<string | n
     }
     const st = store.consumer(CONSUMER).state();
     for (const q of p.acked) if (st.pending.has(q)) return `${ctx}: acknowledged ack of ${q} lost (pending again)`;
-    for (const q of p.delivered) if (!p.ackMade.has(q) && !st.pending.has(q)) return `${ctx}: acknowledged delivery of ${q} not pending`;
+    for (const q of p.delivered)
+      if (!p.ackMade.has(q) && !st.pending.has(q)) return `${ctx}: acknowledged delivery of ${q} not pending`;
     const next = store.append('after.cut', null, Buffer.from('x')).seq;
     if (next <= p.maxSeq) return `${ctx}: seq ${next} handed out again`;
     await new Promise<void>((res, rej) => store.whenDurable((e) => (e === null ? res() : rej(e))));

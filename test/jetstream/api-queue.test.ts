@@ -19,13 +19,26 @@ const QUEUE_BYTES = 64 * 1024 * 1024;
 const WAIT_MS = 30_000;
 
 /** A server with a logger that keeps warnings, and a client on its router counting replies per inbox. */
-async function setup(): Promise<{ server: Server; dataDir: string; warnings: string[]; replies: Map<string, number>; request(subject: string, body: Buffer, reply: string): void }> {
+async function setup(): Promise<{
+  server: Server;
+  dataDir: string;
+  warnings: string[];
+  replies: Map<string, number>;
+  request(subject: string, body: Buffer, reply: string): void;
+}> {
   const dataDir = tmpDir('herald-apiq-');
   const warnings: string[] = [];
-  const logger = pino({ level: 'warn', base: undefined }, { write: (l: string) => void warnings.push(String((JSON.parse(l) as { msg: string }).msg)) }) as unknown as Logger;
+  const logger = pino(
+    { level: 'warn', base: undefined },
+    { write: (l: string) => void warnings.push(String((JSON.parse(l) as { msg: string }).msg)) },
+  ) as unknown as Logger;
   const server = await Server.start({ port: 0, dataDir, logger, maxPayload: 8 * 1024 * 1024 });
   const replies = new Map<string, number>();
-  const client: Client = { id: 9_999_999, echo: true, deliver: (_s, m: Message) => void replies.set(m.subject, (replies.get(m.subject) ?? 0) + 1) };
+  const client: Client = {
+    id: 9_999_999,
+    echo: true,
+    deliver: (_s, m: Message) => void replies.set(m.subject, (replies.get(m.subject) ?? 0) + 1),
+  };
   server.router.subscribe(client, '_Q.>', null, 'apiq');
   const request = (subject: string, body: Buffer, reply: string): void => {
     server.router.publish({ subject, reply, headers: null, payload: body }, null);
@@ -41,7 +54,8 @@ async function until(cond: () => boolean, what: string): Promise<void> {
   }
 }
 
-const create = (name: string): Buffer => Buffer.from(JSON.stringify({ name, subjects: [`${name.toLowerCase()}.>`], storage: 'file' }));
+const create = (name: string): Buffer =>
+  Buffer.from(JSON.stringify({ name, subjects: [`${name.toLowerCase()}.>`], storage: 'file' }));
 
 test('10,000 requests wait behind a slow one; the next are dropped with one warning', { timeout: 120_000 }, async () => {
   const { server, dataDir, warnings, replies, request } = await setup();
@@ -53,7 +67,8 @@ test('10,000 requests wait behind a slow one; the next are dropped with one warn
     await until(() => replies.get('_Q.slow') === 1 && replies.size >= 1 + QUEUE_REQUESTS, 'the queued requests to be answered');
     await server.close(); // everything queued has been answered; nothing more can come
     for (let i = 0; i < QUEUE_REQUESTS; i++) assert.equal(replies.get(`_Q.i.${i}`), 1, `queued request ${i} answered`);
-    for (let i = QUEUE_REQUESTS; i < QUEUE_REQUESTS + extra; i++) assert.equal(replies.get(`_Q.i.${i}`), undefined, `request ${i} past the bound was dropped`);
+    for (let i = QUEUE_REQUESTS; i < QUEUE_REQUESTS + extra; i++)
+      assert.equal(replies.get(`_Q.i.${i}`), undefined, `request ${i} past the bound was dropped`);
     assert.equal(warnings.filter((w) => /API queue limit reached/.test(w)).length, 1, `one warning: ${JSON.stringify(warnings)}`);
   } finally {
     await server.close();

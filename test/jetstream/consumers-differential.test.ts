@@ -121,7 +121,7 @@ test(
     await same('$JS.API.CONSUMER.NAMES.S', { offset: 2 });
     await same('$JS.API.CONSUMER.LIST.S', { offset: 4 });
     const [ri, gi] = await both('$JS.API.STREAM.INFO.S');
-  assert.equal(gi.state.consumer_count, ri.state.consumer_count);
+    assert.equal(gi.state.consumer_count, ri.state.consumer_count);
     await same('$JS.API.CONSUMER.DELETE.S.eph');
   },
 );

@@ -18,7 +18,6 @@ const ROUNDS = 6;
 /** Concurrent publishers per round. */
 const PUBLISHERS = 8;
 
-
 /** Bound on the wait for a round's first ack before the kill. */
 const FIRST_ACK_TIMEOUT_MS = 10_000;
 
@@ -88,7 +87,10 @@ test('every acked publish survives SIGKILL at random moments', { timeout: 120_00
       });
       let waited: NodeJS.Timeout | undefined;
       const timedOut = new Promise<void>((_, reject) => {
-        waited = setTimeout(() => reject(new Error(`round ${round}: no publish acked within ${FIRST_ACK_TIMEOUT_MS} ms`)), FIRST_ACK_TIMEOUT_MS);
+        waited = setTimeout(
+          () => reject(new Error(`round ${round}: no publish acked within ${FIRST_ACK_TIMEOUT_MS} ms`)),
+          FIRST_ACK_TIMEOUT_MS,
+        );
       });
       try {
         await Promise.race([gotFirst, timedOut]);

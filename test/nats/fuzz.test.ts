@@ -423,51 +423,58 @@ describe(`NATS door network fuzz (seed ${SEED})`, () => {
     assert.equal(server.router.sublist.count, 1, 'only the health subscription remains');
   });
 
-  test(`${NET_MUTATED} mutated scripts and ${NET_RANDOM} random byte streams: the server survives, others are unaffected`, { timeout: NET_DEADLINE_MS + 30_000 }, async (t) => {
-    const r = new Rng(SEED ^ 0x4444);
-    const other = (): Buffer => randomScript(r, false);
-    const total = NET_MUTATED + NET_RANDOM;
-    const deadline = Date.now() + NET_DEADLINE_MS;
-    let next = 0;
-    let ran = 0;
-    let closedByServer = 0;
-    let bytesBack = 0;
-    let errored = 0;
-    let nextHealth = HEALTH_EVERY;
-    const makeCase = (i: number): Chunk[] => {
-      const input = i < NET_MUTATED ? mutate(r, randomScript(r, r.int(4) !== 0), other) : randomBytes(r);
-      return randomSplit(r, input);
-    };
-    while (next < total && Date.now() < deadline) {
-      const batchEnd = Math.min(total, nextHealth);
-      const worker = async (): Promise<void> => {
-        while (next < batchEnd && Date.now() < deadline) {
-          const chunks = makeCase(next++);
-          const res = await rawBlast(server.port, chunks, 2000);
-          ran++;
-          bytesBack += res.bytes;
-          if (res.closedByServer) closedByServer++;
-          if (res.head.includes('\r\n-ERR ')) errored++;
-        }
+  test(
+    `${NET_MUTATED} mutated scripts and ${NET_RANDOM} random byte streams: the server survives, others are unaffected`,
+    { timeout: NET_DEADLINE_MS + 30_000 },
+    async (t) => {
+      const r = new Rng(SEED ^ 0x4444);
+      const other = (): Buffer => randomScript(r, false);
+      const total = NET_MUTATED + NET_RANDOM;
+      const deadline = Date.now() + NET_DEADLINE_MS;
+      let next = 0;
+      let ran = 0;
+      let closedByServer = 0;
+      let bytesBack = 0;
+      let errored = 0;
+      let nextHealth = HEALTH_EVERY;
+      const makeCase = (i: number): Chunk[] => {
+        const input = i < NET_MUTATED ? mutate(r, randomScript(r, r.int(4) !== 0), other) : randomBytes(r);
+        return randomSplit(r, input);
       };
-      await Promise.all(Array.from({ length: NET_CONCURRENCY }, worker));
+      while (next < total && Date.now() < deadline) {
+        const batchEnd = Math.min(total, nextHealth);
+        const worker = async (): Promise<void> => {
+          while (next < batchEnd && Date.now() < deadline) {
+            const chunks = makeCase(next++);
+            const res = await rawBlast(server.port, chunks, 2000);
+            ran++;
+            bytesBack += res.bytes;
+            if (res.closedByServer) closedByServer++;
+            if (res.head.includes('\r\n-ERR ')) errored++;
+          }
+        };
+        await Promise.all(Array.from({ length: NET_CONCURRENCY }, worker));
+        await checkHealth();
+        nextHealth += HEALTH_EVERY;
+      }
       await checkHealth();
-      nextHealth += HEALTH_EVERY;
-    }
-    await checkHealth();
-    t.diagnostic(
-      `network cases run: ${ran} of ${total} (answered with -ERR: ${errored}; closed early by the server: ${closedByServer}; bytes back: ${bytesBack}); health checks: ${healthChecks}`,
-    );
-    assert.equal(ran, total, `only ${ran} of ${total} network cases ran within ${NET_DEADLINE_MS} ms`);
-    // The mutations must reach the parser's error paths, or the run proved nothing about bad input.
-    assert.ok(errored >= NET_MUTATED / 10, `only ${errored} of ${total} cases got an -ERR: the mutations are too mild`);
+      t.diagnostic(
+        `network cases run: ${ran} of ${total} (answered with -ERR: ${errored}; closed early by the server: ${closedByServer}; bytes back: ${bytesBack}); health checks: ${healthChecks}`,
+      );
+      assert.equal(ran, total, `only ${ran} of ${total} network cases ran within ${NET_DEADLINE_MS} ms`);
+      // The mutations must reach the parser's error paths, or the run proved nothing about bad input.
+      assert.ok(errored >= NET_MUTATED / 10, `only ${errored} of ${total} cases got an -ERR: the mutations are too mild`);
 
-    // Every fuzzing connection is gone and took its subscriptions with it.
-    const settled = await waitUntil(() => server.door.connections.size === 1 && server.router.sublist.count === 1, 5000);
-    assert.ok(settled, `left behind: ${server.door.connections.size} connections, ${server.router.sublist.count} subscriptions`);
-    assert.deepEqual(uncaught, [], 'uncaught exceptions in the server');
-    assert.equal(healthy.closed, false, 'the well-behaved connection was closed');
-  });
+      // Every fuzzing connection is gone and took its subscriptions with it.
+      const settled = await waitUntil(() => server.door.connections.size === 1 && server.router.sublist.count === 1, 5000);
+      assert.ok(
+        settled,
+        `left behind: ${server.door.connections.size} connections, ${server.router.sublist.count} subscriptions`,
+      );
+      assert.deepEqual(uncaught, [], 'uncaught exceptions in the server');
+      assert.equal(healthy.closed, false, 'the well-behaved connection was closed');
+    },
+  );
 });
 
 /** Polls `cond` every 20 ms until it holds or `maxMs` passes. */

@@ -78,7 +78,7 @@ test('max_connections: the connection over the limit is refused with an -ERR', a
   const server = await Server.start({ port: 0, jetstream: false, logLevel: 'silent', maxConnections: 1 });
   try {
     const first = net.connect(server.port, '127.0.0.1');
-    await within(new Promise<void>((r) => first.once('data', () => r())), WAIT_MS, 'the first connection\'s INFO');
+    await within(new Promise<void>((r) => first.once('data', () => r())), WAIT_MS, "the first connection's INFO");
     const got = await rawUntilClose(server.port, '', 5000);
     assert.match(got, /-ERR 'maximum connections exceeded'\r\n$/);
     first.destroy();

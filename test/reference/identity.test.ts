@@ -46,83 +46,109 @@ function greeting(port: number): Promise<Record<string, unknown>> {
   });
 }
 
-test("the shim's --version is herald's; the real binary's is nats-server's", { skip: haveNats ? false : 'nats-server not installed' }, () => {
-  const shim = bench.serverVersion(SHIM);
-  assert.ok(shim !== null, 'the shim runs (dist is built)');
-  assert.match(bench.versionProblem('nats-server', shim) ?? '', /herald/);
-  const real = bench.findPeer('nats-server')!;
-  assert.equal(bench.versionProblem('nats-server', real.version), null);
-  assert.match(bench.versionNumber('nats-server', real.version) ?? '', /^\d+\.\d+\.\d+/);
-  assert.match(bench.versionProblem('nats-server', 'something else 1.0') ?? '', /not what nats-server prints/);
-  assert.match(bench.versionProblem('redis-server', 'Redis server v=7.0.15 sha=0 (herald)') ?? '', /herald/);
-});
+test(
+  "the shim's --version is herald's; the real binary's is nats-server's",
+  { skip: haveNats ? false : 'nats-server not installed' },
+  () => {
+    const shim = bench.serverVersion(SHIM);
+    assert.ok(shim !== null, 'the shim runs (dist is built)');
+    assert.match(bench.versionProblem('nats-server', shim) ?? '', /herald/);
+    const real = bench.findPeer('nats-server')!;
+    assert.equal(bench.versionProblem('nats-server', real.version), null);
+    assert.match(bench.versionNumber('nats-server', real.version) ?? '', /^\d+\.\d+\.\d+/);
+    assert.match(bench.versionProblem('nats-server', 'something else 1.0') ?? '', /not what nats-server prints/);
+    assert.match(bench.versionProblem('redis-server', 'Redis server v=7.0.15 sha=0 (herald)') ?? '', /herald/);
+  },
+);
 
-test("herald's INFO greeting is rejected as a reference; nats-server's is accepted", { timeout: TEST_TIMEOUT_MS, skip: haveNats ? false : 'nats-server not installed' }, async () => {
-  const h = await Server.start({ port: 0, jetstream: false, logLevel: 'silent' });
-  try {
-    const info = await greeting(h.port);
-    assert.match(bench.natsInfoProblem(info, null) ?? '', /herald/);
-  } finally {
-    await h.close();
-  }
-  const ns = await startNatsServer();
-  try {
-    assert.match(String(ns.info['go']), /^go\d/);
-    assert.equal(bench.natsInfoProblem(ns.info, null), null);
-    assert.match(bench.natsInfoProblem({ ...ns.info, go: 'go1.21', version: '9.9.9' }, String(ns.info['version'])) ?? '', /differs/);
-  } finally {
-    await ns.stop();
-  }
-});
+test(
+  "herald's INFO greeting is rejected as a reference; nats-server's is accepted",
+  { timeout: TEST_TIMEOUT_MS, skip: haveNats ? false : 'nats-server not installed' },
+  async () => {
+    const h = await Server.start({ port: 0, jetstream: false, logLevel: 'silent' });
+    try {
+      const info = await greeting(h.port);
+      assert.match(bench.natsInfoProblem(info, null) ?? '', /herald/);
+    } finally {
+      await h.close();
+    }
+    const ns = await startNatsServer();
+    try {
+      assert.match(String(ns.info['go']), /^go\d/);
+      assert.equal(bench.natsInfoProblem(ns.info, null), null);
+      assert.match(
+        bench.natsInfoProblem({ ...ns.info, go: 'go1.21', version: '9.9.9' }, String(ns.info['version'])) ?? '',
+        /differs/,
+      );
+    } finally {
+      await ns.stop();
+    }
+  },
+);
 
-test('NATS_SERVER_BIN pointing at the shim fails loudly instead of comparing herald with herald', { timeout: TEST_TIMEOUT_MS }, async () => {
-  await withEnv({ NATS_SERVER_BIN: SHIM }, async () => {
-    assert.throws(() => natsServerAvailable(), /no real nats-server found[\s\S]*herald/);
-    await assert.rejects(startNatsServer(), /no real nats-server found/);
-    assert.throws(() => bench.findBinary('nats-server'), /no real nats-server found/);
-  });
-  // The bench's own launcher refuses it too, before starting anything.
-  await assert.rejects(bench.startNatsServer(SHIM), /is not nats-server: .*herald/);
-});
-
-test('the shim first on PATH (as the README suggests) is skipped for the real binary', { skip: haveNats ? false : 'nats-server not installed' }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'herald-shimpath-'));
-  try {
-    mkdirSync(join(dir, 'bin'));
-    symlinkSync(SHIM, join(dir, 'bin', 'nats-server'));
-    await withEnv({ PATH: `${join(dir, 'bin')}:${process.env.PATH ?? ''}`, NATS_SERVER_BIN: '' }, () => {
-      const p = bench.findPeer('nats-server');
-      assert.ok(p !== null);
-      assert.notEqual(p.path, join(dir, 'bin', 'nats-server'));
-      assert.equal(bench.versionProblem('nats-server', p.version), null);
+test(
+  'NATS_SERVER_BIN pointing at the shim fails loudly instead of comparing herald with herald',
+  { timeout: TEST_TIMEOUT_MS },
+  async () => {
+    await withEnv({ NATS_SERVER_BIN: SHIM }, async () => {
+      assert.throws(() => natsServerAvailable(), /no real nats-server found[\s\S]*herald/);
+      await assert.rejects(startNatsServer(), /no real nats-server found/);
+      assert.throws(() => bench.findBinary('nats-server'), /no real nats-server found/);
     });
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+    // The bench's own launcher refuses it too, before starting anything.
+    await assert.rejects(bench.startNatsServer(SHIM), /is not nats-server: .*herald/);
+  },
+);
 
-test('redis-server: the reference says redis_version and is not herald', { timeout: TEST_TIMEOUT_MS, skip: haveRedis ? false : 'redis-server not installed' }, async () => {
-  assert.equal(redisServerAvailable(), true);
-  const r = await startRedisServer();
-  try {
-    const info = await bench.redisInfoServer(r.url);
-    assert.equal(bench.redisInfoProblem(info, r.version), null);
-    assert.match(bench.redisInfoProblem(`${info}\r\nherald_version:0.1.0`, null) ?? '', /herald/);
-    assert.match(bench.redisInfoProblem('# Server\r\nfoo:1', null) ?? '', /no redis_version/);
-  } finally {
-    await r.stop();
-  }
-  await withEnv({ REDIS_SERVER_BIN: SHIM }, async () => {
-    assert.throws(() => redisServerAvailable(), /no real redis-server found/);
-    await assert.rejects(startRedisServer(), /no real redis-server found/);
-  });
-  await assert.rejects(bench.startRedisServer(SHIM), /is not redis-server/);
-});
+test(
+  'the shim first on PATH (as the README suggests) is skipped for the real binary',
+  { skip: haveNats ? false : 'nats-server not installed' },
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'herald-shimpath-'));
+    try {
+      mkdirSync(join(dir, 'bin'));
+      symlinkSync(SHIM, join(dir, 'bin', 'nats-server'));
+      await withEnv({ PATH: `${join(dir, 'bin')}:${process.env.PATH ?? ''}`, NATS_SERVER_BIN: '' }, () => {
+        const p = bench.findPeer('nats-server');
+        assert.ok(p !== null);
+        assert.notEqual(p.path, join(dir, 'bin', 'nats-server'));
+        assert.equal(bench.versionProblem('nats-server', p.version), null);
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
+
+test(
+  'redis-server: the reference says redis_version and is not herald',
+  { timeout: TEST_TIMEOUT_MS, skip: haveRedis ? false : 'redis-server not installed' },
+  async () => {
+    assert.equal(redisServerAvailable(), true);
+    const r = await startRedisServer();
+    try {
+      const info = await bench.redisInfoServer(r.url);
+      assert.equal(bench.redisInfoProblem(info, r.version), null);
+      assert.match(bench.redisInfoProblem(`${info}\r\nherald_version:0.1.0`, null) ?? '', /herald/);
+      assert.match(bench.redisInfoProblem('# Server\r\nfoo:1', null) ?? '', /no redis_version/);
+    } finally {
+      await r.stop();
+    }
+    await withEnv({ REDIS_SERVER_BIN: SHIM }, async () => {
+      assert.throws(() => redisServerAvailable(), /no real redis-server found/);
+      await assert.rejects(startRedisServer(), /no real redis-server found/);
+    });
+    await assert.rejects(bench.startRedisServer(SHIM), /is not redis-server/);
+  },
+);
 
 test('a shim that lies in --version is still caught by its INFO greeting', { timeout: TEST_TIMEOUT_MS }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'herald-liar-'));
   const liar = join(dir, 'nats-server');
-  writeFileSync(liar, `#!/bin/sh\nif [ "$1" = "--version" ]; then echo "nats-server: v2.10.24"; exit 0; fi\nexec ${process.execPath} ${SHIM} "$@"\n`);
+  writeFileSync(
+    liar,
+    `#!/bin/sh\nif [ "$1" = "--version" ]; then echo "nats-server: v2.10.24"; exit 0; fi\nexec ${process.execPath} ${SHIM} "$@"\n`,
+  );
   chmodSync(liar, 0o755);
   try {
     await withEnv({ NATS_SERVER_BIN: liar }, async () => {

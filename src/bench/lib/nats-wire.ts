@@ -205,7 +205,10 @@ export class NatsScanner {
 
 /** Splits a control line (no CRLF) into its space-separated tokens, as latin1 strings. */
 export function lineTokens(line: Buffer): string[] {
-  return line.toString('latin1').split(' ').filter((t) => t.length > 0);
+  return line
+    .toString('latin1')
+    .split(' ')
+    .filter((t) => t.length > 0);
 }
 
 /** Where to connect, from a `nats://[user:pass@]host:port` URL. */

@@ -266,7 +266,10 @@ export class RespClient {
   private readonly parser: RespParser;
   private closed = false;
 
-  private constructor(readonly socket: net.Socket, authPending: boolean) {
+  private constructor(
+    readonly socket: net.Socket,
+    authPending: boolean,
+  ) {
     this.parser = new RespParser((v) => this.waiting.shift()?.(v));
     if (authPending) this.waiting.push(() => undefined);
     socket.on('data', (d: Buffer) => this.parser.feed(d));

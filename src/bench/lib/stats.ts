@@ -47,7 +47,11 @@ export function ratio(a: number | null | undefined, b: number | null | undefined
  * "How much better is herald", with 1.0 at parity and > 1 meaning herald did better:
  * herald/peer for throughputs, peer/herald for latencies (where lower is better).
  */
-export function advantage(herald: number | null | undefined, peer: number | null | undefined, higherIsBetter: boolean): number | null {
+export function advantage(
+  herald: number | null | undefined,
+  peer: number | null | undefined,
+  higherIsBetter: boolean,
+): number | null {
   return higherIsBetter ? ratio(herald, peer) : ratio(peer, herald);
 }
 

@@ -8,7 +8,15 @@ import { finishOnDrop } from '../lib/drops.js';
 import { LatencyRecorder } from '../lib/hdr.js';
 import { emptyResult, type RoleConfig } from '../lib/ipc.js';
 import { makePayload, repeatFrame } from '../lib/nats-wire.js';
-import { connectRedisSocket, encodeCommand, parseRedisUrl, RespCounter, RespParser, RespError, type RespValue } from '../lib/resp-wire.js';
+import {
+  connectRedisSocket,
+  encodeCommand,
+  parseRedisUrl,
+  RespCounter,
+  RespParser,
+  RespError,
+  type RespValue,
+} from '../lib/resp-wire.js';
 import { ReconnectingSub, subscriberRole } from '../lib/subscribers.js';
 import type { RoleFactory } from './role.js';
 

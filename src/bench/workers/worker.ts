@@ -48,9 +48,12 @@ function end(code: number): void {
 }
 
 async function onInit(cfg: RoleConfig): Promise<void> {
-  setTimeout(() => {
-    send({ t: 'error', message: `${cfg.label}: watchdog fired` }, () => process.exit(3));
-  }, cfg.durationMs + cfg.floorMs + WATCHDOG_GRACE_MS).unref();
+  setTimeout(
+    () => {
+      send({ t: 'error', message: `${cfg.label}: watchdog fired` }, () => process.exit(3));
+    },
+    cfg.durationMs + cfg.floorMs + WATCHDOG_GRACE_MS,
+  ).unref();
   const factory = FACTORIES[cfg.role];
   role = await factory(cfg, {
     done: (result) => send({ t: 'done', result }),
@@ -87,5 +90,5 @@ process.on('message', (m: ParentMsg) => {
 
 process.on('disconnect', () => end(0));
 process.on('uncaughtException', (e) => {
-  send({ t: 'error', message: `uncaught: ${e instanceof Error ? e.stack ?? e.message : String(e)}` }, () => end(2));
+  send({ t: 'error', message: `uncaught: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}` }, () => end(2));
 });

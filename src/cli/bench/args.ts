@@ -83,7 +83,8 @@ Results: <out>/<date>-compare.{json,md,svg} and <out>/latest.md. See docs/bench.
 
 function numArg(name: string, v: string | undefined, min: number, max: number): number {
   const n = Number(v);
-  if (v === undefined || !Number.isFinite(n) || n < min || n > max) throw new UsageError(`${name} needs a number from ${min} to ${max}, got ${v ?? 'nothing'}`);
+  if (v === undefined || !Number.isFinite(n) || n < min || n > max)
+    throw new UsageError(`${name} needs a number from ${min} to ${max}, got ${v ?? 'nothing'}`);
   return n;
 }
 
@@ -183,7 +184,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
         break;
       case '--herald-sync':
         a.heraldSync = value();
-        if (!/^(always|never|\d+(ms|s|m)?)$/.test(a.heraldSync)) throw new UsageError(`--herald-sync takes always, never or a duration like 1s, got ${a.heraldSync}`);
+        if (!/^(always|never|\d+(ms|s|m)?)$/.test(a.heraldSync))
+          throw new UsageError(`--herald-sync takes always, never or a duration like 1s, got ${a.heraldSync}`);
         break;
       default:
         throw new UsageError(`unknown option ${raw} (see herald bench --help)`);
@@ -194,8 +196,10 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     if (!durationSet) a.duration = QUICK_DURATION_S;
   }
   if (a.levels && !a.latency) throw new UsageError('--levels applies to --latency');
-  if (a.heraldSync && !a.compare) throw new UsageError('--herald-sync applies to the herald that --compare starts; add --compare');
+  if (a.heraldSync && !a.compare)
+    throw new UsageError('--herald-sync applies to the herald that --compare starts; add --compare');
   if (a.profile && !a.compare) throw new UsageError('--profile profiles the herald that --compare starts; add --compare');
-  if (a.compare && (a.nats || a.redis)) throw new UsageError('--compare starts its own servers; use --nats/--redis without --compare to measure running ones');
+  if (a.compare && (a.nats || a.redis))
+    throw new UsageError('--compare starts its own servers; use --nats/--redis without --compare to measure running ones');
   return a;
 }

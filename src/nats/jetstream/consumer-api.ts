@@ -30,7 +30,6 @@ export const CONSUMER_TYPES = {
   stepdown: `${T}consumer_leader_stepdown_response`,
 } as const;
 
-
 /** Handles one `$JS.API.CONSUMER.…` request; `t` is the subject split on dots. */
 export function consumerRequest(api: JsApi, msg: Message, t: string[]): void | Promise<void> {
   const reply = msg.reply;
@@ -173,7 +172,10 @@ async function createRequest(api: JsApi, msg: Message, t: string[], durableApi: 
   }
   if (action === 'update') return api.error(reply, type, JsErrors.ConsumerDoesNotExist);
   if (s.cfg.retention === 'workqueue') {
-    const e = workqueueRefusal(cfg, [...s.consumers.values()].map((c) => c.cfg));
+    const e = workqueueRefusal(
+      cfg,
+      [...s.consumers.values()].map((c) => c.cfg),
+    );
     if (e !== null) return api.error(reply, type, e);
   }
   if (s.cfg.max_consumers > 0 && s.consumers.size >= s.cfg.max_consumers)

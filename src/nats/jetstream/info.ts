@@ -180,4 +180,3 @@ export function consumerInfo(c: Consumer): Record<string, unknown> {
     ts: goNow(),
   };
 }
-
