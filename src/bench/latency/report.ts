@@ -92,11 +92,11 @@ export function lossPolicy(t: Pick<Target, 'name' | 'protocol'>, w: Pick<LatWork
     return 'stream: messages are kept (file store) and a slow consumer falls behind; loss here is a failed publish, or a message the consumer had not reached by the end of the drain (still stored)';
   if (t.protocol === 'redis') {
     return t.name === 'herald'
-      ? "herald's Redis door: see docs/redis.md"
+      ? "herald's Redis door, as Redis: a subscriber past 32 MB queued (or 8 MB for 60 s) is disconnected; the publisher is never held (src/core/backpressure.ts)"
       : 'client-output-buffer-limit pubsub 32mb 8mb 60: a subscriber past 32 MB queued (or 8 MB for 60 s) is disconnected (redis.conf)';
   }
   if (t.name === 'herald')
-    return 'stall the publisher 5 ms while a subscriber has > 32 MB queued; close it as a slow consumer past max_pending 64 MB or a 10 s write deadline';
+    return 'stop reading the publisher while a subscriber has > 32 MB queued, until it drains; a subscriber with no progress for 1 s is closed past max_pending 64 MB or the 10 s write deadline (src/core/backpressure.ts)';
   return 'stall the publisher while a subscriber has > half of max_pending queued; close it as a slow consumer past max_pending 64 MB or the write deadline (nats-server client.go)';
 }
 
