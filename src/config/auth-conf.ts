@@ -5,10 +5,15 @@
  * auth callout, connection types) is refused: ignoring it would let clients do more than the
  * config says. Secrets never appear in error messages.
  */
-import { isBcrypt, isWellFormedBcrypt, DEFAULT_RESPONSE_EXPIRES_MS, DEFAULT_RESPONSE_MAX_MSGS } from '../core/auth.js';
+import {
+  isBcrypt,
+  isWellFormedBcrypt,
+  nkeyFromPublic,
+  DEFAULT_RESPONSE_EXPIRES_MS,
+  DEFAULT_RESPONSE_MAX_MSGS,
+} from '../core/auth.js';
 import type { AuthSettings, AuthUser, PermEntry, Permissions, ResponsePermission, SubjectPermission } from '../core/auth.js';
 import { isValidSubject } from '../core/subject.js';
-import { fromPublic } from 'nkeys.js';
 import { ConfigError, describeValue } from './errors.js';
 import { confLocation, type ConfValue } from './nats-conf.js';
 import { parseGoDuration } from './values.js';
@@ -151,7 +156,7 @@ function userNkey(w: AuthWhere, v: ConfValue): string {
   const ok = (() => {
     if (typeof v !== 'string' || !v.startsWith('U')) return false;
     try {
-      fromPublic(v);
+      nkeyFromPublic(v);
       return true;
     } catch {
       return false;

@@ -8,14 +8,27 @@
  */
 import { createRequire } from 'node:module';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { fromPublic } from 'nkeys.js';
+import type { fromPublic as FromPublic } from 'nkeys.js';
 import { subjectMatches, subjectsCollide } from './subject.js';
 
 /** bcryptjs ships no types; the one call herald makes. */
 interface Bcrypt {
   compareSync(password: string, hash: string): boolean;
 }
-const bcrypt = createRequire(import.meta.url)('bcryptjs') as Bcrypt;
+/** bcryptjs and nkeys.js are loaded on first use: a server without auth (the nats-server drop-in
+ * in test harnesses, whose launcher allows 1 s to start) does not pay ~45 ms to import them. */
+const requireLazy = createRequire(import.meta.url);
+let bcryptLib: Bcrypt | null = null;
+let fromPublicFn: typeof FromPublic | null = null;
+function bcryptCompare(given: string, hash: string): boolean {
+  bcryptLib ??= requireLazy('bcryptjs') as Bcrypt;
+  return bcryptLib.compareSync(given, hash);
+}
+/** nkeys.js `fromPublic`, loaded on first use. */
+export function nkeyFromPublic(key: string): ReturnType<typeof FromPublic> {
+  fromPublicFn ??= (requireLazy('nkeys.js') as { fromPublic: typeof FromPublic }).fromPublic;
+  return fromPublicFn(key);
+}
 
 /** One allow/deny entry: a subject pattern, and for subscribe lists an optional queue-group pattern (`"foo.> q"`). */
 export interface PermEntry {
@@ -116,7 +129,7 @@ export function isWellFormedBcrypt(s: string): boolean {
 export function comparePasswords(configured: string, given: string): boolean {
   if (isBcrypt(configured)) {
     try {
-      return bcrypt.compareSync(given, configured);
+      return bcryptCompare(given, configured);
     } catch {
       return false;
     }
@@ -188,7 +201,7 @@ function verifyNonce(nkey: string, sig: string, nonce: string): boolean {
   if (sig === '' || nonce === '') return false;
   try {
     const bytes = Buffer.from(sig, /[+/]/.test(sig) ? 'base64' : 'base64url');
-    return fromPublic(nkey).verify(Buffer.from(nonce), bytes);
+    return nkeyFromPublic(nkey).verify(Buffer.from(nonce), bytes);
   } catch {
     return false;
   }
