@@ -1,3 +1,4 @@
+import { TurnFlush } from '../core/turn-flush.js';
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import type { Router } from '../core/router.js';
@@ -45,16 +46,9 @@ export class NatsDoor {
   readonly authRequired: boolean;
   /** INFO carries a per-connection nonce for nkey users to sign. */
   private readonly sendNonce: boolean;
-  private readonly dirty: NatsConnection[] = [];
-  private flushScheduled = false;
+  private readonly turnFlush = new TurnFlush<NatsConnection>();
   private readonly server: net.Server;
   private ticker: NodeJS.Timeout | null = null;
-  private readonly flushAll = (): void => {
-    this.flushScheduled = false;
-    const list = this.dirty;
-    for (let i = 0; i < list.length; i++) list[i].flush();
-    list.length = 0;
-  };
 
   constructor(
     readonly router: Router,
@@ -139,11 +133,7 @@ export class NatsDoor {
 
   /** Called by a connection the first time it queues output in a turn. */
   markDirty(conn: NatsConnection): void {
-    this.dirty.push(conn);
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      process.nextTick(this.flushAll);
-    }
+    this.turnFlush.mark(conn);
   }
 
   onClosed(conn: NatsConnection): void {

@@ -1,3 +1,4 @@
+import { TurnFlush } from '../core/turn-flush.js';
 import net from 'node:net';
 import type { Router } from '../core/router.js';
 import type { Logger } from '../core/log.js';
@@ -50,16 +51,9 @@ export class RespDoor {
   readonly patternSubs = new Map<string, number>();
   port = 0;
   private nextId = 1;
-  private readonly dirty: RespConnection[] = [];
-  private flushScheduled = false;
+  private readonly turnFlush = new TurnFlush<RespConnection>();
   private readonly server: net.Server;
   private ticker: NodeJS.Timeout | null = null;
-  private readonly flushAll = (): void => {
-    this.flushScheduled = false;
-    const list = this.dirty;
-    for (let i = 0; i < list.length; i++) list[i].flush();
-    list.length = 0;
-  };
 
   constructor(
     readonly router: Router,
@@ -117,11 +111,7 @@ export class RespDoor {
 
   /** Called by a connection the first time it queues output in a turn. */
   markDirty(conn: RespConnection): void {
-    this.dirty.push(conn);
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      process.nextTick(this.flushAll);
-    }
+    this.turnFlush.mark(conn);
   }
 
   onClosed(conn: RespConnection): void {
