@@ -3,33 +3,20 @@
 // gets back (messages, 404, 408 with its pending headers), compared field by field.
 // Version differences left out: the installed nats-server may be 2.9, which ignores `action`
 // and `filter_subjects`, knows no `ts`/`last_active`, and leaves ack_floor at 0 where 2.10 moves it.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect, type NatsConnection, type Msg } from 'nats';
-import { natsServerAvailable, startNatsServer, type NatsServerHandle } from '../helpers/nats-server.js';
-import { startHerald } from './helpers.js';
+import type { NatsConnection, Msg } from 'nats';
+import { natsServerAvailable } from '../helpers/nats-server.js';
+import { differentialPair } from './differential-pair.js';
 
 const SKIP = !natsServerAvailable();
 const REQUEST_TIMEOUT_MS = 3000;
 
-let ns: NatsServerHandle;
-let hs: Awaited<ReturnType<typeof startHerald>>;
 let a: NatsConnection;
 let b: NatsConnection;
-
-before(async () => {
-  if (SKIP) return;
-  ns = await startNatsServer({ jetstream: true });
-  hs = await startHerald();
-  a = await connect({ servers: ns.url });
-  b = await connect({ servers: hs.server.url });
-});
-after(async () => {
-  if (SKIP) return;
-  await a.close();
-  await b.close();
-  await hs.stop();
-  await ns.stop();
+differentialPair(SKIP, (ref, herald) => {
+  a = ref;
+  b = herald;
 });
 
 /** Fields only one of the versions sends, or that hold times and generated names. */

@@ -3,10 +3,11 @@
 // codes and descriptions, pub acks, stream state (including byte accounting for both storage
 // types) and the echoed config. The installed nats-server may be older than the 2.10 line herald
 // follows; steps where versions differ are listed below and covered by herald's own tests.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, headers as natsHeaders, type NatsConnection } from 'nats';
-import { natsServerAvailable, startNatsServer, type NatsServerHandle } from '../helpers/nats-server.js';
+import { natsServerAvailable, startNatsServer } from '../helpers/nats-server.js';
+import { differentialPair } from './differential-pair.js';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startHerald, tmpDir } from './helpers.js';
@@ -36,24 +37,11 @@ function drop(o: unknown, path: string): void {
   if (cur !== null && typeof cur === 'object') delete cur[keys[keys.length - 1]];
 }
 
-let ns: NatsServerHandle;
-let hs: Awaited<ReturnType<typeof startHerald>>;
 let a: NatsConnection;
 let b: NatsConnection;
-
-before(async () => {
-  if (SKIP) return;
-  ns = await startNatsServer({ jetstream: true });
-  hs = await startHerald();
-  a = await connect({ servers: ns.url });
-  b = await connect({ servers: hs.server.url });
-});
-after(async () => {
-  if (SKIP) return;
-  await a.close();
-  await b.close();
-  await hs.stop();
-  await ns.stop();
+differentialPair(SKIP, (ref, herald) => {
+  a = ref;
+  b = herald;
 });
 
 interface Observed {
