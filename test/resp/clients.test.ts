@@ -10,20 +10,7 @@ import { spawn } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import type { Server } from '../../src/index.js';
-import { startHerald } from './helpers.js';
-
-const WAIT_MS = 5000;
-
-/** Resolves with the first value `arm` produces, or fails after WAIT_MS saying what was awaited. */
-function within<T>(what: string, arm: (done: (v: T) => void) => void): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), WAIT_MS);
-    arm((v) => {
-      clearTimeout(t);
-      resolve(v);
-    });
-  });
-}
+import { WAIT_MS, startHerald, within } from './helpers.js';
 
 describe('real Redis clients', () => {
   let server: Server;

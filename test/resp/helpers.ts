@@ -239,3 +239,17 @@ export function cmd(...args: (string | Buffer)[]): Buffer {
   }
   return Buffer.concat(parts);
 }
+
+/** Bound on every wait in the Redis client tests. */
+export const WAIT_MS = 5000;
+
+/** Resolves with the first value `arm` produces, or fails after WAIT_MS saying what was awaited. */
+export function within<T>(what: string, arm: (done: (v: T) => void) => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), WAIT_MS);
+    arm((v) => {
+      clearTimeout(t);
+      resolve(v);
+    });
+  });
+}

@@ -9,20 +9,8 @@ import assert from 'node:assert/strict';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Redis } from 'ioredis';
 import type { Server } from '../../src/index.js';
-import { RawResp, cmd, startHerald } from './helpers.js';
+import { RawResp, WAIT_MS, cmd, startHerald, within } from './helpers.js';
 import { REPLY_PAUSE_BYTES } from '../../src/resp/connection.js';
-
-const WAIT_MS = 5000;
-
-function within<T>(what: string, arm: (done: (v: T) => void) => void): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), WAIT_MS);
-    arm((v) => {
-      clearTimeout(t);
-      resolve(v);
-    });
-  });
-}
 
 describe('Redis Pub/Sub', () => {
   let server: Server;
