@@ -7,7 +7,7 @@ import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { connectNats, parseNatsUrl } from './lib/nats-wire.js';
 import { parseRedisUrl, RespClient, respText } from './lib/resp-wire.js';
-import { findListenerPid, readMachineCpu } from './lib/cpu.js';
+import { findListenerPid, isLoopback, readMachineCpu } from './lib/cpu.js';
 import { fmtNum, fmtRate, fmtRatio } from './lib/stats.js';
 import { machineInfo } from './machine.js';
 import { ProgressDisplay } from './progress.js';
@@ -104,10 +104,6 @@ export interface SuiteResult {
   table: string;
   /** The herald CPU profile written during the run, if one was asked for. */
   profile: string | null;
-}
-
-function isLoopback(host: string): boolean {
-  return host === '127.0.0.1' || host === 'localhost' || host === '::1' || host.startsWith('127.');
 }
 
 async function natsTarget(url: string, monitor: string | null, pid: number | null): Promise<Target> {

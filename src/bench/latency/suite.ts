@@ -6,7 +6,7 @@
  * are stopped in all cases.
  */
 import path from 'node:path';
-import { findListenerPid } from '../lib/cpu.js';
+import { findListenerPid, isLoopback } from '../lib/cpu.js';
 import { parseNatsUrl } from '../lib/nats-wire.js';
 import { parseRedisUrl, RespClient, respText } from '../lib/resp-wire.js';
 import { machineInfo } from '../machine.js';
@@ -80,10 +80,6 @@ export interface LatSuiteResult {
 
 /** A problem the user can fix (missing server binary, bad URL). */
 export class LatSetupError extends Error {}
-
-function isLoopback(host: string): boolean {
-  return host === '127.0.0.1' || host === 'localhost' || host === '::1' || host.startsWith('127.');
-}
 
 function urlTarget(url: string, protocol: 'nats' | 'redis', monitor: string | null): Target {
   const a = protocol === 'nats' ? parseNatsUrl(url) : parseRedisUrl(url);

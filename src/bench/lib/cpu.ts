@@ -140,6 +140,11 @@ export function cpuBetween(a: CpuSample, b: CpuSample): CpuUse {
   return { seconds, percent, cpuSeconds, machine, other };
 }
 
+/** True for a loopback host, where a server's pid can be found from its listening port. */
+export function isLoopback(host: string): boolean {
+  return host === '127.0.0.1' || host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
+
 /**
  * Finds the pid listening on a loopback TCP port by matching the socket inode of /proc/net/tcp
  * against /proc/<pid>/fd links (only processes of this user are readable). Null if not found.
