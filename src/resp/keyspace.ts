@@ -20,6 +20,15 @@ export interface RedisValue {
 
 export class Keyspace {
   readonly dbs: Map<string, RedisValue>[] = Array.from({ length: REDIS_DATABASES }, () => new Map());
+  /** Changes since start, as Redis's `server.dirty` (INFO `rdb_changes_since_last_save`). */
+  dirty = 0;
+  /** Called for every modified key; WATCH (and later keyspace notifications) hang off it. */
+  onTouch: ((db: number, key: string) => void) | null = null;
+
+  /** Every command that modifies `key` calls this once per key, after the change. */
+  touch(db: number, key: string): void {
+    this.onTouch?.(db, key);
+  }
 
   get(db: number, key: string): RedisValue | undefined {
     return this.dbs[db].get(key);
