@@ -77,7 +77,14 @@ async function runSeed(seed: number): Promise<{ rolledBack: number; acked: numbe
   const tag = `seed ${seed}`;
   let store: MessageStore | null = null;
   try {
-    store = (await openFileStore(dir, { sync: { kind: 'always' }, segmentBytes: SEGMENT_BYTES, consumerCompactBytes: COMPACT_BYTES, files: disk })).store;
+    store = (
+      await openFileStore(dir, {
+        sync: { kind: 'always' },
+        segmentBytes: SEGMENT_BYTES,
+        consumerCompactBytes: COMPACT_BYTES,
+        files: disk,
+      })
+    ).store;
     const s = store;
     let rollbacks = 0;
     s.onRollback = () => rollbacks++;
