@@ -601,7 +601,10 @@ export class Consumer implements TimerOwner {
 
   /** Has this consumer acked (or, with ack none, delivered) stream seq `sseq`? */
   hasAcked(sseq: number): boolean {
-    if (sseq >= this.cursor) return false;
+    // nats-server consumer.go needAck: everything from the next start seq on is still owed; for
+    // last_per_subject that is the next last-per-subject seq, not the cursor (past the stream end).
+    const next = this.lps !== null && this.lpsHead < this.lps.length ? this.lps[this.lpsHead] : this.cursor;
+    if (sseq >= next) return false;
     return this.cfg.ack_policy === 'none' || !this.book.pending.has(sseq);
   }
 
