@@ -112,3 +112,33 @@ test('the nats-server command line: -a -p -m -js -sd, and a clear error for a ba
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+/**
+ * Generous bound on a plain drop-in's start-up (no JetStream, no monitoring: what most nats.node
+ * tests start). The nats.js v2 launcher gives a server 1 s to write its ports file while ava
+ * starts every test of a file at once; twice that keeps a loaded CI machine from flaking while
+ * still catching a start-up that loads everything (it measured ~300 ms on a quiet machine).
+ */
+const STARTUP_BOUND_MS = 2000;
+
+test('a plain drop-in writes its ports file quickly (time printed)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'herald-dropin-'));
+  const conf = join(dir, 'nats-server.conf');
+  writeFileSync(conf, ['host: 127.0.0.1', 'port: -1', `ports_file_dir: ${JSON.stringify(dir)}`].join('\n'));
+  const t0 = performance.now();
+  const child = spawn('nats-server', ['-c', conf], {
+    env: { ...process.env, PATH: `${SHIM_DIR}:${process.env.PATH}` },
+    stdio: ['ignore', 'ignore', 'ignore'],
+  });
+  try {
+    const portsFile = join(dir, `nats-server_${child.pid}.ports`);
+    await waitFor(() => (existsSync(portsFile) ? true : undefined), PORTS_WAIT_MS);
+    const ms = Math.round(performance.now() - t0);
+    console.log(`# plain drop-in start-up to ports file: ${ms} ms (bound ${STARTUP_BOUND_MS} ms)`);
+    assert.ok(ms < STARTUP_BOUND_MS, `the drop-in took ${ms} ms to write its ports file (bound ${STARTUP_BOUND_MS} ms)`);
+  } finally {
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
