@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { Client, Message, Subscription } from '../core/message.js';
 import { OutletState, type Outlet, type Producer, type Verdict } from '../core/backpressure.js';
 import { NatsErrors, natsErrLine, type NatsProtocolError } from '../core/errors.js';
@@ -7,6 +8,7 @@ import { authenticate, PermissionChecker, type Credentials } from '../core/auth.
 import { goQuote } from './jetstream/gojson.js';
 import { ParseError, Parser, type ParserHandler } from './parser.js';
 import type { NatsDoor } from './server.js';
+import { mapCertificateUser, mapsUsers } from './tls.js';
 
 /** Smallest outbound buffer a connection allocates; grown to fit larger messages. */
 const OUT_MIN = 16 * 1024;
@@ -305,7 +307,13 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
   private checkAuth(o: ConnectOptions): boolean {
     const auth = this.door.opts.auth;
     if (!this.door.authRequired) return true;
-    const who = authenticate(auth, o as Credentials, this.nonce);
+    // nats-server auth.go: with verify_and_map and a users table, the client certificate names
+    // the user (an nkey the client presents still goes the nkey way).
+    const byCert =
+      mapsUsers(this.door.opts.tls, this.socket) &&
+      auth.users.some((u) => !u.nkey) &&
+      !((o.nkey ?? '') !== '' && auth.users.some((u) => u.nkey));
+    const who = byCert ? mapCertificateUser(this.socket as TLSSocket, auth.users) : authenticate(auth, o as Credentials, this.nonce);
     if (who === null) {
       this.door.log.warn({ cid: this.id, ip: this.ip, user: o.user ?? o.nkey ?? '' }, 'authorization violation');
       this.fatal(NatsErrors.AuthorizationViolation, 'Authentication Failure');
