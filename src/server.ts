@@ -5,6 +5,7 @@ import { outboundBudget } from './core/backpressure.js';
 import { createLogger, type Logger } from './core/log.js';
 import { DEFAULT_OPTIONS, type ServerOptions } from './config/options.js';
 import { validateOptions } from './config/load.js';
+import { secureContextOptions } from './config/tls-conf.js';
 import { ADVERTISED_VERSION, NatsDoor, newServerId } from './nats/server.js';
 import { ConnectionRegistry } from './core/connections.js';
 import { mountMonitoring } from './http/routes.js';
@@ -97,7 +98,8 @@ export class Server implements MonitoredServer {
 
   /** `http://host:port` of monitoring, or null when it is off. */
   get monitorUrl(): string | null {
-    return this.monitor === null ? null : `http://${urlHost(this.options.httpHost)}:${this.monitor.port}`;
+    if (this.monitor === null) return null;
+    return `${this.monitor.secure ? 'https' : 'http'}://${urlHost(this.options.httpHost)}:${this.monitor.port}`;
   }
 
   private async startServices(): Promise<void> {
@@ -126,6 +128,9 @@ export class Server implements MonitoredServer {
       await this.redis.listen();
     }
     if (o.httpPort !== null) this.monitor = await mountMonitoring(this, this.log, o.httpHost, o.httpPort);
+    else if (o.httpsPort !== null && o.tls !== null) {
+      this.monitor = await mountMonitoring(this, this.log, o.httpHost, o.httpsPort, secureContextOptions(o.tls));
+    }
     if (o.portsFileDir !== null) this.writePortsFile(o.portsFileDir);
     const ready: Record<string, unknown> = {
       url: this.url,

@@ -17,6 +17,10 @@ import { secureContextOptions, type TlsSettings } from '../config/tls-conf.js';
 /** First byte of a TLS record that carries a handshake message (RFC 8446 §5.1, ContentType 22). */
 const TLS_HANDSHAKE_RECORD = 0x16;
 
+function peerKey(s: net.Socket): string {
+  return `${s.remoteAddress}:${s.remotePort}`;
+}
+
 /** The INFO fields nats-server sends for its TLS settings (server.go NewServer, createClient). */
 export function tlsInfoFields(s: TlsSettings): Record<string, unknown> {
   const f: Record<string, unknown> = {};
@@ -37,14 +41,26 @@ export type TlsReady = (socket: net.Socket, infoSent: boolean) => void;
  * affecting others. Costs one timer and one handshake per connection.
  */
 export class NatsTls {
-  private readonly context: tls.SecureContext;
+  /** Never listens: accepted sockets are handed to it ('connection'), so Node's server-side
+   * handshake (client certificate checks included) runs on them. */
+  private readonly server: tls.Server;
   private readonly pending = new Set<net.Socket>();
+  /** Handshakes in progress by the client's address and port (unique among live connections). */
+  private readonly waiting = new Map<string, { ok: (t: tls.TLSSocket) => void; fail: (why: string) => void }>();
 
   constructor(
     readonly settings: TlsSettings,
     private readonly log: Logger,
   ) {
-    this.context = tls.createSecureContext(secureContextOptions(settings));
+    this.server = tls.createServer({
+      ...secureContextOptions(settings),
+      requestCert: settings.verify,
+      rejectUnauthorized: settings.verify,
+      // herald's own timer (settings.timeoutMs) bounds the handshake.
+      handshakeTimeout: 0,
+    });
+    this.server.on('secureConnection', (t: tls.TLSSocket) => this.waiting.get(peerKey(t))?.ok(t));
+    this.server.on('tlsClientError', (err: Error, t: tls.TLSSocket) => this.waiting.get(peerKey(t))?.fail(err.message));
   }
 
   /** Stops every handshake in progress. */
@@ -111,32 +127,31 @@ export class NatsTls {
         if (s.allowNonTls && !tlsFirst) {
           finish();
           ready(raw, true);
+          raw.resume(); // paused above to sniff; adding a 'data' listener does not undo pause()
           return;
         }
         drop('first record does not look like a TLS handshake');
         return;
       }
-      const t = new tls.TLSSocket(raw, {
-        isServer: true,
-        secureContext: this.context,
-        requestCert: s.verify,
-        rejectUnauthorized: s.verify,
+      const key = peerKey(raw);
+      this.waiting.set(key, {
+        ok: (t) => {
+          this.waiting.delete(key);
+          upgraded = t;
+          if (s.pinnedCerts !== null && !this.pinned(t)) {
+            drop('client certificate not pinned');
+            return;
+          }
+          finish();
+          ready(t, !tlsFirst);
+        },
+        fail: (why) => {
+          this.waiting.delete(key);
+          drop(why);
+        },
       });
-      upgraded = t;
-      t.on('error', (err: Error) => drop(err.message));
-      t.once('secure', () => {
-        if (s.verify && !t.authorized) {
-          drop(`client certificate not verified: ${String(t.authorizationError)}`);
-          return;
-        }
-        if (s.pinnedCerts !== null && !this.pinned(t)) {
-          drop('client certificate not pinned');
-          return;
-        }
-        finish();
-        t.removeAllListeners('error');
-        ready(t, !tlsFirst);
-      });
+      raw.once('close', () => this.waiting.delete(key));
+      this.server.emit('connection', raw);
     });
   }
 
