@@ -688,6 +688,12 @@ export function validateOptions(o: ServerOptions): string[] {
     // nats-server StartMonitoring refuses both.
     throw new ConfigError(`can't specify both HTTP (${o.httpPort}) and HTTPs (${o.httpsPort}) ports`, { key: 'httpsPort' });
   }
+  check(
+    o.redisTls === null || (o.redisTls.certFile !== null && o.redisTls.keyFile !== null),
+    'redisTls',
+    o.redisTls === null ? null : 'a listener without certFile/keyFile',
+    'a listener with certFile and keyFile',
+  );
   if (o.httpsPort !== null && o.tls === null) throw new ConfigError('TLS cert and key required for HTTPS', { key: 'httpsPort' });
   if (o.tls !== null && o.tls.map && o.auth.users.length === 0) {
     warnings.push('tls.verify_and_map is set but authorization has no users to map certificates to: every client will be refused');
