@@ -1,5 +1,6 @@
 import type { SyncPolicy } from '../store/store.js';
 import { NO_AUTH, type AuthSettings } from '../core/auth.js';
+import { NO_ACCOUNTS, type AccountsConfig } from '../core/accounts.js';
 
 /**
  * Everything a herald server can be told, after flags, config files and defaults are merged.
@@ -58,6 +59,8 @@ export interface ServerOptions {
   redisPort: number | null;
   /** Who may connect and what each user may do (docs/security.md); `NO_AUTH` lets everyone in. */
   auth: AuthSettings;
+  /** Declared accounts (users are in `auth`, tagged with their account); `NO_ACCOUNTS` = everyone in `$G`. */
+  accounts: AccountsConfig;
 }
 
 /**
@@ -95,4 +98,5 @@ export const DEFAULT_OPTIONS: Readonly<ServerOptions> = Object.freeze<ServerOpti
   logFormat: 'pretty',
   redisPort: 6379, // Redis's default port: the seeds' Redis code connects to localhost:6379
   auth: NO_AUTH,
+  accounts: NO_ACCOUNTS,
 });
