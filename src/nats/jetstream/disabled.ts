@@ -24,6 +24,17 @@ export function responseTypeFor(subject: string): string {
   return TYPES.system;
 }
 
+/** Fields nats-server 2.9 emits beside the error for paged responses (pinned by test/security/accounts-jetstream.test.ts). */
+function extraFor(subject: string): Record<string, unknown> {
+  const t = subject.split('.');
+  const paged = { total: 0, offset: 0, limit: 0 };
+  if (t[2] === 'STREAM' && t[3] === 'NAMES') return { ...paged, streams: null };
+  if (t[2] === 'STREAM' && t[3] === 'LIST') return { ...paged, streams: [] };
+  if (t[2] === 'STREAM' && t[3] === 'INFO') return paged;
+  if (t[2] === 'CONSUMER' && (t[3] === 'NAMES' || t[3] === 'LIST')) return { ...paged, consumers: [] };
+  return {};
+}
+
 /** Answers every `$JS.API.>` request of one account with 10039. */
 export class JetStreamDisabled {
   private sub: Subscription | null = null;
@@ -42,7 +53,7 @@ export class JetStreamDisabled {
 
   private onRequest(msg: Message): boolean {
     if (msg.reply === '') return true;
-    const body = { type: responseTypeFor(msg.subject), error: JsErrors.NotEnabledForAccountErr };
+    const body = { type: responseTypeFor(msg.subject), error: JsErrors.NotEnabledForAccountErr, ...extraFor(msg.subject) };
     this.router.publish({ subject: msg.reply, reply: '', headers: null, payload: Buffer.from(JSON.stringify(body)) }, null);
     return true;
   }
