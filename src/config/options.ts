@@ -1,6 +1,7 @@
 import type { SyncPolicy } from '../store/store.js';
 import { NO_AUTH, type AuthSettings } from '../core/auth.js';
 import type { RedisTlsSettings, TlsSettings } from './tls-conf.js';
+import { NO_ACCOUNTS, type AccountsConfig } from '../core/accounts.js';
 
 /**
  * Everything a herald server can be told, after flags, config files and defaults are merged.
@@ -66,6 +67,8 @@ export interface ServerOptions {
   httpsPort: number | null;
   /** A TLS listener for the Redis door (Redis `tls-port`); null = none. */
   redisTls: RedisTlsSettings | null;
+  /** Declared accounts (users are in `auth`, tagged with their account); `NO_ACCOUNTS` = everyone in `$G`. */
+  accounts: AccountsConfig;
 }
 
 /**
@@ -106,4 +109,5 @@ export const DEFAULT_OPTIONS: Readonly<ServerOptions> = Object.freeze<ServerOpti
   tls: null,
   httpsPort: null,
   redisTls: null,
+  accounts: NO_ACCOUNTS,
 });

@@ -112,6 +112,8 @@ export const JsErrors = {
     description: 'consumer expected to be ephemeral but a durable name was set in request',
   },
   MaximumConsumersLimitErr: { code: 400, err_code: 10026, description: 'maximum consumers limit reached' },
+  MaximumStreamsLimitErr: { code: 400, err_code: 10027, description: 'maximum number of streams reached' },
+  NotEnabledForAccountErr: { code: 503, err_code: 10039, description: 'JetStream not enabled for account' },
   ConsumerDeliverToWildcardsErr: { code: 400, err_code: 10079, description: 'consumer deliver subject has wildcards' },
   ConsumerDeliverCycleErr: { code: 400, err_code: 10081, description: 'consumer deliver subject forms a cycle' },
   ConsumerPushMaxWaitingErr: { code: 400, err_code: 10080, description: 'consumer in push mode can not set max waiting' },

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { invocationOf, parseCommandLine, usage } from '../../src/cli/args.js';
 import { ConfigError } from '../../src/config/errors.js';
+import { NO_ACCOUNTS } from '../../src/core/accounts.js';
 import { NO_AUTH } from '../../src/core/auth.js';
 import { DEFAULT_OPTIONS, UNLIMITED_CONNECTIONS } from '../../src/config/options.js';
 
@@ -135,6 +136,7 @@ test('every herald flag sets its option', () => {
     tls: null,
     httpsPort: null,
     redisTls: null,
+    accounts: NO_ACCOUNTS,
   });
 });
 
