@@ -242,6 +242,11 @@ export const RedisErrors = {
   MaxClients: 'ERR max number of clients reached',
   ConfigSetUnknown: "ERR Unknown option or number of arguments for CONFIG SET - '{name}'",
   ConfigSetFailed: "ERR CONFIG SET failed (possibly related to argument '{name}') - {reason}",
+  MultiNested: 'ERR MULTI calls can not be nested',
+  ExecWithoutMulti: 'ERR EXEC without MULTI',
+  DiscardWithoutMulti: 'ERR DISCARD without MULTI',
+  WatchInsideMulti: 'ERR WATCH inside MULTI is not allowed',
+  ExecAbort: 'EXECABORT Transaction discarded because of previous errors.',
 } as const satisfies Record<string, string>;
 
 /** `e` with `{placeholder}`s replaced from `args`; CR and LF become spaces as Redis's

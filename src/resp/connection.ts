@@ -6,6 +6,7 @@ import { RespParser, RespParseError } from './parser.js';
 import { RespWriter } from './writer.js';
 import type { RespDoor } from './server.js';
 import type { CommandSpec } from './commands/spec.js';
+import { NOT_QUEUED, unwatchAll, type MultiState, type WatchState } from './commands/transactions.js';
 
 /**
  * Replies queued for a client past which herald stops reading its requests until half have
@@ -62,6 +63,11 @@ export class RespConnection implements Client, Producer, Outlet {
   private deferred: { sub: Subscription; msg: Message }[] | null = null;
   /** Reading paused because this client's own replies piled up (REPLY_PAUSE_BYTES). */
   private selfPaused = false;
+  /** MULTI state (null outside a transaction) and WATCHed keys (null when none): commands/transactions.ts. */
+  multi: MultiState | null = null;
+  watching: WatchState | null = null;
+  /** True while EXEC runs its queue: blocking commands must not block (Redis CLIENT_DENY_BLOCKING). */
+  inExec = false;
 
   constructor(
     readonly id: number,
@@ -173,18 +179,18 @@ export class RespConnection implements Client, Producer, Outlet {
   /** RespParserHandler: runs one request. Returns false once the connection is closing. */
   onCommand(argv: Buffer[]): boolean {
     if (this.closed || this.closeAfterReply) return false;
-    this.door.stats.totalCommands++;
     const spec = this.resolve(argv);
-    if (spec !== null) {
-      this.lastCommand = spec.name;
+    if (spec === null) {
+      // A rejected command inside MULTI makes EXEC fail (multi.c flagTransaction).
+      if (this.multi !== null) this.multi.aborted = true;
+    } else if (this.multi !== null && !NOT_QUEUED.has(spec.name)) {
+      // Arguments are views of the read Buffer: the queue keeps copies (multi.c queueMultiCommand
+      // keeps nothing once the transaction is already aborted).
+      if (!this.multi.aborted) this.multi.queue.push({ spec, argv: argv.map((b) => Buffer.from(b)) });
+      this.writer.simple('QUEUED');
+    } else {
       this.executing = true;
-      try {
-        (spec.handler as NonNullable<CommandSpec['handler']>)(this, argv);
-      } catch (err) {
-        // A handler bug must not take the server down: answer as Redis does for internal errors.
-        this.door.log.error({ err, id: this.id }, 'Redis command failed');
-        this.error(`ERR ${String((err as Error)?.message ?? err).slice(0, 200)}`);
-      }
+      this.call(spec, argv);
       this.executing = false;
       if (this.deferred !== null) this.drainDeferred();
     }
@@ -194,6 +200,20 @@ export class RespConnection implements Client, Producer, Outlet {
       return false;
     }
     return true;
+  }
+
+  /** Runs one resolved command (server.c call): counted in `total_commands_processed`. EXEC calls
+   * it for each queued command. */
+  call(spec: CommandSpec, argv: Buffer[]): void {
+    this.door.stats.totalCommands++;
+    this.lastCommand = spec.name;
+    try {
+      (spec.handler as NonNullable<CommandSpec['handler']>)(this, argv);
+    } catch (err) {
+      // A handler bug must not take the server down: answer as Redis does for internal errors.
+      this.door.log.error({ err, id: this.id }, 'Redis command failed');
+      this.error(`ERR ${String((err as Error)?.message ?? err).slice(0, 200)}`);
+    }
   }
 
   /** The command to run, or null after writing Redis's error for an unknown command, an unknown
@@ -335,6 +355,8 @@ export class RespConnection implements Client, Producer, Outlet {
     if (this.closed) return;
     if (!now && this.writer.len > 0) this.flush();
     this.closed = true;
+    this.multi = null;
+    unwatchAll(this);
     this.dropSubscriptions();
     this.door.router.backpressure.outletClosed(this, this.outlet);
     if (now) this.socket.destroy();

@@ -9,6 +9,7 @@ import { parseLongLong } from '../parser.js';
 import { REDIS_DATABASES } from '../keyspace.js';
 import type { RespConnection } from '../connection.js';
 import { def, type CommandSpec } from './spec.js';
+import { discardTransaction } from './transactions.js';
 
 /** The Redis version herald answers as (HELLO, INFO). 7.2 is the behaviour herald follows where
  * 7.0 and 7.2 differ (push-after-reply, CLIENT SETINFO); clients gate features on it. */
@@ -118,7 +119,9 @@ function setProto(c: RespConnection, proto: 2 | 3): void {
 }
 
 function reset(c: RespConnection): void {
-  // server.c resetCommand → clearClientConnectionState: subscriptions, db 0, RESP2, no name.
+  // server.c resetCommand → clearClientConnectionState: MULTI and WATCH, subscriptions, db 0,
+  // RESP2, no name.
+  discardTransaction(c);
   c.dropSubscriptions();
   c.db = 0;
   c.name = '';
@@ -134,7 +137,7 @@ export function clientInfoLine(c: RespConnection, now: number): string {
   return (
     `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=-1 name=${c.name} age=${Math.floor((now - c.start) / 1000)} ` +
     `idle=${Math.floor((now - c.lastInteraction) / 1000)} flags=${flags} db=${c.db} sub=${c.channels.size} ` +
-    `psub=${c.patterns.size} ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=${c.writer.len} ` +
+    `psub=${c.patterns.size} ssub=0 multi=${c.multi === null ? -1 : c.multi.queue.length} qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=${c.writer.len} ` +
     `oll=0 omem=${c.pendingBytes} tot-mem=${c.pendingBytes} events=r cmd=${c.lastCommand} user=default redir=-1 ` +
     `resp=${c.writer.proto} lib-name=${c.libName} lib-ver=${c.libVer}\n`
   );

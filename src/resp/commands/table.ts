@@ -8,6 +8,7 @@ import { CONNECTION_COMMANDS } from './connection.js';
 import { SERVER_COMMANDS } from './server.js';
 import { KEY_COMMANDS } from './keys.js';
 import { PUBSUB_COMMANDS } from './pubsub.js';
+import { TRANSACTION_COMMANDS } from './transactions.js';
 
 /** Every family, in the order COMMAND lists them. */
 export const COMMAND_FAMILIES: readonly (readonly CommandSpec[])[] = [
@@ -15,6 +16,7 @@ export const COMMAND_FAMILIES: readonly (readonly CommandSpec[])[] = [
   SERVER_COMMANDS,
   KEY_COMMANDS,
   PUBSUB_COMMANDS,
+  TRANSACTION_COMMANDS,
 ];
 
 /** Builds the lookup Map; throws on a duplicate name (a table bug, caught by any test). */
