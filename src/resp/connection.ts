@@ -45,6 +45,10 @@ export class RespConnection implements Client, Producer, Outlet {
   /** Exact channel subscriptions and glob pattern subscriptions, by name (insertion order). */
   readonly channels = new Map<string, Subscription>();
   readonly patterns = new Map<string, Subscription>();
+  /** Shard channels (SSUBSCRIBE), door-local: see RespDoor.shardSubs. */
+  readonly shardChannels = new Set<string>();
+  /** `smessage` frame heads up to the payload, per shard channel, in the current protocol. */
+  readonly shardPrefixes = new Map<string, Buffer>();
   name = '';
   libName = '';
   libVer = '';
@@ -60,7 +64,7 @@ export class RespConnection implements Client, Producer, Outlet {
   /** While this connection's own command runs, messages it publishes to itself wait here, so
    * their pushes follow the command's reply (Redis 7.2+, specs/redis.md §2.2). */
   private executing = false;
-  private deferred: { sub: Subscription; msg: Message }[] | null = null;
+  private deferred: (() => void)[] | null = null;
   /** Reading paused because this client's own replies piled up (REPLY_PAUSE_BYTES). */
   private selfPaused = false;
   /** MULTI state (null outside a transaction) and WATCHed keys (null when none): commands/transactions.ts. */
@@ -108,14 +112,23 @@ export class RespConnection implements Client, Producer, Outlet {
     for (const sub of this.channels.values()) router.unsubscribe(sub);
     for (const sub of this.patterns.values()) router.unsubscribe(sub);
     this.door.pubsubRemoved([...this.channels.keys()], [...this.patterns.keys()]);
+    for (const ch of this.shardChannels) this.door.shardRemoved(this, ch);
     this.channels.clear();
     this.patterns.clear();
+    this.shardChannels.clear();
+    this.shardPrefixes.clear();
     this.leavePubsub();
   }
 
-  /** Channels + patterns: the count in (un)subscribe events; > 0 means subscribed context. */
+  /** Channels + patterns: the count in (un)subscribe and p(un)subscribe events. */
   get subscriptionCount(): number {
     return this.channels.size + this.patterns.size;
+  }
+
+  /** Pub/Sub mode (RESP2 subscribed context, the pubsub output-buffer class): any channel,
+   * pattern or shard channel. */
+  get inPubsub(): boolean {
+    return this.channels.size + this.patterns.size + this.shardChannels.size > 0;
   }
 
   get pendingBytes(): number {
@@ -247,7 +260,7 @@ export class RespConnection implements Client, Producer, Outlet {
       this.error(redisError(RedisErrors.WrongArity, { cmd: fullName }));
       return null;
     }
-    if (this.writer.proto === 2 && this.subscriptionCount > 0 && spec.inSubscribedContext !== true) {
+    if (this.writer.proto === 2 && this.inPubsub && spec.inSubscribedContext !== true) {
       this.error(redisError(RedisErrors.SubscribedContext, { cmd: fullName }));
       return null;
     }
@@ -258,7 +271,7 @@ export class RespConnection implements Client, Producer, Outlet {
 
   /** Writes an error reply (a RedisErrors text) and counts it for INFO `total_error_replies`. */
   error(text: string): void {
-    this.door.stats.totalErrorReplies++;
+    this.door.stats.countError(text);
     this.writer.error(text);
   }
 
@@ -279,16 +292,36 @@ export class RespConnection implements Client, Producer, Outlet {
   deliver(sub: Subscription, msg: Message): void {
     if (this.closed) return;
     if (this.executing) {
-      (this.deferred ??= []).push({ sub, msg });
+      (this.deferred ??= []).push(() => {
+        if (!sub.closed) this.writeMessage(sub, msg);
+      });
       return;
     }
     this.writeMessage(sub, msg);
   }
 
+  /** SPUBLISH delivery: `smessage ch payload` (a push in RESP3). */
+  deliverShard(channel: string, payload: Buffer): void {
+    if (this.closed) return;
+    if (this.executing) {
+      (this.deferred ??= []).push(() => {
+        if (this.shardChannels.has(channel)) this.deliverShard(channel, payload);
+      });
+      return;
+    }
+    let prefix = this.shardPrefixes.get(channel);
+    if (prefix === undefined) {
+      const push = this.writer.proto === 3 ? '>' : '*';
+      prefix = Buffer.from(`${push}3\r\n$8\r\nsmessage\r\n$${channel.length}\r\n${channel}\r\n`, 'latin1');
+      this.shardPrefixes.set(channel, prefix);
+    }
+    this.writeFrame(prefix, payload);
+  }
+
   private drainDeferred(): void {
-    const list = this.deferred as { sub: Subscription; msg: Message }[];
+    const list = this.deferred as (() => void)[];
     this.deferred = null;
-    for (const d of list) if (!d.sub.closed) this.writeMessage(d.sub, d.msg);
+    for (const d of list) d();
   }
 
   /** `message ch payload` or `pmessage pattern ch payload`, as a push in RESP3. The frame head up
@@ -310,8 +343,14 @@ export class RespConnection implements Client, Producer, Outlet {
       sub.wirePrefix = prefix;
       sub.wireSubject = key;
     }
+    this.writeFrame(prefix, msg.payload);
+  }
+
+  /** One Pub/Sub message: its cached head, the payload as a bulk, and the output-buffer check. */
+  private writeFrame(prefix: Buffer, payload: Buffer): void {
+    const w = this.writer;
     w.raw(prefix);
-    w.bulk(msg.payload);
+    w.bulk(payload);
     this.door.stats.outMessages++;
     this.markDirty();
     const pending = w.len + this.socketPending;

@@ -24,7 +24,14 @@ export interface RespDoorOptions {
   readonly serverStartedAt: Date;
 }
 
-/** Counters INFO reports (Redis field names in comments). Reset by CONFIG RESETSTAT. */
+/** Distinct error codes INFO `errorstats` keeps (Redis's ERROR_STATS_NUMBER): past it new codes
+ * are not tracked, so a client inventing codes cannot grow the table. */
+export const ERROR_STATS_MAX = 128;
+
+/**
+ * Counters INFO `stats`/`errorstats` and /varz `redis` report (Redis field names in comments).
+ * Plain fields, bumped on the command path; reset together by CONFIG RESETSTAT.
+ */
 export class RespStats {
   totalConnections = 0; // total_connections_received
   totalCommands = 0; // total_commands_processed
@@ -32,6 +39,29 @@ export class RespStats {
   rejectedConnections = 0; // rejected_connections
   outMessages = 0; // herald's own: Pub/Sub messages written to Redis clients
   outputBufferLimitDisconnections = 0; // client_output_buffer_limit_disconnections
+  /** Error replies per code (`ERR`, `WRONGPASS`…): INFO `errorstat_<code>:count=N`. */
+  readonly errors = new Map<string, number>();
+
+  /** Counts one error reply whose text starts with its code (server.c afterErrorReply). */
+  countError(text: string): void {
+    this.totalErrorReplies++;
+    const sp = text.indexOf(' ');
+    const code = sp < 0 ? text : text.slice(0, sp);
+    const n = this.errors.get(code);
+    if (n !== undefined) this.errors.set(code, n + 1);
+    else if (this.errors.size < ERROR_STATS_MAX) this.errors.set(code, 1);
+  }
+
+  /** CONFIG RESETSTAT. */
+  reset(): void {
+    this.totalConnections = 0;
+    this.totalCommands = 0;
+    this.totalErrorReplies = 0;
+    this.rejectedConnections = 0;
+    this.outMessages = 0;
+    this.outputBufferLimitDisconnections = 0;
+    this.errors.clear();
+  }
 }
 
 /**
@@ -49,6 +79,9 @@ export class RespDoor {
   /** Redis subscribers per channel and per pattern (this door's clients only). */
   readonly channelSubs = new Map<string, number>();
   readonly patternSubs = new Map<string, number>();
+  /** Sharded Pub/Sub (SSUBSCRIBE/SPUBLISH): channel → its subscribers. Door-local, not in the
+   * router: a shard channel is a namespace of its own (docs/redis.md, "Sharded Pub/Sub"). */
+  readonly shardSubs = new Map<string, Set<RespConnection>>();
   port = 0;
   private nextId = 1;
   private readonly turnFlush = new TurnFlush<RespConnection>();
@@ -130,10 +163,25 @@ export class RespDoor {
     for (const p of patterns) decrement(this.patternSubs, p);
   }
 
+  /** `conn` subscribed to shard channel `ch` (SSUBSCRIBE). */
+  shardAdded(conn: RespConnection, ch: string): void {
+    let set = this.shardSubs.get(ch);
+    if (set === undefined) this.shardSubs.set(ch, (set = new Set()));
+    set.add(conn);
+  }
+
+  /** `conn` left shard channel `ch`. */
+  shardRemoved(conn: RespConnection, ch: string): void {
+    const set = this.shardSubs.get(ch);
+    if (set === undefined) return;
+    set.delete(conn);
+    if (set.size === 0) this.shardSubs.delete(ch);
+  }
+
   /** Clients in Pub/Sub mode (INFO `pubsub_clients`). */
   get pubsubClients(): number {
     let n = 0;
-    for (const c of this.connections.values()) if (c.subscriptionCount > 0) n++;
+    for (const c of this.connections.values()) if (c.inPubsub) n++;
     return n;
   }
 
@@ -141,7 +189,7 @@ export class RespDoor {
   private housekeeping(): void {
     const now = Date.now();
     for (const c of this.connections.values()) {
-      if (c.subscriptionCount === 0) continue;
+      if (!c.inPubsub) continue;
       const pending = c.pendingBytes;
       if (pending === 0) continue;
       c.overLimit(verdictOnTick(c.outlet, pending, now));

@@ -24,7 +24,7 @@ function ping(c: RespConnection, argv: Buffer[]): void {
   // server.c pingCommand: arity -1 but more than one argument is an arity error.
   if (argv.length > 2) return c.error(redisError(RedisErrors.WrongArity, { cmd: 'ping' }));
   const w = c.writer;
-  if (w.proto === 2 && c.subscriptionCount > 0) {
+  if (w.proto === 2 && c.inPubsub) {
     // specs/redis.md §2.2: in RESP2 subscribed context PING answers `pong` and its argument.
     w.array(2);
     w.bulk('pong');
@@ -116,6 +116,7 @@ function setProto(c: RespConnection, proto: 2 | 3): void {
   c.writer.proto = proto;
   for (const s of c.channels.values()) s.wireSubject = null;
   for (const s of c.patterns.values()) s.wireSubject = null;
+  c.shardPrefixes.clear();
 }
 
 function reset(c: RespConnection): void {
@@ -133,11 +134,11 @@ function reset(c: RespConnection): void {
 
 /** One `CLIENT LIST` / `CLIENT INFO` line in Redis's field order (networking.c catClientInfoString). */
 export function clientInfoLine(c: RespConnection, now: number): string {
-  const flags = c.subscriptionCount > 0 ? 'P' : 'N';
+  const flags = c.inPubsub ? 'P' : c.multi !== null ? 'x' : 'N';
   return (
     `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=-1 name=${c.name} age=${Math.floor((now - c.start) / 1000)} ` +
     `idle=${Math.floor((now - c.lastInteraction) / 1000)} flags=${flags} db=${c.db} sub=${c.channels.size} ` +
-    `psub=${c.patterns.size} ssub=0 multi=${c.multi === null ? -1 : c.multi.queue.length} qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=${c.writer.len} ` +
+    `psub=${c.patterns.size} ssub=${c.shardChannels.size} multi=${c.multi === null ? -1 : c.multi.queue.length} qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=${c.writer.len} ` +
     `oll=0 omem=${c.pendingBytes} tot-mem=${c.pendingBytes} events=r cmd=${c.lastCommand} user=default redir=-1 ` +
     `resp=${c.writer.proto} lib-name=${c.libName} lib-ver=${c.libVer}\n`
   );
@@ -194,7 +195,7 @@ function clientList(c: RespConnection, argv: Buffer[]): void {
 }
 
 function clientType(c: RespConnection): string {
-  return c.subscriptionCount > 0 ? 'pubsub' : 'normal';
+  return c.inPubsub ? 'pubsub' : 'normal';
 }
 
 /**

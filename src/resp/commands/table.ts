@@ -9,6 +9,7 @@ import { SERVER_COMMANDS } from './server.js';
 import { KEY_COMMANDS } from './keys.js';
 import { PUBSUB_COMMANDS } from './pubsub.js';
 import { TRANSACTION_COMMANDS } from './transactions.js';
+import { SHARD_COMMANDS } from './shard.js';
 
 /** Every family, in the order COMMAND lists them. */
 export const COMMAND_FAMILIES: readonly (readonly CommandSpec[])[] = [
@@ -16,6 +17,7 @@ export const COMMAND_FAMILIES: readonly (readonly CommandSpec[])[] = [
   SERVER_COMMANDS,
   KEY_COMMANDS,
   PUBSUB_COMMANDS,
+  SHARD_COMMANDS,
   TRANSACTION_COMMANDS,
 ];
 
