@@ -120,7 +120,7 @@ export class Server implements MonitoredServer {
       const appendfsync = o.sync.kind === 'always' ? 'always' : o.sync.kind === 'never' ? 'no' : 'everysec';
       this.redis = new RespDoor(
         this.router,
-        { host: o.host, port: o.redisPort, appendfsync, serverStartedAt: this.startedAt },
+        { host: o.host, port: o.redisPort, appendfsync, serverStartedAt: this.startedAt, auth: o.auth },
         this.log,
       );
       await this.redis.listen();

@@ -6,7 +6,8 @@ import { RespParser, RespParseError } from './parser.js';
 import { RespWriter } from './writer.js';
 import type { RespDoor } from './server.js';
 import type { CommandSpec } from './commands/spec.js';
-import { NOT_QUEUED, unwatchAll, type MultiState, type WatchState } from './commands/transactions.js';
+import { NOT_QUEUED, discardTransaction, unwatchAll, type MultiState, type WatchState } from './commands/transactions.js';
+import { PermissionChecker, type Permissions } from '../core/auth.js';
 
 /**
  * Replies queued for a client past which herald stops reading its requests until half have
@@ -72,6 +73,16 @@ export class RespConnection implements Client, Producer, Outlet {
   watching: WatchState | null = null;
   /** True while EXEC runs its queue: blocking commands must not block (Redis CLIENT_DENY_BLOCKING). */
   inExec = false;
+  /** Logged in (Redis c->authenticated), as whom (CLIENT LIST `user=`), and that user's subject
+   * permissions (null: everything allowed). */
+  authed = true;
+  user = 'default';
+  perms: PermissionChecker | null = null;
+  /** While an asynchronous step (a bcrypt AUTH) is pending, later commands wait here, copied,
+   * and run in order once it settles; `resumeWith` finishes the interrupted step (EXEC's queue). */
+  private suspended = false;
+  private backlog: Buffer[][] = [];
+  resumeWith: (() => void) | null = null;
 
   constructor(
     readonly id: number,
@@ -83,6 +94,7 @@ export class RespConnection implements Client, Producer, Outlet {
     this.ip = socket.remoteAddress ?? '';
     this.port = socket.remotePort ?? 0;
     this.laddr = `${socket.localAddress ?? ''}:${socket.localPort ?? 0}`;
+    this.resetAuth();
     socket.setNoDelay(true);
     socket.on('data', (buf) => this.onData(buf));
     socket.on('error', () => this.close());
@@ -140,7 +152,69 @@ export class RespConnection implements Client, Producer, Outlet {
   }
 
   resumeInput(): void {
-    if (!this.closed && !this.selfPaused) this.socket.resume();
+    if (!this.closed && !this.selfPaused && !this.suspended) this.socket.resume();
+  }
+
+  // ---- authentication (src/resp/commands/auth.ts) ----
+
+  /** The state of a new connection (and after RESET): logged in as `default` unless a login is
+   * required; herald's `no_auth_user`, when set and no `requirepass`, stands in. */
+  resetAuth(): void {
+    const d = this.door;
+    this.user = 'default';
+    this.perms = null;
+    this.authed = !d.authRequired;
+    const nau = d.auth.noAuthUser;
+    if (!this.authed && nau !== null && d.config.value('requirepass') === '') {
+      const u = d.auth.users.find((x) => !x.nkey && x.name === nau);
+      if (u !== undefined) this.loggedIn(u.name, u.permissions);
+    }
+  }
+
+  /** A successful login as `user` with `permissions` (null: all allowed). */
+  loggedIn(user: string, permissions: Permissions | null): void {
+    this.authed = true;
+    this.user = user;
+    this.perms = permissions === null ? null : new PermissionChecker(permissions);
+  }
+
+  /**
+   * Runs `then` with `r`'s value: at once for a plain value; for a Promise, this client's later
+   * commands wait (reading paused, the rest of the read kept in order) until it settles, as Redis
+   * runs one command at a time per client.
+   */
+  settle<T>(r: T | Promise<T>, then: (v: T) => void): void {
+    if (!(r instanceof Promise)) return then(r);
+    this.suspended = true;
+    this.socket.pause();
+    r.then(
+      (v) => {
+        if (this.closed) return;
+        then(v);
+        this.unsuspend();
+      },
+      (err: unknown) => {
+        if (this.closed) return;
+        this.door.log.error({ err, id: this.id }, 'Redis command failed');
+        this.error('ERR internal error');
+        this.unsuspend();
+      },
+    );
+  }
+
+  /** True while an asynchronous step holds this client's commands (see settle). */
+  get suspendedNow(): boolean {
+    return this.suspended;
+  }
+
+  private unsuspend(): void {
+    this.suspended = false;
+    const k = this.resumeWith;
+    this.resumeWith = null;
+    if (k !== null) this.run(k);
+    while (!this.suspended && !this.closed && this.backlog.length > 0) this.onCommand(this.backlog.shift() as Buffer[]);
+    this.markDirty();
+    if (!this.suspended) this.resumeInput();
   }
 
   private readonly written = (): void => {
@@ -192,6 +266,10 @@ export class RespConnection implements Client, Producer, Outlet {
   /** RespParserHandler: runs one request. Returns false once the connection is closing. */
   onCommand(argv: Buffer[]): boolean {
     if (this.closed || this.closeAfterReply) return false;
+    if (this.suspended) {
+      this.backlog.push(argv.map((b) => Buffer.from(b)));
+      return true;
+    }
     const spec = this.resolve(argv);
     if (spec === null) {
       // A rejected command inside MULTI makes EXEC fail (multi.c flagTransaction).
@@ -201,18 +279,21 @@ export class RespConnection implements Client, Producer, Outlet {
       // keeps nothing once the transaction is already aborted).
       if (!this.multi.aborted) this.multi.queue.push({ spec, argv: argv.map((b) => Buffer.from(b)) });
       this.writer.simple('QUEUED');
-    } else {
-      this.executing = true;
-      this.call(spec, argv);
-      this.executing = false;
-      if (this.deferred !== null) this.drainDeferred();
-    }
+    } else this.run(() => this.call(spec, argv));
     this.markDirty();
     if (this.closeAfterReply) {
       this.close();
       return false;
     }
     return true;
+  }
+
+  /** Runs `f` as this client's command: its own Pub/Sub messages wait until after its reply. */
+  private run(f: () => void): void {
+    this.executing = true;
+    f();
+    this.executing = false;
+    if (this.deferred !== null) this.drainDeferred();
   }
 
   /** Runs one resolved command (server.c call): counted in `total_commands_processed`. EXEC calls
@@ -257,14 +338,36 @@ export class RespConnection implements Client, Producer, Outlet {
     }
     const n = argv.length;
     if ((spec.arity > 0 && n !== spec.arity) || n < -spec.arity || spec.handler === undefined) {
-      this.error(redisError(RedisErrors.WrongArity, { cmd: fullName }));
-      return null;
+      return this.reject(spec, redisError(RedisErrors.WrongArity, { cmd: fullName }));
+    }
+    if (!this.authed && !spec.flags.includes('no_auth')) return this.reject(spec, RedisErrors.NoAuth);
+    if (spec.channels !== undefined && this.perms !== null && !this.channelsAllowed(spec, argv)) {
+      return this.reject(spec, RedisErrors.NoPermChannel);
     }
     if (this.writer.proto === 2 && this.inPubsub && spec.inSubscribedContext !== true) {
-      this.error(redisError(RedisErrors.SubscribedContext, { cmd: fullName }));
-      return null;
+      return this.reject(spec, redisError(RedisErrors.SubscribedContext, { cmd: fullName }));
     }
     return spec;
+  }
+
+  /** Answers a command refused before running; a refused EXEC also ends the transaction, its
+   * error wrapped in EXECABORT (server.c rejectCommand → execCommandAbort). */
+  private reject(spec: CommandSpec, text: string): null {
+    if (spec.name === 'exec') {
+      discardTransaction(this);
+      this.error(redisError(RedisErrors.ExecAbortBecause, { reason: text.startsWith('ERR ') ? text.slice(4) : text }));
+    } else this.error(text);
+    return null;
+  }
+
+  /** The user's subject permissions for the command's channel arguments: the publish list for
+   * PUBLISH/SPUBLISH's channel, the subscribe list for every (P|S)SUBSCRIBE argument (a pattern
+   * is checked as the subject text it is). */
+  private channelsAllowed(spec: CommandSpec, argv: Buffer[]): boolean {
+    const p = this.perms as PermissionChecker;
+    if (spec.channels === 'publish') return p.canPublish(argv[1].toString('latin1'), Date.now());
+    for (let i = 1; i < argv.length; i++) if (!p.canSubscribe(argv[i].toString('latin1'), null)) return false;
+    return true;
   }
 
   // ---- replies ----

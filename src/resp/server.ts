@@ -4,6 +4,7 @@ import type { Router } from '../core/router.js';
 import type { Logger } from '../core/log.js';
 import { redisPubSubLimitPolicy, verdictOnTick, type LimitPolicy } from '../core/backpressure.js';
 import { RedisErrors } from '../core/errors.js';
+import { NO_AUTH, authRequired, type AuthSettings } from '../core/auth.js';
 import { RespConnection } from './connection.js';
 import { buildCommandTable } from './commands/table.js';
 import type { CommandSpec } from './commands/spec.js';
@@ -22,6 +23,9 @@ export interface RespDoorOptions {
   /** `appendfsync` as clients read it: herald's sync policy in Redis words (docs/redis.md). */
   readonly appendfsync: 'always' | 'everysec' | 'no';
   readonly serverStartedAt: Date;
+  /** herald's users, token or single user (the NATS door's settings): Redis clients log in with
+   * AUTH against them (src/resp/commands/auth.ts). Default: none. */
+  readonly auth?: AuthSettings;
 }
 
 /** Distinct error codes INFO `errorstats` keeps (Redis's ERROR_STATS_NUMBER): past it new codes
@@ -82,6 +86,7 @@ export class RespDoor {
   /** Sharded Pub/Sub (SSUBSCRIBE/SPUBLISH): channel → its subscribers. Door-local, not in the
    * router: a shard channel is a namespace of its own (docs/redis.md, "Sharded Pub/Sub"). */
   readonly shardSubs = new Map<string, Set<RespConnection>>();
+  readonly auth: AuthSettings;
   port = 0;
   private nextId = 1;
   private readonly turnFlush = new TurnFlush<RespConnection>();
@@ -94,7 +99,13 @@ export class RespDoor {
     readonly log: Logger,
   ) {
     this.config = new RedisConfig(opts);
+    this.auth = opts.auth ?? NO_AUTH;
     this.server = net.createServer({ noDelay: true }, (socket) => this.accept(socket));
+  }
+
+  /** New connections must log in (AUTH / HELLO AUTH): `requirepass` is set or herald has users. */
+  get authRequired(): boolean {
+    return authRequired(this.auth) || this.config.value('requirepass') !== '';
   }
 
   /** `client-output-buffer-limit pubsub`, read from CONFIG at each new subscriber's creation. */

@@ -96,6 +96,7 @@ export const PUBSUB_COMMANDS: readonly CommandSpec[] = [
     summary: 'Listens for messages published to channels.',
     flags: pubsubFlags,
     inSubscribedContext: true,
+    channels: 'subscribe',
     handler: (c, a) => subscribe(c, a, false),
   }),
   def({
@@ -106,6 +107,7 @@ export const PUBSUB_COMMANDS: readonly CommandSpec[] = [
     summary: 'Listens for messages published to channels that match one or more patterns.',
     flags: pubsubFlags,
     inSubscribedContext: true,
+    channels: 'subscribe',
     handler: (c, a) => subscribe(c, a, true),
   }),
   def({
@@ -135,6 +137,7 @@ export const PUBSUB_COMMANDS: readonly CommandSpec[] = [
     since: '2.0.0',
     summary: 'Posts a message to a channel.',
     flags: ['pubsub', 'loading', 'stale', 'fast'],
+    channels: 'publish',
     handler: publish,
   }),
   def({

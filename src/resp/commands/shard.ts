@@ -60,6 +60,7 @@ export const SHARD_COMMANDS: readonly CommandSpec[] = [
     lastKey: -1,
     step: 1,
     inSubscribedContext: true,
+    channels: 'subscribe',
     handler: ssubscribe,
   }),
   def({
@@ -85,6 +86,7 @@ export const SHARD_COMMANDS: readonly CommandSpec[] = [
     firstKey: 1,
     lastKey: 1,
     step: 1,
+    channels: 'publish',
     handler: spublish,
   }),
 ];

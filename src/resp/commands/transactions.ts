@@ -71,8 +71,21 @@ function exec(c: RespConnection): void {
   }
   discardTransaction(c);
   c.writer.array(m.queue.length);
+  runQueue(c, m.queue, 0);
+}
+
+/** Runs `queue` from `from`. A command that waits for an asynchronous verdict (AUTH with bcrypt)
+ * suspends the client; the rest of the queue runs when it settles, still before any later command
+ * of this client (other clients may run in between: only then). */
+function runQueue(c: RespConnection, queue: readonly QueuedCommand[], from: number): void {
   c.inExec = true;
-  for (const q of m.queue) c.call(q.spec, q.argv);
+  for (let i = from; i < queue.length; i++) {
+    c.call(queue[i].spec, queue[i].argv);
+    if (c.suspendedNow) {
+      c.resumeWith = () => runQueue(c, queue, i + 1);
+      break;
+    }
+  }
   c.inExec = false;
 }
 
