@@ -160,7 +160,15 @@ export class Server implements MonitoredServer {
       const tls = rt === null ? null : { port: rt.port, authClients: rt.authClients, secure: redisSecureContext(rt) };
       this.redis = new RespDoor(
         this.router,
-        { host: o.host, port: o.redisPort ?? 0, plaintext: o.redisPort !== null, tls, appendfsync, serverStartedAt: this.startedAt },
+        {
+          host: o.host,
+          port: o.redisPort ?? 0,
+          plaintext: o.redisPort !== null,
+          tls,
+          appendfsync,
+          serverStartedAt: this.startedAt,
+          auth: o.auth,
+        },
         this.log,
       );
       await this.redis.listen();
