@@ -7,13 +7,14 @@ import { DEFAULT_OPTIONS, type ServerOptions } from './config/options.js';
 import { validateOptions } from './config/load.js';
 import { ADVERTISED_VERSION, NatsDoor, newServerId } from './nats/server.js';
 import { ConnectionRegistry } from './core/connections.js';
-import { mountMonitoring } from './http/routes.js';
+// JetStream, the Redis door, monitoring and the data-directory lock are loaded only when enabled
+// (dynamic import in startServices): a drop-in nats-server for a test harness starts a server per
+// test under a 1 s deadline, and each of these costs 20–60 ms of module loading.
 import type { MonitorServer } from './http/monitor.js';
 import type { MonitoredServer } from './http/stats.js';
-import { JetStream } from './nats/jetstream/jetstream.js';
 import { HERALD_VERSION } from './version.js';
-import { lockDirectory, type DirLock } from './store/dir-lock.js';
-import { RespDoor } from './resp/server.js';
+import type { DirLock } from './store/dir-lock.js';
+import type { RespDoor } from './resp/server.js';
 
 /** The JetStream service as the server sees it (implemented in src/nats/jetstream/jetstream.ts). */
 export interface JetStreamService {
@@ -106,6 +107,10 @@ export class Server implements MonitoredServer {
       const storeDir = join(o.dataDir, 'jetstream');
       mkdirSync(storeDir, { recursive: true });
       // One server per data directory: a second one would find every stream's store taken.
+      const [{ lockDirectory }, { JetStream }] = await Promise.all([
+        import('./store/dir-lock.js'),
+        import('./nats/jetstream/jetstream.js'),
+      ]);
       this.dataLock = await lockDirectory(o.dataDir, { what: 'data directory' });
       this.jetstream = await JetStream.start(this.router, {
         storeDir,
@@ -118,6 +123,7 @@ export class Server implements MonitoredServer {
     await this.door.listen();
     if (o.redisPort !== null) {
       const appendfsync = o.sync.kind === 'always' ? 'always' : o.sync.kind === 'never' ? 'no' : 'everysec';
+      const { RespDoor } = await import('./resp/server.js');
       this.redis = new RespDoor(
         this.router,
         { host: o.host, port: o.redisPort, appendfsync, serverStartedAt: this.startedAt },
@@ -125,7 +131,10 @@ export class Server implements MonitoredServer {
       );
       await this.redis.listen();
     }
-    if (o.httpPort !== null) this.monitor = await mountMonitoring(this, this.log, o.httpHost, o.httpPort);
+    if (o.httpPort !== null) {
+      const { mountMonitoring } = await import('./http/routes.js');
+      this.monitor = await mountMonitoring(this, this.log, o.httpHost, o.httpPort);
+    }
     if (o.portsFileDir !== null) this.writePortsFile(o.portsFileDir);
     const ready: Record<string, unknown> = {
       url: this.url,
