@@ -66,6 +66,10 @@ export class RespConnection implements Client, Producer, Outlet {
    * their pushes follow the command's reply (Redis 7.2+, specs/redis.md §2.2). */
   private executing = false;
   private deferred: (() => void)[] | null = null;
+  /** Set while an XREAD/XREADGROUP BLOCK waits; later pipelined commands are held until it is
+   * answered, as Redis processes nothing else for a blocked client (blocked.c). */
+  blocked: { cancel(): void } | null = null;
+  private held: Buffer[][] = [];
   /** Reading paused because this client's own replies piled up (REPLY_PAUSE_BYTES). */
   private selfPaused = false;
   /** MULTI state (null outside a transaction) and WATCHed keys (null when none): commands/transactions.ts. */
@@ -152,7 +156,7 @@ export class RespConnection implements Client, Producer, Outlet {
   }
 
   resumeInput(): void {
-    if (!this.closed && !this.selfPaused && !this.suspended) this.socket.resume();
+    if (!this.closed && !this.selfPaused && !this.suspended && this.blocked === null) this.socket.resume();
   }
 
   // ---- authentication (src/resp/commands/auth.ts) ----
@@ -266,6 +270,11 @@ export class RespConnection implements Client, Producer, Outlet {
   /** RespParserHandler: runs one request. Returns false once the connection is closing. */
   onCommand(argv: Buffer[]): boolean {
     if (this.closed || this.closeAfterReply) return false;
+    if (this.blocked !== null) {
+      this.held.push(argv.map((b) => Buffer.from(b)));
+      this.socket.pause();
+      return true;
+    }
     if (this.suspended) {
       this.backlog.push(argv.map((b) => Buffer.from(b)));
       return true;
@@ -376,6 +385,14 @@ export class RespConnection implements Client, Producer, Outlet {
   error(text: string): void {
     this.door.stats.countError(text);
     this.writer.error(text);
+  }
+
+  /** The blocking command was answered: run the held commands (until one blocks again). */
+  unblocked(): void {
+    this.blocked = null;
+    this.markDirty();
+    while (this.held.length > 0 && this.blocked === null && !this.closed) this.onCommand(this.held.shift() as Buffer[]);
+    if (this.blocked === null) this.resumeInput();
   }
 
   /** QUIT: reply, then close once the reply is written. */
@@ -499,6 +516,8 @@ export class RespConnection implements Client, Producer, Outlet {
     this.closed = true;
     this.multi = null;
     unwatchAll(this);
+    this.blocked?.cancel();
+    this.blocked = null;
     this.dropSubscriptions();
     this.door.router.backpressure.outletClosed(this, this.outlet);
     if (now) this.socket.destroy();
