@@ -14,6 +14,7 @@ import { JetStream } from './nats/jetstream/jetstream.js';
 import { HERALD_VERSION } from './version.js';
 import { lockDirectory, type DirLock } from './store/dir-lock.js';
 import { RespDoor } from './resp/server.js';
+import { RedisDurability, type EffectModel } from './resp/durability.js';
 
 /** The JetStream service as the server sees it (implemented in src/nats/jetstream/jetstream.ts). */
 export interface JetStreamService {
@@ -58,10 +59,11 @@ export class Server implements MonitoredServer {
   }
 
   /** Starts a server. Unset options take DEFAULT_OPTIONS, except that an embedded server's
-   * monitoring and Redis door are off unless `httpPort` / `redisPort` are given. Bad options throw a ConfigError. */
+   * monitoring and Redis door are off unless `httpPort` / `redisPort` are given, and its Redis
+   * keyspace is kept in memory unless `redisStore: 'file'` is given. Bad options throw a ConfigError. */
   static async start(opts: StartOptions = {}): Promise<Server> {
     const { logger, ...rest } = opts;
-    const options: ServerOptions = { ...DEFAULT_OPTIONS, httpPort: null, redisPort: null, ...rest };
+    const options: ServerOptions = { ...DEFAULT_OPTIONS, httpPort: null, redisPort: null, redisStore: 'memory', ...rest };
     // Throws ConfigError naming the field, the value and what is allowed.
     const warnings = validateOptions(options);
     const s = new Server(options, logger);
@@ -102,11 +104,15 @@ export class Server implements MonitoredServer {
 
   private async startServices(): Promise<void> {
     const o = this.options;
+    const redisFile = o.redisPort !== null && o.redisStore === 'file';
+    if (o.jetstream || redisFile) {
+      mkdirSync(o.dataDir, { recursive: true });
+      // One server per data directory: a second one would find every stream's store taken.
+      this.dataLock = await lockDirectory(o.dataDir, { what: 'data directory' });
+    }
     if (o.jetstream) {
       const storeDir = join(o.dataDir, 'jetstream');
       mkdirSync(storeDir, { recursive: true });
-      // One server per data directory: a second one would find every stream's store taken.
-      this.dataLock = await lockDirectory(o.dataDir, { what: 'data directory' });
       this.jetstream = await JetStream.start(this.router, {
         storeDir,
         maxFileStore: o.maxFileStore,
@@ -120,8 +126,20 @@ export class Server implements MonitoredServer {
       const appendfsync = o.sync.kind === 'always' ? 'always' : o.sync.kind === 'never' ? 'no' : 'everysec';
       this.redis = new RespDoor(
         this.router,
-        { host: o.host, port: o.redisPort, appendfsync, serverStartedAt: this.startedAt },
+        { host: o.host, port: o.redisPort, appendfsync, appendonly: redisFile, serverStartedAt: this.startedAt },
         this.log,
+      );
+      // Replay the keyspace log before the first client can connect.
+      const model = (this.redis as unknown as { streams?: EffectModel }).streams ?? NO_EFFECTS;
+      this.redis.durability = await RedisDurability.open(
+        {
+          dir: redisFile ? RedisDurability.dirOf(o.dataDir) : null,
+          sync: o.sync,
+          logger: this.log,
+          maxFileStore: o.maxFileStore,
+        },
+        model,
+        this.redis.keyspace,
       );
       await this.redis.listen();
     }
@@ -185,6 +203,7 @@ export class Server implements MonitoredServer {
     this.closing ??= (async () => {
       await this.door.close();
       if (this.redis !== null) await this.redis.close();
+      if (this.redis?.durability != null) await this.redis.durability.close();
       if (this.monitor !== null) await this.monitor.close();
       if (this.jetstream !== null) await this.jetstream.close();
       if (this.dataLock !== null) await this.dataLock.release();
@@ -194,6 +213,9 @@ export class Server implements MonitoredServer {
     return this.closing;
   }
 }
+
+/** A model with no effects (a door without Redis data types). */
+const NO_EFFECTS: EffectModel = { setEffectSink: () => undefined, applyEffect: () => undefined, snapshotEffects: () => [] };
 
 function urlHost(h: string): string {
   if (h === '0.0.0.0' || h === '::' || h === '') return '127.0.0.1';

@@ -510,6 +510,11 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
   redis_port: (c, v, w) => {
     c.o.redisPort = optionalPort(w, v);
   },
+  redis_store: (c, v, w) => {
+    const s = typeof v === 'string' ? v.trim().toLowerCase() : '';
+    if (s !== 'file' && s !== 'memory') throw bad(w, "'file' or 'memory'", v);
+    c.o.redisStore = s;
+  },
 };
 
 /** Every top-level key herald reads from a config file (lower-case), for docs and tests. */
@@ -621,6 +626,7 @@ export function validateOptions(o: ServerOptions): string[] {
   check(isLogLevel(String(o.logLevel)), 'logLevel', o.logLevel, `one of ${LOG_LEVELS.join(', ')}`);
   check(isLogFormat(String(o.logFormat)), 'logFormat', o.logFormat, `one of ${LOG_FORMATS.join(', ')}`);
   check(o.redisPort === null || isInt(o.redisPort, 0, MAX_PORT), 'redisPort', o.redisPort, `${port} or null (off)`);
+  check(o.redisStore === 'file' || o.redisStore === 'memory', 'redisStore', o.redisStore, "'file' or 'memory'");
   validateAuth(o.auth);
 
   if (o.maxPayload > o.maxPending) {

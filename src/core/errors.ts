@@ -242,6 +242,12 @@ export const RedisErrors = {
   MaxClients: 'ERR max number of clients reached',
   ConfigSetUnknown: "ERR Unknown option or number of arguments for CONFIG SET - '{name}'",
   ConfigSetFailed: "ERR CONFIG SET failed (possibly related to argument '{name}') - {reason}",
+  // Durability of the keyspace (src/resp/durability.ts): server.c processCommand's OOM text; the
+  // MISCONF text of a failed AOF write (server.c writeCommandsDeniedByDiskError, aof.c).
+  Oom: "OOM command not allowed when used memory > 'maxmemory'.",
+  LogWriteFailed: 'MISCONF Errors writing to the AOF file: {reason}',
+  LogWriteLost:
+    'ERR herald could not write this command to the keyspace log ({reason}): the keyspace was reloaded from disk, so its effect may be gone, and writes are refused until restart',
 } as const satisfies Record<string, string>;
 
 /** `e` with `{placeholder}`s replaced from `args`; CR and LF become spaces as Redis's

@@ -52,8 +52,8 @@ export class RedisConfig {
     const yesNo = (v: string): ConfigKey =>
       stored(v, (nv) => (nv === 'yes' || nv === 'no' ? null : "argument must be 'yes' or 'no'"));
     this.keys.set('save', stored(''));
-    // herald keeps no Redis data set in this release (docs/redis.md): nothing to append.
-    this.keys.set('appendonly', yesNo('no'));
+    // `yes` when the keyspace is kept in its log (docs/redis.md "Durability"); setting it changes nothing.
+    this.keys.set('appendonly', yesNo(opts.appendonly === true ? 'yes' : 'no'));
     this.keys.set('appendfsync', fixed(opts.appendfsync));
     this.keys.set('databases', fixed('16'));
     this.keys.set('port', fixed(String(opts.port)));

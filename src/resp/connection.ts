@@ -6,6 +6,7 @@ import { RespParser, RespParseError } from './parser.js';
 import { RespWriter } from './writer.js';
 import type { RespDoor } from './server.js';
 import type { CommandSpec } from './commands/spec.js';
+import { ReplyBarrier } from './reply-barrier.js';
 
 /**
  * Replies queued for a client past which herald stops reading its requests until half have
@@ -62,6 +63,10 @@ export class RespConnection implements Client, Producer, Outlet {
   private deferred: { sub: Subscription; msg: Message }[] | null = null;
   /** Reading paused because this client's own replies piled up (REPLY_PAUSE_BYTES). */
   private selfPaused = false;
+  /** Output waiting for the keyspace log (src/resp/reply-barrier.ts); made on first need. */
+  private barrier: ReplyBarrier | null = null;
+  /** Command replies queued since the last flush (each becomes one error if the log fails). */
+  private replies = 0;
 
   constructor(
     readonly id: number,
@@ -113,7 +118,7 @@ export class RespConnection implements Client, Producer, Outlet {
   }
 
   get pendingBytes(): number {
-    return this.writer.len + this.socket.writableLength;
+    return this.writer.len + this.socket.writableLength + (this.barrier?.heldBytes ?? 0);
   }
 
   pauseInput(): void {
@@ -174,7 +179,13 @@ export class RespConnection implements Client, Producer, Outlet {
   onCommand(argv: Buffer[]): boolean {
     if (this.closed || this.closeAfterReply) return false;
     this.door.stats.totalCommands++;
-    const spec = this.resolve(argv);
+    this.replies++;
+    let spec = this.resolve(argv);
+    const refused = spec === null ? null : this.door.refuse(spec);
+    if (refused !== null) {
+      this.error(refused); // budget (OOM) or a failed keyspace log (MISCONF), before it runs
+      spec = null;
+    }
     if (spec !== null) {
       this.lastCommand = spec.name;
       this.executing = true;
@@ -316,6 +327,16 @@ export class RespConnection implements Client, Producer, Outlet {
     this.dirty = false;
     const w = this.writer;
     if (w.len === 0 || this.closed) return;
+    const replies = this.replies;
+    this.replies = 0;
+    const settler = this.door.durability;
+    if (settler !== null) {
+      this.barrier ??= new ReplyBarrier(settler, (b) => this.socket.write(b, this.written), (t) => errorFrame(t));
+      if (this.barrier.hold(w.buf.subarray(0, w.len), replies)) {
+        w.len = 0;
+        return;
+      }
+    }
     if (this.socketPending === 0) this.outlet.lastProgress = Date.now();
     const buf = w.buf;
     const chunk = w.take();
@@ -338,12 +359,21 @@ export class RespConnection implements Client, Producer, Outlet {
     this.dropSubscriptions();
     this.door.router.backpressure.outletClosed(this, this.outlet);
     if (now) this.socket.destroy();
-    else {
+    else if (this.barrier?.pending === true) {
+      // Replies still wait for the keyspace log: end once they are written.
+      this.barrier.onDrained = () => this.socket.end();
+      setTimeout(() => this.socket.destroy(), 10_000).unref();
+    } else {
       this.socket.end();
       setTimeout(() => this.socket.destroy(), 1000).unref();
     }
     this.door.onClosed(this);
   }
+}
+
+/** One RESP error frame (`-text\r\n`), for replies the reply barrier turns into errors. */
+function errorFrame(text: string): Buffer {
+  return Buffer.from(`-${text}\r\n`, 'latin1');
 }
 
 /** A command or subcommand name as a lookup key: lower-case latin1. */

@@ -9,6 +9,8 @@ import { buildCommandTable } from './commands/table.js';
 import type { CommandSpec } from './commands/spec.js';
 import { RedisConfig } from './config.js';
 import { Keyspace } from './keyspace.js';
+import type { RedisDurability } from './durability.js';
+import { parseMemory } from './config.js';
 
 /** How often subscribers' soft output-buffer limits are checked (Redis checks in its cron, 10 Hz). */
 const HOUSEKEEPING_MS = 100;
@@ -21,6 +23,8 @@ export interface RespDoorOptions {
   readonly port: number;
   /** `appendfsync` as clients read it: herald's sync policy in Redis words (docs/redis.md). */
   readonly appendfsync: 'always' | 'everysec' | 'no';
+  /** The keyspace is kept in a log on disk (CONFIG GET appendonly answers `yes`). */
+  readonly appendonly?: boolean;
   readonly serverStartedAt: Date;
 }
 
@@ -50,6 +54,8 @@ export class RespDoor {
   readonly channelSubs = new Map<string, number>();
   readonly patternSubs = new Map<string, number>();
   port = 0;
+  /** Where the keyspace's effects go and when replies may leave (set by the server before listen). */
+  durability: RedisDurability | null = null;
   private nextId = 1;
   private readonly turnFlush = new TurnFlush<RespConnection>();
   private readonly server: net.Server;
@@ -68,6 +74,13 @@ export class RespDoor {
   get pubsubPolicy(): LimitPolicy {
     const l = this.config.pubsubLimit;
     return redisPubSubLimitPolicy(l.hard, l.soft, l.seconds);
+  }
+
+  /** The error a command gets before it runs (OOM over a budget, MISCONF after a log failure), or null. */
+  refuse(spec: CommandSpec): string | null {
+    const d = this.durability;
+    if (d === null) return null;
+    return d.refuse(spec, () => parseMemory(this.config.get(['maxmemory'])[0]?.[1] ?? '0') ?? 0);
   }
 
   /** Listens on host:port (0 = any free port); resolves with the bound port. */

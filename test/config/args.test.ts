@@ -70,6 +70,8 @@ test('every herald flag sets its option', () => {
     '9000',
     '--redis-port',
     '6380',
+    '--redis-store',
+    'memory',
     '--server-name',
     'n1',
     '--ports-file-dir',
@@ -131,6 +133,7 @@ test('every herald flag sets its option', () => {
     logLevel: 'debug',
     logFormat: 'json',
     redisPort: 6380,
+    redisStore: 'memory',
     auth: NO_AUTH,
   });
 });

@@ -120,6 +120,7 @@ export function recoverKeyspace(
   dir: string,
   apply: ApplyEffect,
   logger: KsLogger | undefined,
+  readOnly = false,
 ): { report: KeyspaceRecoveryReport; gen: number; size: number; highestGen: number; fileKey: number; baseSize: number } {
   const report: KeyspaceRecoveryReport = { generation: 0, records: 0, lastSeq: 0, truncated: [], skipped: [], refused: [], notes: [] };
   const gens = readdirSync(dir)
@@ -136,7 +137,7 @@ export function recoverKeyspace(
     const file = ksFileName(gen);
     const path = join(dir, file);
     if (chosen !== null) {
-      unlinkSync(path); // an older generation whose removal a crash interrupted
+      if (!readOnly) unlinkSync(path); // an older generation whose removal a crash interrupted
       report.notes.push(`${file}: older generation removed`);
       continue;
     }
@@ -146,10 +147,10 @@ export function recoverKeyspace(
     if (head === null) {
       if (older) {
         // A switch to this generation that never became durable: the older file is the truth.
-        unlinkSync(path);
+        if (!readOnly) unlinkSync(path);
         report.notes.push(`${file}: unfinished generation switch removed (no valid head)`);
       } else {
-        renameSync(path, `${path}.damaged`);
+        if (!readOnly) renameSync(path, `${path}.damaged`);
         report.notes.push(`${file}: both head records damaged; file set aside as ${file}.damaged, keyspace starts empty`);
         logger?.error?.({ dir, file }, 'Redis keyspace log unreadable (both head records damaged); set aside, keyspace starts empty');
       }
@@ -159,7 +160,7 @@ export function recoverKeyspace(
     const dry = scan(b, head, () => undefined, () => undefined);
     const complete = dry.lastSeq >= head.snapEndSeq;
     if (!complete && older) {
-      unlinkSync(path);
+      if (!readOnly) unlinkSync(path);
       report.notes.push(`${file}: unfinished generation switch removed (snapshot incomplete)`);
       continue;
     }
@@ -183,7 +184,7 @@ export function recoverKeyspace(
     if (!complete) report.notes.push(`${file}: snapshot incomplete (its end record is lost); replayed what is intact`);
     if (res.end < b.length) {
       report.truncated.push({ file, offset: res.end, bytes: b.length - res.end, reason: res.tornReason });
-      truncateSync(path, res.end);
+      if (!readOnly) truncateSync(path, res.end);
     }
     chosen = { head, end: res.end, lastSeq: res.lastSeq };
     chosenGen = gen;
@@ -196,4 +197,12 @@ export function recoverKeyspace(
   for (const s of report.skipped) logger?.warn({ dir, ...s }, 'Redis keyspace log: damaged records skipped (lost)');
   for (const r of report.refused) logger?.warn({ dir, ...r }, 'Redis keyspace log: record refused by the model on replay');
   return { report, gen: chosenGen, size: chosen?.end ?? 0, highestGen, fileKey: chosen?.head.fileKey ?? 0, baseSize };
+}
+
+/**
+ * Replays the log in `dir` into `apply` without changing any file: what a restart would find,
+ * for rebuilding the model after a write failure (src/resp/durability.ts).
+ */
+export function readKeyspace(dir: string, apply: ApplyEffect): KeyspaceRecoveryReport {
+  return recoverKeyspace(dir, apply, undefined, true).report;
 }
