@@ -14,7 +14,7 @@ import { JetStream } from './nats/jetstream/jetstream.js';
 import { HERALD_VERSION } from './version.js';
 import { lockDirectory, type DirLock } from './store/dir-lock.js';
 import { RespDoor } from './resp/server.js';
-import { RedisDurability, type EffectModel } from './resp/durability.js';
+import { RedisDurability } from './resp/durability.js';
 
 /** The JetStream service as the server sees it (implemented in src/nats/jetstream/jetstream.ts). */
 export interface JetStreamService {
@@ -130,7 +130,6 @@ export class Server implements MonitoredServer {
         this.log,
       );
       // Replay the keyspace log before the first client can connect.
-      const model = (this.redis as unknown as { streams?: EffectModel }).streams ?? NO_EFFECTS;
       this.redis.durability = await RedisDurability.open(
         {
           dir: redisFile ? RedisDurability.dirOf(o.dataDir) : null,
@@ -138,7 +137,7 @@ export class Server implements MonitoredServer {
           logger: this.log,
           maxFileStore: o.maxFileStore,
         },
-        model,
+        this.redis.streams,
         this.redis.keyspace,
       );
       await this.redis.listen();
@@ -213,9 +212,6 @@ export class Server implements MonitoredServer {
     return this.closing;
   }
 }
-
-/** A model with no effects (a door without Redis data types). */
-const NO_EFFECTS: EffectModel = { setEffectSink: () => undefined, applyEffect: () => undefined, snapshotEffects: () => [] };
 
 function urlHost(h: string): string {
   if (h === '0.0.0.0' || h === '::' || h === '') return '127.0.0.1';

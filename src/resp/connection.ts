@@ -61,6 +61,10 @@ export class RespConnection implements Client, Producer, Outlet {
    * their pushes follow the command's reply (Redis 7.2+, specs/redis.md §2.2). */
   private executing = false;
   private deferred: { sub: Subscription; msg: Message }[] | null = null;
+  /** Set while an XREAD/XREADGROUP BLOCK waits; later pipelined commands are held until it is
+   * answered, as Redis processes nothing else for a blocked client (blocked.c). */
+  blocked: { cancel(): void } | null = null;
+  private held: Buffer[][] = [];
   /** Reading paused because this client's own replies piled up (REPLY_PAUSE_BYTES). */
   private selfPaused = false;
   /** Output waiting for the keyspace log (src/resp/reply-barrier.ts); made on first need. */
@@ -178,6 +182,11 @@ export class RespConnection implements Client, Producer, Outlet {
   /** RespParserHandler: runs one request. Returns false once the connection is closing. */
   onCommand(argv: Buffer[]): boolean {
     if (this.closed || this.closeAfterReply) return false;
+    if (this.blocked !== null) {
+      this.held.push(argv.map((b) => Buffer.from(b)));
+      this.socket.pause();
+      return true;
+    }
     this.door.stats.totalCommands++;
     this.replies++;
     let spec = this.resolve(argv);
@@ -251,6 +260,14 @@ export class RespConnection implements Client, Producer, Outlet {
   error(text: string): void {
     this.door.stats.totalErrorReplies++;
     this.writer.error(text);
+  }
+
+  /** The blocking command was answered: run the held commands (until one blocks again). */
+  unblocked(): void {
+    this.blocked = null;
+    this.markDirty();
+    while (this.held.length > 0 && this.blocked === null && !this.closed) this.onCommand(this.held.shift() as Buffer[]);
+    if (this.blocked === null) this.resumeInput();
   }
 
   /** QUIT: reply, then close once the reply is written. */
@@ -356,6 +373,8 @@ export class RespConnection implements Client, Producer, Outlet {
     if (this.closed) return;
     if (!now && this.writer.len > 0) this.flush();
     this.closed = true;
+    this.blocked?.cancel();
+    this.blocked = null;
     this.dropSubscriptions();
     this.door.router.backpressure.outletClosed(this, this.outlet);
     if (now) this.socket.destroy();

@@ -11,6 +11,8 @@ import { RedisConfig } from './config.js';
 import { Keyspace } from './keyspace.js';
 import type { RedisDurability } from './durability.js';
 import { parseMemory } from './config.js';
+import { RedisStreamModel } from '../stream/redis/model.js';
+import { StreamBlocking } from '../stream/redis/blocking.js';
 
 /** How often subscribers' soft output-buffer limits are checked (Redis checks in its cron, 10 Hz). */
 const HOUSEKEEPING_MS = 100;
@@ -50,6 +52,10 @@ export class RespDoor {
   readonly stats = new RespStats();
   readonly config: RedisConfig;
   readonly keyspace = new Keyspace();
+  /** Redis Streams over the keyspace; `streams.setEffectSink` is the durable log's hook. */
+  readonly streams: RedisStreamModel;
+  /** Clients blocked in XREAD/XREADGROUP BLOCK. */
+  readonly blocking = new StreamBlocking();
   /** Redis subscribers per channel and per pattern (this door's clients only). */
   readonly channelSubs = new Map<string, number>();
   readonly patternSubs = new Map<string, number>();
@@ -67,6 +73,12 @@ export class RespDoor {
     readonly log: Logger,
   ) {
     this.config = new RedisConfig(opts);
+    const num = (k: string): number => Number(this.config.get([k])[0]?.[1] ?? 0);
+    this.streams = new RedisStreamModel(this.keyspace, () => ({
+      maxEntries: num('stream-node-max-entries'),
+      maxBytes: num('stream-node-max-bytes'),
+    }));
+    this.keyspace.onDrop = (db, key) => this.streams.dropped(db, key);
     this.server = net.createServer({ noDelay: true }, (socket) => this.accept(socket));
   }
 
@@ -102,6 +114,7 @@ export class RespDoor {
   /** Stops accepting and closes every connection (writing what is queued). */
   async close(): Promise<void> {
     if (this.ticker !== null) clearInterval(this.ticker);
+    this.blocking.close();
     const closing = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const c of [...this.connections.values()]) c.close();
     for (const c of this.connections.values()) c.socket.destroy();

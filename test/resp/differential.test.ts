@@ -11,6 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Server } from '../../src/index.js';
 import { RawResp, cmd, startHerald, startRedisServer, type RedisServerHandle } from './helpers.js';
+import { STREAM_SCRIPTS } from './streams-scripts.js';
 
 interface Step {
   /** Which connection sends (default 0). */
@@ -258,6 +259,7 @@ const SCRIPTS: Script[] = [
   { name: 'protocol error: too big inline', steps: [raw('A'.repeat(70 * 1024), 1, true)] },
   { name: 'protocol error: too big count line', steps: [raw('*' + '1'.repeat(70 * 1024), 1, true)] },
   { name: 'QUIT', steps: [{ ...r('QUIT'), closes: true }] },
+  ...STREAM_SCRIPTS,
 ];
 
 describe('Redis differential: herald vs redis-server, byte for byte', () => {

@@ -68,11 +68,11 @@ function section(c: RespConnection, name: string): [string, (string | number)[][
           ['maxclients', 10000],
           ['client_recent_max_input_buffer', 0],
           ['client_recent_max_output_buffer', 0],
-          ['blocked_clients', 0],
+          ['blocked_clients', d.blocking.blockedClients],
           ['tracking_clients', 0],
           ['pubsub_clients', d.pubsubClients],
           ['clients_in_timeout_table', 0],
-          ['total_blocking_keys', 0],
+          ['total_blocking_keys', d.blocking.totalBlockingKeys],
           ['total_blocking_keys_on_nokey', 0],
         ],
       ];

@@ -8,6 +8,8 @@ import { CONNECTION_COMMANDS } from './connection.js';
 import { SERVER_COMMANDS } from './server.js';
 import { KEY_COMMANDS } from './keys.js';
 import { PUBSUB_COMMANDS } from './pubsub.js';
+import { STREAM_COMMANDS } from './streams.js';
+import { GROUP_COMMANDS } from './groups.js';
 
 /** Every family, in the order COMMAND lists them. */
 export const COMMAND_FAMILIES: readonly (readonly CommandSpec[])[] = [
@@ -15,6 +17,8 @@ export const COMMAND_FAMILIES: readonly (readonly CommandSpec[])[] = [
   SERVER_COMMANDS,
   KEY_COMMANDS,
   PUBSUB_COMMANDS,
+  STREAM_COMMANDS,
+  GROUP_COMMANDS,
 ];
 
 /** Builds the lookup Map; throws on a duplicate name (a table bug, caught by any test). */
