@@ -87,10 +87,11 @@ export class Server implements MonitoredServer {
   }
 
   /** Starts a server. Unset options take DEFAULT_OPTIONS, except that an embedded server's
-   * monitoring and Redis door are off unless `httpPort` / `redisPort` are given. Bad options throw a ConfigError. */
+   * monitoring and Redis door are off unless `httpPort` / `redisPort` are given, and its Redis
+   * keyspace is kept in memory unless `redisStore: 'file'` is given. Bad options throw a ConfigError. */
   static async start(opts: StartOptions = {}): Promise<Server> {
     const { logger, ...rest } = opts;
-    const options: ServerOptions = { ...DEFAULT_OPTIONS, httpPort: null, redisPort: null, ...rest };
+    const options: ServerOptions = { ...DEFAULT_OPTIONS, httpPort: null, redisPort: null, redisStore: 'memory', ...rest };
     // Throws ConfigError naming the field, the value and what is allowed.
     const warnings = validateOptions(options);
     const s = new Server(options, logger);
@@ -137,25 +138,30 @@ export class Server implements MonitoredServer {
 
   private async startServices(): Promise<void> {
     const o = this.options;
+    const redisOn = o.redisPort !== null || o.redisTls !== null;
+    const redisFile = redisOn && o.redisStore === 'file';
+    if (o.jetstream || redisFile) {
+      mkdirSync(o.dataDir, { recursive: true });
+      // One server per data directory: a second one would find every stream's store taken.
+      const { lockDirectory } = await import('./store/dir-lock.js');
+      this.dataLock = await lockDirectory(o.dataDir, { what: 'data directory' });
+    }
     if (o.jetstream) {
       const storeDir = join(o.dataDir, 'jetstream');
       mkdirSync(storeDir, { recursive: true });
-      // One server per data directory: a second one would find every stream's store taken.
-      const [{ lockDirectory }, jsModule, disabledModule] = await Promise.all([
-        import('./store/dir-lock.js'),
+      const [jsModule, disabledModule] = await Promise.all([
         import('./nats/jetstream/jetstream.js'),
         import('./nats/jetstream/disabled.js'),
       ]);
-      this.dataLock = await lockDirectory(o.dataDir, { what: 'data directory' });
       for (const acc of this.accounts.byName.values()) {
         await this.startAccountJetStream(acc, storeDir, jsModule.JetStream, disabledModule.JetStreamDisabled);
       }
       if (this.jetstreams.size > 0) this.jetstream = new jsModule.JetStreamSet(this.jetstreams);
     }
     await this.door.listen();
-    if (o.redisPort !== null || o.redisTls !== null) {
+    if (redisOn) {
       const appendfsync = o.sync.kind === 'always' ? 'always' : o.sync.kind === 'never' ? 'no' : 'everysec';
-      const { RespDoor } = await import('./resp/server.js');
+      const [{ RespDoor }, { RedisDurability }] = await Promise.all([import('./resp/server.js'), import('./resp/durability.js')]);
       const rt = o.redisTls;
       const tls = rt === null ? null : { port: rt.port, authClients: rt.authClients, secure: redisSecureContext(rt) };
       this.redis = new RespDoor(
@@ -166,10 +172,22 @@ export class Server implements MonitoredServer {
           plaintext: o.redisPort !== null,
           tls,
           appendfsync,
+          appendonly: redisFile,
           serverStartedAt: this.startedAt,
           auth: o.auth,
         },
         this.log,
+      );
+      // Replay the keyspace log before the first client can connect.
+      this.redis.durability = await RedisDurability.open(
+        {
+          dir: redisFile ? RedisDurability.dirOf(o.dataDir) : null,
+          sync: o.sync,
+          logger: this.log,
+          maxFileStore: o.maxFileStore,
+        },
+        this.redis.streams,
+        this.redis.keyspace,
       );
       await this.redis.listen();
     }
@@ -287,6 +305,7 @@ export class Server implements MonitoredServer {
     this.closing ??= (async () => {
       await this.door.close();
       if (this.redis !== null) await this.redis.close();
+      if (this.redis?.durability != null) await this.redis.durability.close();
       if (this.monitor !== null) await this.monitor.close();
       for (const d of this.jsDisabled) d.stop();
       this.accounts.close();

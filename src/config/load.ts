@@ -522,6 +522,11 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
   redis_tls: (c, v, w) => {
     c.o.redisTls = parseRedisTlsBlock(v, w);
   },
+  redis_store: (c, v, w) => {
+    const s = typeof v === 'string' ? v.trim().toLowerCase() : '';
+    if (s !== 'file' && s !== 'memory') throw bad(w, "'file' or 'memory'", v);
+    c.o.redisStore = s;
+  },
 };
 
 /**
@@ -666,6 +671,7 @@ export function validateOptions(o: ServerOptions): string[] {
   check(isLogLevel(String(o.logLevel)), 'logLevel', o.logLevel, `one of ${LOG_LEVELS.join(', ')}`);
   check(isLogFormat(String(o.logFormat)), 'logFormat', o.logFormat, `one of ${LOG_FORMATS.join(', ')}`);
   check(o.redisPort === null || isInt(o.redisPort, 0, MAX_PORT), 'redisPort', o.redisPort, `${port} or null (off)`);
+  check(o.redisStore === 'file' || o.redisStore === 'memory', 'redisStore', o.redisStore, "'file' or 'memory'");
   validateAuth(o.auth);
   check(o.httpsPort === null || isInt(o.httpsPort, 0, MAX_PORT), 'httpsPort', o.httpsPort, `${port} or null (off)`);
   if (o.httpsPort !== null && o.httpPort !== null) {

@@ -58,6 +58,10 @@ export interface ServerOptions {
   /** Redis (RESP) door port on `host`; null disables it. On at 6379 for `herald serve`, off in
    * nats-server mode and for an embedded `Server.start` unless given. */
   redisPort: number | null;
+  /** Where the Redis keyspace (streams, groups, PELs) lives: `file` = a log in `<dataDir>/redis`
+   * with the `sync` policy's durability; `memory` = nothing survives a restart. `file` for
+   * `herald serve`, `memory` for an embedded `Server.start` unless given (docs/redis.md "Durability"). */
+  redisStore: 'file' | 'memory';
   /** Who may connect and what each user may do (docs/security.md); `NO_AUTH` lets everyone in. */
   auth: AuthSettings;
   /** TLS of the NATS door (docs/security.md); null = plaintext only. */
@@ -105,6 +109,7 @@ export const DEFAULT_OPTIONS: Readonly<ServerOptions> = Object.freeze<ServerOpti
   logLevel: 'info',
   logFormat: 'pretty',
   redisPort: 6379, // Redis's default port: the seeds' Redis code connects to localhost:6379
+  redisStore: 'file', // acked = fsynced, as JetStream streams
   auth: NO_AUTH,
   tls: null,
   httpsPort: null,

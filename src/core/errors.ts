@@ -298,6 +298,12 @@ export const RedisErrors = {
   XclaimUnknownOption: "ERR Unrecognized XCLAIM option '{opt}'",
   XautoclaimMinIdle: 'ERR Invalid min-idle-time argument for XAUTOCLAIM',
   XautoclaimCount: 'ERR COUNT must be > 0',
+  // Durability of the keyspace (src/resp/durability.ts): server.c processCommand's OOM text; the
+  // MISCONF text of a failed AOF write (server.c writeCommandsDeniedByDiskError, aof.c).
+  Oom: "OOM command not allowed when used memory > 'maxmemory'.",
+  LogWriteFailed: 'MISCONF Errors writing to the AOF file: {reason}',
+  LogWriteLost:
+    'ERR herald could not write this command to the keyspace log ({reason}): the keyspace was reloaded from disk, so its effect may be gone, and writes are refused until restart',
 } as const satisfies Record<string, string>;
 
 /** `e` with `{placeholder}`s replaced from `args`; CR and LF become spaces as Redis's
