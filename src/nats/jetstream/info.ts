@@ -179,6 +179,7 @@ export function consumerInfo(c: Consumer): Record<string, unknown> {
     num_redelivered: c.numRedelivered,
     num_waiting: c.numWaiting,
     num_pending: c.numPending(),
+    ...(c.pushBound ? { push_bound: true } : {}),
     ts: goNow(),
   };
 }
