@@ -62,6 +62,8 @@ export interface ConsumerSink {
   maxDeliveries(sseq: number, deliveries: number): void;
   /** The consumer went unused for inactive_threshold: the door deletes it. */
   inactive(): void;
+  /** The pause changed (set, cleared, or its deadline passed): `paused` is the state now. */
+  pauseChanged(until: bigint | null, paused: boolean): void;
 }
 
 /** A pull request waiting in the queue. */
@@ -124,6 +126,8 @@ export class Consumer implements TimerOwner {
   private unobserve: (() => void) | null = null;
   private filters: string[];
   private pumping = false;
+  /** Paused as last reported to the sink, so the deadline's passing is reported once. */
+  private wasPaused = false;
   private closed = false;
   private lastActive = Date.now();
 
@@ -309,6 +313,17 @@ export class Consumer implements TimerOwner {
     return this.book.ackFloor;
   }
 
+  /** True while pause_until lies ahead (nats-server consumer.go loopAndGatherMsgs: no deliveries). */
+  isPaused(now: number): boolean {
+    const pu = this.cfg.pause_until ?? null;
+    return pu !== null && now < Number(pu / 1_000_000n);
+  }
+
+  /** ms left of the pause, 0 when not paused. */
+  pauseRemainingMs(now: number): number {
+    return this.isPaused(now) ? Number(this.cfg.pause_until! / 1_000_000n) - now : 0;
+  }
+
   // -------------------------------------------------------------------------------------------
   // Door side
 
@@ -316,12 +331,21 @@ export class Consumer implements TimerOwner {
   attach(sink: ConsumerSink): void {
     this.sink = sink;
     this.watchPush();
+    // nats-server consumer.go setLeader: a consumer that starts paused says so.
+    this.wasPaused = this.isPaused(Date.now());
+    if (this.wasPaused) sink.pauseChanged(this.cfg.pause_until ?? null, true);
     this.pump();
   }
 
   /** Replaces the config (an update the door checked), persisting `blob` for a durable. */
   applyUpdate(cfg: ConsumerConfig, blob: Buffer): void {
+    const pauseBefore = this.cfg.pause_until ?? null;
     this.cfg = cfg;
+    // nats-server consumer.go updateConfig: a changed pause_until is announced.
+    if ((cfg.pause_until ?? null) !== pauseBefore) {
+      this.wasPaused = this.isPaused(Date.now());
+      this.sink?.pauseChanged(cfg.pause_until ?? null, this.wasPaused);
+    }
     this.filters = consumerFilters(cfg);
     this.store?.setConfig(blob);
     this.watchPush();
@@ -464,7 +488,8 @@ export class Consumer implements TimerOwner {
     try {
       const p = this.push;
       this.pushMore = false;
-      if (p !== null && p.open) {
+      const paused = this.wasPaused && this.isPaused(Date.now());
+      if (p !== null && p.open && !paused) {
         let n = 0;
         const now = Date.now();
         for (let next = this.peek(); next !== null; next = this.peek()) {
@@ -484,7 +509,8 @@ export class Consumer implements TimerOwner {
           this.waiting.shift();
           continue;
         }
-        const next = this.peek();
+        // While paused a request waits (and expires); a no_wait one ends as if nothing were there.
+        const next = paused ? null : this.peek();
         if (next === null) {
           if (!w.noWait) break;
           // nats-server (seen on 2.9 and in consumer.go processWaiting): no_wait ends with 404
@@ -682,6 +708,11 @@ export class Consumer implements TimerOwner {
       sink.inactive();
       return;
     }
+    if (this.wasPaused && !this.isPaused(now)) {
+      // nats-server consumer.go updatePauseState: the deadline passed; announce and resume.
+      this.wasPaused = false;
+      sink?.pauseChanged(this.cfg.pause_until ?? null, false);
+    }
     this.pump();
   }
 
@@ -702,6 +733,7 @@ export class Consumer implements TimerOwner {
     }
     const idle = this.inactiveAt();
     if (idle > 0 && idle < at) at = idle;
+    if (this.wasPaused) at = Math.min(at, Number(this.cfg.pause_until! / 1_000_000n));
     const p = this.push;
     if (p !== null) {
       if (this.pushMore) at = Date.now();
