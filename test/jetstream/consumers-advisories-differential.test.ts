@@ -42,3 +42,31 @@ test('stream and consumer CREATED / UPDATED / DELETED advisories match nats-serv
   assert.ok(r.length >= 5, `nats-server sent ${JSON.stringify(r)}`);
   assert.deepEqual(h, r);
 });
+
+async function ackMetric(nc: NatsConnection): Promise<unknown[]> {
+  const got: unknown[] = [];
+  nc.subscribe('$JS.EVENT.METRIC.CONSUMER.ACK.MET.s', {
+    callback: (_e, m) => {
+      const body = JSON.parse(new TextDecoder().decode(m.data)) as Record<string, unknown>;
+      got.push([m.subject, Object.keys(body), body.type, body.stream, body.consumer, body.consumer_seq, body.stream_seq, body.deliveries]);
+    },
+  });
+  await api(nc, '$JS.API.STREAM.CREATE.MET', { name: 'MET', subjects: ['met.>'] });
+  await api(nc, '$JS.API.CONSUMER.DURABLE.CREATE.MET.s', {
+    stream_name: 'MET',
+    config: { durable_name: 's', ack_policy: 'explicit', sample_freq: '100%' },
+  });
+  await nc.request('met.x', 'one', { timeout: 3000 });
+  // noMux: a pull delivery names the stream subject, not the inbox the mux would route by.
+  const m = await nc.request('$JS.API.CONSUMER.MSG.NEXT.MET.s', JSON.stringify({ batch: 1 }), { timeout: 3000, noMux: true });
+  nc.publish(m.reply!, '+ACK');
+  await nc.flush();
+  await waitFor(() => got.length >= 1, 5000);
+  return got;
+}
+
+test('sample_freq: the consumer_ack metric matches nats-server', { skip: SKIP && 'nats-server not installed' }, async () => {
+  const [r, h] = await Promise.all([ackMetric(pair.ref), ackMetric(pair.herald)]);
+  assert.equal(r.length, 1, `nats-server sent ${JSON.stringify(r)}`);
+  assert.deepEqual(h, r);
+});

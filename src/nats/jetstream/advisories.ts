@@ -25,11 +25,15 @@ function eventId(): string {
   return id;
 }
 
+/** The ack metric's type is a metric, not an advisory (nats-server JSConsumerAckMetricType). */
+export const ACK_METRIC_TYPE = 'io.nats.jetstream.metric.v1.consumer_ack';
+
 /** Publishes `{type, id, timestamp, ...fields}` on `subject` when someone listens; `type` is the
- * suffix after `io.nats.jetstream.advisory.v1.`. `fields` is only called when it will be sent. */
+ * suffix after `io.nats.jetstream.advisory.v1.`, or a whole type starting `io.`. `fields` is only
+ * called when it will be sent. */
 export function advise(router: Router, subject: string, type: string, fields: () => Record<string, unknown>): void {
   if (!router.sublist.hasInterest(subject)) return;
-  const body = { type: TYPE + type, id: eventId(), timestamp: goNow(), ...fields() };
+  const body = { type: type.startsWith('io.') ? type : TYPE + type, id: eventId(), timestamp: goNow(), ...fields() };
   router.publish({ subject, reply: '', headers: null, payload: Buffer.from(JSON.stringify(body)) }, null);
 }
 

@@ -13,7 +13,7 @@ import type { StoredMsg } from '../../store/store.js';
 import type { Consumer, ConsumerSink, PullEnd, PullRefusal, PullRequest } from '../../stream/consumer.js';
 import type { Streams } from '../../stream/streams.js';
 import { decodeGoJson, isJsonObjectOrArray, type GoStruct } from './gojson.js';
-import { CONSUMER_ADVISORY, consumerAction, consumerEvent, consumerPause } from './advisories.js';
+import { ACK_METRIC_TYPE, CONSUMER_ADVISORY, CONSUMER_METRIC, consumerAction, consumerEvent, consumerPause } from './advisories.js';
 import { appendHeaders, statusHeader } from './headers.js';
 
 const PULL_REQUEST: GoStruct = {
@@ -160,6 +160,16 @@ export class ConsumerWire implements ConsumerSink {
   /** MSG_TERMINATED / MSG_NAKED (specs/nats.md §6). */
   advise(kind: string, type: string, extra: Record<string, unknown>): void {
     consumerEvent(this.router, CONSUMER_ADVISORY, kind, type, this.c.stream.name, this.c.name, extra);
+  }
+
+  /** nats-server consumer.go sampleAck: `$JS.EVENT.METRIC.CONSUMER.ACK.<s>.<c>`, JSConsumerAckMetric. */
+  ackSampled(sseq: number, dseq: number, deliveries: number, delayNs: number): void {
+    consumerEvent(this.router, CONSUMER_METRIC, 'ACK', ACK_METRIC_TYPE, this.c.stream.name, this.c.name, {
+      consumer_seq: dseq,
+      stream_seq: sseq,
+      ack_time: delayNs,
+      deliveries,
+    });
   }
 
   pauseChanged(until: bigint | null, paused: boolean): void {
