@@ -263,6 +263,9 @@ export class ConsumerService {
   }
 
   start(): void {
+    // Every ack and flow-control answer has a subject of its own: keep them out of the match cache.
+    this.router.sublist.skipCacheUnder('$JS.ACK.');
+    this.router.sublist.skipCacheUnder('$JS.FC.');
     this.subs.push(this.router.subscribe(this.client, '$JS.API.CONSUMER.MSG.NEXT.>', null, 'jsnext'));
     this.subs.push(this.router.subscribe(this.client, '$JS.ACK.>', null, 'jsack'));
     this.subs.push(this.router.subscribe(this.client, '$JS.FC.>', null, 'jsfc'));
