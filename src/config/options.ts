@@ -58,6 +58,10 @@ export interface ServerOptions {
   redisPort: number | null;
   /** Who may connect and what each user may do (docs/security.md); `NO_AUTH` lets everyone in. */
   auth: AuthSettings;
+  /** Lame-duck mode (SIGUSR2): client closes are spread over this many ms, after the grace period. */
+  lameDuckDurationMs: number;
+  /** Lame-duck mode waits this long after telling clients before it closes the first one. */
+  lameDuckGracePeriodMs: number;
 }
 
 /**
@@ -95,4 +99,6 @@ export const DEFAULT_OPTIONS: Readonly<ServerOptions> = Object.freeze<ServerOpti
   logFormat: 'pretty',
   redisPort: 6379, // Redis's default port: the seeds' Redis code connects to localhost:6379
   auth: NO_AUTH,
+  lameDuckDurationMs: 2 * 60 * 1000, // nats-server DEFAULT_LAME_DUCK_DURATION
+  lameDuckGracePeriodMs: 10 * 1000, // nats-server DEFAULT_LAME_DUCK_GRACE_PERIOD
 });

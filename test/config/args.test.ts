@@ -132,6 +132,9 @@ test('every herald flag sets its option', () => {
     logFormat: 'json',
     redisPort: 6380,
     auth: NO_AUTH,
+    // No flags: set in a config file (lame_duck_duration, lame_duck_grace_period).
+    lameDuckDurationMs: 120_000,
+    lameDuckGracePeriodMs: 10_000,
   });
 });
 
