@@ -8,13 +8,14 @@ import { validateOptions } from './config/load.js';
 import { secureContextOptions, type RedisTlsSettings } from './config/tls-conf.js';
 import { ADVERTISED_VERSION, NatsDoor, newServerId } from './nats/server.js';
 import { ConnectionRegistry } from './core/connections.js';
-import { mountMonitoring } from './http/routes.js';
+// JetStream, the Redis door, monitoring and the data-directory lock are loaded only when enabled
+// (dynamic import in startServices): a drop-in nats-server for a test harness starts a server per
+// test under a 1 s deadline, and each of these costs 20–60 ms of module loading.
 import type { MonitorServer } from './http/monitor.js';
 import type { MonitoredServer } from './http/stats.js';
-import { JetStream } from './nats/jetstream/jetstream.js';
 import { HERALD_VERSION } from './version.js';
-import { lockDirectory, type DirLock } from './store/dir-lock.js';
-import { RespDoor } from './resp/server.js';
+import type { DirLock } from './store/dir-lock.js';
+import type { RespDoor } from './resp/server.js';
 
 /** The JetStream service as the server sees it (implemented in src/nats/jetstream/jetstream.ts). */
 export interface JetStreamService {
@@ -113,6 +114,10 @@ export class Server implements MonitoredServer {
       const storeDir = join(o.dataDir, 'jetstream');
       mkdirSync(storeDir, { recursive: true });
       // One server per data directory: a second one would find every stream's store taken.
+      const [{ lockDirectory }, { JetStream }] = await Promise.all([
+        import('./store/dir-lock.js'),
+        import('./nats/jetstream/jetstream.js'),
+      ]);
       this.dataLock = await lockDirectory(o.dataDir, { what: 'data directory' });
       this.jetstream = await JetStream.start(this.router, {
         storeDir,
@@ -125,6 +130,7 @@ export class Server implements MonitoredServer {
     await this.door.listen();
     if (o.redisPort !== null || o.redisTls !== null) {
       const appendfsync = o.sync.kind === 'always' ? 'always' : o.sync.kind === 'never' ? 'no' : 'everysec';
+      const { RespDoor } = await import('./resp/server.js');
       const rt = o.redisTls;
       const tls = rt === null ? null : { port: rt.port, authClients: rt.authClients, secure: redisSecureContext(rt) };
       this.redis = new RespDoor(
@@ -134,8 +140,11 @@ export class Server implements MonitoredServer {
       );
       await this.redis.listen();
     }
-    if (o.httpPort !== null) this.monitor = await mountMonitoring(this, this.log, o.httpHost, o.httpPort);
-    else if (o.httpsPort !== null && o.tls !== null) {
+    if (o.httpPort !== null) {
+      const { mountMonitoring } = await import('./http/routes.js');
+      this.monitor = await mountMonitoring(this, this.log, o.httpHost, o.httpPort);
+    } else if (o.httpsPort !== null && o.tls !== null) {
+      const { mountMonitoring } = await import('./http/routes.js');
       this.monitor = await mountMonitoring(this, this.log, o.httpHost, o.httpsPort, secureContextOptions(o.tls));
     }
     if (o.portsFileDir !== null) this.writePortsFile(o.portsFileDir);

@@ -316,6 +316,14 @@ const HERALD_FLAGS: readonly Flag[] = [
   },
   {
     section: 'Limits',
+    names: ['--max-outbound'],
+    arg: 'SIZE',
+    help: 'Bytes queued to all connections together before publishers are held; -1 = an eighth of RAM',
+    def: (d) => formatSize(d.maxOutbound),
+    run: setter(`a size (${SIZE_HINT}) or -1 for the default`, sizeIn(-1), (o, v) => (o.maxOutbound = v)),
+  },
+  {
+    section: 'Limits',
     names: ['--max-pending'],
     arg: 'SIZE',
     help: 'Bytes queued to one connection before it is closed as a slow consumer',
