@@ -657,6 +657,9 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
       this.socket.destroy();
     } else {
       this.socket.end();
+      // Read on (and ignore) until the peer's end: a socket paused for an auth verdict or by
+      // backpressure would otherwise never see it and hold the listener's close().
+      this.socket.resume();
       // Do not wait forever for a peer that stopped reading.
       if (reason !== 'Client Closed') setTimeout(() => this.socket.destroy(), 1000).unref();
     }
