@@ -8,7 +8,7 @@ import { authenticate, PermissionChecker, type Authenticated, type Credentials }
 import { goQuote } from './jetstream/gojson.js';
 import { ParseError, Parser, type ParserHandler } from './parser.js';
 import type { NatsDoor } from './server.js';
-import { mapCertificateUser, mapsUsers } from './tls.js';
+import { mapCertificateUser, mapsUsers, tlsDetails } from './tls.js';
 
 /** Smallest outbound buffer a connection allocates; grown to fit larger messages. */
 const OUT_MIN = 16 * 1024;
@@ -212,6 +212,11 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
     socket.on('error', () => this.close('Read Error'));
     socket.on('drain', this.written);
     socket.on('close', () => this.close('Client Closed'));
+  }
+
+  /** TLS version and cipher for /connz (src/nats/tls.ts); null for a plaintext connection. */
+  get tls(): { version: string; cipher: string } | null {
+    return tlsDetails(this.socket);
   }
 
   /** Bytes queued for this connection and not yet taken by the kernel. */

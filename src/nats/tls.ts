@@ -164,6 +164,13 @@ export class NatsTls {
   }
 }
 
+/** The negotiated version ("1.3", as nats-server prints it) and IANA cipher name; null for plaintext. */
+export function tlsDetails(socket: net.Socket): { version: string; cipher: string } | null {
+  if (!(socket instanceof tls.TLSSocket)) return null;
+  const c = socket.getCipher();
+  return { version: (socket.getProtocol() ?? '').replace(/^TLSv/, ''), cipher: c.standardName ?? c.name };
+}
+
 /** True when the connection's socket is TLS and `verify_and_map` asks to name users by certificate. */
 export function mapsUsers(settings: TlsSettings | null, socket: net.Socket): socket is tls.TLSSocket {
   return settings !== null && settings.map && socket instanceof tls.TLSSocket;

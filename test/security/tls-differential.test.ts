@@ -108,6 +108,32 @@ describe('TLS differential (herald vs nats-server, same conf and certificates)',
     assert.equal(h.rest, 'PONG\r\n');
   });
 
+  test('/connz shows tls_version and tls_cipher_suite for a TLS client', async () => {
+    const seen: Record<string, unknown>[] = [];
+    for (const name of ['herald', 'nats-server']) {
+      const mport = await freePort();
+      const t =
+        name === 'herald'
+          ? await startHerald(tlsBlock(certs), { monitor: true })
+          : await startReferenceNats(`${tlsBlock(certs)}http_port: ${mport}\n`);
+      try {
+        const nc = await within(v2.connect({ servers: t.url, tls: { caFile: certs.ca }, reconnect: false }), 6000, 'v2 connect');
+        await nc.flush();
+        const base = t.herald?.monitorUrl ?? `http://127.0.0.1:${mport}`;
+        const res = await within(fetch(`${base}/connz`), 5000, 'GET /connz');
+        const c = ((await res.json()) as { connections: Record<string, unknown>[] }).connections[0]!;
+        await nc.close();
+        // The suite itself is the client's and server's choice among TLS 1.3 suites (Go prefers
+        // AES-128 where OpenSSL prefers AES-256): compare that one is named.
+        seen.push({ tls_version: c.tls_version, suite_named: /^TLS_/.test(String(c.tls_cipher_suite)) });
+      } finally {
+        await t.stop();
+      }
+    }
+    assert.deepEqual(seen[0], seen[1]);
+    assert.deepEqual(seen[0], { tls_version: '1.3', suite_named: true });
+  });
+
   test('/varz over HTTPS (https_port) reports the same TLS fields', async () => {
     const get = (port: number): Promise<Record<string, unknown>> =>
       new Promise((resolve, reject) => {
