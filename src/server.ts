@@ -94,12 +94,16 @@ export class Server implements MonitoredServer {
 
   /** `redis://host:port` of the Redis door, or null when it is off. */
   get redisUrl(): string | null {
-    return this.redis === null || this.options.redisPort === null ? null : `redis://${urlHost(this.options.host)}:${this.redis.port}`;
+    return this.redis === null || this.options.redisPort === null
+      ? null
+      : `redis://${urlHost(this.options.host)}:${this.redis.port}`;
   }
 
   /** `rediss://host:port` of the Redis door's TLS listener, or null when there is none. */
   get redisTlsUrl(): string | null {
-    return this.redis === null || this.redis.tlsPort === 0 ? null : `rediss://${urlHost(this.options.host)}:${this.redis.tlsPort}`;
+    return this.redis === null || this.redis.tlsPort === 0
+      ? null
+      : `rediss://${urlHost(this.options.host)}:${this.redis.tlsPort}`;
   }
 
   /** `http://host:port` of monitoring, or null when it is off. */
@@ -135,7 +139,14 @@ export class Server implements MonitoredServer {
       const tls = rt === null ? null : { port: rt.port, authClients: rt.authClients, secure: redisSecureContext(rt) };
       this.redis = new RespDoor(
         this.router,
-        { host: o.host, port: o.redisPort ?? 0, plaintext: o.redisPort !== null, tls, appendfsync, serverStartedAt: this.startedAt },
+        {
+          host: o.host,
+          port: o.redisPort ?? 0,
+          plaintext: o.redisPort !== null,
+          tls,
+          appendfsync,
+          serverStartedAt: this.startedAt,
+        },
         this.log,
       );
       await this.redis.listen();
@@ -219,7 +230,14 @@ export class Server implements MonitoredServer {
 
 /** The Redis TLS listener's certificate, key and CA (load.ts filled in certFile/keyFile). */
 function redisSecureContext(r: RedisTlsSettings): ReturnType<typeof secureContextOptions> {
-  return secureContextOptions({ certFile: r.certFile!, keyFile: r.keyFile!, caFile: r.caFile, ciphers: null, curves: null, minVersion: 'TLSv1.2' });
+  return secureContextOptions({
+    certFile: r.certFile!,
+    keyFile: r.keyFile!,
+    caFile: r.caFile,
+    ciphers: null,
+    curves: null,
+    minVersion: 'TLSv1.2',
+  });
 }
 
 function urlHost(h: string): string {

@@ -258,7 +258,11 @@ function sameAttrs(a: Attr[], b: Attr[]): boolean {
 
 /** Go's pkix RDNSequence.String(): the subject's attributes, last first, comma-joined, escaped. */
 function goSubjectString(attrs: Attr[]): string {
-  const esc = (v: string): string => v.replace(/([,+"\\<>;])/g, '\\$1').replace(/^([ #])/, '\\$1').replace(/ $/, '\\ ');
+  const esc = (v: string): string =>
+    v
+      .replace(/([,+"\\<>;])/g, '\\$1')
+      .replace(/^([ #])/, '\\$1')
+      .replace(/ $/, '\\ ');
   return [...attrs]
     .reverse()
     .map((a) => `${a.type}=${esc(a.value)}`)

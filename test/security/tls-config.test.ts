@@ -101,7 +101,10 @@ test('https_port: needs TLS, replaces plain HTTP monitoring, and cannot be combi
   assert.equal(r.options.httpsPort, 8443);
   assert.equal(r.options.httpPort, null, "herald's default http port gives way to https");
   assert.deepEqual(validateOptions(r.options), []);
-  assert.throws(() => validateOptions(apply('https_port: 8443\n').options), /^Error: TLS cert and key required for HTTPS$|TLS cert and key required for HTTPS/);
+  assert.throws(
+    () => validateOptions(apply('https_port: 8443\n').options),
+    /^Error: TLS cert and key required for HTTPS$|TLS cert and key required for HTTPS/,
+  );
   assert.throws(
     () => validateOptions(apply(`${tlsBlock(certs)}https_port: 8443\nhttp_port: 8222\n`).options),
     /can't specify both HTTP \(8222\) and HTTPs \(8443\) ports/,
@@ -128,8 +131,14 @@ test('--tls* flags: nats-server overrideTLS, for both invocations', () => {
   writeFileSync(conf, tlsBlock(certs, 'verify: true'));
   assert.equal(parseCommandLine(['-c', conf], 'nats-server').options.tls!.verify, true);
   assert.equal(parseCommandLine(['-c', conf, '--tls=false'], 'nats-server').options.tls, null);
-  assert.throws(() => parseCommandLine(['-c', conf, '--tlsverify'], 'nats-server'), /^Error: TLS Server certificate must be present and valid$|TLS Server certificate must be present/);
-  assert.throws(() => parseCommandLine(['--tlscert', certs.server.cert], 'nats-server'), /TLS Server private key must be present and valid/);
+  assert.throws(
+    () => parseCommandLine(['-c', conf, '--tlsverify'], 'nats-server'),
+    /^Error: TLS Server certificate must be present and valid$|TLS Server certificate must be present/,
+  );
+  assert.throws(
+    () => parseCommandLine(['--tlscert', certs.server.cert], 'nats-server'),
+    /TLS Server private key must be present and valid/,
+  );
   const ms = parseCommandLine(['-ms', '-1', ...f], 'nats-server').options;
   assert.equal(ms.httpsPort, 0);
   assert.equal(ms.httpPort, null);

@@ -29,7 +29,11 @@ function tlsFields(info: Record<string, unknown>): Record<string, unknown> {
 }
 
 /** Runs `scenario` against both servers started from `conf`; returns [herald, nats-server]. */
-async function both<T>(conf: (port: number | null) => string, scenario: (t: Target, port: number | null) => Promise<T>, https = false): Promise<[T, T]> {
+async function both<T>(
+  conf: (port: number | null) => string,
+  scenario: (t: Target, port: number | null) => Promise<T>,
+  https = false,
+): Promise<[T, T]> {
   const out: T[] = [];
   for (const start of [startHerald, startReferenceNats]) {
     const port = https ? await freePort() : null;
@@ -43,14 +47,20 @@ async function both<T>(conf: (port: number | null) => string, scenario: (t: Targ
   return [out[0]!, out[1]!];
 }
 
-const raw = (script: string[], done: (r: string) => boolean = () => false, maxMs = 5000) =>
-  async (t: Target): Promise<RawSeen> => rawAuth(t.port, () => script, done, maxMs);
+const raw =
+  (script: string[], done: (r: string) => boolean = () => false, maxMs = 5000) =>
+  async (t: Target): Promise<RawSeen> =>
+    rawAuth(t.port, () => script, done, maxMs);
 
 describe('TLS differential (herald vs nats-server, same conf and certificates)', () => {
   test('INFO advertises tls_required (and tls_verify with verify) in plaintext', async () => {
     for (const extra of ['', 'verify: true', 'verify_and_map: true']) {
-      const conf = tlsBlock(certs, extra) + (extra.includes('map') ? 'authorization { users = [ { user: "alice@example.com" } ] }\n' : '');
-      const [h, n] = await both(() => conf, raw([], () => true, 500));
+      const conf =
+        tlsBlock(certs, extra) + (extra.includes('map') ? 'authorization { users = [ { user: "alice@example.com" } ] }\n' : '');
+      const [h, n] = await both(
+        () => conf,
+        raw([], () => true, 500),
+      );
       assert.deepEqual(tlsFields(h.info), tlsFields(n.info), `conf with '${extra}'`);
       assert.equal(h.info.tls_required, true);
     }
@@ -137,12 +147,15 @@ describe('TLS differential (herald vs nats-server, same conf and certificates)',
   test('/varz over HTTPS (https_port) reports the same TLS fields', async () => {
     const get = (port: number): Promise<Record<string, unknown>> =>
       new Promise((resolve, reject) => {
-        const req = https.get({ host: '127.0.0.1', port, path: '/varz', ca: readFileSync(certs.ca), servername: 'localhost' }, (res) => {
-          let body = '';
-          res.setEncoding('utf8');
-          res.on('data', (d: string) => (body += d));
-          res.on('end', () => resolve(JSON.parse(body) as Record<string, unknown>));
-        });
+        const req = https.get(
+          { host: '127.0.0.1', port, path: '/varz', ca: readFileSync(certs.ca), servername: 'localhost' },
+          (res) => {
+            let body = '';
+            res.setEncoding('utf8');
+            res.on('data', (d: string) => (body += d));
+            res.on('end', () => resolve(JSON.parse(body) as Record<string, unknown>));
+          },
+        );
         req.on('error', reject);
       });
     const pick = (v: Record<string, unknown>, port: number): Record<string, unknown> => ({
@@ -159,6 +172,13 @@ describe('TLS differential (herald vs nats-server, same conf and certificates)',
       true,
     );
     assert.deepEqual(h, n);
-    assert.deepEqual(h, { tls_required: true, tls_verify: true, tls_timeout: 1.5, auth_timeout: 2.5, http_port: 0, https_port_is_ours: true });
+    assert.deepEqual(h, {
+      tls_required: true,
+      tls_verify: true,
+      tls_timeout: 1.5,
+      auth_timeout: 2.5,
+      http_port: 0,
+      https_port_is_ours: true,
+    });
   });
 });
