@@ -562,7 +562,10 @@ function finishTls(c: Ctx, conf: ConfMap): void {
     throw fail(w, "needs 'cert_file' and 'key_file' (Redis's tls-cert-file and tls-key-file), or a tls block to take them from");
   }
   if (r.authClients !== 'no' && r.caFile === null) {
-    throw fail(w, "auth_clients (Redis's tls-auth-clients, default yes) checks client certificates against 'ca_file': give ca_file, or auth_clients: no");
+    throw fail(
+      w,
+      "auth_clients (Redis's tls-auth-clients, default yes) checks client certificates against 'ca_file': give ca_file, or auth_clients: no",
+    );
   }
   try {
     secureContextOptions({ certFile, keyFile, caFile: r.caFile, ciphers: null, curves: null, minVersion: 'TLSv1.2' });
@@ -697,7 +700,9 @@ export function validateOptions(o: ServerOptions): string[] {
   );
   if (o.httpsPort !== null && o.tls === null) throw new ConfigError('TLS cert and key required for HTTPS', { key: 'httpsPort' });
   if (o.tls !== null && o.tls.map && o.auth.users.length === 0) {
-    warnings.push('tls.verify_and_map is set but authorization has no users to map certificates to: every client will be refused');
+    warnings.push(
+      'tls.verify_and_map is set but authorization has no users to map certificates to: every client will be refused',
+    );
   }
   validateAccounts(o.accounts, o.auth);
   check(isPositive(o.lameDuckDurationMs), 'lameDuckDurationMs', o.lameDuckDurationMs, 'milliseconds, more than 0');

@@ -34,6 +34,8 @@ export interface ConnectionView {
   readonly outBytes: number;
   /** Last measured round-trip time in milliseconds (server PING → client PONG); 0 = not yet. */
   readonly rttMs: number;
+  /** The negotiated TLS version ("1.3") and cipher suite (IANA name); absent for plaintext. */
+  readonly tls?: { readonly version: string; readonly cipher: string } | null;
   /** The connection's subscriptions by its own id for them (NATS sid, Redis channel…). */
   readonly subs: ReadonlyMap<string, Subscription>;
 }

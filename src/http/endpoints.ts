@@ -170,6 +170,11 @@ export function buildConnz(s: MonitoredServer, q: URLSearchParams): object {
         out_bytes: c.outBytes,
         subscriptions: c.subs.size,
       };
+      if (c.tls != null) {
+        // nats-server monitor.go ConnInfo: tls_version / tls_cipher_suite for TLS connections.
+        entry.tls_version = c.tls.version;
+        entry.tls_cipher_suite = c.tls.cipher;
+      }
       if (c.name !== '') entry.name = c.name;
       if (c.lang !== '') entry.lang = c.lang;
       if (c.version !== '') entry.version = c.version;

@@ -188,7 +188,10 @@ export class RespDoor {
       },
       (socket) => {
         if (t.authClients === 'optional' && !socket.authorized && socket.getPeerCertificate().raw !== undefined) {
-          this.log.debug({ ip: socket.remoteAddress, err: String(socket.authorizationError) }, 'Redis TLS client certificate refused');
+          this.log.debug(
+            { ip: socket.remoteAddress, err: String(socket.authorizationError) },
+            'Redis TLS client certificate refused',
+          );
           socket.destroy();
           return;
         }
@@ -226,7 +229,9 @@ export class RespDoor {
     if (this.ticker !== null) clearInterval(this.ticker);
     this.blocking.close();
     const closing = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    const tlsClosing = new Promise<void>((resolve) => (this.tlsServer === null ? resolve() : this.tlsServer.close(() => resolve())));
+    const tlsClosing = new Promise<void>((resolve) =>
+      this.tlsServer === null ? resolve() : this.tlsServer.close(() => resolve()),
+    );
     for (const c of [...this.connections.values()]) c.close();
     for (const c of this.connections.values()) c.socket.destroy();
     await Promise.all([closing, tlsClosing]);
