@@ -7,8 +7,10 @@ import { test, before, after, afterEach, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import * as v2 from 'nats';
 import * as v3 from '@nats-io/transport-node';
+import { RawResp, cmd } from '../resp/helpers.js';
 import { within } from '../helpers/bounded.js';
 import { startHerald, startReferenceNats, type Target } from './helpers.js';
+import { Server } from '../../src/index.js';
 
 const CONF = `
 accounts {
@@ -278,6 +280,32 @@ describe('herald: monitoring shows accounts', () => {
       assert.equal((await fetch(`${base}/accountz?acc=NOPE`)).status, 400);
     } finally {
       await nc.close();
+      await t.stop();
+    }
+  });
+});
+
+describe('herald: the Redis door serves the global account only', () => {
+  test('a user of an account cannot log in through Redis AUTH, and no_auth_user of an account does not apply there', async () => {
+    const t = await startHerald(CONF);
+    const s = await Server.start({
+      ...t.herald!.options,
+      port: 0,
+      redisPort: 0,
+      jetstream: false,
+      dataDir: `${t.herald!.options.dataDir}-redis`,
+    });
+    const c = await RawResp.connect(s.redis!.port);
+    try {
+      // no_auth_user is `d`, a user of account D: it does not stand in on the Redis door.
+      c.send(Buffer.concat([cmd('PUBLISH', 'x', 'y'), cmd('AUTH', 'a', 'a')]));
+      assert.equal(
+        (await c.read(2)).toString('latin1'),
+        '-NOAUTH Authentication required.\r\n-WRONGPASS invalid username-password pair or user is disabled.\r\n',
+      );
+    } finally {
+      c.close();
+      await s.close();
       await t.stop();
     }
   });
