@@ -251,7 +251,8 @@ export class Server implements MonitoredServer {
       if (isGlobal) this.warnUnservedGlobalStreams(storeDir);
       return;
     }
-    const budget = (server: number, account: number): number => (account < 0 ? server : server < 0 ? account : Math.min(server, account));
+    const budget = (server: number, account: number): number =>
+      account < 0 ? server : server < 0 ? account : Math.min(server, account);
     const dir = isGlobal ? storeDir : join(storeDir, acc.name);
     const js = await JetStreamClass.start(acc.router, {
       storeDir: dir,

@@ -288,7 +288,6 @@ const IGNORED: Readonly<Record<string, string>> = (() => {
 /** Keys of `jetstream { }` that ask for encryption at rest: refused, since ignoring them would store data in clear. */
 const JS_ENCRYPTION = ['key', 'ek', 'encryption_key', 'prev_key', 'prev_ek', 'prev_encryption_key', 'cipher', 'tpm'];
 
-
 /** `authorization { token | user/password | users [...], timeout, permissions }` (src/config/auth-conf.ts). */
 const authorization: Handler = (c, v, w) => {
   c.o.auth = parseAuthorization(v, w, c.o.auth, {

@@ -176,7 +176,8 @@ export class RespConnection implements Client, Producer, Outlet {
     const nau = d.auth.noAuthUser;
     if (!this.authed && nau !== null && d.config.value('requirepass') === '') {
       const u = d.auth.users.find((x) => !x.nkey && x.name === nau);
-      if (u !== undefined) this.loggedIn(u.name, u.permissions);
+      // Only a `$G` user: the Redis door serves the global account (see commands/auth.ts login).
+      if (u !== undefined && (u.account === undefined || u.account === '$G')) this.loggedIn(u.name, u.permissions);
     }
   }
 
