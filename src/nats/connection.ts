@@ -1,12 +1,14 @@
 import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { Client, Message, Subscription } from '../core/message.js';
 import { OutletState, type Outlet, type Producer, type Verdict } from '../core/backpressure.js';
 import { NatsErrors, natsErrLine, type NatsProtocolError } from '../core/errors.js';
 import { isValidLiteralSubject, isValidSubject } from '../core/subject.js';
-import { authenticate, PermissionChecker, type Credentials } from '../core/auth.js';
+import { authenticate, PermissionChecker, type Authenticated, type Credentials } from '../core/auth.js';
 import { goQuote } from './jetstream/gojson.js';
 import { ParseError, Parser, type ParserHandler } from './parser.js';
 import type { NatsDoor } from './server.js';
+import { mapCertificateUser, mapsUsers } from './tls.js';
 
 /** Smallest outbound buffer a connection allocates; grown to fit larger messages. */
 const OUT_MIN = 16 * 1024;
@@ -188,6 +190,11 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
   private readonly stallAt: number;
   private outLen = 0;
   private dirty = false;
+  /** True while the router holds this publisher's reads (pauseInput). */
+  private heldByRouter = false;
+  /** While a CONNECT's credentials are being checked (asynchronously: bcrypt runs on a worker),
+   * reads that arrive are kept here in order and parsed after the verdict; null otherwise. */
+  private authPending: Buffer[] | null = null;
 
   constructor(
     readonly id: number,
@@ -214,11 +221,13 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
 
   /** Producer: the router holds this publisher by pausing its socket's reads (writes go on). */
   pauseInput(): void {
+    this.heldByRouter = true;
     this.socket.pause();
   }
 
   resumeInput(): void {
-    if (!this.closed) this.socket.resume();
+    this.heldByRouter = false;
+    if (!this.closed && this.authPending === null) this.socket.resume();
   }
 
   /** A socket write completed (or the socket drained): bytes made progress toward the peer. */
@@ -229,6 +238,10 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
 
   private onData(buf: Buffer): void {
     if (this.closed) return;
+    if (this.authPending !== null) {
+      this.authPending.push(buf);
+      return;
+    }
     this.lastActivity = Date.now();
     const bp = this.door.router.backpressure;
     bp.begin(this);
@@ -278,7 +291,15 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
     this.name = o.name ?? '';
     this.lang = o.lang ?? '';
     this.version = o.version ?? '';
-    if (!this.checkAuth(o)) return;
+    if (this.door.authRequired) {
+      this.checkAuth(o);
+      return;
+    }
+    this.finishConnect(o);
+  }
+
+  /** The rest of CONNECT, once authenticated: account, protocol and header checks, then +OK. */
+  private finishConnect(o: ConnectOptions): void {
     // Naming an account in CONNECT is always refused by nats-server, with the same error.
     if ((o.account !== undefined && o.account !== '') || o.new_account === true) {
       this.fatal(NatsErrors.AuthorizationViolation, 'Authentication Failure');
@@ -300,20 +321,52 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
   /**
    * nats-server client.go processConnect → checkAuthentication: credentials are checked on every
    * CONNECT; a failure sends -ERR 'Authorization Violation' and closes (authViolation). The
-   * secrets themselves are never logged.
+   * secrets themselves are never logged. The check is asynchronous (a bcrypt compare runs on a
+   * worker thread), so the parser is suspended and reads are held until the verdict: the client's
+   * later operations run after it, in order, exactly as if the check had been synchronous. The
+   * auth timeout still applies while the verdict is pending, as it does in nats-server.
    */
-  private checkAuth(o: ConnectOptions): boolean {
+  private checkAuth(o: ConnectOptions): void {
     const auth = this.door.opts.auth;
-    if (!this.door.authRequired) return true;
-    const who = authenticate(auth, o as Credentials, this.nonce);
+    // nats-server auth.go: with verify_and_map and a users table, the client certificate names
+    // the user (an nkey the client presents still goes the nkey way).
+    const byCert =
+      mapsUsers(this.door.opts.tls, this.socket) &&
+      auth.users.some((u) => !u.nkey) &&
+      !((o.nkey ?? '') !== '' && auth.users.some((u) => u.nkey));
+    this.parser.suspend();
+    this.authPending = [];
+    this.socket.pause();
+    const verdict = byCert
+      ? Promise.resolve(mapCertificateUser(this.socket as TLSSocket, auth.users))
+      : authenticate(auth, o as Credentials, this.nonce);
+    verdict.then(
+      (who) => this.authVerdict(o, who),
+      () => this.authVerdict(o, null),
+    );
+  }
+
+  private authVerdict(o: ConnectOptions, who: Authenticated | null): void {
+    const held = this.authPending ?? [];
+    this.authPending = null;
+    const rest = this.parser.resume();
+    if (this.closed) return;
     if (who === null) {
       this.door.log.warn({ cid: this.id, ip: this.ip, user: o.user ?? o.nkey ?? '' }, 'authorization violation');
       this.fatal(NatsErrors.AuthorizationViolation, 'Authentication Failure');
-      return false;
+      return;
     }
     this.authUser = who.user;
     this.perms = who.permissions === null ? null : new PermissionChecker(who.permissions);
-    return true;
+    this.finishConnect(o);
+    if (rest !== null) held.unshift(rest);
+    for (const buf of held) {
+      // A later CONNECT in the held bytes suspends again: keep the remainder for its verdict.
+      const pending = this.authPending as Buffer[] | null;
+      if (pending !== null) pending.push(buf);
+      else this.onData(buf);
+    }
+    if (!this.closed && this.authPending === null && !this.heldByRouter) this.socket.resume();
   }
 
   /**

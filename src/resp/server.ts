@@ -1,5 +1,6 @@
 import { TurnFlush } from '../core/turn-flush.js';
 import net from 'node:net';
+import tls from 'node:tls';
 import type { Router } from '../core/router.js';
 import type { Logger } from '../core/log.js';
 import { redisPubSubLimitPolicy, verdictOnTick, type LimitPolicy } from '../core/backpressure.js';
@@ -26,7 +27,23 @@ export interface RespDoorOptions {
   /** herald's users, token or single user (the NATS door's settings): Redis clients log in with
    * AUTH against them (src/resp/commands/auth.ts). Default: none. */
   readonly auth?: AuthSettings;
+  /** Listen on `port` in plaintext (false: only the TLS listener, as Redis with `port 0`). */
+  readonly plaintext?: boolean;
+  /** A TLS listener beside the plaintext one (Redis `tls-port`); TLS from the first byte. */
+  readonly tls?: RespTlsListener | null;
 }
+
+/** Redis `tls-port` and what `tls-auth-clients` asks of client certificates. */
+export interface RespTlsListener {
+  readonly port: number;
+  /** Certificate, key and CA, as `tls.createServer` takes them. */
+  readonly secure: tls.SecureContextOptions;
+  readonly authClients: 'yes' | 'no' | 'optional';
+}
+
+/** A TLS client that has not finished its handshake by then is dropped: without a bound, idle
+ * half-open handshakes would hold sockets forever (Node's default is 120 s). */
+const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
 
 /** Distinct error codes INFO `errorstats` keeps (Redis's ERROR_STATS_NUMBER): past it new codes
  * are not tracked, so a client inventing codes cannot grow the table. */
@@ -88,6 +105,9 @@ export class RespDoor {
   readonly shardSubs = new Map<string, Set<RespConnection>>();
   readonly auth: AuthSettings;
   port = 0;
+  /** Port of the TLS listener once listening; 0 when there is none. */
+  tlsPort = 0;
+  private tlsServer: tls.Server | null = null;
   private nextId = 1;
   private readonly turnFlush = new TurnFlush<RespConnection>();
   private readonly server: net.Server;
@@ -114,8 +134,55 @@ export class RespDoor {
     return redisPubSubLimitPolicy(l.hard, l.soft, l.seconds);
   }
 
-  /** Listens on host:port (0 = any free port); resolves with the bound port. */
-  listen(): Promise<number> {
+  /** Listens on host:port (0 = any free port) and on the TLS port when set; resolves with the plaintext port. */
+  async listen(): Promise<number> {
+    if (this.opts.tls != null) this.tlsPort = await this.listenTls(this.opts.tls);
+    if (this.opts.plaintext === false) {
+      this.startHousekeeping();
+      return 0;
+    }
+    return this.listenPlain();
+  }
+
+  private startHousekeeping(): void {
+    this.ticker = setInterval(() => this.housekeeping(), HOUSEKEEPING_MS);
+    this.ticker.unref();
+  }
+
+  /**
+   * Redis tls-port: `auth_clients` yes requires a certificate signed by the CA, optional checks
+   * one if sent (redis.conf tls-auth-clients), no asks for none.
+   */
+  private listenTls(t: RespTlsListener): Promise<number> {
+    const srv = tls.createServer(
+      {
+        ...t.secure,
+        requestCert: t.authClients !== 'no',
+        rejectUnauthorized: t.authClients === 'yes',
+        handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS,
+      },
+      (socket) => {
+        if (t.authClients === 'optional' && !socket.authorized && socket.getPeerCertificate().raw !== undefined) {
+          this.log.debug({ ip: socket.remoteAddress, err: String(socket.authorizationError) }, 'Redis TLS client certificate refused');
+          socket.destroy();
+          return;
+        }
+        this.accept(socket);
+      },
+    );
+    srv.on('tlsClientError', (err) => this.log.debug({ err: err.message }, 'Redis TLS handshake error'));
+    this.tlsServer = srv;
+    return new Promise((resolve, reject) => {
+      srv.once('error', reject);
+      srv.listen({ host: this.opts.host, port: t.port, backlog: 511 }, () => {
+        srv.off('error', reject);
+        srv.on('error', (err) => this.log.error({ err }, 'Redis TLS listener error'));
+        resolve((srv.address() as net.AddressInfo).port);
+      });
+    });
+  }
+
+  private listenPlain(): Promise<number> {
     return new Promise((resolve, reject) => {
       const onError = (err: NodeJS.ErrnoException): void => reject(err);
       this.server.once('error', onError);
@@ -123,8 +190,7 @@ export class RespDoor {
         this.server.off('error', onError);
         this.server.on('error', (err) => this.log.error({ err }, 'Redis listener error'));
         this.port = (this.server.address() as net.AddressInfo).port;
-        this.ticker = setInterval(() => this.housekeeping(), HOUSEKEEPING_MS);
-        this.ticker.unref();
+        this.startHousekeeping();
         resolve(this.port);
       });
     });
@@ -134,9 +200,10 @@ export class RespDoor {
   async close(): Promise<void> {
     if (this.ticker !== null) clearInterval(this.ticker);
     const closing = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const tlsClosing = new Promise<void>((resolve) => (this.tlsServer === null ? resolve() : this.tlsServer.close(() => resolve())));
     for (const c of [...this.connections.values()]) c.close();
     for (const c of this.connections.values()) c.socket.destroy();
-    await closing;
+    await Promise.all([closing, tlsClosing]);
   }
 
   private accept(socket: net.Socket): void {
