@@ -36,6 +36,14 @@ export interface JszSource {
 }
 
 /**
+ * The Redis door as /varz's `redis` object sees it: Redis's own counter names (INFO `stats`), so
+ * a dashboard reads the same numbers as `redis-cli INFO`. Built per request from plain fields.
+ */
+export interface RedisVarzSource {
+  varz(): Record<string, number>;
+}
+
+/**
  * Everything monitoring reads of a running server. Reading costs nothing on the message path:
  * counters are plain fields, lists are built per request.
  */
@@ -53,4 +61,6 @@ export interface MonitoredServer {
   /** Connections closed as slow consumers, all doors together. */
   readonly slowConsumers: number;
   readonly jetstream: JszSource | null;
+  /** The Redis door, when it is on (/varz `redis`; absent when off). */
+  readonly redis?: RedisVarzSource | null;
 }

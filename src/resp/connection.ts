@@ -299,7 +299,6 @@ export class RespConnection implements Client, Producer, Outlet {
   /** Runs one resolved command (server.c call): counted in `total_commands_processed`. EXEC calls
    * it for each queued command. */
   call(spec: CommandSpec, argv: Buffer[]): void {
-    this.door.stats.totalCommands++;
     this.lastCommand = spec.name;
     try {
       (spec.handler as NonNullable<CommandSpec['handler']>)(this, argv);
@@ -308,6 +307,8 @@ export class RespConnection implements Client, Producer, Outlet {
       this.door.log.error({ err, id: this.id }, 'Redis command failed');
       this.error(`ERR ${String((err as Error)?.message ?? err).slice(0, 200)}`);
     }
+    // Counted after it ran, as server.c call(): CONFIG RESETSTAT counts itself.
+    this.door.stats.totalCommands++;
   }
 
   /** The command to run, or null after writing Redis's error for an unknown command, an unknown
