@@ -1,9 +1,9 @@
 /**
  * The Redis keyspace: 16 logical databases (SELECT 0–15, Redis's `databases` default), each a Map
  * from key (a latin1 string, so any bytes) to a typed value. Typed from the start so each data
- * type lands as one more member of `RedisValue` with its own file: streams (on herald's durable
- * streams) come next, then hashes, lists and sorted sets for BullMQ. This release stores no
- * values yet: DBSIZE, EXISTS, TYPE, DEL and FLUSH* already answer from here.
+ * type lands as one more member of `RedisValue` with its own file: streams
+ * (src/stream/redis/model.ts `RedisStream`, type `stream`), then hashes, lists and sorted sets
+ * for BullMQ. DBSIZE, EXISTS, TYPE, DEL and FLUSH* answer from here.
  * Costs 16 empty Maps per server.
  */
 
@@ -35,6 +35,8 @@ export class Keyspace {
   private readonly watched: Map<string, Set<Watcher>>[] = Array.from({ length: REDIS_DATABASES }, () => new Map());
   /** Changes since start, as Redis's `server.dirty` (INFO `rdb_changes_since_last_save`). */
   dirty = 0;
+  /** Called for every key removed by DEL or FLUSH* (streams log it as a `drop` effect). */
+  onDrop: ((db: number, key: string) => void) | null = null;
   /** Called for every modified key; WATCH (and later keyspace notifications) hang off it. */
   onTouch: ((db: number, key: string) => void) | null = null;
 
@@ -64,9 +66,14 @@ export class Keyspace {
     return this.dbs[db].get(key);
   }
 
+  set(db: number, key: string, v: RedisValue): void {
+    this.dbs[db].set(key, v);
+  }
+
   /** Removes `key`; a removal is a modification (touch), a miss is not (db.c dbDelete). */
   delete(db: number, key: string): boolean {
     if (!this.dbs[db].delete(key)) return false;
+    this.onDrop?.(db, key);
     this.touch(db, key);
     return true;
   }
@@ -78,6 +85,7 @@ export class Keyspace {
     for (const i of dbs) {
       const m = this.dbs[i];
       for (const key of this.watched[i].keys()) if (m.has(key)) this.touch(i, key);
+      if (this.onDrop !== null) for (const k of m.keys()) this.onDrop(i, k);
       m.clear();
     }
   }

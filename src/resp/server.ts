@@ -11,6 +11,10 @@ import { buildCommandTable } from './commands/table.js';
 import type { CommandSpec } from './commands/spec.js';
 import { RedisConfig } from './config.js';
 import { Keyspace } from './keyspace.js';
+import type { RedisDurability } from './durability.js';
+import { parseMemory } from './config.js';
+import { RedisStreamModel } from '../stream/redis/model.js';
+import { StreamBlocking } from '../stream/redis/blocking.js';
 
 /** How often subscribers' soft output-buffer limits are checked (Redis checks in its cron, 10 Hz). */
 const HOUSEKEEPING_MS = 100;
@@ -23,14 +27,16 @@ export interface RespDoorOptions {
   readonly port: number;
   /** `appendfsync` as clients read it: herald's sync policy in Redis words (docs/redis.md). */
   readonly appendfsync: 'always' | 'everysec' | 'no';
+  /** The keyspace is kept in a log on disk (CONFIG GET appendonly answers `yes`). */
+  readonly appendonly?: boolean;
   readonly serverStartedAt: Date;
-  /** herald's users, token or single user (the NATS door's settings): Redis clients log in with
-   * AUTH against them (src/resp/commands/auth.ts). Default: none. */
-  readonly auth?: AuthSettings;
   /** Listen on `port` in plaintext (false: only the TLS listener, as Redis with `port 0`). */
   readonly plaintext?: boolean;
   /** A TLS listener beside the plaintext one (Redis `tls-port`); TLS from the first byte. */
   readonly tls?: RespTlsListener | null;
+  /** herald's users, token or single user (the NATS door's settings): Redis clients log in with
+   * AUTH against them (src/resp/commands/auth.ts). Default: none. */
+  readonly auth?: AuthSettings;
 }
 
 /** Redis `tls-port` and what `tls-auth-clients` asks of client certificates. */
@@ -97,6 +103,10 @@ export class RespDoor {
   readonly stats = new RespStats();
   readonly config: RedisConfig;
   readonly keyspace = new Keyspace();
+  /** Redis Streams over the keyspace; `streams.setEffectSink` is the durable log's hook. */
+  readonly streams: RedisStreamModel;
+  /** Clients blocked in XREAD/XREADGROUP BLOCK. */
+  readonly blocking = new StreamBlocking();
   /** Redis subscribers per channel and per pattern (this door's clients only). */
   readonly channelSubs = new Map<string, number>();
   readonly patternSubs = new Map<string, number>();
@@ -108,6 +118,8 @@ export class RespDoor {
   /** Port of the TLS listener once listening; 0 when there is none. */
   tlsPort = 0;
   private tlsServer: tls.Server | null = null;
+  /** Where the keyspace's effects go and when replies may leave (set by the server before listen). */
+  durability: RedisDurability | null = null;
   private nextId = 1;
   private readonly turnFlush = new TurnFlush<RespConnection>();
   private readonly server: net.Server;
@@ -120,6 +132,12 @@ export class RespDoor {
   ) {
     this.config = new RedisConfig(opts);
     this.auth = opts.auth ?? NO_AUTH;
+    const num = (k: string): number => Number(this.config.get([k])[0]?.[1] ?? 0);
+    this.streams = new RedisStreamModel(this.keyspace, () => ({
+      maxEntries: num('stream-node-max-entries'),
+      maxBytes: num('stream-node-max-bytes'),
+    }));
+    this.keyspace.onDrop = (db, key) => this.streams.dropped(db, key);
     this.server = net.createServer({ noDelay: true }, (socket) => this.accept(socket));
   }
 
@@ -132,6 +150,13 @@ export class RespDoor {
   get pubsubPolicy(): LimitPolicy {
     const l = this.config.pubsubLimit;
     return redisPubSubLimitPolicy(l.hard, l.soft, l.seconds);
+  }
+
+  /** The error a command gets before it runs (OOM over a budget, MISCONF after a log failure), or null. */
+  refuse(spec: CommandSpec): string | null {
+    const d = this.durability;
+    if (d === null) return null;
+    return d.refuse(spec, () => parseMemory(this.config.get(['maxmemory'])[0]?.[1] ?? '0') ?? 0);
   }
 
   /** Listens on host:port (0 = any free port) and on the TLS port when set; resolves with the plaintext port. */
@@ -202,6 +227,7 @@ export class RespDoor {
   /** Stops accepting and closes every connection (writing what is queued). */
   async close(): Promise<void> {
     if (this.ticker !== null) clearInterval(this.ticker);
+    this.blocking.close();
     const closing = new Promise<void>((resolve) => this.server.close(() => resolve()));
     const tlsClosing = new Promise<void>((resolve) =>
       this.tlsServer === null ? resolve() : this.tlsServer.close(() => resolve()),

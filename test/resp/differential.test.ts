@@ -11,6 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Server } from '../../src/index.js';
 import { RawResp, cmd, startHerald, startRedisServer, type RedisServerHandle } from './helpers.js';
+import { STREAM_SCRIPTS } from './streams-scripts.js';
 
 interface Step {
   /** Which connection sends (default 0). */
@@ -359,6 +360,7 @@ const SCRIPTS: Script[] = [
     only: 2,
     steps: [r('MULTI'), r('SUBSCRIBE', 'c'), r('PING'), r('EXEC'), r('MULTI')],
   },
+  ...STREAM_SCRIPTS,
 ];
 
 describe('Redis differential: herald vs redis-server, byte for byte', () => {

@@ -79,11 +79,11 @@ function section(c: RespConnection, name: string): [string, (string | number)[][
           ['maxclients', 10000],
           ['client_recent_max_input_buffer', 0],
           ['client_recent_max_output_buffer', 0],
-          ['blocked_clients', 0],
+          ['blocked_clients', d.blocking.blockedClients],
           ['tracking_clients', 0],
           ['pubsub_clients', d.pubsubClients],
           ['clients_in_timeout_table', 0],
-          ['total_blocking_keys', 0],
+          ['total_blocking_keys', d.blocking.totalBlockingKeys],
           ['total_blocking_keys_on_nokey', 0],
         ],
       ];
@@ -112,13 +112,16 @@ function section(c: RespConnection, name: string): [string, (string | number)[][
         [
           ['loading', 0],
           ['async_loading', 0],
-          ['rdb_changes_since_last_save', 0],
+          ['rdb_changes_since_last_save', d.keyspace.dirty],
           ['rdb_bgsave_in_progress', 0],
           ['rdb_last_save_time', Math.floor(d.opts.serverStartedAt.getTime() / 1000)],
           ['rdb_last_bgsave_status', 'ok'],
-          ['aof_enabled', 0],
-          ['aof_rewrite_in_progress', 0],
-          ['aof_last_write_status', 'ok'],
+          // The keyspace log's own fields (src/resp/durability.ts): aof_enabled, write status, sizes.
+          ...(d.durability?.info() ?? [
+            ['aof_enabled', 0],
+            ['aof_rewrite_in_progress', 0],
+            ['aof_last_write_status', 'ok'],
+          ]),
         ],
       ];
     case 'stats': {

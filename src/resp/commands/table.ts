@@ -11,6 +11,8 @@ import { PUBSUB_COMMANDS } from './pubsub.js';
 import { TRANSACTION_COMMANDS } from './transactions.js';
 import { SHARD_COMMANDS } from './shard.js';
 import { AUTH_COMMANDS } from './auth.js';
+import { STREAM_COMMANDS } from './streams.js';
+import { GROUP_COMMANDS } from './groups.js';
 
 /** Every family, in the order COMMAND lists them. */
 export const COMMAND_FAMILIES: readonly (readonly CommandSpec[])[] = [
@@ -21,6 +23,8 @@ export const COMMAND_FAMILIES: readonly (readonly CommandSpec[])[] = [
   PUBSUB_COMMANDS,
   SHARD_COMMANDS,
   TRANSACTION_COMMANDS,
+  STREAM_COMMANDS,
+  GROUP_COMMANDS,
 ];
 
 /** Builds the lookup Map; throws on a duplicate name (a table bug, caught by any test). */
