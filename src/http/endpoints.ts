@@ -132,6 +132,8 @@ export function buildVarz(s: MonitoredServer, m: MonitorServer, cpu: CpuSampler)
     http_req_stats: { ...m.stats },
     config_load_time: s.startedAt.toISOString(),
   });
+  // herald's own: the Redis door's counters under Redis's names (docs/redis.md, "Counters").
+  if (s.redis != null) varz.redis = s.redis.varz();
   return varz;
 }
 

@@ -37,6 +37,14 @@ export interface JszSource {
 }
 
 /**
+ * The Redis door as /varz's `redis` object sees it: Redis's own counter names (INFO `stats`), so
+ * a dashboard reads the same numbers as `redis-cli INFO`. Built per request from plain fields.
+ */
+export interface RedisVarzSource {
+  varz(): Record<string, number>;
+}
+
+/**
  * Everything monitoring reads of a running server. Reading costs nothing on the message path:
  * counters are plain fields, lists are built per request.
  */
@@ -58,4 +66,6 @@ export interface MonitoredServer {
   readonly accounts?: AccountSet;
   /** Accounts that run JetStream. */
   readonly jetstreams?: ReadonlyMap<string, unknown>;
+  /** The Redis door, when it is on (/varz `redis`; absent when off). */
+  readonly redis?: RedisVarzSource | null;
 }

@@ -287,6 +287,29 @@ export class RespDoor {
     if (set.size === 0) this.shardSubs.delete(ch);
   }
 
+  /** /varz `redis` (src/http/stats.ts RedisVarzSource): INFO's counters under INFO's names. */
+  varz(): Record<string, number> {
+    const s = this.stats;
+    let keys = 0;
+    for (const m of this.keyspace.dbs) keys += m.size;
+    return {
+      port: this.port,
+      tls_port: this.tlsPort,
+      connected_clients: this.connections.size,
+      pubsub_clients: this.pubsubClients,
+      total_connections_received: s.totalConnections,
+      rejected_connections: s.rejectedConnections,
+      total_commands_processed: s.totalCommands,
+      total_error_replies: s.totalErrorReplies,
+      pubsub_channels: this.channelSubs.size,
+      pubsub_patterns: this.patternSubs.size,
+      pubsubshard_channels: this.shardSubs.size,
+      pubsub_messages_sent: s.outMessages,
+      client_output_buffer_limit_disconnections: s.outputBufferLimitDisconnections,
+      keys,
+    };
+  }
+
   /** Clients in Pub/Sub mode (INFO `pubsub_clients`). */
   get pubsubClients(): number {
     let n = 0;
