@@ -5,6 +5,7 @@ import { outboundBudget } from './core/backpressure.js';
 import { createLogger, type Logger } from './core/log.js';
 import { DEFAULT_OPTIONS, type ServerOptions } from './config/options.js';
 import { validateOptions } from './config/load.js';
+import { secureContextOptions, type RedisTlsSettings } from './config/tls-conf.js';
 import { ADVERTISED_VERSION, NatsDoor, newServerId } from './nats/server.js';
 import { ConnectionRegistry } from './core/connections.js';
 // JetStream, the Redis door, monitoring and the data-directory lock are loaded only when enabled
@@ -93,12 +94,18 @@ export class Server implements MonitoredServer {
 
   /** `redis://host:port` of the Redis door, or null when it is off. */
   get redisUrl(): string | null {
-    return this.redis === null ? null : `redis://${urlHost(this.options.host)}:${this.redis.port}`;
+    return this.redis === null || this.options.redisPort === null ? null : `redis://${urlHost(this.options.host)}:${this.redis.port}`;
+  }
+
+  /** `rediss://host:port` of the Redis door's TLS listener, or null when there is none. */
+  get redisTlsUrl(): string | null {
+    return this.redis === null || this.redis.tlsPort === 0 ? null : `rediss://${urlHost(this.options.host)}:${this.redis.tlsPort}`;
   }
 
   /** `http://host:port` of monitoring, or null when it is off. */
   get monitorUrl(): string | null {
-    return this.monitor === null ? null : `http://${urlHost(this.options.httpHost)}:${this.monitor.port}`;
+    if (this.monitor === null) return null;
+    return `${this.monitor.secure ? 'https' : 'http'}://${urlHost(this.options.httpHost)}:${this.monitor.port}`;
   }
 
   private async startServices(): Promise<void> {
@@ -121,12 +128,14 @@ export class Server implements MonitoredServer {
       });
     }
     await this.door.listen();
-    if (o.redisPort !== null) {
+    if (o.redisPort !== null || o.redisTls !== null) {
       const appendfsync = o.sync.kind === 'always' ? 'always' : o.sync.kind === 'never' ? 'no' : 'everysec';
       const { RespDoor } = await import('./resp/server.js');
+      const rt = o.redisTls;
+      const tls = rt === null ? null : { port: rt.port, authClients: rt.authClients, secure: redisSecureContext(rt) };
       this.redis = new RespDoor(
         this.router,
-        { host: o.host, port: o.redisPort, appendfsync, serverStartedAt: this.startedAt },
+        { host: o.host, port: o.redisPort ?? 0, plaintext: o.redisPort !== null, tls, appendfsync, serverStartedAt: this.startedAt, auth: o.auth },
         this.log,
       );
       await this.redis.listen();
@@ -134,11 +143,15 @@ export class Server implements MonitoredServer {
     if (o.httpPort !== null) {
       const { mountMonitoring } = await import('./http/routes.js');
       this.monitor = await mountMonitoring(this, this.log, o.httpHost, o.httpPort);
+    } else if (o.httpsPort !== null && o.tls !== null) {
+      const { mountMonitoring } = await import('./http/routes.js');
+      this.monitor = await mountMonitoring(this, this.log, o.httpHost, o.httpsPort, secureContextOptions(o.tls));
     }
     if (o.portsFileDir !== null) this.writePortsFile(o.portsFileDir);
     const ready: Record<string, unknown> = {
       url: this.url,
       redis: this.redisUrl,
+      ...(this.redisTlsUrl === null ? {} : { redis_tls: this.redisTlsUrl }),
       monitor: this.monitorUrl,
       jetstream: o.jetstream,
       data: o.dataDir,
@@ -202,6 +215,11 @@ export class Server implements MonitoredServer {
     })();
     return this.closing;
   }
+}
+
+/** The Redis TLS listener's certificate, key and CA (load.ts filled in certFile/keyFile). */
+function redisSecureContext(r: RedisTlsSettings): ReturnType<typeof secureContextOptions> {
+  return secureContextOptions({ certFile: r.certFile!, keyFile: r.keyFile!, caFile: r.caFile, ciphers: null, curves: null, minVersion: 'TLSv1.2' });
 }
 
 function urlHost(h: string): string {

@@ -1,5 +1,6 @@
 import type { SyncPolicy } from '../store/store.js';
 import { NO_AUTH, type AuthSettings } from '../core/auth.js';
+import type { RedisTlsSettings, TlsSettings } from './tls-conf.js';
 
 /**
  * Everything a herald server can be told, after flags, config files and defaults are merged.
@@ -58,6 +59,13 @@ export interface ServerOptions {
   redisPort: number | null;
   /** Who may connect and what each user may do (docs/security.md); `NO_AUTH` lets everyone in. */
   auth: AuthSettings;
+  /** TLS of the NATS door (docs/security.md); null = plaintext only. */
+  tls: TlsSettings | null;
+  /** Monitoring over HTTPS on `httpHost` with the NATS door's certificate (nats-server
+   * `https_port`); null = off. Exclusive with `httpPort`. */
+  httpsPort: number | null;
+  /** A TLS listener for the Redis door (Redis `tls-port`); null = none. */
+  redisTls: RedisTlsSettings | null;
 }
 
 /**
@@ -95,4 +103,7 @@ export const DEFAULT_OPTIONS: Readonly<ServerOptions> = Object.freeze<ServerOpti
   logFormat: 'pretty',
   redisPort: 6379, // Redis's default port: the seeds' Redis code connects to localhost:6379
   auth: NO_AUTH,
+  tls: null,
+  httpsPort: null,
+  redisTls: null,
 });

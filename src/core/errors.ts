@@ -242,6 +242,16 @@ export const RedisErrors = {
   MaxClients: 'ERR max number of clients reached',
   ConfigSetUnknown: "ERR Unknown option or number of arguments for CONFIG SET - '{name}'",
   ConfigSetFailed: "ERR CONFIG SET failed (possibly related to argument '{name}') - {reason}",
+  MultiNested: 'ERR MULTI calls can not be nested',
+  ExecWithoutMulti: 'ERR EXEC without MULTI',
+  DiscardWithoutMulti: 'ERR DISCARD without MULTI',
+  WatchInsideMulti: 'ERR WATCH inside MULTI is not allowed',
+  ExecAbort: 'EXECABORT Transaction discarded because of previous errors.',
+  ExecAbortBecause: 'EXECABORT Transaction discarded because of: {reason}',
+  NoAuth: 'NOAUTH Authentication required.',
+  HelloNoAuth:
+    'NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time',
+  NoPermChannel: 'NOPERM this user has no permissions to access one of the channels used as arguments',
   // Redis Streams (t_stream.c, blocked.c, timeout.c).
   WrongType: 'WRONGTYPE Operation against a key holding the wrong kind of value',
   NoSuchKey: 'ERR no such key',

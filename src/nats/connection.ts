@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { Client, Message, Subscription } from '../core/message.js';
 import { OutletState, type Outlet, type Producer, type Verdict } from '../core/backpressure.js';
 import { NatsErrors, natsErrLine, type NatsProtocolError } from '../core/errors.js';
@@ -7,6 +8,7 @@ import { authenticate, PermissionChecker, type Authenticated, type Credentials }
 import { goQuote } from './jetstream/gojson.js';
 import { ParseError, Parser, type ParserHandler } from './parser.js';
 import type { NatsDoor } from './server.js';
+import { mapCertificateUser, mapsUsers } from './tls.js';
 
 /** Smallest outbound buffer a connection allocates; grown to fit larger messages. */
 const OUT_MIN = 16 * 1024;
@@ -325,10 +327,20 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
    * auth timeout still applies while the verdict is pending, as it does in nats-server.
    */
   private checkAuth(o: ConnectOptions): void {
+    const auth = this.door.opts.auth;
+    // nats-server auth.go: with verify_and_map and a users table, the client certificate names
+    // the user (an nkey the client presents still goes the nkey way).
+    const byCert =
+      mapsUsers(this.door.opts.tls, this.socket) &&
+      auth.users.some((u) => !u.nkey) &&
+      !((o.nkey ?? '') !== '' && auth.users.some((u) => u.nkey));
     this.parser.suspend();
     this.authPending = [];
     this.socket.pause();
-    authenticate(this.door.opts.auth, o as Credentials, this.nonce).then(
+    const verdict = byCert
+      ? Promise.resolve(mapCertificateUser(this.socket as TLSSocket, auth.users))
+      : authenticate(auth, o as Credentials, this.nonce);
+    verdict.then(
       (who) => this.authVerdict(o, who),
       () => this.authVerdict(o, null),
     );

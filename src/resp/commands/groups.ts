@@ -17,6 +17,7 @@ import {
   keyArg,
   longArg,
   parseRead,
+  signalReady,
   streamError,
   strictId,
   writeEntries,
@@ -87,10 +88,7 @@ function xgroup(c: RespConnection, argv: Buffer[]): void {
       const r = m.groupDestroy(c.db, key, group);
       if (typeof r === 'string') return streamError(c, r);
       w.int(r);
-      if (r === 1) {
-        c.door.blocking.signal(c.db, key);
-        c.door.blocking.serveReady();
-      }
+      if (r === 1) signalReady(c, key);
       return;
     }
     case 'createconsumer': {
@@ -147,7 +145,7 @@ function xreadgroup(c: RespConnection, argv: Buffer[]): void {
     out.push({ key: a.keys[i], entries: m.readGroup(c.db, key, s, g, consumer, after, a.count, a.noack) });
   }
   if (out.length > 0) return writeReadReply(c.writer, out);
-  if (a.timeout === -1) return c.writer.nilArray();
+  if (a.timeout === -1 || c.inExec) return c.writer.nilArray();
   const groupName = keyArg(a.group as Buffer);
   blockRead(c, a, (key) => {
     const s = m.lookup(c.db, key);

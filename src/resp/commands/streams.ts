@@ -193,8 +193,19 @@ function xadd(c: RespConnection, argv: Buffer[]): void {
   if (r === null) return c.writer.nil();
   if (typeof r === 'string') return streamError(c, r);
   writeId(c.writer, r);
-  c.door.blocking.signal(c.db, key);
-  c.door.blocking.serveReady();
+  signalReady(c, key);
+}
+
+/**
+ * A write made `key` ready for blocked readers (signalKeyAsReady). They are served once the
+ * command is over, or, inside EXEC, once the whole transaction is (a microtask then), as Redis
+ * serves them from beforeSleep/after call.
+ */
+export function signalReady(c: RespConnection, key: string): void {
+  const bl = c.door.blocking;
+  bl.signal(c.db, key);
+  if (c.inExec) queueMicrotask(() => bl.serveReady());
+  else bl.serveReady();
 }
 
 function xlen(c: RespConnection, argv: Buffer[]): void {
@@ -371,7 +382,8 @@ function xread(c: RespConnection, argv: Buffer[]): void {
     out.push({ key: a.keys[i], entries: m.range(s, gt + 1n, ID_MAX, false, a.count) });
   }
   if (out.length > 0) return writeReadReply(c.writer, out);
-  if (a.timeout === -1) return c.writer.nilArray();
+  // Inside EXEC nothing blocks (Redis CLIENT_DENY_BLOCKING): the timeout answer comes at once.
+  if (a.timeout === -1 || c.inExec) return c.writer.nilArray();
   blockRead(c, a, (key, gt) => {
     const s = m.lookup(c.db, key);
     if (s === undefined || s === 'wrongtype' || s.lastId <= gt) return null;

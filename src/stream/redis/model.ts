@@ -86,6 +86,8 @@ const isErr = (v: unknown): v is StreamError => typeof v === 'string';
 
 export class RedisStreamModel {
   private sink: ((db: number, key: string, rec: Buffer) => void) | null = null;
+  /** True while applyEffect runs: a replayed drop must not be logged again. */
+  private replaying = false;
 
   constructor(
     readonly keys: StreamKeys,
@@ -102,7 +104,12 @@ export class RedisStreamModel {
 
   /** Re-applies one record (recovery): the same code as the live path, no clock. */
   applyEffect(db: number, key: string, rec: Buffer): void {
-    this.apply(db, key, decodeEffect(rec));
+    this.replaying = true;
+    try {
+      this.apply(db, key, decodeEffect(rec));
+    } finally {
+      this.replaying = false;
+    }
   }
 
   /** Records that rebuild today's whole state from empty. */
@@ -118,7 +125,7 @@ export class RedisStreamModel {
 
   /** A key was deleted or flushed by a generic command: logged as a drop. */
   dropped(db: number, key: string): void {
-    if (this.sink !== null) this.sink(db, key, encodeEffect({ t: 'drop' }));
+    if (this.sink !== null && !this.replaying) this.sink(db, key, encodeEffect({ t: 'drop' }));
   }
 
   private emit(db: number, key: string, e: Effect): void {
