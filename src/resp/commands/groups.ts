@@ -149,11 +149,11 @@ function xreadgroup(c: RespConnection, argv: Buffer[]): void {
   const groupName = keyArg(a.group as Buffer);
   blockRead(c, a, (key) => {
     const s = m.lookup(c.db, key);
-    if (s === undefined || s === 'wrongtype') return null;
-    const g = s.groups.get(groupName);
+    if (s === 'wrongtype') return null;
+    const g = s?.groups.get(groupName);
     if (g === undefined) return RedisErrors.NoGroupBlocked;
-    if (s.lastId <= g.lastId) return null;
-    return m.readGroup(c.db, key, s, g, consumer, null, a.count || 1000, a.noack);
+    if ((s as RedisStream).lastId <= g.lastId) return null;
+    return m.readGroup(c.db, key, s as RedisStream, g, consumer, null, a.count || 1000, a.noack);
   });
 }
 
