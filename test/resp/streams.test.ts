@@ -8,7 +8,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Server } from '../../src/index.js';
-import { RawResp, cmd, startHerald, startRedisServer, within, type RedisServerHandle } from './helpers.js';
+import { RawResp, cmd, startHerald, withBothServers, within } from './helpers.js';
 
 /** Epoch-millisecond integers (13 digits) and the small integer after an idle field become `T`. */
 function mask(s: string): string {
@@ -38,14 +38,7 @@ const SCRIPT: string[][] = [
 ];
 
 describe('Redis Streams replies with times, masked, vs redis-server', () => {
-  let herald: Server;
-  let redis: RedisServerHandle;
-  before(async () => {
-    [herald, redis] = await Promise.all([startHerald(), startRedisServer()]);
-  });
-  after(async () => {
-    await Promise.all([herald?.close(), redis?.stop()]);
-  });
+  const servers = withBothServers();
 
   async function run(port: number, proto: 2 | 3): Promise<string[]> {
     const c = await RawResp.connect(port);
@@ -69,9 +62,10 @@ describe('Redis Streams replies with times, masked, vs redis-server', () => {
 
   for (const proto of [2, 3] as const) {
     test(`RESP${proto}: XINFO FULL, XINFO CONSUMERS, XPENDING extended`, async () => {
-      const want = await run(redis.port, proto);
-      const got = await run(herald.redis!.port, proto);
-      for (let i = 0; i < want.length; i++) assert.equal(JSON.stringify(got[i]), JSON.stringify(want[i]), `step ${i} (${SCRIPT[i].join(' ')})`);
+      const want = await run(servers.redis().port, proto);
+      const got = await run(servers.herald().redis!.port, proto);
+      for (let i = 0; i < want.length; i++)
+        assert.equal(JSON.stringify(got[i]), JSON.stringify(want[i]), `step ${i} (${SCRIPT[i].join(' ')})`);
     });
   }
 });
@@ -118,7 +112,10 @@ describe('blocked clients', () => {
       ctl.send(cmd('XADD', 'b', '5-0', 'f', 'v'));
       assert.equal((await ctl.read(1)).toString('latin1'), '$3\r\n5-0\r\n');
       // The XREAD answer (only key b, as Redis 7.0), then the PING that waited behind it.
-      assert.equal((await r1.read(2)).toString('latin1'), '*1\r\n*2\r\n$1\r\nb\r\n*1\r\n*2\r\n$3\r\n5-0\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n+PONG\r\n');
+      assert.equal(
+        (await r1.read(2)).toString('latin1'),
+        '*1\r\n*2\r\n$1\r\nb\r\n*1\r\n*2\r\n$3\r\n5-0\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n+PONG\r\n',
+      );
       assert.deepEqual(await info(ctl), { blocked: 0, keys: 0 });
     } finally {
       for (const c of [ctl, r1, r2]) c.close();

@@ -39,7 +39,7 @@ function xgroup(c: RespConnection, argv: Buffer[]): void {
   const group = keyArg(argv[3]);
   let mkstream = false;
   let entriesRead: number | null = null;
-  for (let i = 5; i < argv.length; ) {
+  for (let i = 5; i < argv.length;) {
     if (sub === 'create' && is(argv[i], 'mkstream')) {
       mkstream = true;
       i++;
@@ -119,7 +119,7 @@ const XGROUP_HELP = [
   'DESTROY <key> <groupname>',
   '    Remove the specified group.',
   'SETID <key> <groupname> <id|$> [ENTRIESREAD entries_read]',
-  "    Set the current group ID and entries_read counter.",
+  '    Set the current group ID and entries_read counter.',
   'HELP',
   '    Prints this help.',
 ];
@@ -176,7 +176,7 @@ function xack(c: RespConnection, argv: Buffer[]): void {
 /** The stream and group for XPENDING/XCLAIM/XAUTOCLAIM, or null after Redis's error. */
 function groupFor(c: RespConnection, argv: Buffer[]): { s: RedisStream; g: Group } | null {
   const s = c.door.streams.lookup(c.db, keyArg(argv[1]));
-  if (s === 'wrongtype') return c.error(RedisErrors.WrongType), null;
+  if (s === 'wrongtype') return (c.error(RedisErrors.WrongType), null);
   const g = s?.groups.get(keyArg(argv[2]));
   if (s === undefined || g === undefined) {
     c.error(redisError(RedisErrors.NoGroupKey, { key: cName(argv[1]), group: cName(argv[2]) }));
@@ -373,12 +373,61 @@ export const GROUP_COMMANDS: readonly CommandSpec[] = [
       xg('destroy', 4, 'Destroys a consumer group.', ['write']),
       xg('createconsumer', 5, 'Creates a consumer in a consumer group.', ['write', 'denyoom']),
       xg('delconsumer', 5, 'Deletes a consumer from a consumer group.', ['write']),
-      def({ name: 'xgroup|help', arity: 2, group: 'stream', since: '5.0.0', summary: 'Returns helpful text about the different subcommands.', flags: ['loading', 'stale'], handler: (c) => writeHelp(c, XGROUP_HELP) }),
+      def({
+        name: 'xgroup|help',
+        arity: 2,
+        group: 'stream',
+        since: '5.0.0',
+        summary: 'Returns helpful text about the different subcommands.',
+        flags: ['loading', 'stale'],
+        handler: (c) => writeHelp(c, XGROUP_HELP),
+      }),
     ],
   }),
-  stream({ name: 'xreadgroup', arity: -7, since: '5.0.0', summary: 'Returns new or historical messages from a stream for a consumer in a group. Blocks until a message is available otherwise.', flags: ['write', 'blocking', 'movablekeys'], firstKey: 0, lastKey: 0, step: 0, handler: xreadgroup }),
-  stream({ name: 'xack', arity: -4, since: '5.0.0', summary: 'Returns the number of messages that were successfully acknowledged by the consumer group member of a stream.', flags: ['write', 'fast'], handler: xack }),
-  stream({ name: 'xpending', arity: -3, since: '5.0.0', summary: 'Returns the information and entries from a stream consumer group\'s pending entries list.', flags: ['readonly'], handler: xpending }),
-  stream({ name: 'xclaim', arity: -6, since: '5.0.0', summary: 'Changes, or acquires, ownership of a message in a consumer group, as if the message was delivered a consumer group member.', flags: ['write', 'fast'], handler: xclaim }),
-  stream({ name: 'xautoclaim', arity: -6, since: '6.2.0', summary: 'Changes, or acquires, ownership of messages in a consumer group, as if the messages were delivered to as consumer group member.', flags: ['write', 'fast'], handler: xautoclaim }),
+  stream({
+    name: 'xreadgroup',
+    arity: -7,
+    since: '5.0.0',
+    summary:
+      'Returns new or historical messages from a stream for a consumer in a group. Blocks until a message is available otherwise.',
+    flags: ['write', 'blocking', 'movablekeys'],
+    firstKey: 0,
+    lastKey: 0,
+    step: 0,
+    handler: xreadgroup,
+  }),
+  stream({
+    name: 'xack',
+    arity: -4,
+    since: '5.0.0',
+    summary: 'Returns the number of messages that were successfully acknowledged by the consumer group member of a stream.',
+    flags: ['write', 'fast'],
+    handler: xack,
+  }),
+  stream({
+    name: 'xpending',
+    arity: -3,
+    since: '5.0.0',
+    summary: "Returns the information and entries from a stream consumer group's pending entries list.",
+    flags: ['readonly'],
+    handler: xpending,
+  }),
+  stream({
+    name: 'xclaim',
+    arity: -6,
+    since: '5.0.0',
+    summary:
+      'Changes, or acquires, ownership of a message in a consumer group, as if the message was delivered a consumer group member.',
+    flags: ['write', 'fast'],
+    handler: xclaim,
+  }),
+  stream({
+    name: 'xautoclaim',
+    arity: -6,
+    since: '6.2.0',
+    summary:
+      'Changes, or acquires, ownership of messages in a consumer group, as if the messages were delivered to as consumer group member.',
+    flags: ['write', 'fast'],
+    handler: xautoclaim,
+  }),
 ];

@@ -355,7 +355,14 @@ export class RedisStreamModel {
   }
 
   /** XGROUP CREATE; `id` null = `$`. */
-  groupCreate(db: number, key: string, group: string, id: StreamId | null, mkstream: boolean, entriesRead: number | null): StreamError | null {
+  groupCreate(
+    db: number,
+    key: string,
+    group: string,
+    id: StreamId | null,
+    mkstream: boolean,
+    entriesRead: number | null,
+  ): StreamError | null {
     const s = this.lookup(db, key);
     if (s === 'wrongtype') return s;
     if (s === undefined && !mkstream) return 'xgroup-needs-key';
@@ -425,7 +432,16 @@ export class RedisStreamModel {
    * history after `after`. Returns what to reply; the caller has checked there is something to
    * serve for `>`.
    */
-  readGroup(db: number, key: string, s: RedisStream, g: Group, consumer: string, after: StreamId | null, count: number, noack: boolean): ReadEntry[] {
+  readGroup(
+    db: number,
+    key: string,
+    s: RedisStream,
+    g: Group,
+    consumer: string,
+    after: StreamId | null,
+    count: number,
+    noack: boolean,
+  ): ReadEntry[] {
     const c = this.touchConsumer(db, key, s, g, consumer);
     this.keys.dirty++;
     const out: ReadEntry[] = [];
@@ -568,13 +584,19 @@ function snapshotOf(s: RedisStream): Effect[] {
       slots: n.entries.map((e) => ({ id: e.id, fields: e.data === null ? null : entryFields(e) })),
     });
   }
-  out.push({ t: 'setid', lastId: s.lastId, entriesAdded: s.entriesAdded, maxDeletedId: s.maxDeletedId === 0n ? null : s.maxDeletedId });
+  out.push({
+    t: 'setid',
+    lastId: s.lastId,
+    entriesAdded: s.entriesAdded,
+    maxDeletedId: s.maxDeletedId === 0n ? null : s.maxDeletedId,
+  });
   for (const g of s.groups.values()) {
     out.push({ t: 'gcreate', group: g.name, id: g.lastId, entriesRead: g.entriesRead });
     for (const c of g.consumers.values()) {
       out.push({ t: 'ccreate', group: g.name, consumer: c.name, seen: c.seen });
     }
-    for (const [id, p] of g.pel) out.push({ t: 'claim', group: g.name, consumer: p.owner.name, id, time: p.time, count: p.count });
+    for (const [id, p] of g.pel)
+      out.push({ t: 'claim', group: g.name, consumer: p.owner.name, id, time: p.time, count: p.count });
   }
   return out;
 }

@@ -102,7 +102,15 @@ export class RStream {
 
   /** Appends a whole node as a snapshot record describes it (deleted slots as null fields). */
   restoreNode(masterFields: string[], slots: readonly { id: StreamId; fields: string[] | null }[], fixedBytes: number): void {
-    const node: StreamNode = { master: slots[0].id, entries: [], masterFields, live: 0, deleted: 0, fixedBytes, seqNearMax: nearMax(slots[0].id) };
+    const node: StreamNode = {
+      master: slots[0].id,
+      entries: [],
+      masterFields,
+      live: 0,
+      deleted: 0,
+      fixedBytes,
+      seqNearMax: nearMax(slots[0].id),
+    };
     for (const s of slots) {
       node.entries.push({ id: s.id, data: s.fields });
       if (s.fields === null) node.deleted++;
@@ -219,8 +227,7 @@ export class RStream {
       const node = this.nodes[0];
       const entries = node.live;
       if (limit > 0 && deleted + entries > limit) break;
-      const remove =
-        strategy === 'maxlen' ? this.length - entries >= maxlen : node.entries[node.entries.length - 1].id < minid;
+      const remove = strategy === 'maxlen' ? this.length - entries >= maxlen : node.entries[node.entries.length - 1].id < minid;
       if (remove) {
         this.nodes.shift();
         this.length -= entries;
