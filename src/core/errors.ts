@@ -112,6 +112,8 @@ export const JsErrors = {
     description: 'consumer expected to be ephemeral but a durable name was set in request',
   },
   MaximumConsumersLimitErr: { code: 400, err_code: 10026, description: 'maximum consumers limit reached' },
+  MaximumStreamsLimitErr: { code: 400, err_code: 10027, description: 'maximum number of streams reached' },
+  NotEnabledForAccountErr: { code: 503, err_code: 10039, description: 'JetStream not enabled for account' },
   ConsumerDeliverToWildcardsErr: { code: 400, err_code: 10079, description: 'consumer deliver subject has wildcards' },
   ConsumerDeliverCycleErr: { code: 400, err_code: 10081, description: 'consumer deliver subject forms a cycle' },
   ConsumerPushMaxWaitingErr: { code: 400, err_code: 10080, description: 'consumer in push mode can not set max waiting' },
@@ -296,6 +298,12 @@ export const RedisErrors = {
   XclaimUnknownOption: "ERR Unrecognized XCLAIM option '{opt}'",
   XautoclaimMinIdle: 'ERR Invalid min-idle-time argument for XAUTOCLAIM',
   XautoclaimCount: 'ERR COUNT must be > 0',
+  // Durability of the keyspace (src/resp/durability.ts): server.c processCommand's OOM text; the
+  // MISCONF text of a failed AOF write (server.c writeCommandsDeniedByDiskError, aof.c).
+  Oom: "OOM command not allowed when used memory > 'maxmemory'.",
+  LogWriteFailed: 'MISCONF Errors writing to the AOF file: {reason}',
+  LogWriteLost:
+    'ERR herald could not write this command to the keyspace log ({reason}): the keyspace was reloaded from disk, so its effect may be gone, and writes are refused until restart',
 } as const satisfies Record<string, string>;
 
 /** `e` with `{placeholder}`s replaced from `args`; CR and LF become spaces as Redis's

@@ -54,8 +54,8 @@ export class RedisConfig {
     this.keys.set('save', stored(''));
     // The default user's password (src/resp/commands/auth.ts); new connections must AUTH once set.
     this.keys.set('requirepass', stored(''));
-    // herald keeps no Redis data set in this release (docs/redis.md): nothing to append.
-    this.keys.set('appendonly', yesNo('no'));
+    // `yes` when the keyspace is kept in its log (docs/redis.md "Durability"); setting it changes nothing.
+    this.keys.set('appendonly', yesNo(opts.appendonly === true ? 'yes' : 'no'));
     this.keys.set('appendfsync', fixed(opts.appendfsync));
     this.keys.set('databases', fixed('16'));
     this.keys.set('port', fixed(String(opts.port)));

@@ -8,6 +8,7 @@ import type { RespDoor } from './server.js';
 import type { CommandSpec } from './commands/spec.js';
 import { NOT_QUEUED, discardTransaction, unwatchAll, type MultiState, type WatchState } from './commands/transactions.js';
 import { PermissionChecker, type Permissions } from '../core/auth.js';
+import { ReplyBarrier } from './reply-barrier.js';
 
 /**
  * Replies queued for a client past which herald stops reading its requests until half have
@@ -66,9 +67,10 @@ export class RespConnection implements Client, Producer, Outlet {
    * their pushes follow the command's reply (Redis 7.2+, specs/redis.md §2.2). */
   private executing = false;
   private deferred: (() => void)[] | null = null;
-  /** Set while an XREAD/XREADGROUP BLOCK waits; later pipelined commands wait in the backlog
-   * until it is answered, as Redis processes nothing else for a blocked client (blocked.c). */
+  /** Set while an XREAD/XREADGROUP BLOCK waits; later pipelined commands are held until it is
+   * answered, as Redis processes nothing else for a blocked client (blocked.c). */
   blocked: { cancel(): void } | null = null;
+  private held: Buffer[][] = [];
   /** Reading paused because this client's own replies piled up (REPLY_PAUSE_BYTES). */
   private selfPaused = false;
   /** MULTI state (null outside a transaction) and WATCHed keys (null when none): commands/transactions.ts. */
@@ -86,6 +88,10 @@ export class RespConnection implements Client, Producer, Outlet {
   private suspended = false;
   private backlog: Buffer[][] = [];
   resumeWith: (() => void) | null = null;
+  /** Output waiting for the keyspace log (src/resp/reply-barrier.ts); made on first need. */
+  private barrier: ReplyBarrier | null = null;
+  /** Command replies queued since the last flush (each becomes one error if the log fails). */
+  private replies = 0;
 
   constructor(
     readonly id: number,
@@ -147,7 +153,7 @@ export class RespConnection implements Client, Producer, Outlet {
   }
 
   get pendingBytes(): number {
-    return this.writer.len + this.socket.writableLength;
+    return this.writer.len + this.socket.writableLength + (this.barrier?.heldBytes ?? 0);
   }
 
   pauseInput(): void {
@@ -269,12 +275,22 @@ export class RespConnection implements Client, Producer, Outlet {
   /** RespParserHandler: runs one request. Returns false once the connection is closing. */
   onCommand(argv: Buffer[]): boolean {
     if (this.closed || this.closeAfterReply) return false;
-    if (this.suspended || this.blocked !== null) {
-      this.backlog.push(argv.map((b) => Buffer.from(b)));
-      if (this.blocked !== null) this.socket.pause();
+    if (this.blocked !== null) {
+      this.held.push(argv.map((b) => Buffer.from(b)));
+      this.socket.pause();
       return true;
     }
-    const spec = this.resolve(argv);
+    if (this.suspended) {
+      this.backlog.push(argv.map((b) => Buffer.from(b)));
+      return true;
+    }
+    this.replies++;
+    let spec = this.resolve(argv);
+    const refused = spec === null ? null : this.door.refuse(spec);
+    if (refused !== null) {
+      this.error(refused); // budget (OOM) or a failed keyspace log (MISCONF), before it runs
+      spec = null;
+    }
     if (spec === null) {
       // A rejected command inside MULTI makes EXEC fail (multi.c flagTransaction).
       if (this.multi !== null) this.multi.aborted = true;
@@ -283,7 +299,10 @@ export class RespConnection implements Client, Producer, Outlet {
       // keeps nothing once the transaction is already aborted).
       if (!this.multi.aborted) this.multi.queue.push({ spec, argv: argv.map((b) => Buffer.from(b)) });
       this.writer.simple('QUEUED');
-    } else this.run(() => this.call(spec, argv));
+    } else {
+      const run = spec;
+      this.run(() => this.call(run, argv));
+    }
     this.markDirty();
     if (this.closeAfterReply) {
       this.close();
@@ -386,8 +405,7 @@ export class RespConnection implements Client, Producer, Outlet {
   unblocked(): void {
     this.blocked = null;
     this.markDirty();
-    while (!this.suspended && this.blocked === null && !this.closed && this.backlog.length > 0)
-      this.onCommand(this.backlog.shift() as Buffer[]);
+    while (this.held.length > 0 && this.blocked === null && !this.closed) this.onCommand(this.held.shift() as Buffer[]);
     if (this.blocked === null) this.resumeInput();
   }
 
@@ -491,6 +509,16 @@ export class RespConnection implements Client, Producer, Outlet {
     this.dirty = false;
     const w = this.writer;
     if (w.len === 0 || this.closed) return;
+    const replies = this.replies;
+    this.replies = 0;
+    const settler = this.door.durability;
+    if (settler !== null) {
+      this.barrier ??= new ReplyBarrier(settler, (b) => this.socket.write(b, this.written), (t) => errorFrame(t));
+      if (this.barrier.hold(w.buf.subarray(0, w.len), replies)) {
+        w.len = 0;
+        return;
+      }
+    }
     if (this.socketPending === 0) this.outlet.lastProgress = Date.now();
     const buf = w.buf;
     const chunk = w.take();
@@ -510,19 +538,28 @@ export class RespConnection implements Client, Producer, Outlet {
     if (this.closed) return;
     if (!now && this.writer.len > 0) this.flush();
     this.closed = true;
-    this.blocked?.cancel();
-    this.blocked = null;
     this.multi = null;
     unwatchAll(this);
+    this.blocked?.cancel();
+    this.blocked = null;
     this.dropSubscriptions();
     this.door.router.backpressure.outletClosed(this, this.outlet);
     if (now) this.socket.destroy();
-    else {
+    else if (this.barrier?.pending === true) {
+      // Replies still wait for the keyspace log: end once they are written.
+      this.barrier.onDrained = () => this.socket.end();
+      setTimeout(() => this.socket.destroy(), 10_000).unref();
+    } else {
       this.socket.end();
       setTimeout(() => this.socket.destroy(), 1000).unref();
     }
     this.door.onClosed(this);
   }
+}
+
+/** One RESP error frame (`-text\r\n`), for replies the reply barrier turns into errors. */
+function errorFrame(text: string): Buffer {
+  return Buffer.from(`-${text}\r\n`, 'latin1');
 }
 
 /** A command or subcommand name as a lookup key: lower-case latin1. */

@@ -73,6 +73,7 @@ export class Keyspace {
   /** Removes `key`; a removal is a modification (touch), a miss is not (db.c dbDelete). */
   delete(db: number, key: string): boolean {
     if (!this.dbs[db].delete(key)) return false;
+    this.onDrop?.(db, key);
     this.touch(db, key);
     this.onDrop?.(db, key);
     return true;

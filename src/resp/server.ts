@@ -11,6 +11,8 @@ import { buildCommandTable } from './commands/table.js';
 import type { CommandSpec } from './commands/spec.js';
 import { RedisConfig } from './config.js';
 import { Keyspace } from './keyspace.js';
+import type { RedisDurability } from './durability.js';
+import { parseMemory } from './config.js';
 import { RedisStreamModel } from '../stream/redis/model.js';
 import { StreamBlocking } from '../stream/redis/blocking.js';
 
@@ -25,14 +27,16 @@ export interface RespDoorOptions {
   readonly port: number;
   /** `appendfsync` as clients read it: herald's sync policy in Redis words (docs/redis.md). */
   readonly appendfsync: 'always' | 'everysec' | 'no';
+  /** The keyspace is kept in a log on disk (CONFIG GET appendonly answers `yes`). */
+  readonly appendonly?: boolean;
   readonly serverStartedAt: Date;
-  /** herald's users, token or single user (the NATS door's settings): Redis clients log in with
-   * AUTH against them (src/resp/commands/auth.ts). Default: none. */
-  readonly auth?: AuthSettings;
   /** Listen on `port` in plaintext (false: only the TLS listener, as Redis with `port 0`). */
   readonly plaintext?: boolean;
   /** A TLS listener beside the plaintext one (Redis `tls-port`); TLS from the first byte. */
   readonly tls?: RespTlsListener | null;
+  /** herald's users, token or single user (the NATS door's settings): Redis clients log in with
+   * AUTH against them (src/resp/commands/auth.ts). Default: none. */
+  readonly auth?: AuthSettings;
 }
 
 /** Redis `tls-port` and what `tls-auth-clients` asks of client certificates. */
@@ -114,6 +118,8 @@ export class RespDoor {
   /** Port of the TLS listener once listening; 0 when there is none. */
   tlsPort = 0;
   private tlsServer: tls.Server | null = null;
+  /** Where the keyspace's effects go and when replies may leave (set by the server before listen). */
+  durability: RedisDurability | null = null;
   private nextId = 1;
   private readonly turnFlush = new TurnFlush<RespConnection>();
   private readonly server: net.Server;
@@ -149,6 +155,13 @@ export class RespDoor {
   get pubsubPolicy(): LimitPolicy {
     const l = this.config.pubsubLimit;
     return redisPubSubLimitPolicy(l.hard, l.soft, l.seconds);
+  }
+
+  /** The error a command gets before it runs (OOM over a budget, MISCONF after a log failure), or null. */
+  refuse(spec: CommandSpec): string | null {
+    const d = this.durability;
+    if (d === null) return null;
+    return d.refuse(spec, () => parseMemory(this.config.get(['maxmemory'])[0]?.[1] ?? '0') ?? 0);
   }
 
   /** Listens on host:port (0 = any free port) and on the TLS port when set; resolves with the plaintext port. */

@@ -116,9 +116,12 @@ function section(c: RespConnection, name: string): [string, (string | number)[][
           ['rdb_bgsave_in_progress', 0],
           ['rdb_last_save_time', Math.floor(d.opts.serverStartedAt.getTime() / 1000)],
           ['rdb_last_bgsave_status', 'ok'],
-          ['aof_enabled', 0],
-          ['aof_rewrite_in_progress', 0],
-          ['aof_last_write_status', 'ok'],
+          // The keyspace log's own fields (src/resp/durability.ts): aof_enabled, write status, sizes.
+          ...(d.durability?.info() ?? [
+            ['aof_enabled', 0],
+            ['aof_rewrite_in_progress', 0],
+            ['aof_last_write_status', 'ok'],
+          ]),
         ],
       ];
     case 'stats': {
