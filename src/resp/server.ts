@@ -137,7 +137,12 @@ export class RespDoor {
       maxEntries: num('stream-node-max-entries'),
       maxBytes: num('stream-node-max-bytes'),
     }));
-    this.keyspace.onDrop = (db, key) => this.streams.dropped(db, key);
+    this.keyspace.onDrop = (db, key) => {
+      this.streams.dropped(db, key);
+      // A deleted key wakes its XREADGROUP waiters with NOGROUP (Redis 7.0 signalDeletedKeyAsReady),
+      // served once the deleting command is over.
+      if (this.blocking.signal(db, key)) queueMicrotask(() => this.blocking.serveReady());
+    };
     this.server = net.createServer({ noDelay: true }, (socket) => this.accept(socket));
   }
 
