@@ -6,7 +6,8 @@
 // something before its kill. Bounded; no timing assertions.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { kill, startChild } from '../jetstream/child.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -17,40 +18,11 @@ const CHILD = join(dirname(fileURLToPath(import.meta.url)), 'redis-child.js');
 const ROUNDS = 6;
 const WRITERS = 4;
 const READERS = 2;
-const START_TIMEOUT_MS = 10_000;
 const FIRST_ACK_TIMEOUT_MS = 10_000;
 
-function startChild(dataDir: string): Promise<{ child: ChildProcess; port: number }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CHILD, dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`child did not start within ${START_TIMEOUT_MS} ms: ${err}`));
-    }, START_TIMEOUT_MS);
-    child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /READY (\d+)/.exec(out);
-      if (m !== null) {
-        clearTimeout(timer);
-        resolve({ child, port: Number(m[1]) });
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`child exited with ${code}: ${err}`));
-    });
-  });
-}
-
-function kill(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    if (child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
-  });
+async function start(dataDir: string): Promise<{ child: ChildProcess; port: number }> {
+  const { child, url } = await startChild(dataDir, CHILD);
+  return { child, port: Number(url) };
 }
 
 /** A connected client that never retries: a request cut by the kill fails instead of being resent. */
@@ -89,7 +61,7 @@ test('every acknowledged XADD, XACK and delivery survives SIGKILL at random mome
   let attempts = 0;
   try {
     for (let round = 0; round < ROUNDS; round++) {
-      const { child, port } = await startChild(dataDir);
+      const { child, port } = await start(dataDir);
       live = child;
       if (round === 0) {
         const c = await client(port);
@@ -162,7 +134,7 @@ test('every acknowledged XADD, XACK and delivery survives SIGKILL at random mome
       for (const r of results) if (r.status === 'rejected') throw r.reason;
       assert.ok(roundAcks > 0, `round ${round} acked nothing before the kill`);
     }
-    const { child, port } = await startChild(dataDir);
+    const { child, port } = await start(dataDir);
     live = child;
     await verify(port, p, 'after the last kill');
     const c = await client(port);
