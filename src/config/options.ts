@@ -1,5 +1,7 @@
 import type { SyncPolicy } from '../store/store.js';
 import { NO_AUTH, type AuthSettings } from '../core/auth.js';
+import type { RedisTlsSettings, TlsSettings } from './tls-conf.js';
+import { NO_ACCOUNTS, type AccountsConfig } from '../core/accounts.js';
 
 /**
  * Everything a herald server can be told, after flags, config files and defaults are merged.
@@ -62,6 +64,15 @@ export interface ServerOptions {
   redisStore: 'file' | 'memory';
   /** Who may connect and what each user may do (docs/security.md); `NO_AUTH` lets everyone in. */
   auth: AuthSettings;
+  /** TLS of the NATS door (docs/security.md); null = plaintext only. */
+  tls: TlsSettings | null;
+  /** Monitoring over HTTPS on `httpHost` with the NATS door's certificate (nats-server
+   * `https_port`); null = off. Exclusive with `httpPort`. */
+  httpsPort: number | null;
+  /** A TLS listener for the Redis door (Redis `tls-port`); null = none. */
+  redisTls: RedisTlsSettings | null;
+  /** Declared accounts (users are in `auth`, tagged with their account); `NO_ACCOUNTS` = everyone in `$G`. */
+  accounts: AccountsConfig;
 }
 
 /**
@@ -100,4 +111,8 @@ export const DEFAULT_OPTIONS: Readonly<ServerOptions> = Object.freeze<ServerOpti
   redisPort: 6379, // Redis's default port: the seeds' Redis code connects to localhost:6379
   redisStore: 'file', // acked = fsynced, as JetStream streams
   auth: NO_AUTH,
+  tls: null,
+  httpsPort: null,
+  redisTls: null,
+  accounts: NO_ACCOUNTS,
 });

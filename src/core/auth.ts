@@ -10,20 +10,13 @@ import { createRequire } from 'node:module';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { fromPublic as FromPublic } from 'nkeys.js';
 import { subjectMatches, subjectsCollide } from './subject.js';
+import { bcryptVerify } from './bcrypt-pool.js';
 
-/** bcryptjs ships no types; the one call herald makes. */
-interface Bcrypt {
-  compareSync(password: string, hash: string): boolean;
-}
-/** bcryptjs and nkeys.js are loaded on first use: a server without auth (the nats-server drop-in
- * in test harnesses, whose launcher allows 1 s to start) does not pay ~45 ms to import them. */
+/** nkeys.js is loaded on first use (and bcryptjs only in the bcrypt worker): a server without
+ * auth (the nats-server drop-in in test harnesses, whose launcher allows 1 s to start) does not
+ * pay ~45 ms to import them. */
 const requireLazy = createRequire(import.meta.url);
-let bcryptLib: Bcrypt | null = null;
 let fromPublicFn: typeof FromPublic | null = null;
-function bcryptCompare(given: string, hash: string): boolean {
-  bcryptLib ??= requireLazy('bcryptjs') as Bcrypt;
-  return bcryptLib.compareSync(given, hash);
-}
 /** nkeys.js `fromPublic`, loaded on first use. */
 export function nkeyFromPublic(key: string): ReturnType<typeof FromPublic> {
   fromPublicFn ??= (requireLazy('nkeys.js') as { fromPublic: typeof FromPublic }).fromPublic;
@@ -65,6 +58,8 @@ export interface AuthUser {
   readonly password: string | null;
   readonly nkey: boolean;
   readonly permissions: Permissions | null;
+  /** The account the user belongs to (`accounts { A: { users } }`); absent = `$G`. */
+  readonly account?: string;
 }
 
 /**
@@ -123,17 +118,11 @@ export function isWellFormedBcrypt(s: string): boolean {
 
 /**
  * nats-server auth.go comparePasswords: bcrypt when the configured secret is a hash, else a
- * constant-time compare. A bcrypt compare costs ~2^cost rounds (≈50–100 ms at cost 10–11) of CPU
- * on the event loop, as nats-server spends it on the connection's goroutine.
+ * constant-time compare. A bcrypt compare costs ~2^cost rounds (≈50–100 ms at cost 10–11) of CPU:
+ * it runs on a worker thread, and a pair verified before costs one HMAC (src/core/bcrypt-pool.ts).
  */
-export function comparePasswords(configured: string, given: string): boolean {
-  if (isBcrypt(configured)) {
-    try {
-      return bcryptCompare(given, configured);
-    } catch {
-      return false;
-    }
-  }
+export async function comparePasswords(configured: string, given: string): Promise<boolean> {
+  if (isBcrypt(configured)) return bcryptVerify(configured, given);
   const a = Buffer.from(configured);
   const b = Buffer.from(given);
   return a.length === b.length && timingSafeEqual(a, b);
@@ -153,15 +142,20 @@ export interface Credentials {
 export interface Authenticated {
   readonly user: string;
   readonly permissions: Permissions | null;
+  /** The user's account; undefined = `$G`. */
+  readonly account?: string;
 }
 
 /**
  * Checks CONNECT credentials against `a` (nats-server auth.go processClientOrLeafAuthentication,
  * without accounts/JWT): an nkey user must sign `nonce`; a user-list user must give its password;
  * otherwise the token or single user applies; `no_auth_user` stands in for a client that sent no
- * credentials at all. Returns null on failure (the door sends 'Authorization Violation').
+ * credentials at all. Resolves to null on failure (the door sends 'Authorization Violation');
+ * never rejects. Asynchronous because a bcrypt password is checked on a worker thread: a door
+ * must hold the client's later commands until it resolves (the NATS door suspends its parser).
+ * Token, plain-password and nkey checks resolve in the same turn's microtasks.
  */
-export function authenticate(a: AuthSettings, c: Credentials, nonce: string): Authenticated | null {
+export async function authenticate(a: AuthSettings, c: Credentials, nonce: string): Promise<Authenticated | null> {
   const given = (s: string | undefined): string => s ?? '';
   const userName = given(c.user);
   const pass = given(c.pass);
@@ -174,23 +168,23 @@ export function authenticate(a: AuthSettings, c: Credentials, nonce: string): Au
     given(c.jwt) === ''
   ) {
     const u = a.users.find((x) => !x.nkey && x.name === a.noAuthUser);
-    if (u !== undefined) return { user: u.name, permissions: u.permissions };
+    if (u !== undefined) return { user: u.name, permissions: u.permissions, account: u.account };
   }
   const nkeyName = given(c.nkey);
   if (nkeyName !== '' && a.users.some((u) => u.nkey)) {
     const u = a.users.find((x) => x.nkey && x.name === nkeyName);
     if (u === undefined || !verifyNonce(nkeyName, given(c.sig), nonce)) return null;
-    return { user: u.name, permissions: u.permissions };
+    return { user: u.name, permissions: u.permissions, account: u.account };
   }
   if (a.users.some((u) => !u.nkey)) {
     if (userName === '') return null;
     const u = a.users.find((x) => !x.nkey && x.name === userName);
-    if (u === undefined || !comparePasswords(u.password ?? '', pass)) return null;
-    return { user: u.name, permissions: u.permissions };
+    if (u === undefined || !(await comparePasswords(u.password ?? '', pass))) return null;
+    return { user: u.name, permissions: u.permissions, account: u.account };
   }
-  if (a.token !== null) return comparePasswords(a.token, given(c.auth_token)) ? { user: '', permissions: null } : null;
+  if (a.token !== null) return (await comparePasswords(a.token, given(c.auth_token))) ? { user: '', permissions: null } : null;
   if (a.user !== null) {
-    if (userName !== a.user || !comparePasswords(a.password ?? '', pass)) return null;
+    if (userName !== a.user || !(await comparePasswords(a.password ?? '', pass))) return null;
     return { user: userName, permissions: null };
   }
   return null;

@@ -1,12 +1,16 @@
 import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { Client, Message, Subscription } from '../core/message.js';
 import { OutletState, type Outlet, type Producer, type Verdict } from '../core/backpressure.js';
 import { NatsErrors, natsErrLine, type NatsProtocolError } from '../core/errors.js';
 import { isValidLiteralSubject, isValidSubject } from '../core/subject.js';
-import { authenticate, PermissionChecker, type Credentials } from '../core/auth.js';
+import { authenticate, PermissionChecker, type Authenticated, type Credentials } from '../core/auth.js';
 import { goQuote } from './jetstream/gojson.js';
 import { ParseError, Parser, type ParserHandler } from './parser.js';
 import type { NatsDoor } from './server.js';
+import { mapCertificateUser, mapsUsers } from './tls.js';
+import type { Router } from '../core/router.js';
+import { GLOBAL_ACCOUNT } from '../core/accounts.js';
 
 /** Smallest outbound buffer a connection allocates; grown to fit larger messages. */
 const OUT_MIN = 16 * 1024;
@@ -177,6 +181,9 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
   authUser = '';
   /** The user's permissions; null when it may do everything. */
   private perms: PermissionChecker | null = null;
+  /** The account this connection is bound to (at its first accepted CONNECT) and that account's router. */
+  account = GLOBAL_ACCOUNT;
+  private router: Router;
 
   private readonly parser: Parser;
   /** Every CONNECT merges into these, as nats-server's do (so a later CONNECT {} changes nothing). */
@@ -188,12 +195,18 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
   private readonly stallAt: number;
   private outLen = 0;
   private dirty = false;
+  /** True while the router holds this publisher's reads (pauseInput). */
+  private heldByRouter = false;
+  /** While a CONNECT's credentials are being checked (asynchronously: bcrypt runs on a worker),
+   * reads that arrive are kept here in order and parsed after the verdict; null otherwise. */
+  private authPending: Buffer[] | null = null;
 
   constructor(
     readonly id: number,
     readonly socket: Socket,
     private readonly door: NatsDoor,
   ) {
+    this.router = door.router;
     this.parser = new Parser(this, door.opts.maxControlLine);
     this.outlet = new OutletState(door.limitPolicy);
     this.stallAt = Math.min(door.limitPolicy.stallAt, door.limitPolicy.hardLimit, door.limitPolicy.softLimit);
@@ -214,11 +227,13 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
 
   /** Producer: the router holds this publisher by pausing its socket's reads (writes go on). */
   pauseInput(): void {
+    this.heldByRouter = true;
     this.socket.pause();
   }
 
   resumeInput(): void {
-    if (!this.closed) this.socket.resume();
+    this.heldByRouter = false;
+    if (!this.closed && this.authPending === null) this.socket.resume();
   }
 
   /** A socket write completed (or the socket drained): bytes made progress toward the peer. */
@@ -229,6 +244,10 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
 
   private onData(buf: Buffer): void {
     if (this.closed) return;
+    if (this.authPending !== null) {
+      this.authPending.push(buf);
+      return;
+    }
     this.lastActivity = Date.now();
     const bp = this.door.router.backpressure;
     bp.begin(this);
@@ -278,7 +297,15 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
     this.name = o.name ?? '';
     this.lang = o.lang ?? '';
     this.version = o.version ?? '';
-    if (!this.checkAuth(o)) return;
+    if (this.door.authRequired) {
+      this.checkAuth(o);
+      return;
+    }
+    this.finishConnect(o);
+  }
+
+  /** The rest of CONNECT, once authenticated: account, protocol and header checks, then +OK. */
+  private finishConnect(o: ConnectOptions): void {
     // Naming an account in CONNECT is always refused by nats-server, with the same error.
     if ((o.account !== undefined && o.account !== '') || o.new_account === true) {
       this.fatal(NatsErrors.AuthorizationViolation, 'Authentication Failure');
@@ -292,28 +319,71 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
       this.fatal(NatsErrors.NoRespondersRequiresHeaders, 'No Responders Requires Headers');
       return;
     }
+    const first = !this.connectReceived;
     this.connectReceived = true;
     if (this.rttMs === 0) this.rttMs = Math.max(performance.now() - this.rttStart, 1e-6);
     if (this.verbose) this.queue(OK);
+    if (first) this.door.events?.connected(this);
   }
 
   /**
    * nats-server client.go processConnect → checkAuthentication: credentials are checked on every
    * CONNECT; a failure sends -ERR 'Authorization Violation' and closes (authViolation). The
-   * secrets themselves are never logged.
+   * secrets themselves are never logged. The check is asynchronous (a bcrypt compare runs on a
+   * worker thread), so the parser is suspended and reads are held until the verdict: the client's
+   * later operations run after it, in order, exactly as if the check had been synchronous. The
+   * auth timeout still applies while the verdict is pending, as it does in nats-server.
    */
-  private checkAuth(o: ConnectOptions): boolean {
+  private checkAuth(o: ConnectOptions): void {
     const auth = this.door.opts.auth;
-    if (!this.door.authRequired) return true;
-    const who = authenticate(auth, o as Credentials, this.nonce);
+    // nats-server auth.go: with verify_and_map and a users table, the client certificate names
+    // the user (an nkey the client presents still goes the nkey way).
+    const byCert =
+      mapsUsers(this.door.opts.tls, this.socket) &&
+      auth.users.some((u) => !u.nkey) &&
+      !((o.nkey ?? '') !== '' && auth.users.some((u) => u.nkey));
+    this.parser.suspend();
+    this.authPending = [];
+    this.socket.pause();
+    const verdict = byCert
+      ? Promise.resolve(mapCertificateUser(this.socket as TLSSocket, auth.users))
+      : authenticate(auth, o as Credentials, this.nonce);
+    verdict.then(
+      (who) => this.authVerdict(o, who),
+      () => this.authVerdict(o, null),
+    );
+  }
+
+  private authVerdict(o: ConnectOptions, who: Authenticated | null): void {
+    const held = this.authPending ?? [];
+    this.authPending = null;
+    const rest = this.parser.resume();
+    if (this.closed) return;
     if (who === null) {
       this.door.log.warn({ cid: this.id, ip: this.ip, user: o.user ?? o.nkey ?? '' }, 'authorization violation');
       this.fatal(NatsErrors.AuthorizationViolation, 'Authentication Failure');
-      return false;
+      return;
     }
     this.authUser = who.user;
     this.perms = who.permissions === null ? null : new PermissionChecker(who.permissions);
-    return true;
+    // nats-server binds a client to its user's account at its first CONNECT (client.go
+    // registerWithAccount); a later CONNECT of the same connection keeps that binding.
+    if (!this.connectReceived) {
+      const account = this.door.accounts?.get(who.account ?? GLOBAL_ACCOUNT);
+      if (account !== undefined) {
+        this.account = account.name;
+        this.router = account.router;
+      }
+    }
+    this.finishConnect(o);
+    if (rest !== null) held.unshift(rest);
+    for (const buf of held) {
+      // A later CONNECT in the held bytes suspends again: keep the remainder for its verdict.
+      const pending = this.authPending as Buffer[] | null;
+      if (pending !== null) pending.push(buf);
+      else this.onData(buf);
+    }
+    if (!this.closed && this.authPending === null && !this.heldByRouter) this.socket.resume();
   }
 
   /**
@@ -358,7 +428,7 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
     }
     if (this.verbose) this.queue(OK);
     const msg: Message = { subject, reply, headers, payload };
-    const n = this.door.router.publish(msg, this);
+    const n = this.router.publish(msg, this);
     if (n === 0 && reply !== '' && this.noResponders) this.sendNoResponders(reply);
   }
 
@@ -386,7 +456,7 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
         this.err(NatsErrors.MaxSubscriptionsExceeded);
         return;
       }
-      this.subs.set(sid, this.door.router.subscribe(this, subject, queue, sid));
+      this.subs.set(sid, this.router.subscribe(this, subject, queue, sid));
     }
     if (this.verbose) this.queue(OK);
   }
@@ -403,7 +473,7 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
         sub.max = max;
       } else {
         this.subs.delete(sid);
-        this.door.router.unsubscribe(sub);
+        this.router.unsubscribe(sub);
       }
     }
     if (this.verbose) this.queue(OK);
@@ -506,7 +576,7 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
     // matches the reply subject (e.g. the mux inbox `_INBOX.<nuid>.*`). As in nats-server: only
     // plain subscriptions count, the first in nats-server's match order wins, and the status is
     // queued outside delivery accounting (it does not count toward an UNSUB max).
-    const r = this.door.router.sublist.match(reply);
+    const r = this.router.sublist.match(reply);
     const lastToken = countTokens(reply) - 1;
     let sub: Subscription | undefined;
     for (const s of r.plain) {
@@ -596,7 +666,7 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
     if (this.outLen > 0) this.flush();
     this.closed = true;
     this.closeReason = reason;
-    for (const sub of this.subs.values()) this.door.router.unsubscribe(sub);
+    for (const sub of this.subs.values()) this.router.unsubscribe(sub);
     this.subs.clear();
     this.door.router.backpressure.outletClosed(this, this.outlet);
     if (reason.startsWith('Slow Consumer')) {
@@ -608,6 +678,7 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
       if (reason !== 'Client Closed') setTimeout(() => this.socket.destroy(), 1000).unref();
     }
     this.door.onClosed(this);
+    if (this.connectReceived) this.door.events?.disconnected(this);
   }
 }
 

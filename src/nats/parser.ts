@@ -129,11 +129,31 @@ export class Parser {
   private lastSubjLen = -1;
   private lastSubj = '';
   private msgLen = 0;
+  /** Set by `suspend()` from a handler callback: parse() stops after the current operation. */
+  private suspended = false;
+  /** The unparsed tail of the Buffer parse() stopped in (a view), for the owner to feed back. */
+  private tail: Buffer | null = null;
 
   constructor(
     private readonly h: ParserHandler,
     private readonly maxControlLine: number,
   ) {}
+
+  /**
+   * Called from a handler callback (only onConnect today): parse() returns after the current
+   * operation and keeps the unparsed rest of its Buffer; `resume()` hands that rest back.
+   */
+  suspend(): void {
+    this.suspended = true;
+  }
+
+  /** Ends a suspension; returns the bytes left unparsed when it began (null when none). */
+  resume(): Buffer | null {
+    this.suspended = false;
+    const t = this.tail;
+    this.tail = null;
+    return t;
+  }
 
   parse(buf: Buffer): number {
     const n = buf.length;
@@ -214,6 +234,12 @@ export class Parser {
           if (aEnd - aStart > this.maxControlLine) return ParseError.MaxControlLine;
           const err = this.dispatchArg(aBuf, aStart, aEnd);
           if (err !== 0) return err;
+          if (this.suspended) {
+            // The handler must decide something asynchronously (a bcrypt CONNECT) before any
+            // later operation may run: keep the rest of this read for resume().
+            this.tail = j + 1 < n ? buf.subarray(j + 1) : null;
+            return 0;
+          }
           if ((this.state as number) === S_PAYLOAD) {
             // Fast path: the whole payload and its CRLF are in this Buffer.
             const total = this.size;

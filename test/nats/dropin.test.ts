@@ -112,3 +112,45 @@ test('the nats-server command line: -a -p -m -js -sd, and a clear error for a ba
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+/**
+ * Generous bound on a plain drop-in's start-up (no JetStream, no monitoring: what most nats.node
+ * tests start). The nats.js v2 launcher gives a server 1 s to write its ports file while ava
+ * starts every test of a file at once; twice that keeps a loaded machine from flaking while still
+ * catching a start-up that loads everything (it measured ~300 ms on a quiet machine). When the
+ * machine is so loaded that a bare `node -e ''` is slow, the bound is that many times the bare run.
+ */
+const STARTUP_BOUND_MS = 2000;
+const STARTUP_BOUND_TIMES_BARE_NODE = 5;
+
+/** Milliseconds for a bare Node process to start and exit: the machine's load, measured. */
+async function bareNodeMs(): Promise<number> {
+  const t0 = performance.now();
+  const c = spawn(process.execPath, ['-e', ''], { stdio: 'ignore' });
+  await new Promise((r) => c.once('exit', r));
+  return performance.now() - t0;
+}
+
+test('a plain drop-in writes its ports file quickly (time printed)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'herald-dropin-'));
+  const conf = join(dir, 'nats-server.conf');
+  writeFileSync(conf, ['host: 127.0.0.1', 'port: -1', `ports_file_dir: ${JSON.stringify(dir)}`].join('\n'));
+  const bare = await bareNodeMs();
+  const t0 = performance.now();
+  const child = spawn('nats-server', ['-c', conf], {
+    env: { ...process.env, PATH: `${SHIM_DIR}:${process.env.PATH}` },
+    stdio: ['ignore', 'ignore', 'ignore'],
+  });
+  try {
+    const portsFile = join(dir, `nats-server_${child.pid}.ports`);
+    await waitFor(() => (existsSync(portsFile) ? true : undefined), PORTS_WAIT_MS);
+    const ms = Math.round(performance.now() - t0);
+    const bound = Math.max(STARTUP_BOUND_MS, Math.round(bare * STARTUP_BOUND_TIMES_BARE_NODE));
+    console.log(`# plain drop-in start-up to ports file: ${ms} ms (bare node start+exit ${Math.round(bare)} ms; bound ${bound} ms)`);
+    assert.ok(ms < bound, `the drop-in took ${ms} ms to write its ports file (bound ${bound} ms)`);
+  } finally {
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -15,7 +15,18 @@ import { REDIS_COMPAT_VERSION } from './connection.js';
 const RUN_ID = randomBytes(20).toString('hex');
 
 /** Sections INFO prints with no argument, `default` or `all` (server.c genRedisInfoString). */
-const DEFAULT_SECTIONS = ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'cluster', 'keyspace'];
+const DEFAULT_SECTIONS = [
+  'server',
+  'clients',
+  'memory',
+  'persistence',
+  'stats',
+  'replication',
+  'cpu',
+  'errorstats',
+  'cluster',
+  'keyspace',
+];
 
 function humanBytes(n: number): string {
   const units = ['B', 'K', 'M', 'G', 'T'];
@@ -128,12 +139,14 @@ function section(c: RespConnection, name: string): [string, (string | number)[][
           ['keyspace_misses', 0],
           ['pubsub_channels', d.channelSubs.size],
           ['pubsub_patterns', d.patternSubs.size],
-          ['pubsub_shardchannels', 0],
+          ['pubsubshard_channels', d.shardSubs.size],
           ['total_error_replies', s.totalErrorReplies],
           ['client_output_buffer_limit_disconnections', s.outputBufferLimitDisconnections],
         ],
       ];
     }
+    case 'errorstats':
+      return ['Errorstats', [...d.stats.errors].map(([code, n]) => [`errorstat_${code}`, `count=${n}`])];
     case 'replication':
       return [
         'Replication',
@@ -207,13 +220,7 @@ function configSet(c: RespConnection, argv: Buffer[]): void {
 }
 
 function configResetstat(c: RespConnection): void {
-  const s = c.door.stats;
-  s.totalCommands = 0;
-  s.totalErrorReplies = 0;
-  s.totalConnections = 0;
-  s.rejectedConnections = 0;
-  s.outMessages = 0;
-  s.outputBufferLimitDisconnections = 0;
+  c.door.stats.reset();
   c.writer.simple('OK');
 }
 
