@@ -10,6 +10,7 @@ import { defaultOptions, type Invocation } from '../config/defaults.js';
 import { ConfigError } from '../config/errors.js';
 import { loadConfigFile, MAX_INT32, NATS_DEFAULT_PORT, validateOptions } from '../config/load.js';
 import { UNLIMITED_CONNECTIONS, type ServerOptions } from '../config/options.js';
+import { tlsFromFlags } from '../config/tls-conf.js';
 import {
   closest,
   formatDuration,
@@ -51,6 +52,8 @@ interface State {
   debug: boolean;
   trace: boolean;
   warnings: string[];
+  /** The `--tls*` flags, applied together after the config file (nats-server overrideTLS). */
+  tls: { seen: boolean; off: boolean; verify?: boolean; cert?: string; key?: string; ca?: string };
 }
 
 /** One flag: its spellings, its value placeholder (absent for a switch) and what it does. */
@@ -175,8 +178,26 @@ const AUTH_FLAGS: readonly Flag[] = [
   },
 ];
 
+/** Records one `--tls*` flag; nats-server: any of them (unless `--tls=false`) replaces the config's TLS. */
+function tlsFlag(apply: (t: State['tls'], v: string | boolean) => void): Flag['run'] {
+  return (s, v) => {
+    s.tls.seen = true;
+    apply(s.tls, v);
+  };
+}
+
+/** nats-server's TLS flags (opts.go ConfigureOptions), for both invocations. */
+const TLS_FLAGS: readonly Flag[] = [
+  { section: 'Security', names: ['--tls'], help: 'Enable TLS (--tls=false turns off a config file\'s tls block)', run: tlsFlag((t, v) => (t.off = v === false)) },
+  { section: 'Security', names: ['--tlscert'], arg: 'FILE', help: 'Server certificate file', run: tlsFlag((t, v) => (t.cert = text(v))) },
+  { section: 'Security', names: ['--tlskey'], arg: 'FILE', help: 'Private key for the server certificate', run: tlsFlag((t, v) => (t.key = text(v))) },
+  { section: 'Security', names: ['--tlscacert'], arg: 'FILE', help: 'Client certificate CA for verification', run: tlsFlag((t, v) => (t.ca = text(v))) },
+  { section: 'Security', names: ['--tlsverify'], help: 'Enable TLS with client verification', run: tlsFlag((t, v) => (t.verify = v === true)) },
+];
+
 const HERALD_FLAGS: readonly Flag[] = [
   ...AUTH_FLAGS,
+  ...TLS_FLAGS,
   {
     section: 'Server',
     names: ['--config', '-c'],
@@ -223,6 +244,14 @@ const HERALD_FLAGS: readonly Flag[] = [
     help: 'Redis (RESP) port; 0 or -1 = random, off = no Redis door',
     def: (d) => (d.redisPort === null ? 'off' : String(d.redisPort)),
     run: setter(`a port from 1 to ${MAX_PORT}, 0/-1 for a random port, or off`, heraldOptionalPort, (o, v) => (o.redisPort = v)),
+  },
+  {
+    section: 'Server',
+    names: ['--redis-store'],
+    arg: 'file|memory',
+    help: 'Where the Redis keyspace lives: file = <data>/redis, durable per --sync; memory = lost on restart',
+    def: (d) => d.redisStore,
+    run: setter("'file' or 'memory'", (t) => (t === 'file' || t === 'memory' ? t : undefined), (o, v) => (o.redisStore = v)),
   },
   {
     section: 'Server',
@@ -292,6 +321,14 @@ const HERALD_FLAGS: readonly Flag[] = [
     help: 'Largest message (headers + payload) a client may publish',
     def: (d) => formatSize(d.maxPayload),
     run: setter(`a size from 1 byte to ${MAX_INT32} (${SIZE_HINT})`, sizeIn(1, MAX_INT32), (o, v) => (o.maxPayload = v)),
+  },
+  {
+    section: 'Limits',
+    names: ['--max-outbound'],
+    arg: 'SIZE',
+    help: 'Bytes queued to all connections together before publishers are held; -1 = an eighth of RAM',
+    def: (d) => formatSize(d.maxOutbound),
+    run: setter(`a size (${SIZE_HINT}) or -1 for the default`, sizeIn(-1), (o, v) => (o.maxOutbound = v)),
   },
   {
     section: 'Limits',
@@ -403,12 +440,22 @@ function refused(why: string): Flag['run'] {
   };
 }
 
-const NO_TLS = 'herald has no TLS; run it behind a TLS-terminating proxy';
 const NO_CLUSTER = 'herald runs as a single server (no clustering)';
 const STDERR_ONLY = 'herald logs to stderr';
 
 const NATS_FLAGS: readonly Flag[] = [
   ...AUTH_FLAGS,
+  ...TLS_FLAGS,
+  {
+    section: 'Server',
+    names: ['-ms', '--https_port'],
+    arg: 'PORT',
+    help: 'Use port for HTTPS monitoring (needs TLS); -1 = random, 0 = off',
+    run: setter(`a port from 1 to ${MAX_PORT}, -1 for a random port or 0 for off`, natsHttpPort, (o, v) => {
+      o.httpsPort = v;
+      if (v !== null) o.httpPort = null;
+    }),
+  },
   {
     section: 'Server',
     names: ['-a', '--addr', '--net'],
@@ -541,13 +588,6 @@ const NATS_FLAGS: readonly Flag[] = [
   },
   {
     section: 'Refused',
-    names: ['-ms', '--https_port'],
-    arg: 'PORT',
-    help: 'HTTPS monitoring (use -m)',
-    run: refused('herald serves monitoring over plain HTTP only; use -m/--http_port'),
-  },
-  {
-    section: 'Refused',
     names: ['-t'],
     help: 'Test configuration and exit',
     run: refused('run herald with -c FILE: it reports config errors and exits before listening'),
@@ -566,12 +606,7 @@ const NATS_FLAGS: readonly Flag[] = [
     help: 'PID file',
     run: refused('herald writes no PID file; use --ports_file_dir or your supervisor'),
   },
-  { section: 'Refused', names: ['--tls'], help: 'TLS', run: refused(NO_TLS) },
-  { section: 'Refused', names: ['--tlsverify'], help: 'TLS client verification', run: refused(NO_TLS) },
-  { section: 'Refused', names: ['--tlscert'], arg: 'FILE', help: 'TLS certificate', run: refused(NO_TLS) },
-  { section: 'Refused', names: ['--tlskey'], arg: 'FILE', help: 'TLS key', run: refused(NO_TLS) },
-  { section: 'Refused', names: ['--tlscacert'], arg: 'FILE', help: 'TLS CA', run: refused(NO_TLS) },
-  { section: 'Refused', names: ['--help_tls'], help: 'TLS help', run: refused(NO_TLS) },
+  { section: 'Refused', names: ['--help_tls'], help: 'TLS help', run: refused('see docs/security.md for the tls block') },
   { section: 'Refused', names: ['--routes'], arg: 'URLS', help: 'Cluster routes', run: refused(NO_CLUSTER) },
   {
     section: 'Refused',
@@ -614,7 +649,15 @@ function readFlags(
   invokedAs: Invocation,
 ): { state: State; positional: string[] } {
   const natsStyle = invokedAs === 'nats-server';
-  const state: State = { sets: [], help: false, version: false, debug: false, trace: false, warnings: [] };
+  const state: State = {
+    sets: [],
+    help: false,
+    version: false,
+    debug: false,
+    trace: false,
+    warnings: [],
+    tls: { seen: false, off: false },
+  };
   const positional: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
@@ -681,6 +724,8 @@ function buildOptions(state: State, invokedAs: Invocation): { options: ServerOpt
     warnings.push(...r.warnings);
   }
   for (const set of state.sets) set(options);
+  if (state.tls.off) options.tls = null;
+  else if (state.tls.seen) options.tls = tlsFromFlags(state.tls);
   if (state.trace) options.logLevel = 'trace';
   else if (state.debug && options.logLevel !== 'trace') options.logLevel = 'debug';
   warnings.push(...validateOptions(options));

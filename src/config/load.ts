@@ -4,13 +4,15 @@
  * a key exists there: `port: -1` is a random port and `port: 0` the default 4222; `http_port: 0`
  * turns monitoring off; numbers given for durations are seconds (with a warning); keys are
  * case-insensitive. Keys herald does not implement are ignored with a warning; keys whose silent
- * omission would weaken security (tls, https, authentication credentials, encryption keys) are
- * errors.
+ * omission would weaken security (unsupported tls keys, authentication credentials, encryption
+ * keys) are errors.
  */
 import { ConfigError, describeValue, formatLocation, type ConfLocation } from './errors.js';
 import { confLocation, parseNatsConfFile, type ConfMap, type ConfParseOptions, type ConfValue } from './nats-conf.js';
 import { UNLIMITED_CONNECTIONS, type ServerOptions } from './options.js';
 import { parseAuthorization, parseNoAuthUser, validateAuth } from './auth-conf.js';
+import { parseRedisTlsBlock, parseTlsBlock, secureContextOptions } from './tls-conf.js';
+import { parseAccounts, parseSystemAccount, validateAccounts, withAccountUsers } from './accounts-conf.js';
 import {
   closest,
   formatDuration,
@@ -62,6 +64,10 @@ interface Ctx {
   logLevel?: ServerOptions['logLevel'];
   /** Path of the key that set the data directory, to report a second one. */
   dataDirFrom?: string;
+  /** `authorization.timeout` was given (else a TLS config lengthens the default, as nats-server). */
+  authTimeoutSet?: boolean;
+  /** Top-level `allow_non_tls`, applied to the tls block once every key is read. */
+  allowNonTls?: { value: boolean; w: Where };
 }
 
 type Handler = (c: Ctx, v: ConfValue, w: Where) => void;
@@ -198,11 +204,7 @@ function entries(w: Where, v: ConfValue, allowed: string): [string, ConfValue, W
 // ---- keys ----
 
 /** Why herald refuses a key instead of ignoring it: ignoring it would leave the server less safe than configured. */
-const REJECTED: Readonly<Record<string, string>> = {
-  tls: 'TLS is not supported by herald; remove the tls block (herald would otherwise accept plaintext connections this config meant to encrypt)',
-  https: "herald serves monitoring over plain HTTP only; use 'http' instead of 'https'",
-  https_port: "herald serves monitoring over plain HTTP only; use 'http_port' instead of 'https_port'",
-};
+const REJECTED: Readonly<Record<string, string>> = {};
 
 /** JWT/operator-mode keys: refused, since without them every client would connect unchecked (nats-server opts.go, trusted operators). */
 const JWT_AUTH = [
@@ -247,8 +249,8 @@ const IGNORED: Readonly<Record<string, string>> = (() => {
     'herald runs as a single server (no clustering)',
   );
   add(
-    ['system_account', 'system', 'no_system_account', 'no_system', 'no_sys_acc', 'default_sentinel'],
-    'herald has a single global account and no system account',
+    ['no_system_account', 'no_system', 'no_sys_acc', 'default_sentinel'],
+    'herald always has a system account (it holds only what system users subscribe to)',
   );
   add(['mappings', 'maps'], 'herald has no subject mappings');
   add(
@@ -269,7 +271,6 @@ const IGNORED: Readonly<Record<string, string>> = (() => {
       'no_sublist_cache',
       'no_header_support',
       'write_timeout',
-      'allow_non_tls',
       'proxy_protocol',
       'proxies',
       'ocsp',
@@ -287,43 +288,23 @@ const IGNORED: Readonly<Record<string, string>> = (() => {
 /** Keys of `jetstream { }` that ask for encryption at rest: refused, since ignoring them would store data in clear. */
 const JS_ENCRYPTION = ['key', 'ek', 'encryption_key', 'prev_key', 'prev_ek', 'prev_encryption_key', 'cipher', 'tpm'];
 
-/** Keys of `authorization { }` and of an account that restrict what a client may do: refused, since ignoring them would allow everything. */
-const AUTH_PERMISSIONS = ['permissions', 'default_permissions'];
-/** Keys of an account in `accounts { }` that herald cannot honour safely (credentials, permissions, isolation through imports/exports). */
-const ACCOUNT_SECURITY = ['users', 'nkeys', 'imports', 'exports', 'auth_callout', ...AUTH_PERMISSIONS];
 
 /** `authorization { token | user/password | users [...], timeout, permissions }` (src/config/auth-conf.ts). */
 const authorization: Handler = (c, v, w) => {
   c.o.auth = parseAuthorization(v, w, c.o.auth, {
-    timeout: (tv, tw) => (c.o.authTimeoutMs = authTimeout(tw, tv)),
+    timeout: (tv, tw) => {
+      c.o.authTimeoutMs = authTimeout(tw, tv);
+      c.authTimeoutSet = true;
+    },
     warn: (ww, message) => warn(c, ww, message),
   });
 };
 
-/**
- * `accounts { }`: herald has one global account. An account that only names itself is ignored
- * with a warning; one that lists users, nkeys, permissions or imports/exports is refused, since
- * ignoring it would let every client in, with access to every subject (nats-server accounts.go).
- */
+/** `accounts { }` (src/config/accounts-conf.ts): declarations into `accounts`, users into `auth`. */
 const accounts: Handler = (c, v, w) => {
-  if (v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Date)) {
-    for (const [, av, aw] of entries(w, v, 'a map of accounts')) {
-      if (av === null || typeof av !== 'object' || Array.isArray(av) || av instanceof Date) continue;
-      for (const [k, , kw] of entries(aw, av, 'an account map')) {
-        if (ACCOUNT_SECURITY.includes(k)) {
-          throw fail(
-            kw,
-            'herald has a single global account and no client authentication; remove it (keeping it would let every client in unchecked, with access to every subject)',
-          );
-        }
-      }
-    }
-  }
-  warn(
-    c,
-    w,
-    `'${w.key}' is ignored: herald has a single global account (no users, permissions or imports/exports are defined in it)`,
-  );
+  const parsed = parseAccounts(v, w, { warn: (ww, message) => warn(c, ww, message) });
+  c.o.accounts = { ...c.o.accounts, accounts: parsed.accounts };
+  c.o.auth = withAccountUsers(c.o.auth, parsed.users);
 };
 
 /** `authorization.timeout`: seconds (integer or float) or a duration string, as nats-server reads it. */
@@ -400,6 +381,20 @@ const http: Handler = (c, v, w) => {
   const hp = hostPort(w, v, OPTIONAL_PORT_ALLOWED);
   if (hp.host !== undefined) c.o.httpHost = hp.host;
   c.o.httpPort = optionalPort(w, hp.port);
+};
+
+/** `https: host:port`: monitoring over HTTPS (nats-server opts.go, "https"). */
+const https: Handler = (c, v, w) => {
+  const hp = hostPort(w, v, OPTIONAL_PORT_ALLOWED);
+  if (hp.host !== undefined) c.o.httpHost = hp.host;
+  c.o.httpsPort = optionalPort(w, hp.port);
+  if (c.o.httpsPort !== null) c.o.httpPort = null;
+};
+
+const httpsPort: Handler = (c, v, w) => {
+  c.o.httpsPort = optionalPort(w, v);
+  // herald's own defaults open plain HTTP monitoring; asking for HTTPS replaces it.
+  if (c.o.httpsPort !== null) c.o.httpPort = null;
 };
 
 const host: Handler = (c, v, w) => {
@@ -497,6 +492,12 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
     c.o.auth = parseNoAuthUser(v, w, c.o.auth);
   },
   accounts,
+  system_account: (c, v, w) => {
+    c.o.accounts = { ...c.o.accounts, systemAccount: parseSystemAccount(v, w) };
+  },
+  system: (c, v, w) => {
+    c.o.accounts = { ...c.o.accounts, systemAccount: parseSystemAccount(v, w) };
+  },
   debug,
   trace,
   trace_verbose: trace,
@@ -521,7 +522,55 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
   redis_port: (c, v, w) => {
     c.o.redisPort = optionalPort(w, v);
   },
+  tls: (c, v, w) => {
+    c.o.tls = parseTlsBlock(v, w);
+  },
+  allow_non_tls: (c, v, w) => {
+    c.allowNonTls = { value: bool(w, v), w };
+  },
+  https,
+  https_port: httpsPort,
+  redis_tls: (c, v, w) => {
+    c.o.redisTls = parseRedisTlsBlock(v, w);
+  },
+  redis_store: (c, v, w) => {
+    const s = typeof v === 'string' ? v.trim().toLowerCase() : '';
+    if (s !== 'file' && s !== 'memory') throw bad(w, "'file' or 'memory'", v);
+    c.o.redisStore = s;
+  },
 };
+
+/**
+ * What depends on more than one key, once every key is read: `allow_non_tls` and the auth
+ * timeout (nats-server getDefaultAuthTimeout: TLS timeout + 1 s when TLS is on), and the Redis
+ * TLS listener's certificate (the NATS door's when its block names none).
+ */
+function finishTls(c: Ctx, conf: ConfMap): void {
+  const t = c.o.tls;
+  if (c.allowNonTls !== undefined) {
+    if (t === null) warn(c, c.allowNonTls.w, "'allow_non_tls' is ignored: there is no tls block");
+    else c.o.tls = { ...t, allowNonTls: c.allowNonTls.value };
+  }
+  if (t !== null && c.authTimeoutSet !== true) c.o.authTimeoutMs = t.timeoutMs + 1000;
+  const r = c.o.redisTls;
+  if (r === null) return;
+  const key = Object.keys(conf).find((k) => k.toLowerCase() === 'redis_tls') ?? 'redis_tls';
+  const w: Where = { container: conf, key, path: key };
+  const certFile = r.certFile ?? t?.certFile ?? null;
+  const keyFile = r.keyFile ?? t?.keyFile ?? null;
+  if (certFile === null || keyFile === null) {
+    throw fail(w, "needs 'cert_file' and 'key_file' (Redis's tls-cert-file and tls-key-file), or a tls block to take them from");
+  }
+  if (r.authClients !== 'no' && r.caFile === null) {
+    throw fail(w, "auth_clients (Redis's tls-auth-clients, default yes) checks client certificates against 'ca_file': give ca_file, or auth_clients: no");
+  }
+  try {
+    secureContextOptions({ certFile, keyFile, caFile: r.caFile, ciphers: null, curves: null, minVersion: 'TLSv1.2' });
+  } catch (err) {
+    throw fail(w, (err as Error).message);
+  }
+  c.o.redisTls = { ...r, certFile, keyFile };
+}
 
 /** Every top-level key herald reads from a config file (lower-case), for docs and tests. */
 export const CONFIG_KEYS: readonly string[] = Object.keys(HANDLERS);
@@ -547,6 +596,7 @@ export function applyNatsConf(conf: ConfMap, base: ServerOptions): LoadResult {
       warn(c, w, `'${key}' is not a herald setting and is ignored${hint === undefined ? '' : ` (did you mean '${hint}'?)`}`);
     }
   }
+  finishTls(c, conf);
   if (c.logLevel !== undefined) c.o.logLevel = c.logLevel;
   else if (c.trace === true) c.o.logLevel = 'trace';
   else if (c.debug === true) c.o.logLevel = 'debug';
@@ -632,6 +682,7 @@ export function validateOptions(o: ServerOptions): string[] {
   check(isLogLevel(String(o.logLevel)), 'logLevel', o.logLevel, `one of ${LOG_LEVELS.join(', ')}`);
   check(isLogFormat(String(o.logFormat)), 'logFormat', o.logFormat, `one of ${LOG_FORMATS.join(', ')}`);
   check(o.redisPort === null || isInt(o.redisPort, 0, MAX_PORT), 'redisPort', o.redisPort, `${port} or null (off)`);
+  check(o.redisStore === 'file' || o.redisStore === 'memory', 'redisStore', o.redisStore, "'file' or 'memory'");
   validateAuth(o.auth);
   check(isPositive(o.lameDuckDurationMs), 'lameDuckDurationMs', o.lameDuckDurationMs, 'milliseconds, more than 0');
   check(isPositive(o.lameDuckGracePeriodMs), 'lameDuckGracePeriodMs', o.lameDuckGracePeriodMs, 'milliseconds, more than 0');
@@ -642,6 +693,22 @@ export function validateOptions(o: ServerOptions): string[] {
       { key: 'lameDuckGracePeriodMs' },
     );
   }
+  check(o.httpsPort === null || isInt(o.httpsPort, 0, MAX_PORT), 'httpsPort', o.httpsPort, `${port} or null (off)`);
+  if (o.httpsPort !== null && o.httpPort !== null) {
+    // nats-server StartMonitoring refuses both.
+    throw new ConfigError(`can't specify both HTTP (${o.httpPort}) and HTTPs (${o.httpsPort}) ports`, { key: 'httpsPort' });
+  }
+  check(
+    o.redisTls === null || (o.redisTls.certFile !== null && o.redisTls.keyFile !== null),
+    'redisTls',
+    o.redisTls === null ? null : 'a listener without certFile/keyFile',
+    'a listener with certFile and keyFile',
+  );
+  if (o.httpsPort !== null && o.tls === null) throw new ConfigError('TLS cert and key required for HTTPS', { key: 'httpsPort' });
+  if (o.tls !== null && o.tls.map && o.auth.users.length === 0) {
+    warnings.push('tls.verify_and_map is set but authorization has no users to map certificates to: every client will be refused');
+  }
+  validateAccounts(o.accounts, o.auth);
 
   if (o.maxPayload > o.maxPending) {
     throw new ConfigError(`max_payload (${o.maxPayload}) cannot be higher than max_pending (${o.maxPending})`, {
@@ -651,7 +718,9 @@ export function validateOptions(o: ServerOptions): string[] {
   const doors: [string, string, number | null][] = [
     ['port', o.host, o.port],
     ['http_port', o.httpHost, o.httpPort],
+    ['https_port', o.httpHost, o.httpsPort],
     ['redis_port', o.host, o.redisPort],
+    ['redis_tls.port', o.host, o.redisTls === null ? null : o.redisTls.port],
   ];
   for (let i = 0; i < doors.length; i++) {
     for (let j = i + 1; j < doors.length; j++) {

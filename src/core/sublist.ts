@@ -56,6 +56,8 @@ export class Sublist {
   /** Cached subjects by first token, so a pattern whose first token is literal (`_INBOX.x.*`)
    * patches only the entries that share it instead of testing the whole cache. */
   private readonly cacheByFirst = new Map<string, Set<string>>();
+  /** Interest watchers by the exact subject they watch (see `watchInterest`). */
+  private readonly watchers = new Map<string, Set<() => void>>();
   private _count = 0;
   /** Matches served from the cache, and computed, for monitoring. */
   cacheHits = 0;
@@ -83,6 +85,7 @@ export class Sublist {
     this._count++;
     this.inserts++;
     this.patchCache(sub, true);
+    if (this.watchers.size > 0) this.notifyWatchers(sub);
   }
 
   /** The trie node for a NATS pattern, created as needed. */
@@ -115,7 +118,36 @@ export class Sublist {
     this._count--;
     this.removes++;
     this.patchCache(sub, false);
+    if (this.watchers.size > 0) this.notifyWatchers(sub);
     return true;
+  }
+
+  /**
+   * Calls `cb` whenever a subscription that a publish on `subject` (a literal) would reach is
+   * added or removed, so a holder can re-check `hasInterest` instead of polling (what
+   * nats-server's consumer gets from its deliver-subject interest channel, consumer.go
+   * updateDeliveryInterest). `cb` runs synchronously inside insert/remove and must not change
+   * the sublist; defer real work. Costs nothing while no one watches; with W watched subjects an
+   * insert or remove costs one Map look-up for a literal subscription and W `reaches` tests for
+   * a wildcard one. Returns the function that stops watching.
+   */
+  watchInterest(subject: string, cb: () => void): () => void {
+    let set = this.watchers.get(subject);
+    if (set === undefined) this.watchers.set(subject, (set = new Set()));
+    set.add(cb);
+    return () => {
+      const s = this.watchers.get(subject);
+      if (s !== undefined && s.delete(cb) && s.size === 0) this.watchers.delete(subject);
+    };
+  }
+
+  private notifyWatchers(sub: Subscription): void {
+    if (sub.kind === 'literal' || (sub.kind === 'nats' && !hasWildcard(sub.subject))) {
+      const set = this.watchers.get(sub.subject);
+      if (set !== undefined) for (const cb of [...set]) cb();
+      return;
+    }
+    for (const [subject, set] of [...this.watchers]) if (reaches(sub, subject)) for (const cb of [...set]) cb();
   }
 
   private removeNats(sub: Subscription): boolean {

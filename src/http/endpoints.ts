@@ -81,11 +81,14 @@ export function buildVarz(s: MonitoredServer, m: MonitorServer, cpu: CpuSampler)
     ping_interval: o.pingIntervalMs * NS_PER_MS,
     ping_max: o.maxPingsOut,
     http_host: o.httpHost,
-    http_port: m.port,
+    http_port: m.secure ? 0 : m.port,
     http_base_path: '',
-    https_port: 0,
+    https_port: m.secure ? m.port : 0,
     // nats-server omits auth_required when false; credentials themselves are never shown.
     ...(authRequired(o.auth) ? { auth_required: true } : {}),
+    // nats-server monitor.go Varz: tls_required / tls_verify omitted when false.
+    ...(o.tls !== null && !o.tls.allowNonTls ? { tls_required: true } : {}),
+    ...(o.tls?.verify === true ? { tls_verify: true } : {}),
     auth_timeout: o.authTimeoutMs / 1000,
     max_control_line: o.maxControlLine,
     max_payload: o.maxPayload,
@@ -104,7 +107,8 @@ export function buildVarz(s: MonitoredServer, m: MonitorServer, cpu: CpuSampler)
     varz.jetstream = {}; // as nats-server without JetStream
   }
   Object.assign(varz, {
-    tls_timeout: 2,
+    // nats-server reports its TLS timeout in seconds, 2 (TLS_TIMEOUT) when TLS is off.
+    tls_timeout: (o.tls?.timeoutMs ?? 2000) / 1000,
     write_deadline: o.writeDeadlineMs * NS_PER_MS,
     start: s.startedAt.toISOString(),
     now: now.toISOString(),

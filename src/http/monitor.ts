@@ -1,4 +1,6 @@
 import http from 'node:http';
+import https from 'node:https';
+import type { SecureContextOptions } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../core/log.js';
 
@@ -19,9 +21,18 @@ export class MonitorServer {
   private readonly routes = new Map<string, MonitorHandler>();
   readonly stats: Record<string, number> = {};
   port = 0;
+  /** Served over HTTPS (nats-server `https_port`). */
+  readonly secure: boolean;
 
-  constructor(private readonly log: Logger) {
-    this.server = http.createServer((req, res) => this.handle(req, res));
+  /** With `tls`, serves HTTPS with that certificate and asks clients for none (nats-server
+   * server.go getMonitoringTLSConfig sets NoClientCert). */
+  constructor(
+    private readonly log: Logger,
+    tls: SecureContextOptions | null = null,
+  ) {
+    this.secure = tls !== null;
+    const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => this.handle(req, res);
+    this.server = tls === null ? http.createServer(handler) : https.createServer({ ...tls, requestCert: false }, handler);
   }
 
   route(path: string, h: MonitorHandler): void {

@@ -2,15 +2,23 @@
  * The monitoring listener's routes, mounted on whatever satisfies MonitoredServer: nats-server's
  * endpoint set and field names, so existing tooling reads them.
  */
+import type { SecureContextOptions } from 'node:tls';
 import type { Logger } from '../core/log.js';
 import { CpuSampler } from './cpu.js';
 import { buildConnz, buildSubsz, buildVarz } from './endpoints.js';
 import { MonitorServer } from './monitor.js';
 import type { MonitoredServer } from './stats.js';
 
-/** Starts the monitoring listener on host:port (0 = any free port) with every endpoint mounted. */
-export async function mountMonitoring(s: MonitoredServer, log: Logger, host: string, port: number): Promise<MonitorServer> {
-  const m = new MonitorServer(log);
+/** Starts the monitoring listener on host:port (0 = any free port) with every endpoint mounted;
+ * over HTTPS when `tls` is given. */
+export async function mountMonitoring(
+  s: MonitoredServer,
+  log: Logger,
+  host: string,
+  port: number,
+  tls: SecureContextOptions | null = null,
+): Promise<MonitorServer> {
+  const m = new MonitorServer(log, tls);
   const cpu = new CpuSampler();
   m.route('/', () => ({ links: ['/varz', '/connz', '/subsz', '/healthz', '/jsz'] }));
   m.route('/healthz', () => ({ status: 'ok' }));

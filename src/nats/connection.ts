@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { Client, Message, Subscription } from '../core/message.js';
 import { OutletState, type Outlet, type Producer, type Verdict } from '../core/backpressure.js';
 import { NatsErrors, natsErrLine, type NatsProtocolError } from '../core/errors.js';
@@ -7,6 +8,9 @@ import { authenticate, PermissionChecker, type Authenticated, type Credentials }
 import { goQuote } from './jetstream/gojson.js';
 import { ParseError, Parser, type ParserHandler } from './parser.js';
 import type { NatsDoor } from './server.js';
+import { mapCertificateUser, mapsUsers } from './tls.js';
+import type { Router } from '../core/router.js';
+import { GLOBAL_ACCOUNT } from '../core/accounts.js';
 
 /** Smallest outbound buffer a connection allocates; grown to fit larger messages. */
 const OUT_MIN = 16 * 1024;
@@ -177,6 +181,9 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
   authUser = '';
   /** The user's permissions; null when it may do everything. */
   private perms: PermissionChecker | null = null;
+  /** The account this connection is bound to (at its first accepted CONNECT) and that account's router. */
+  account = GLOBAL_ACCOUNT;
+  private router: Router;
 
   private readonly parser: Parser;
   /** Every CONNECT merges into these, as nats-server's do (so a later CONNECT {} changes nothing). */
@@ -199,6 +206,7 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
     readonly socket: Socket,
     private readonly door: NatsDoor,
   ) {
+    this.router = door.router;
     this.parser = new Parser(this, door.opts.maxControlLine);
     this.outlet = new OutletState(door.limitPolicy);
     this.stallAt = Math.min(door.limitPolicy.stallAt, door.limitPolicy.hardLimit, door.limitPolicy.softLimit);
@@ -316,9 +324,11 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
       this.fatal(NatsErrors.NoRespondersRequiresHeaders, 'No Responders Requires Headers');
       return;
     }
+    const first = !this.connectReceived;
     this.connectReceived = true;
     if (this.rttMs === 0) this.rttMs = Math.max(performance.now() - this.rttStart, 1e-6);
     if (this.verbose) this.queue(OK);
+    if (first) this.door.events?.connected(this);
   }
 
   /**
@@ -333,10 +343,24 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
     this.parser.suspend();
     this.authPending = [];
     this.socket.pause();
-    authenticate(this.door.opts.auth, o as Credentials, this.nonce).then(
+    this.verify(o).then(
       (who) => this.authVerdict(o, who),
       () => this.authVerdict(o, null),
     );
+  }
+
+  /** Checks CONNECT credentials (or the mapped client certificate) against the current settings. */
+  private verify(o: ConnectOptions): Promise<Authenticated | null> {
+    const auth = this.door.opts.auth;
+    // nats-server auth.go: with verify_and_map and a users table, the client certificate names
+    // the user (an nkey the client presents still goes the nkey way).
+    const byCert =
+      mapsUsers(this.door.opts.tls, this.socket) &&
+      auth.users.some((u) => !u.nkey) &&
+      !((o.nkey ?? '') !== '' && auth.users.some((u) => u.nkey));
+    return byCert
+      ? Promise.resolve(mapCertificateUser(this.socket as TLSSocket, auth.users))
+      : authenticate(auth, o as Credentials, this.nonce);
   }
 
   private authVerdict(o: ConnectOptions, who: Authenticated | null): void {
@@ -351,6 +375,15 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
     }
     this.authUser = who.user;
     this.perms = who.permissions === null ? null : new PermissionChecker(who.permissions);
+    // nats-server binds a client to its user's account at its first CONNECT (client.go
+    // registerWithAccount); a later CONNECT of the same connection keeps that binding.
+    if (!this.connectReceived) {
+      const account = this.door.accounts?.get(who.account ?? GLOBAL_ACCOUNT);
+      if (account !== undefined) {
+        this.account = account.name;
+        this.router = account.router;
+      }
+    }
     this.finishConnect(o);
     if (rest !== null) held.unshift(rest);
     for (const buf of held) {
@@ -383,10 +416,14 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
       return;
     }
     let who: Authenticated | null = { user: '', permissions: null };
-    if (this.door.authRequired) {
-      who = await authenticate(this.door.opts.auth, this.connectOpts as Credentials, this.nonce);
-    }
+    if (this.door.authRequired) who = await this.verify(o);
     if (this.closed) return;
+    if (who !== null && this.door.accounts !== null && (who.account ?? GLOBAL_ACCOUNT) !== this.account) {
+      // nats-server clientHasMovedToDifferentAccount: a user moved to another account is closed.
+      this.door.log.info({ cid: this.id, user: who.user }, 'closed after config reload: user moved to another account');
+      this.close('Client Closed');
+      return;
+    }
     if (who === null) {
       this.door.log.warn({ cid: this.id, ip: this.ip, user: this.authUser }, 'authorization violation after config reload');
       this.fatal(NatsErrors.AuthorizationViolation, 'Authentication Failure');
@@ -398,7 +435,7 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
     for (const [sid, sub] of [...this.subs]) {
       if (sub.closed || this.perms.canSubscribe(sub.subject, sub.queue)) continue;
       this.subs.delete(sid);
-      this.door.router.unsubscribe(sub);
+      this.router.unsubscribe(sub);
       this.door.log.info({ cid: this.id, user: this.authUser, subject: sub.subject, queue: sub.queue, sid }, 'subscription removed after config reload: not authorized');
       // nats-server 2.9/2.10 name only the subject and sid, for queue subscriptions too.
       const args = { subject: goQuote(sub.subject), sid: goQuote(sid) };
@@ -448,7 +485,7 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
     }
     if (this.verbose) this.queue(OK);
     const msg: Message = { subject, reply, headers, payload };
-    const n = this.door.router.publish(msg, this);
+    const n = this.router.publish(msg, this);
     if (n === 0 && reply !== '' && this.noResponders) this.sendNoResponders(reply);
   }
 
@@ -476,7 +513,7 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
         this.err(NatsErrors.MaxSubscriptionsExceeded);
         return;
       }
-      this.subs.set(sid, this.door.router.subscribe(this, subject, queue, sid));
+      this.subs.set(sid, this.router.subscribe(this, subject, queue, sid));
     }
     if (this.verbose) this.queue(OK);
   }
@@ -493,7 +530,7 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
         sub.max = max;
       } else {
         this.subs.delete(sid);
-        this.door.router.unsubscribe(sub);
+        this.router.unsubscribe(sub);
       }
     }
     if (this.verbose) this.queue(OK);
@@ -596,7 +633,7 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
     // matches the reply subject (e.g. the mux inbox `_INBOX.<nuid>.*`). As in nats-server: only
     // plain subscriptions count, the first in nats-server's match order wins, and the status is
     // queued outside delivery accounting (it does not count toward an UNSUB max).
-    const r = this.door.router.sublist.match(reply);
+    const r = this.router.sublist.match(reply);
     const lastToken = countTokens(reply) - 1;
     let sub: Subscription | undefined;
     for (const s of r.plain) {
@@ -686,7 +723,7 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
     if (this.outLen > 0) this.flush();
     this.closed = true;
     this.closeReason = reason;
-    for (const sub of this.subs.values()) this.door.router.unsubscribe(sub);
+    for (const sub of this.subs.values()) this.router.unsubscribe(sub);
     this.subs.clear();
     this.door.router.backpressure.outletClosed(this, this.outlet);
     if (reason.startsWith('Slow Consumer')) {
@@ -698,6 +735,7 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
       if (reason !== 'Client Closed') setTimeout(() => this.socket.destroy(), 1000).unref();
     }
     this.door.onClosed(this);
+    if (this.connectReceived) this.door.events?.disconnected(this);
   }
 }
 

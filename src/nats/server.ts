@@ -9,6 +9,9 @@ import { NatsErrors } from '../core/errors.js';
 import { natsLimitPolicy, verdictOnTick, type LimitPolicy } from '../core/backpressure.js';
 import { NatsConnection } from './connection.js';
 import { authRequired, newNonce, nonceRequired } from '../core/auth.js';
+import { NatsTls, tlsInfoFields } from './tls.js';
+import type { AccountSet } from '../core/accounts.js';
+import type { SystemEvents } from './events.js';
 
 /** Hosts that only this machine can reach: listening there without authentication is safe. */
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|\[::1\]|localhost)$/i;
@@ -42,10 +45,16 @@ export class NatsDoor {
   readonly limitPolicy: LimitPolicy;
   slowConsumers = 0;
   port = 0;
+  /** Where CONNECT binds a client (by its user's account); null = everyone in `router` ($G). */
+  accounts: AccountSet | null = null;
+  /** The system account's connect/disconnect events; null = none. */
+  events: SystemEvents | null = null;
   /** Clients must authenticate (INFO `auth_required`); changes only through reloadAuth(). */
   authRequired: boolean;
   /** INFO carries a per-connection nonce for nkey users to sign. */
   private sendNonce: boolean;
+  /** TLS of this door (src/nats/tls.ts); null when it speaks plaintext only. */
+  readonly tls: NatsTls | null;
   private readonly turnFlush = new TurnFlush<NatsConnection>();
   private readonly server: net.Server;
   private ticker: NodeJS.Timeout | null = null;
@@ -63,6 +72,7 @@ export class NatsDoor {
     this.limitPolicy = natsLimitPolicy(opts.maxPending, opts.writeDeadlineMs);
     this.authRequired = authRequired(opts.auth);
     this.sendNonce = nonceRequired(opts.auth);
+    this.tls = opts.tls === null ? null : new NatsTls(opts.tls, log);
     this.server = net.createServer({ noDelay: true }, (socket) => this.accept(socket));
   }
 
@@ -93,8 +103,9 @@ export class NatsDoor {
     const host = this.opts.host;
     const loopback = LOOPBACK.test(host);
     const auth = this.authRequired ? 'required' : 'none';
+    const tls = this.opts.tls === null ? 'off' : this.opts.tls.allowNonTls ? 'available' : 'required';
     this.log.info(
-      { host, port: this.port, loopback, auth },
+      { host, port: this.port, loopback, auth, tls },
       loopback
         ? 'NATS door listening on loopback only (other machines cannot connect; --host changes this)'
         : 'NATS door listening',
@@ -145,6 +156,7 @@ export class NatsDoor {
   async close(): Promise<void> {
     if (this.ticker !== null) clearInterval(this.ticker);
     const closing = this.stopAccepting();
+    this.tls?.closeAll();
     for (const c of [...this.connections.values()]) c.close('Server Shutdown');
     for (const c of this.connections.values()) c.socket.destroy();
     await closing;
@@ -152,16 +164,28 @@ export class NatsDoor {
 
   private accept(socket: net.Socket): void {
     const cid = this.registry.nextId();
+    const nonce = this.sendNonce ? newNonce() : '';
+    const info = (): Buffer => {
+      const o: Record<string, unknown> = { ...this.info() };
+      if (this.authRequired) o.auth_required = true;
+      if (this.opts.tls !== null) Object.assign(o, tlsInfoFields(this.opts.tls));
+      if (nonce !== '') o.nonce = nonce;
+      o.client_id = cid;
+      o.client_ip = socket.remoteAddress ?? '';
+      // nats-server writes `INFO <json> \r\n` (note the space before CRLF).
+      return Buffer.from(`INFO ${JSON.stringify(o)} \r\n`);
+    };
+    if (this.tls === null) this.open(cid, socket, nonce, info());
+    else this.tls.accept(socket, cid, info, (s, infoSent) => this.open(cid, s, nonce, infoSent ? null : info()));
+  }
+
+  /** Starts the NATS session on `socket` (plain, or TLS once its handshake is done); queues INFO unless it was sent. */
+  private open(cid: number, socket: net.Socket, nonce: string, info: Buffer | null): void {
     const conn = new NatsConnection(cid, socket, this);
+    conn.nonce = nonce;
     this.connections.set(cid, conn);
     this.registry.add('nats', conn);
-    const info: Record<string, unknown> = { ...this.info() };
-    if (this.authRequired) info.auth_required = true;
-    if (this.sendNonce) info.nonce = conn.nonce = newNonce();
-    info.client_id = cid;
-    info.client_ip = conn.ip;
-    // nats-server writes `INFO <json> \r\n` (note the space before CRLF).
-    conn.queue(Buffer.from(`INFO ${JSON.stringify(info)} \r\n`));
+    if (info !== null) conn.queue(info);
     if (this.opts.maxConnections > 0 && this.connections.size > this.opts.maxConnections) {
       conn.fatal(NatsErrors.MaxConnectionsExceeded, 'Maximum Connections Exceeded');
     }

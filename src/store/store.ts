@@ -97,6 +97,13 @@ export interface MessageStore {
   /** Calls `cb` once every append made before this call is durable under the sync policy. */
   whenDurable(cb: (err: Error | null) => void): void;
 
+  /**
+   * Set by the owner to hear of a rollback (file store only): a batch the disk had no room for was
+   * undone, its appends dropped from memory (`lost` live messages; their seqs stay used and show
+   * as deleted), and every `whenDurable` waiting on it got the error. Called synchronously.
+   */
+  onRollback?: ((lost: number) => void) | null;
+
   /** The message at `seq`, or null when absent (never stored, deleted or purged). */
   get(seq: number): StoredMsg | null;
 

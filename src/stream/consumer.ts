@@ -14,6 +14,7 @@ import { ackWaitFor, consumerFilters, type ConsumerConfig } from './consumer-con
 import { DeadlineHeap } from './consumer-heap.js';
 import type { Stream } from './stream.js';
 import type { TimerOwner } from './timers.js';
+import { PushGate } from './consumer-push.js';
 
 /** Why a pull request ended without filling its batch (the door picks the status it sends). */
 export type PullEnd = 'no-messages' | 'timeout' | 'max-bytes' | 'batch-completed' | 'deleted';
@@ -42,12 +43,19 @@ export interface PullRequest {
  * throw; `deliver` hands one message to a request target with its ack coordinates.
  */
 export interface ConsumerSink {
-  deliver(target: string, m: StoredMsg, dc: number, dseq: number, pending: number): void;
+  /** Returns the bytes the delivery took (subject + reply + headers + payload), for flow control. */
+  deliver(target: string, m: StoredMsg, dc: number, dseq: number, pending: number): number;
   /** The request ended: `batchLeft` messages and `bytesLeft` bytes were not used. */
   end(target: string, why: PullEnd, batchLeft: number, bytesLeft: number): void;
-  heartbeat(target: string): void;
+  /** An idle heartbeat; `stalled` is the reply subject of an unanswered flow-control request. */
+  heartbeat(target: string, stalled?: string): void;
+  /** Sends a flow-control request to a push target; returns the reply subject it asked on. */
+  flowControl(target: string): string;
   /** False when nobody listens on `target` any more (the request is dropped unanswered). */
   hasInterest(target: string): boolean;
+  /** Calls `cb` (synchronously, from inside the router) whenever interest in `target` may have
+   * changed; returns the function that stops it. */
+  watchInterest(target: string, cb: () => void): () => void;
   /** The size a message counts for against a request's max_bytes. */
   size(m: StoredMsg): number;
   /** `sseq` reached max_deliver and will not be delivered again. */
@@ -71,9 +79,6 @@ interface Waiting {
   sent: number;
 }
 
-/** A push consumer without interest looks again this often: the router has no interest
- * callbacks, and clients subscribe right after creating the consumer (specs/nats.md §5). */
-export const PUSH_INTEREST_POLL_MS = 50;
 /** Push deliveries per turn; the rest follow on the next timer turn so other clients get the loop. */
 export const PUSH_BATCH = 256;
 
@@ -111,9 +116,10 @@ export class Consumer implements TimerOwner {
   /** Matching messages at or after the cursor (plus lps left), kept incrementally. */
   private npending = 0;
   private waiting: Waiting[] = [];
-  /** Push consumers: the deliver subject as a request that never ends. */
-  private push: Waiting | null = null;
+  /** Push consumers: the deliver subject's interest, heartbeat and flow-control gate. */
+  private push: PushGate | null = null;
   private pushMore = false;
+  private unwatch: (() => void) | null = null;
   private sink: ConsumerSink | null = null;
   private unobserve: (() => void) | null = null;
   private filters: string[];
@@ -175,24 +181,49 @@ export class Consumer implements TimerOwner {
   }
 
   private start(): void {
-    if (this.cfg.deliver_subject !== '') this.push = this.pushTarget();
     this.unobserve = this.stream.observe((seq, subject) => this.onAppend(seq, subject));
     this.arm();
   }
 
-  private pushTarget(): Waiting {
-    const hbMs = Math.ceil(this.cfg.idle_heartbeat / 1e6);
-    return {
-      target: this.cfg.deliver_subject,
-      batch: Infinity,
-      maxBytes: 0,
-      bytesLeft: 0,
-      expiresAt: 0,
-      noWait: false,
-      hbMs,
-      hbAt: hbMs > 0 ? Date.now() + hbMs : 0,
-      sent: 0,
-    };
+  /** (Re)builds the push gate from the config and watches the deliver subject's interest. The
+   * router's callback only schedules a re-check: it runs inside a SUB or UNSUB. */
+  private watchPush(): void {
+    this.unwatch?.();
+    this.unwatch = null;
+    const sink = this.sink;
+    const cfg = this.cfg;
+    if (cfg.deliver_subject === '') {
+      this.push = null;
+      return;
+    }
+    const old = this.push;
+    this.push = new PushGate(cfg.deliver_subject, cfg.idle_heartbeat, cfg.flow_control);
+    if (old !== null && old.target === this.push.target && cfg.flow_control) this.push.fcid = old.fcid;
+    if (sink === null) return;
+    const target = cfg.deliver_subject;
+    this.unwatch = sink.watchInterest(target, () => queueMicrotask(() => this.interestChanged()));
+    this.push.setActive(sink.hasInterest(target), Date.now());
+  }
+
+  private interestChanged(): void {
+    const p = this.push;
+    const sink = this.sink;
+    if (p === null || sink === null || this.closed) return;
+    const now = Date.now();
+    const was = p.active;
+    p.setActive(sink.hasInterest(p.target), now);
+    if (was && !p.active) this.lastActive = now;
+    this.pump();
+  }
+
+  /** A client answered flow-control request `id` (the reply subject it was sent with). */
+  flowControlAnswered(id: string): void {
+    if (this.push !== null && this.push.answered(id)) this.pump();
+  }
+
+  /** nats-server consumer.go info: push_bound is a push consumer whose deliver subject has interest. */
+  get pushBound(): boolean {
+    return this.push !== null && this.push.active;
   }
 
   /** nats-server consumer.go selectStartingSeqNo: the first seq to deliver, and delivered = it - 1. */
@@ -284,6 +315,7 @@ export class Consumer implements TimerOwner {
   /** Connects the door that delivers; deliveries wait until one is attached. */
   attach(sink: ConsumerSink): void {
     this.sink = sink;
+    this.watchPush();
     this.pump();
   }
 
@@ -292,7 +324,7 @@ export class Consumer implements TimerOwner {
     this.cfg = cfg;
     this.filters = consumerFilters(cfg);
     this.store?.setConfig(blob);
-    if (this.push !== null) this.push = this.pushTarget();
+    this.watchPush();
     this.pump();
   }
 
@@ -397,6 +429,8 @@ export class Consumer implements TimerOwner {
     this.closed = true;
     this.unobserve?.();
     this.unobserve = null;
+    this.unwatch?.();
+    this.unwatch = null;
     this.stream.scheduler.cancel(this);
     const sink = this.sink;
     const waiting = this.waiting;
@@ -430,16 +464,18 @@ export class Consumer implements TimerOwner {
     try {
       const p = this.push;
       this.pushMore = false;
-      if (p !== null && sink.hasInterest(p.target)) {
+      if (p !== null && p.open) {
         let n = 0;
+        const now = Date.now();
         for (let next = this.peek(); next !== null; next = this.peek()) {
           if (++n > PUSH_BATCH) {
             this.pushMore = true;
             break;
           }
           const dseq = this.commit(next);
-          sink.deliver(p.target, next.m, next.dc, dseq, this.npending);
-          if (p.hbMs > 0) p.hbAt = Date.now() + p.hbMs;
+          const size = sink.deliver(p.target, next.m, next.dc, dseq, this.npending);
+          if (p.delivered(size, now)) p.requested(sink.flowControl(p.target));
+          if (!p.open) break;
         }
       }
       while (this.waiting.length > 0) {
@@ -565,7 +601,10 @@ export class Consumer implements TimerOwner {
 
   /** Has this consumer acked (or, with ack none, delivered) stream seq `sseq`? */
   hasAcked(sseq: number): boolean {
-    if (sseq >= this.cursor) return false;
+    // nats-server consumer.go needAck: everything from the next start seq on is still owed; for
+    // last_per_subject that is the next last-per-subject seq, not the cursor (past the stream end).
+    const next = this.lps !== null && this.lpsHead < this.lps.length ? this.lps[this.lpsHead] : this.cursor;
+    if (sseq >= next) return false;
     return this.cfg.ack_policy === 'none' || !this.book.pending.has(sseq);
   }
 
@@ -626,10 +665,11 @@ export class Consumer implements TimerOwner {
       this.lastActive = now;
     }
     const p = this.push;
-    if (p !== null && sink !== null && sink.hasInterest(p.target)) {
+    if (p !== null && sink !== null && p.active) {
       this.lastActive = now;
       if (p.hbMs > 0 && p.hbAt <= now) {
-        sink.heartbeat(p.target);
+        // nats-server consumer.go sendIdleHeartbeat: a stalled consumer names the request to answer.
+        sink.heartbeat(p.target, p.fcid === '' ? undefined : p.fcid);
         p.hbAt = now + p.hbMs;
       }
     }
@@ -648,7 +688,7 @@ export class Consumer implements TimerOwner {
   /** When the consumer counts as abandoned (ms), or 0 when it never does. */
   private inactiveAt(): number {
     const t = this.cfg.inactive_threshold;
-    if (t <= 0 || this.waiting.length > 0) return 0;
+    if (t <= 0 || this.waiting.length > 0 || (this.push !== null && this.push.active)) return 0;
     return this.lastActive + t / 1e6;
   }
 
@@ -665,8 +705,7 @@ export class Consumer implements TimerOwner {
     const p = this.push;
     if (p !== null) {
       if (this.pushMore) at = Date.now();
-      else if (this.sink !== null && !this.sink.hasInterest(p.target)) at = Math.min(at, Date.now() + PUSH_INTEREST_POLL_MS);
-      else if (p.hbMs > 0 && p.hbAt < at) at = p.hbAt;
+      else if (p.active && p.hbMs > 0 && p.hbAt < at) at = p.hbAt;
     }
     const sched = this.stream.scheduler;
     if (at === Infinity) sched.cancel(this);

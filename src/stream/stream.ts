@@ -123,7 +123,7 @@ const LOG_EVERY_MS = 10_000;
  * apply, one FIFO entry and one ack object; no timers, no parsing, no JSON.
  */
 export class Stream implements TimerOwner {
-  private readonly dedupe: DedupeWindow;
+  private dedupe: DedupeWindow;
   private lastMsgId = '';
   private reportedBytes = 0;
   private closed = false;
@@ -159,6 +159,7 @@ export class Stream implements TimerOwner {
     const st = store.state();
     if (st.lastSeq === 0 && cfg.first_seq > 1) store.setNextSeq(cfg.first_seq);
     if (st.messages > 0) s.rebuildDedupe();
+    store.onRollback = (lost) => s.rolledBack(lost);
     s.enforceAllLimits();
     s.expireAged();
     s.syncUsage();
@@ -512,6 +513,19 @@ export class Stream implements TimerOwner {
     if (boundary > st.lastSeq) this.store.purge({});
     else this.store.purge({ seq: boundary });
     return more;
+  }
+
+  /**
+   * The store undid appends the disk had no room for (their publishers get the store's error, never
+   * an ack): what was derived from them goes too, so a retry with the same msg id is stored, not
+   * acknowledged as a duplicate of a message that does not exist.
+   */
+  private rolledBack(lost: number): void {
+    this.host.logger.warn({ stream: this.cfg.name, lost }, 'JetStream store had no space: unacknowledged appends undone');
+    this.dedupe = new DedupeWindow(BigInt(this.cfg.duplicate_window));
+    this.rebuildDedupe();
+    this.syncUsage();
+    this.armTimer();
   }
 
   /** nats-server rebuildDedupe: ids of messages stored within the window, and the last msg id. */

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { invocationOf, parseCommandLine, usage } from '../../src/cli/args.js';
 import { ConfigError } from '../../src/config/errors.js';
+import { NO_ACCOUNTS } from '../../src/core/accounts.js';
 import { NO_AUTH } from '../../src/core/auth.js';
 import { DEFAULT_OPTIONS, UNLIMITED_CONNECTIONS } from '../../src/config/options.js';
 
@@ -70,6 +71,8 @@ test('every herald flag sets its option', () => {
     '9000',
     '--redis-port',
     '6380',
+    '--redis-store',
+    'memory',
     '--server-name',
     'n1',
     '--ports-file-dir',
@@ -131,10 +134,15 @@ test('every herald flag sets its option', () => {
     logLevel: 'debug',
     logFormat: 'json',
     redisPort: 6380,
+    redisStore: 'memory',
     auth: NO_AUTH,
     // No flags: set in a config file (lame_duck_duration, lame_duck_grace_period).
     lameDuckDurationMs: 120_000,
     lameDuckGracePeriodMs: 10_000,
+    tls: null,
+    httpsPort: null,
+    redisTls: null,
+    accounts: NO_ACCOUNTS,
   });
 });
 
@@ -232,7 +240,7 @@ test('config errors surface through the command line with the file location', ()
     fails(() => herald('-c', join(dir, 'bad.conf')), /bad\.conf:2:8: expected '\]' to close the array/);
   });
   withFiles({ 'bad.conf': 'tls {}\n' }, (dir) => {
-    fails(() => nats('-c', join(dir, 'bad.conf')), /bad\.conf:1:1: tls: TLS is not supported/);
+    fails(() => nats('-c', join(dir, 'bad.conf')), /bad\.conf:1:1: tls: a server needs 'cert_file' and 'key_file'/);
   });
 });
 
@@ -360,10 +368,11 @@ test('nats-server help, version, and the positional words', () => {
 });
 
 test('nats-server refusals name the flag and say why', () => {
-  fails(() => nats('-ms', '8443'), /^-ms is not supported: herald serves monitoring over plain HTTP only; use -m\/--http_port$/);
-  fails(() => nats('--https_port', '8443'), /--https_port is not supported/);
-  fails(() => nats('--tls'), /--tls is not supported: herald has no TLS/);
-  fails(() => nats('--tlscert', 'c.pem'), /--tlscert is not supported/);
+  // TLS and HTTPS monitoring are implemented (test/security/tls-*.test.ts); their flags still
+  // refuse what nats-server refuses.
+  fails(() => nats('-ms', '8443'), /^TLS cert and key required for HTTPS$/);
+  fails(() => nats('--tls'), /^TLS Server certificate must be present and valid$/);
+  fails(() => nats('--tlscert', 'c.pem'), /^TLS Server private key must be present and valid$/);
   // --user/--pass/--auth are implemented (test/security/auth-conf.test.ts).
   fails(() => nats('--user', 'a'), /--user and --pass must be given together/);
   fails(() => nats('--routes', 'nats://x'), /--routes is not supported: herald runs as a single server/);

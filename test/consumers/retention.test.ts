@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import {
   AckPolicy,
+  DeliverPolicy,
   JetStreamApiError,
   RetentionPolicy,
   jetstream,
@@ -68,4 +69,33 @@ test('interest: a message stays until every interested consumer acked it', async
   const two = await (await js.consumers.get('IN', 'two')).next({ expires: 1000 });
   assert.ok(await two?.ackAck());
   assert.equal((await jsm.streams.info('IN')).state.messages, 0);
+});
+
+test('interest: a last_per_subject consumer keeps the messages it has still to deliver', async () => {
+  // Found in review (note.md, issue 8): the consumer's cursor starts past the stream's end, so the
+  // last-per-subject messages it has not delivered yet looked acked and another consumer's ack
+  // removed them. nats-server consumer.go needAck: everything from the first start seq on needs it.
+  await jsm.streams.add({ name: 'LPS', subjects: ['lps.>'], retention: RetentionPolicy.Interest });
+  await jsm.consumers.add('LPS', { durable_name: 'all', ack_policy: AckPolicy.Explicit });
+  const js = jetstream(nc);
+  await js.publish('lps.a', 'a1');
+  await js.publish('lps.b', 'b1');
+  await js.publish('lps.a', 'a2');
+  await jsm.consumers.add('LPS', {
+    durable_name: 'last',
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.LastPerSubject,
+  });
+  const all = await js.consumers.get('LPS', 'all');
+  for await (const m of await all.fetch({ max_messages: 3, expires: 2000 })) await m.ackAck();
+  const last = await js.consumers.get('LPS', 'last');
+  const got: string[] = [];
+  for await (const m of await last.fetch({ max_messages: 2, expires: 2000 })) {
+    got.push(m.string());
+    await m.ackAck();
+  }
+  assert.deepEqual(got, ['b1', 'a2'], 'the last message of each subject was still there to deliver');
+  const si = await jsm.streams.info('LPS');
+  // a1 (before the first start seq) went at the first consumer's ack, b1 and a2 once both acked.
+  assert.equal(si.state.messages, 0);
 });

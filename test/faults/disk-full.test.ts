@@ -120,3 +120,112 @@ test('a full data volume refuses publishes early, keeps every ack, and recovers 
     rmdirSync(mnt);
   }
 });
+
+/** Publishes per burst sent right after the filler took the volume (before the next poll sees it). */
+const BURST = 40;
+/** Bursts tried before giving up on catching the writer between two polls. */
+const MAX_BURSTS = 20;
+
+test('an ENOSPC that reaches the writer fails its publishers with 10077 and the stream recovers by itself', async (t) => {
+  const mnt = mkdtempSync(join(tmpdir(), 'herald-enospc-'));
+  const why = tryMount(mnt);
+  if (why !== null) {
+    rmdirSync(mnt);
+    t.skip(why);
+    return;
+  }
+  const filler = join(mnt, 'filler');
+  try {
+    let server = await Server.start({ port: 0, logger: silentLogger(), dataDir: mnt, maxFileStore: 1 << 30 });
+    let nc = await connect({ servers: server.url });
+    try {
+      const jsm = await jetstreamManager(nc);
+      await jsm.streams.add({ name: 'GAP', subjects: ['gap.>'], storage: StorageType.File });
+      const js = jetstream(nc);
+      const acked = new Map<number, Buffer>();
+      const codes = new Map<number, number>();
+      let caught = 0;
+      for (let b = 0; b < MAX_BURSTS && caught === 0; b++) {
+        for (let i = 0; i < 5; i++) {
+          const p = Buffer.from(`before-${b}-${i}`);
+          acked.set((await js.publish('gap.a', p)).seq, p);
+        }
+        // Another program takes the whole volume between two free-space polls.
+        const st = statfsSync(mnt);
+        try {
+          writeFileSync(filler, Buffer.alloc(st.bavail * st.bsize));
+        } catch {
+          /* the volume is full either way */
+        }
+        const burst = await Promise.allSettled(
+          Array.from({ length: BURST }, (_, i) => {
+            const p = Buffer.alloc(4096, (b * BURST + i) & 0xff);
+            return js.publish('gap.b', p).then((a) => ({ seq: a.seq, p }));
+          }),
+        );
+        for (const r of burst) {
+          if (r.status === 'fulfilled') acked.set(r.value.seq, r.value.p);
+          else {
+            const c = errCode(r.reason) ?? -1;
+            codes.set(c, (codes.get(c) ?? 0) + 1);
+            if (c === 10077) caught++;
+          }
+        }
+        rmSync(filler, { force: true });
+        // Let a poll see the space again before the next burst.
+        await waitFor(
+          async () => {
+            try {
+              const p = Buffer.from(`probe-${b}`);
+              acked.set((await js.publish('gap.a', p)).seq, p);
+              return true;
+            } catch {
+              return false;
+            }
+          },
+          10_000,
+          50,
+        );
+      }
+      assert.ok(caught > 0, `no publish reached the writer while the volume was full (codes ${JSON.stringify([...codes])})`);
+      for (const c of codes.keys()) assert.ok(c === 10077 || c === 10023, `publish refused with ${c}`);
+
+      // Memory equals disk: only acknowledged messages are counted and served, byte for byte.
+      const info = await jsm.streams.info('GAP');
+      assert.equal(info.state.messages, acked.size, 'message count after the undone writes');
+      const lastSeq = info.state.last_seq;
+      for (const [seq, p] of acked)
+        assert.deepEqual(Buffer.from((await jsm.streams.getMessage('GAP', { seq }))!.data), p, `acked seq ${seq}`);
+
+      // Back in service without a restart: no seq reused, delete and purge work.
+      const again = await js.publish('gap.c', Buffer.from('again'));
+      assert.ok(again.seq > lastSeq, `seq ${again.seq} reused (last ${lastSeq})`);
+      acked.set(again.seq, Buffer.from('again'));
+      const first = [...acked.keys()][0];
+      assert.ok(await jsm.streams.deleteMessage('GAP', first));
+      acked.delete(first);
+      const purged = await jsm.streams.purge('GAP', { filter: 'gap.b' });
+      for (const [seq, p] of acked) if (p.length === 4096) acked.delete(seq);
+      assert.ok(purged.purged >= 0);
+
+      // A restart finds exactly what was acknowledged.
+      await nc.close();
+      await server.close();
+      server = await Server.start({ port: 0, logger: silentLogger(), dataDir: mnt, maxFileStore: 1 << 30 });
+      nc = await connect({ servers: server.url });
+      const jsm2 = await jetstreamManager(nc);
+      const info2 = await jsm2.streams.info('GAP');
+      assert.equal(info2.state.messages, acked.size, 'message count after restart');
+      assert.ok(info2.state.last_seq >= again.seq, 'last seq went back after restart');
+      for (const [seq, p] of acked)
+        assert.deepEqual(Buffer.from((await jsm2.streams.getMessage('GAP', { seq }))!.data), p, `acked seq ${seq} after restart`);
+    } finally {
+      await nc.close();
+      await server.close();
+    }
+  } finally {
+    rmSync(filler, { force: true });
+    execFileSync('umount', [mnt]);
+    rmdirSync(mnt);
+  }
+});

@@ -35,6 +35,9 @@ const PULL_REQUEST: GoStruct = {
 const NS_PER_MS = 1_000_000;
 const ADVISORY = '$JS.EVENT.ADVISORY.CONSUMER.';
 const EMPTY = Buffer.alloc(0);
+const FC_REQUEST = statusHeader(100, 'FlowControl Request');
+/** nats-server's `digits` alphabet for the random token of a flow-control reply. */
+const FC_DIGITS = '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ';
 
 /** Delivers `msg` to the subscriptions of `target` only (one member per queue group), keeping
  * `msg.subject` (a pull delivery's MSG line names the stream subject, not the inbox). */
@@ -68,6 +71,7 @@ function status(code: number, text: string, pairs: [string, string][] = []): Buf
 /** The wire side of one consumer. */
 export class ConsumerWire implements ConsumerSink {
   private readonly ackPrefix: string;
+  private readonly fcPrefix: string;
 
   constructor(
     private readonly router: Router,
@@ -75,9 +79,10 @@ export class ConsumerWire implements ConsumerSink {
     private readonly c: Consumer,
   ) {
     this.ackPrefix = `$JS.ACK.${c.stream.name}.${c.name}.`;
+    this.fcPrefix = `$JS.FC.${c.stream.name}.${c.name}.`;
   }
 
-  deliver(target: string, m: StoredMsg, dc: number, dseq: number, pending: number): void {
+  deliver(target: string, m: StoredMsg, dc: number, dseq: number, pending: number): number {
     const reply = `${this.ackPrefix}${dc}.${m.seq}.${dseq}.${m.ts}.${pending}`;
     let headers = m.headers;
     let payload = m.payload;
@@ -86,6 +91,21 @@ export class ConsumerWire implements ConsumerSink {
       payload = EMPTY;
     }
     deliverTo(this.router, target, { subject: m.subject, reply, headers, payload });
+    // nats-server stream.go jsPubMsg.size: what flow control counts.
+    return target.length + reply.length + (headers === null ? 0 : headers.length) + payload.length;
+  }
+
+  /** nats-server consumer.go sendFlowControl / fcReply: `100 FlowControl Request` to the deliver
+   * subject, answered on `$JS.FC.<stream>.<consumer>.<4 random characters>`. */
+  flowControl(target: string): string {
+    let id = this.fcPrefix;
+    for (let i = 0; i < 4; i++) id += FC_DIGITS[(Math.random() * FC_DIGITS.length) | 0];
+    deliverTo(this.router, target, { subject: target, reply: id, headers: FC_REQUEST, payload: EMPTY });
+    return id;
+  }
+
+  watchInterest(target: string, cb: () => void): () => void {
+    return this.router.sublist.watchInterest(target, cb);
   }
 
   end(target: string, why: PullEnd, batchLeft: number, bytesLeft: number): void {
@@ -114,12 +134,15 @@ export class ConsumerWire implements ConsumerSink {
     this.router.publish({ subject: target, reply: '', headers: h, payload: EMPTY }, null);
   }
 
-  heartbeat(target: string): void {
+  heartbeat(target: string, stalled?: string): void {
     const d = this.c.delivered;
-    const h = status(100, 'Idle Heartbeat', [
+    const pairs: [string, string][] = [
       ['Nats-Last-Consumer', String(d.consumerSeq)],
       ['Nats-Last-Stream', String(d.streamSeq)],
-    ]);
+    ];
+    // nats-server consumer.go sendIdleHeartbeat: a stall names the flow-control reply to answer.
+    if (stalled !== undefined) pairs.push(['Nats-Consumer-Stalled', stalled]);
+    const h = status(100, 'Idle Heartbeat', pairs);
     this.router.publish({ subject: target, reply: '', headers: h, payload: EMPTY }, null);
   }
 
@@ -231,13 +254,24 @@ export class ConsumerService {
       echo: true,
       internal: true,
       deliver: (sub: Subscription, msg: Message): boolean =>
-        sub.subject.startsWith('$JS.ACK') ? this.onAck(msg) : this.onPull(msg),
+        sub.sid === 'jsack' ? this.onAck(msg) : sub.sid === 'jsfc' ? this.onFlowControl(msg) : this.onPull(msg),
     };
   }
 
   start(): void {
     this.subs.push(this.router.subscribe(this.client, '$JS.API.CONSUMER.MSG.NEXT.>', null, 'jsnext'));
     this.subs.push(this.router.subscribe(this.client, '$JS.ACK.>', null, 'jsack'));
+    this.subs.push(this.router.subscribe(this.client, '$JS.FC.>', null, 'jsfc'));
+  }
+
+  /** `$JS.FC.<stream>.<consumer>.<token>`: a client answered a flow-control request. */
+  private onFlowControl(msg: Message): boolean {
+    const t = msg.subject.split('.');
+    if (t.length !== 5) return false;
+    const c = this.find(t[2], t[3]);
+    if (c === undefined) return false;
+    c.flowControlAnswered(msg.subject);
+    return true;
   }
 
   stop(): void {

@@ -97,7 +97,9 @@ export function jsz(all: Streams, api: ApiCounters, query: URLSearchParams): obj
   const sync = opts.sync;
   const config: Record<string, unknown> = {
     max_memory: opts.maxMemStore,
-    max_storage: opts.maxFileStore,
+    // The budget in force, derived from the data volume when not configured (nats-server reports
+    // its dynamic 75%-of-free-space default the same way: server/jetstream.go, dynamicJSAccountLimits).
+    max_storage: Number.isFinite(all.fileBudget) ? all.fileBudget : opts.maxFileStore,
     store_dir: opts.storeDir,
   };
   if (sync.kind === 'interval') config.sync_interval = sync.ms * 1_000_000;
@@ -177,6 +179,7 @@ export function consumerInfo(c: Consumer): Record<string, unknown> {
     num_redelivered: c.numRedelivered,
     num_waiting: c.numWaiting,
     num_pending: c.numPending(),
+    ...(c.pushBound ? { push_bound: true } : {}),
     ts: goNow(),
   };
 }

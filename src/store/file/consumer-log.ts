@@ -369,6 +369,16 @@ export class ConsumerFiles {
     });
   }
 
+  /**
+   * After a rollback (writer.ts): every consumer whose current log was cut back writes a snapshot
+   * of its state, so the disk catches up with memory. Memory is kept, not rewound: the records that
+   * were lost were not yet confirmed to anyone, and the snapshot re-records each of them (an ack
+   * stays an ack, a delivery stays pending), so the log never ends up behind an answered ack.
+   */
+  rolledBack(targets: Set<WriteTarget>): void {
+    for (const c of this.byName.values()) if (targets.has(c.file)) c.writeSnapshot();
+  }
+
   /** Closes every log (after the writer drained). */
   closeAll(): void {
     for (const c of this.byName.values()) c.file.close();

@@ -95,6 +95,12 @@ export class FileStore implements MessageStore, SubjectScanner {
   private floorMark = 0;
   private markedFloor = 0;
   private batchTombs: number[] = [];
+  /** Tombstone seqs whose records are not durable yet, and the writer generation of each: a
+   * rollback restates them (`rolledBack`). Pruned as batches complete. */
+  private unsureTombs: number[] = [];
+  private unsureGens: number[] = [];
+  /** Told how many live messages a rollback dropped (the stream rebuilds what it derives). */
+  onRollback: ((lost: number) => void) | null = null;
   private readonly cctx: CompactContext;
   private readonly consumers: ConsumerFiles;
   /** Records that failed their CRC when read (never served). */
@@ -112,6 +118,7 @@ export class FileStore implements MessageStore, SubjectScanner {
     this.budget = budget;
     this.writer = new Writer(cfg.sync, cfg.dirFd, (op) => this.runErase(op), cfg.logger, cfg.files);
     this.writer.onBatch = () => this.markHighWater();
+    this.writer.onRollback = (targets) => this.rolledBack(targets);
     this.consumers = new ConsumerFiles(cfg.dir, cfg.dirFd, this.writer, consumers, cfg.consumerCompactBytes, cfg.logger);
     this.cctx = {
       firstSeq: () => this.firstSeq,
@@ -741,6 +748,7 @@ export class FileStore implements MessageStore, SubjectScanner {
     if (type === RecordType.Tombstone) {
       seg.tombs.push(seq);
       this.batchTombs.push(seq);
+      this.unsure(seq);
       if (seq > seg.maxSeq) seg.maxSeq = seq;
     } else if (type === RecordType.Floor) {
       if (seq > seg.maxFloor) seg.maxFloor = seq;
@@ -756,6 +764,7 @@ export class FileStore implements MessageStore, SubjectScanner {
    */
   private markHighWater(): void {
     if (this.closed && this.segs.length === 0) return;
+    this.pruneUnsure();
     if (this.lastSeq <= this.markedSeq && this.batchTombs.length === 0 && this.floorMark <= this.markedFloor) return;
     this.markedSeq = this.lastSeq;
     this.markedFloor = this.floorMark;
@@ -766,9 +775,63 @@ export class FileStore implements MessageStore, SubjectScanner {
     if (this.batchTombs.length === 0 && len > restatingMarkLen(0)) return this.mark(RecordType.SeqMark, seq);
     this.writer.reserve(seg, len);
     encodeRestatingMark(this.writer.buf, this.writer.pos, seq, this.lastTs, this.floorMark, this.batchTombs, seg.key);
+    for (const t of this.batchTombs) this.unsure(t);
     this.batchTombs = [];
     seg.lastTs = this.lastTs;
     if (seq > seg.seqMark) seg.seqMark = seq;
+  }
+
+  private unsure(seq: number): void {
+    this.unsureTombs.push(seq);
+    this.unsureGens.push(this.writer.generation);
+  }
+
+  private pruneUnsure(): void {
+    const done = this.writer.durableGeneration;
+    let k = 0;
+    while (k < this.unsureGens.length && this.unsureGens[k] <= done) k++;
+    if (k === 0) return;
+    this.unsureTombs.splice(0, k);
+    this.unsureGens.splice(0, k);
+  }
+
+  /**
+   * Writer callback after a batch failed for want of space (writer.ts `rollback`): the files in
+   * `targets` were cut back. Message slots that pointed past the cut go (their seqs stay used: they
+   * show as deleted and are never handed out again), segments left without their head are rewritten
+   * or dropped, and deletes, the floor and the last seq whose records were lost are restated at
+   * once in a new batch. Consumer logs write a fresh snapshot of their state (consumer-log.ts).
+   */
+  private rolledBack(targets: Set<WriteTarget>): void {
+    let lost = 0;
+    for (let k = this.segs.length - 1; k >= 0; k--) {
+      const seg = this.segs[k];
+      if (!targets.has(seg)) continue;
+      while (seg.n > 0 && seg.offs[seg.n - 1] >= seg.size) {
+        const i = seg.n - 1;
+        if (this.killSlot(seg, i, seg.seqAt(i))) lost++;
+        seg.n = i;
+      }
+      if (seg.size === 0 && seg !== this.active) {
+        // Made and sealed inside the undone batch: nothing of it reached the disk.
+        this.segs.splice(k, 1);
+        this.retire(seg);
+        this.writer.addJob(() => this.removeFiles(seg));
+      }
+    }
+    this.firstSeq = this.count === 0 ? this.lastSeq + 1 : this.findLiveFrom(this.firstSeq);
+    this.firstTsCache = { seq: 0, ts: 0n };
+    const tombs = new Set([...this.unsureTombs, ...this.batchTombs]);
+    this.unsureTombs = [];
+    this.unsureGens = [];
+    this.batchTombs = [...tombs];
+    this.markedSeq = 0;
+    this.markedFloor = 0;
+    if (this.active.size === 0) this.mark(RecordType.SeqMark, this.lastSeq + 1);
+    this.consumers.rolledBack(targets);
+    this.markHighWater();
+    if (lost > 0) this.cfg.logger?.warn({ dir: this.cfg.dir, lost }, 'file store: appends undone for want of space');
+    this.onRollback?.(lost);
   }
 
   /** Writer callback: overwrites `op.seq`'s record with an Erased one. Returns the segment written. */

@@ -8,7 +8,7 @@
  * Guarantees: `nodeFiles` is a thin pass-through (no buffering, no retries). Costs: one indirect
  * call per write or sync.
  */
-import { fdatasync, fsync, writev } from 'node:fs';
+import { fdatasync, fsync, ftruncate, writev } from 'node:fs';
 import { rename, unlink } from 'node:fs/promises';
 
 /** What the write path needs from the file system; callbacks follow node:fs conventions. */
@@ -20,6 +20,9 @@ export interface FileLayer {
   fsync(fd: number, cb: (err: NodeJS.ErrnoException | null) => void): void;
   rename(from: string, to: string): Promise<void>;
   unlink(path: string): Promise<void>;
+  /** Cuts the file to `len` bytes (the writer undoes a batch the disk had no room for). Optional:
+   * a layer without it gets node:fs `ftruncate`. */
+  ftruncate?(fd: number, len: number, cb: (err: NodeJS.ErrnoException | null) => void): void;
 }
 
 /** The real file system (node:fs). */
@@ -29,4 +32,5 @@ export const nodeFiles: FileLayer = {
   fsync: (fd, cb) => fsync(fd, cb),
   rename: (from, to) => rename(from, to),
   unlink: (path) => unlink(path),
+  ftruncate: (fd, len, cb) => ftruncate(fd, len, cb),
 };

@@ -11,6 +11,13 @@
  *
  * Costs: chunks are CHUNK_BYTES each, reused from a small pool; pending bytes are capped at
  * MAX_PENDING_BYTES (appends past it are refused rather than growing memory without bound).
+ *
+ * No space: when a write or sync of a batch fails with ENOSPC/EDQUOT, everything not yet durable
+ * (that batch and whatever queued behind it) is undone: each file is cut back to where the batch
+ * began, the pending chunks are dropped, `onRollback` lets the owner undo the same records in
+ * memory (synchronously, before anything else runs), and every waiting `whenDurable` callback gets
+ * the error. The writer then waits NO_SPACE_RETRY_MS and carries on: no restart needed once space
+ * is freed (docs/storage-format.md "Disk full").
  */
 import { nodeFiles, type FileLayer } from './fs-layer.js';
 import type { SyncPolicy } from '../store.js';
@@ -24,6 +31,16 @@ const CHUNK_POOL_MAX = 8;
 export const MAX_PENDING_BYTES = 512 * 1024 * 1024;
 /** Buffers handed to one pwritev call (IOV_MAX on Linux is 1024). */
 const MAX_IOV = 1024;
+/** After a batch was undone for want of space, the next one waits this long: a disk that stays
+ * full costs one failed write per interval, not a busy loop (the free-space poll's period). */
+export const NO_SPACE_RETRY_MS = 250;
+
+/** True for the errors that mean "the volume has no room" (ENOSPC, EDQUOT): such a batch is
+ * undone (`Writer.onRollback`) and the store stays in service; any other error fails the store. */
+export function isNoSpace(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT';
+}
 
 /** An in-place overwrite the loop performs after the data writes of its batch. */
 export interface EraseOp {
@@ -94,6 +111,14 @@ export function fdatasyncP(fd: number, fs: FileLayer = nodeFiles): Promise<void>
   return new Promise((resolve, reject) => fs.fdatasync(fd, (err) => (err === null ? resolve() : reject(err))));
 }
 
+/** `ftruncate` as a promise, through the layer when it has one. */
+function ftruncateP(fs: FileLayer, fd: number, len: number): Promise<void> {
+  const f = fs.ftruncate ?? nodeFiles.ftruncate;
+  return new Promise((resolve, reject) =>
+    (f as NonNullable<FileLayer['ftruncate']>)(fd, len, (err) => (err === null ? resolve() : reject(err))),
+  );
+}
+
 /** `fsync` as a promise (used on the directory after creating or renaming a segment). */
 export function fsyncP(fd: number, fs: FileLayer = nodeFiles): Promise<void> {
   return new Promise((resolve, reject) => fs.fsync(fd, (err) => (err === null ? resolve() : reject(err))));
@@ -130,9 +155,22 @@ export class Writer {
   failed: Error | null = null;
   /** Called as a batch starts, before it takes the pending chunks: a last record may join it. */
   onBatch: (() => void) | null = null;
+  /**
+   * Called when a batch is undone for want of space, with every file that was cut back (its `size`
+   * and `written` already lowered, its pending chunks dropped). It must drop, in memory, whatever
+   * pointed into the bytes that are gone; records it reserves form the next batch.
+   */
+  onRollback: ((targets: Set<WriteTarget>) => void) | null = null;
+  /** Chunks and erases of the batch in flight (the first files a rollback cuts back). */
+  private inflight: Chunk[] = [];
+  private inflightErases: EraseOp[] = [];
+  /** No batch starts before this time (ms epoch): set by a rollback. */
+  private pausedUntil = 0;
   /** Counters for monitoring and benchmarks. */
   batches = 0;
   syncs = 0;
+  /** Batches undone because the volume was full. */
+  rollbacks = 0;
 
   constructor(
     private readonly policy: SyncPolicy,
@@ -158,6 +196,16 @@ export class Writer {
   /** Bytes accepted and not yet written. */
   get backlog(): number {
     return this.pendingBytes;
+  }
+
+  /** Increments on every reserve: a record reserved now belongs to generation `generation`. */
+  get generation(): number {
+    return this.gen;
+  }
+
+  /** Every record of a generation at or below this is durable. */
+  get durableGeneration(): number {
+    return this.doneGen;
   }
 
   /**
@@ -225,10 +273,13 @@ export class Writer {
   /** Resolves once nothing is pending or running. With `sync`, also fsyncs what was written. */
   async drain(sync: boolean): Promise<void> {
     if (sync) this.syncDue = true;
+    const rollbacks = this.rollbacks;
     this.kick();
     while (this.running || this.scheduled || this.hasWork()) {
       await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
       if (this.failed !== null) throw this.failed;
+      // A full disk would make this wait for free space forever: give up, as a close must.
+      if (this.rollbacks !== rollbacks) throw new Error('ENOSPC: no space left on device; unwritten records dropped');
     }
     if (this.failed !== null) throw this.failed;
   }
@@ -260,10 +311,13 @@ export class Writer {
   private kick(): void {
     if (this.scheduled || this.running) return;
     this.scheduled = true;
-    setImmediate(() => {
+    const go = (): void => {
       this.scheduled = false;
       void this.loop();
-    });
+    };
+    const wait = this.pausedUntil - Date.now();
+    if (wait > 0) setTimeout(go, wait);
+    else setImmediate(go);
   }
 
   private release(c: Chunk): void {
@@ -276,12 +330,15 @@ export class Writer {
     try {
       while (this.failed === null && this.hasWork()) await this.batch();
     } catch (err) {
-      this.fail(err as Error);
+      if (isNoSpace(err) && this.onRollback !== null) await this.rollback(err as Error);
+      else this.fail(err as Error);
     } finally {
       this.running = false;
       const w = this.idleWaiters;
       this.idleWaiters = [];
       for (const f of w) f();
+      // Work queued by a rollback (or during it) waits out the pause, then goes.
+      if (this.failed === null && this.hasWork()) this.kick();
     }
   }
 
@@ -292,6 +349,8 @@ export class Writer {
     this.cur = null;
     const erases = this.erases;
     this.erases = [];
+    this.inflight = chunks;
+    this.inflightErases = erases;
     const gen = this.gen;
     this.batches++;
 
@@ -355,6 +414,8 @@ export class Writer {
     }
 
     this.doneGen = gen;
+    this.inflight = [];
+    this.inflightErases = [];
     this.fire(gen, null);
 
     // Maintenance that waited for these records. While appends are waiting, only one job runs
@@ -363,8 +424,67 @@ export class Writer {
     while (this.jobs.length > 0 && this.jobs[0].gen <= gen && this.failed === null) {
       if (ran > 0 && this.appendsWaiting()) break;
       const job = this.jobs.shift() as Job;
-      await job.run();
+      try {
+        await job.run();
+      } catch (err) {
+        // Index files and compactions are optional work: without room they are skipped, not fatal.
+        if (!isNoSpace(err)) throw err;
+        this.logger?.warn({ err: (err as Error).message }, 'file store: maintenance job skipped, no space');
+      }
       ran++;
+    }
+  }
+
+  /**
+   * Undoes everything not yet durable after `err` (ENOSPC) hit the batch in flight: see the class
+   * comment. Synchronous up to the callbacks, so no read sees a dropped chunk; then cuts the files.
+   */
+  private async rollback(err: Error): Promise<void> {
+    const gen = this.gen;
+    const base = new Map<WriteTarget, number>();
+    for (const c of this.inflight.concat(this.queued)) {
+      const b = base.get(c.seg);
+      if (b === undefined || c.off < b) base.set(c.seg, c.off);
+    }
+    for (const [t, off] of base) {
+      for (const c of t.pending) this.release(c);
+      t.pending.length = 0;
+      t.size = off;
+      if (t.written > off) t.written = off;
+    }
+    // Erases of the failed batch run again later (their records' bytes may be back).
+    this.erases = this.inflightErases.concat(this.erases);
+    this.inflight = [];
+    this.inflightErases = [];
+    this.queued = [];
+    this.cur = null;
+    this.pendingBytes = 0;
+    this.rollbacks++;
+    this.pausedUntil = Date.now() + NO_SPACE_RETRY_MS;
+    this.logger?.warn(
+      { err: err.message, files: [...base.keys()].map((t) => t.name) },
+      'file store: no space to write a batch; its records were undone, retrying',
+    );
+    try {
+      (this.onRollback as (targets: Set<WriteTarget>) => void)(new Set(base.keys()));
+    } catch (e) {
+      this.fail(e as Error);
+      return;
+    }
+    this.doneGen = gen;
+    this.fire(gen, err);
+    try {
+      for (const [t, off] of base) {
+        t.busy++;
+        try {
+          await ftruncateP(this.fs, t.open(), off);
+        } finally {
+          t.busy--;
+        }
+        this.unsynced.add(t);
+      }
+    } catch (e) {
+      this.fail(e as Error);
     }
   }
 
