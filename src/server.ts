@@ -125,12 +125,16 @@ export class Server implements MonitoredServer {
 
   /** `redis://host:port` of the Redis door, or null when it is off. */
   get redisUrl(): string | null {
-    return this.redis === null || this.options.redisPort === null ? null : `redis://${urlHost(this.options.host)}:${this.redis.port}`;
+    return this.redis === null || this.options.redisPort === null
+      ? null
+      : `redis://${urlHost(this.options.host)}:${this.redis.port}`;
   }
 
   /** `rediss://host:port` of the Redis door's TLS listener, or null when there is none. */
   get redisTlsUrl(): string | null {
-    return this.redis === null || this.redis.tlsPort === 0 ? null : `rediss://${urlHost(this.options.host)}:${this.redis.tlsPort}`;
+    return this.redis === null || this.redis.tlsPort === 0
+      ? null
+      : `rediss://${urlHost(this.options.host)}:${this.redis.tlsPort}`;
   }
 
   /** `http://host:port` of monitoring, or null when it is off. */
@@ -247,7 +251,8 @@ export class Server implements MonitoredServer {
       if (isGlobal) this.warnUnservedGlobalStreams(storeDir);
       return;
     }
-    const budget = (server: number, account: number): number => (account < 0 ? server : server < 0 ? account : Math.min(server, account));
+    const budget = (server: number, account: number): number =>
+      account < 0 ? server : server < 0 ? account : Math.min(server, account);
     const dir = isGlobal ? storeDir : join(storeDir, acc.name);
     const js = await JetStreamClass.start(acc.router, {
       storeDir: dir,
@@ -382,7 +387,14 @@ export class Server implements MonitoredServer {
 
 /** The Redis TLS listener's certificate, key and CA (load.ts filled in certFile/keyFile). */
 function redisSecureContext(r: RedisTlsSettings): ReturnType<typeof secureContextOptions> {
-  return secureContextOptions({ certFile: r.certFile!, keyFile: r.keyFile!, caFile: r.caFile, ciphers: null, curves: null, minVersion: 'TLSv1.2' });
+  return secureContextOptions({
+    certFile: r.certFile!,
+    keyFile: r.keyFile!,
+    caFile: r.caFile,
+    ciphers: null,
+    curves: null,
+    minVersion: 'TLSv1.2',
+  });
 }
 
 function urlHost(h: string): string {

@@ -288,7 +288,6 @@ const IGNORED: Readonly<Record<string, string>> = (() => {
 /** Keys of `jetstream { }` that ask for encryption at rest: refused, since ignoring them would store data in clear. */
 const JS_ENCRYPTION = ['key', 'ek', 'encryption_key', 'prev_key', 'prev_ek', 'prev_encryption_key', 'cipher', 'tpm'];
 
-
 /** `authorization { token | user/password | users [...], timeout, permissions }` (src/config/auth-conf.ts). */
 const authorization: Handler = (c, v, w) => {
   c.o.auth = parseAuthorization(v, w, c.o.auth, {
@@ -562,7 +561,10 @@ function finishTls(c: Ctx, conf: ConfMap): void {
     throw fail(w, "needs 'cert_file' and 'key_file' (Redis's tls-cert-file and tls-key-file), or a tls block to take them from");
   }
   if (r.authClients !== 'no' && r.caFile === null) {
-    throw fail(w, "auth_clients (Redis's tls-auth-clients, default yes) checks client certificates against 'ca_file': give ca_file, or auth_clients: no");
+    throw fail(
+      w,
+      "auth_clients (Redis's tls-auth-clients, default yes) checks client certificates against 'ca_file': give ca_file, or auth_clients: no",
+    );
   }
   try {
     secureContextOptions({ certFile, keyFile, caFile: r.caFile, ciphers: null, curves: null, minVersion: 'TLSv1.2' });
@@ -684,15 +686,6 @@ export function validateOptions(o: ServerOptions): string[] {
   check(o.redisPort === null || isInt(o.redisPort, 0, MAX_PORT), 'redisPort', o.redisPort, `${port} or null (off)`);
   check(o.redisStore === 'file' || o.redisStore === 'memory', 'redisStore', o.redisStore, "'file' or 'memory'");
   validateAuth(o.auth);
-  check(isPositive(o.lameDuckDurationMs), 'lameDuckDurationMs', o.lameDuckDurationMs, 'milliseconds, more than 0');
-  check(isPositive(o.lameDuckGracePeriodMs), 'lameDuckGracePeriodMs', o.lameDuckGracePeriodMs, 'milliseconds, more than 0');
-  if (o.lameDuckGracePeriodMs >= o.lameDuckDurationMs) {
-    // nats-server server.go validateOptions, same text.
-    throw new ConfigError(
-      `lame duck grace period (${formatDuration(o.lameDuckGracePeriodMs)}) should be strictly lower than lame duck duration (${formatDuration(o.lameDuckDurationMs)})`,
-      { key: 'lameDuckGracePeriodMs' },
-    );
-  }
   check(o.httpsPort === null || isInt(o.httpsPort, 0, MAX_PORT), 'httpsPort', o.httpsPort, `${port} or null (off)`);
   if (o.httpsPort !== null && o.httpPort !== null) {
     // nats-server StartMonitoring refuses both.
@@ -706,9 +699,20 @@ export function validateOptions(o: ServerOptions): string[] {
   );
   if (o.httpsPort !== null && o.tls === null) throw new ConfigError('TLS cert and key required for HTTPS', { key: 'httpsPort' });
   if (o.tls !== null && o.tls.map && o.auth.users.length === 0) {
-    warnings.push('tls.verify_and_map is set but authorization has no users to map certificates to: every client will be refused');
+    warnings.push(
+      'tls.verify_and_map is set but authorization has no users to map certificates to: every client will be refused',
+    );
   }
   validateAccounts(o.accounts, o.auth);
+  check(isPositive(o.lameDuckDurationMs), 'lameDuckDurationMs', o.lameDuckDurationMs, 'milliseconds, more than 0');
+  check(isPositive(o.lameDuckGracePeriodMs), 'lameDuckGracePeriodMs', o.lameDuckGracePeriodMs, 'milliseconds, more than 0');
+  if (o.lameDuckGracePeriodMs >= o.lameDuckDurationMs) {
+    // nats-server server.go validateOptions, same text.
+    throw new ConfigError(
+      `lame duck grace period (${formatDuration(o.lameDuckGracePeriodMs)}) should be strictly lower than lame duck duration (${formatDuration(o.lameDuckDurationMs)})`,
+      { key: 'lameDuckGracePeriodMs' },
+    );
+  }
 
   if (o.maxPayload > o.maxPending) {
     throw new ConfigError(`max_payload (${o.maxPayload}) cannot be higher than max_pending (${o.maxPending})`, {

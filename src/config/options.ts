@@ -64,10 +64,6 @@ export interface ServerOptions {
   redisStore: 'file' | 'memory';
   /** Who may connect and what each user may do (docs/security.md); `NO_AUTH` lets everyone in. */
   auth: AuthSettings;
-  /** Lame-duck mode (SIGUSR2): client closes are spread over this many ms, after the grace period. */
-  lameDuckDurationMs: number;
-  /** Lame-duck mode waits this long after telling clients before it closes the first one. */
-  lameDuckGracePeriodMs: number;
   /** TLS of the NATS door (docs/security.md); null = plaintext only. */
   tls: TlsSettings | null;
   /** Monitoring over HTTPS on `httpHost` with the NATS door's certificate (nats-server
@@ -77,6 +73,10 @@ export interface ServerOptions {
   redisTls: RedisTlsSettings | null;
   /** Declared accounts (users are in `auth`, tagged with their account); `NO_ACCOUNTS` = everyone in `$G`. */
   accounts: AccountsConfig;
+  /** Lame-duck mode (SIGUSR2): client closes are spread over this many ms, after the grace period. */
+  lameDuckDurationMs: number;
+  /** Lame-duck mode waits this long after telling clients before it closes the first one. */
+  lameDuckGracePeriodMs: number;
 }
 
 /**
@@ -115,10 +115,10 @@ export const DEFAULT_OPTIONS: Readonly<ServerOptions> = Object.freeze<ServerOpti
   redisPort: 6379, // Redis's default port: the seeds' Redis code connects to localhost:6379
   redisStore: 'file', // acked = fsynced, as JetStream streams
   auth: NO_AUTH,
-  lameDuckDurationMs: 2 * 60 * 1000, // nats-server DEFAULT_LAME_DUCK_DURATION
-  lameDuckGracePeriodMs: 10 * 1000, // nats-server DEFAULT_LAME_DUCK_GRACE_PERIOD
   tls: null,
   httpsPort: null,
   redisTls: null,
   accounts: NO_ACCOUNTS,
+  lameDuckDurationMs: 2 * 60 * 1000, // nats-server DEFAULT_LAME_DUCK_DURATION
+  lameDuckGracePeriodMs: 10 * 1000, // nats-server DEFAULT_LAME_DUCK_GRACE_PERIOD
 });

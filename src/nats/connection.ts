@@ -8,7 +8,7 @@ import { authenticate, PermissionChecker, type Authenticated, type Credentials }
 import { goQuote } from './jetstream/gojson.js';
 import { ParseError, Parser, type ParserHandler } from './parser.js';
 import type { NatsDoor } from './server.js';
-import { mapCertificateUser, mapsUsers } from './tls.js';
+import { mapCertificateUser, mapsUsers, tlsDetails } from './tls.js';
 import type { Router } from '../core/router.js';
 import { GLOBAL_ACCOUNT } from '../core/accounts.js';
 
@@ -223,6 +223,11 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
   /** The client said CONNECT `protocol: 1` or more: it understands INFO sent after the first (nats-server ClientProtoInfo). */
   get supportsAsyncInfo(): boolean {
     return (this.connectOpts.protocol ?? 0) >= 1;
+  }
+
+  /** TLS version and cipher for /connz (src/nats/tls.ts); null for a plaintext connection. */
+  get tls(): { version: string; cipher: string } | null {
+    return tlsDetails(this.socket);
   }
 
   /** Bytes queued for this connection and not yet taken by the kernel. */
@@ -731,6 +736,9 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
       this.socket.destroy();
     } else {
       this.socket.end();
+      // Read on (and ignore) until the peer's end: a socket paused for an auth verdict or by
+      // backpressure would otherwise never see it and hold the listener's close().
+      this.socket.resume();
       // Do not wait forever for a peer that stopped reading.
       if (reason !== 'Client Closed') setTimeout(() => this.socket.destroy(), 1000).unref();
     }

@@ -136,13 +136,13 @@ test('every herald flag sets its option', () => {
     redisPort: 6380,
     redisStore: 'memory',
     auth: NO_AUTH,
-    // No flags: set in a config file (lame_duck_duration, lame_duck_grace_period).
-    lameDuckDurationMs: 120_000,
-    lameDuckGracePeriodMs: 10_000,
     tls: null,
     httpsPort: null,
     redisTls: null,
     accounts: NO_ACCOUNTS,
+    // No flags: set in a config file (lame_duck_duration, lame_duck_grace_period).
+    lameDuckDurationMs: 120_000,
+    lameDuckGracePeriodMs: 10_000,
   });
 });
 
