@@ -1,4 +1,4 @@
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Router } from './core/router.js';
 import { outboundBudget } from './core/backpressure.js';
@@ -13,6 +13,18 @@ import { ConnectionRegistry } from './core/connections.js';
 // test under a 1 s deadline, and each of these costs 20–60 ms of module loading.
 import type { MonitorServer } from './http/monitor.js';
 import type { MonitoredServer } from './http/stats.js';
+import type { JetStream } from './nats/jetstream/jetstream.js';
+import type { JetStreamDisabled } from './nats/jetstream/disabled.js';
+import {
+  buildAccounts,
+  globalHasJetStream,
+  GLOBAL_ACCOUNT,
+  UNLIMITED_JETSTREAM,
+  type Account,
+  type AccountJetStreamLimits,
+  type AccountSet,
+} from './core/accounts.js';
+import { SystemEvents } from './nats/events.js';
 import { HERALD_VERSION } from './version.js';
 import type { DirLock } from './store/dir-lock.js';
 import type { RespDoor } from './resp/server.js';
@@ -41,7 +53,13 @@ export class Server implements MonitoredServer {
   readonly startedAt = new Date();
   readonly log: Logger;
   readonly door: NatsDoor;
+  /** Every account (`$G` routes through `router`); imports are wired between their routers. */
+  readonly accounts: AccountSet;
   jetstream: JetStreamService | null = null;
+  /** Each JetStream-enabled account's JetStream. */
+  readonly jetstreams = new Map<string, JetStream>();
+  /** `$JS.API` answerers of accounts without JetStream (10039), when the server runs JetStream. */
+  private readonly jsDisabled: JetStreamDisabled[] = [];
   /** The Redis door, when `redisPort` is set. */
   redis: RespDoor | null = null;
   private monitor: MonitorServer | null = null;
@@ -57,13 +75,23 @@ export class Server implements MonitoredServer {
     this.log = logger ?? createLogger({ level: options.logLevel, format: options.logFormat });
     this.door = new NatsDoor(this.router, options, this.log, this.serverId, () => this.info(), this.connections);
     this.router.backpressure.budget = outboundBudget(options.maxOutbound);
+    this.accounts = buildAccounts(options.accounts, this.router);
+    this.door.accounts = this.accounts;
+    this.door.events = new SystemEvents(this.accounts, () => ({
+      name: options.serverName || this.serverId,
+      host: options.host,
+      id: this.serverId,
+      ver: ADVERTISED_VERSION,
+      jetstream: this.jetstream !== null,
+    }));
   }
 
   /** Starts a server. Unset options take DEFAULT_OPTIONS, except that an embedded server's
-   * monitoring and Redis door are off unless `httpPort` / `redisPort` are given. Bad options throw a ConfigError. */
+   * monitoring and Redis door are off unless `httpPort` / `redisPort` are given, and its Redis
+   * keyspace is kept in memory unless `redisStore: 'file'` is given. Bad options throw a ConfigError. */
   static async start(opts: StartOptions = {}): Promise<Server> {
     const { logger, ...rest } = opts;
-    const options: ServerOptions = { ...DEFAULT_OPTIONS, httpPort: null, redisPort: null, ...rest };
+    const options: ServerOptions = { ...DEFAULT_OPTIONS, httpPort: null, redisPort: null, redisStore: 'memory', ...rest };
     // Throws ConfigError naming the field, the value and what is allowed.
     const warnings = validateOptions(options);
     const s = new Server(options, logger);
@@ -114,27 +142,30 @@ export class Server implements MonitoredServer {
 
   private async startServices(): Promise<void> {
     const o = this.options;
+    const redisOn = o.redisPort !== null || o.redisTls !== null;
+    const redisFile = redisOn && o.redisStore === 'file';
+    if (o.jetstream || redisFile) {
+      mkdirSync(o.dataDir, { recursive: true });
+      // One server per data directory: a second one would find every stream's store taken.
+      const { lockDirectory } = await import('./store/dir-lock.js');
+      this.dataLock = await lockDirectory(o.dataDir, { what: 'data directory' });
+    }
     if (o.jetstream) {
       const storeDir = join(o.dataDir, 'jetstream');
       mkdirSync(storeDir, { recursive: true });
-      // One server per data directory: a second one would find every stream's store taken.
-      const [{ lockDirectory }, { JetStream }] = await Promise.all([
-        import('./store/dir-lock.js'),
+      const [jsModule, disabledModule] = await Promise.all([
         import('./nats/jetstream/jetstream.js'),
+        import('./nats/jetstream/disabled.js'),
       ]);
-      this.dataLock = await lockDirectory(o.dataDir, { what: 'data directory' });
-      this.jetstream = await JetStream.start(this.router, {
-        storeDir,
-        maxFileStore: o.maxFileStore,
-        maxMemStore: o.maxMemStore,
-        sync: o.sync,
-        logger: this.log,
-      });
+      for (const acc of this.accounts.byName.values()) {
+        await this.startAccountJetStream(acc, storeDir, jsModule.JetStream, disabledModule.JetStreamDisabled);
+      }
+      if (this.jetstreams.size > 0) this.jetstream = new jsModule.JetStreamSet(this.jetstreams);
     }
     await this.door.listen();
-    if (o.redisPort !== null || o.redisTls !== null) {
+    if (redisOn) {
       const appendfsync = o.sync.kind === 'always' ? 'always' : o.sync.kind === 'never' ? 'no' : 'everysec';
-      const { RespDoor } = await import('./resp/server.js');
+      const [{ RespDoor }, { RedisDurability }] = await Promise.all([import('./resp/server.js'), import('./resp/durability.js')]);
       const rt = o.redisTls;
       const tls = rt === null ? null : { port: rt.port, authClients: rt.authClients, secure: redisSecureContext(rt) };
       this.redis = new RespDoor(
@@ -145,9 +176,22 @@ export class Server implements MonitoredServer {
           plaintext: o.redisPort !== null,
           tls,
           appendfsync,
+          appendonly: redisFile,
           serverStartedAt: this.startedAt,
+          auth: o.auth,
         },
         this.log,
+      );
+      // Replay the keyspace log before the first client can connect.
+      this.redis.durability = await RedisDurability.open(
+        {
+          dir: redisFile ? RedisDurability.dirOf(o.dataDir) : null,
+          sync: o.sync,
+          logger: this.log,
+          maxFileStore: o.maxFileStore,
+        },
+        this.redis.streams,
+        this.redis.keyspace,
       );
       await this.redis.listen();
     }
@@ -180,6 +224,53 @@ export class Server implements MonitoredServer {
       }
     }
     this.log.info(ready, 'herald is ready');
+  }
+
+  /**
+   * JetStream for one account: `$G` keeps `<data>/jetstream/streams/…` (so existing data opens),
+   * another account gets `<data>/jetstream/<account>/streams/…` and its own budgets; an account
+   * without JetStream answers `$JS.API` with 10039 as nats-server does.
+   */
+  private async startAccountJetStream(
+    acc: Account,
+    storeDir: string,
+    JetStreamClass: typeof JetStream,
+    DisabledClass: typeof JetStreamDisabled,
+  ): Promise<void> {
+    const o = this.options;
+    const isGlobal = acc.name === GLOBAL_ACCOUNT;
+    const limits: AccountJetStreamLimits | null =
+      acc.jetstream ?? (isGlobal && globalHasJetStream(o.accounts) ? UNLIMITED_JETSTREAM : null);
+    if (limits === null) {
+      const d = new DisabledClass(acc.router);
+      d.start();
+      this.jsDisabled.push(d);
+      if (isGlobal) this.warnUnservedGlobalStreams(storeDir);
+      return;
+    }
+    const budget = (server: number, account: number): number => (account < 0 ? server : server < 0 ? account : Math.min(server, account));
+    const dir = isGlobal ? storeDir : join(storeDir, acc.name);
+    const js = await JetStreamClass.start(acc.router, {
+      storeDir: dir,
+      maxFileStore: budget(o.maxFileStore, limits.maxStorage),
+      maxMemStore: budget(o.maxMemStore, limits.maxMemory),
+      maxStreams: limits.maxStreams,
+      maxConsumers: limits.maxConsumers,
+      sync: o.sync,
+      logger: isGlobal ? this.log : this.log.child({ account: acc.name }),
+    });
+    this.jetstreams.set(acc.name, js);
+  }
+
+  /** `$G` has no JetStream once accounts are declared (as nats-server): say so if it left streams on disk. */
+  private warnUnservedGlobalStreams(storeDir: string): void {
+    const dir = join(storeDir, 'streams');
+    if (existsSync(dir) && readdirSync(dir).length > 0) {
+      this.log.warn(
+        { dir },
+        "streams of the global account ($G) are on disk but not served: with accounts declared, $G has no JetStream (as in nats-server); move them under an account's directory or remove the accounts",
+      );
+    }
   }
 
   /** specs/nats.md §8: `<dir>/nats-server_<pid>.ports`, written atomically once listening. */
@@ -218,7 +309,10 @@ export class Server implements MonitoredServer {
     this.closing ??= (async () => {
       await this.door.close();
       if (this.redis !== null) await this.redis.close();
+      if (this.redis?.durability != null) await this.redis.durability.close();
       if (this.monitor !== null) await this.monitor.close();
+      for (const d of this.jsDisabled) d.stop();
+      this.accounts.close();
       if (this.jetstream !== null) await this.jetstream.close();
       if (this.dataLock !== null) await this.dataLock.release();
       if (this.portsFile !== null) rmSync(this.portsFile, { force: true });

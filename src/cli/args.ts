@@ -231,6 +231,14 @@ const HERALD_FLAGS: readonly Flag[] = [
   },
   {
     section: 'Server',
+    names: ['--redis-store'],
+    arg: 'file|memory',
+    help: 'Where the Redis keyspace lives: file = <data>/redis, durable per --sync; memory = lost on restart',
+    def: (d) => d.redisStore,
+    run: setter("'file' or 'memory'", (t) => (t === 'file' || t === 'memory' ? t : undefined), (o, v) => (o.redisStore = v)),
+  },
+  {
+    section: 'Server',
     names: ['--server-name'],
     arg: 'NAME',
     help: 'Server name reported in INFO and /varz (no spaces)',

@@ -25,7 +25,8 @@ export interface AuthWhere {
   path: string;
 }
 
-function fail(w: AuthWhere, message: string): ConfigError {
+/** A ConfigError located at `w`. */
+export function fail(w: AuthWhere, message: string): ConfigError {
   return new ConfigError(`${w.path}: ${message}`, { location: confLocation(w.container, w.key), key: w.path });
 }
 
@@ -34,11 +35,13 @@ function badSecret(w: AuthWhere, allowed: string): ConfigError {
   return fail(w, `expected ${allowed}`);
 }
 
-function bad(w: AuthWhere, allowed: string, v: ConfValue): ConfigError {
+/** A ConfigError naming what was expected and what was given. */
+export function bad(w: AuthWhere, allowed: string, v: ConfValue): ConfigError {
   return fail(w, `expected ${allowed}, got ${describeValue(v)}`);
 }
 
-function mapEntries(w: AuthWhere, v: ConfValue, allowed: string): [string, ConfValue, AuthWhere][] {
+/** The entries of a conf map, keys lower-cased, each with its location. */
+export function mapEntries(w: AuthWhere, v: ConfValue, allowed: string): [string, ConfValue, AuthWhere][] {
   if (v === null || typeof v !== 'object' || Array.isArray(v) || v instanceof Date) throw bad(w, allowed, v);
   return Object.keys(v).map((k) => [k.toLowerCase(), v[k]!, { container: v, key: k, path: `${w.path}.${k}` }]);
 }
@@ -117,11 +120,13 @@ export function parseAuthorization(v: ConfValue, w: AuthWhere, prev: AuthSetting
   if (token !== null && user !== null) throw fail(w, 'can not have a token and a user (as nats-server)');
   if ((user === null) !== (password === null)) throw fail(w, 'user and password must be given together');
   if (defaults !== null) users = users.map((u) => (u.permissions === null ? { ...u, permissions: defaults } : u));
-  return { token, user, password, users, noAuthUser: prev.noAuthUser };
+  // Users of `accounts { }` (read before or after this block) stay.
+  const accountUsers = prev.users.filter((u) => u.account !== undefined);
+  return { token, user, password, users: [...accountUsers, ...users], noAuthUser: prev.noAuthUser };
 }
 
-/** `users: [ {user, password, permissions} | {nkey, permissions} ]`. */
-function parseUsers(v: ConfValue, w: AuthWhere): AuthUser[] {
+/** `users: [ {user, password, permissions} | {nkey, permissions} ]`, tagged with `account` when given. */
+export function parseUsers(v: ConfValue, w: AuthWhere, account?: string): AuthUser[] {
   if (!Array.isArray(v)) throw bad(w, 'a list of users such as [{ user: a, password: b }]', v);
   const seen = new Set<string>();
   return v.map((entry, i) => {
@@ -136,7 +141,7 @@ function parseUsers(v: ConfValue, w: AuthWhere): AuthUser[] {
       else if (k === 'nkey') nkey = userNkey(mw, mv);
       else if (k === 'permission' || k === 'permissions') permissions = parsePermissions(mv, mw);
       else if (k === 'account')
-        throw fail(mw, 'herald has a single global account; accounts are not supported yet (docs/security.md)');
+        throw fail(mw, 'put the user under its account instead: accounts { NAME: { users: [...] } } (docs/security.md)');
       else
         throw fail(
           mw,
@@ -148,7 +153,8 @@ function parseUsers(v: ConfValue, w: AuthWhere): AuthUser[] {
     const id = nkey ?? uname!;
     if (seen.has(id)) throw fail(ew, `duplicate user ${JSON.stringify(id)}`);
     seen.add(id);
-    return { name: id, password: nkey === null ? (pass ?? '') : null, nkey: nkey !== null, permissions };
+    const user: AuthUser = { name: id, password: nkey === null ? (pass ?? '') : null, nkey: nkey !== null, permissions };
+    return account === undefined ? user : { ...user, account };
   });
 }
 
@@ -241,11 +247,11 @@ export function parseNoAuthUser(v: ConfValue, w: AuthWhere, prev: AuthSettings):
 
 /**
  * Whole-settings checks once every source (conf, flags) is merged: `no_auth_user` must name a
- * password user (nats-server: "not present as user or nkey in authorization block").
+ * password user (nats-server: "not present as user in authorization block or account configuration").
  */
 export function validateAuth(a: AuthSettings): void {
   if (a.noAuthUser !== null && !a.users.some((u) => !u.nkey && u.name === a.noAuthUser)) {
-    throw new ConfigError(`no_auth_user: ${JSON.stringify(a.noAuthUser)} not present as user in authorization block`, {
+    throw new ConfigError(`no_auth_user: ${JSON.stringify(a.noAuthUser)} not present as user in authorization block or account configuration`, {
       key: 'no_auth_user',
     });
   }

@@ -12,6 +12,7 @@ import { confLocation, parseNatsConfFile, type ConfMap, type ConfParseOptions, t
 import { UNLIMITED_CONNECTIONS, type ServerOptions } from './options.js';
 import { parseAuthorization, parseNoAuthUser, validateAuth } from './auth-conf.js';
 import { parseRedisTlsBlock, parseTlsBlock, secureContextOptions } from './tls-conf.js';
+import { parseAccounts, parseSystemAccount, validateAccounts, withAccountUsers } from './accounts-conf.js';
 import {
   closest,
   formatSize,
@@ -245,8 +246,8 @@ const IGNORED: Readonly<Record<string, string>> = (() => {
     'herald runs as a single server (no clustering)',
   );
   add(
-    ['system_account', 'system', 'no_system_account', 'no_system', 'no_sys_acc', 'default_sentinel'],
-    'herald has a single global account and no system account',
+    ['no_system_account', 'no_system', 'no_sys_acc', 'default_sentinel'],
+    'herald always has a system account (it holds only what system users subscribe to)',
   );
   add(['mappings', 'maps'], 'herald has no subject mappings');
   add(
@@ -285,10 +286,6 @@ const IGNORED: Readonly<Record<string, string>> = (() => {
 /** Keys of `jetstream { }` that ask for encryption at rest: refused, since ignoring them would store data in clear. */
 const JS_ENCRYPTION = ['key', 'ek', 'encryption_key', 'prev_key', 'prev_ek', 'prev_encryption_key', 'cipher', 'tpm'];
 
-/** Keys of `authorization { }` and of an account that restrict what a client may do: refused, since ignoring them would allow everything. */
-const AUTH_PERMISSIONS = ['permissions', 'default_permissions'];
-/** Keys of an account in `accounts { }` that herald cannot honour safely (credentials, permissions, isolation through imports/exports). */
-const ACCOUNT_SECURITY = ['users', 'nkeys', 'imports', 'exports', 'auth_callout', ...AUTH_PERMISSIONS];
 
 /** `authorization { token | user/password | users [...], timeout, permissions }` (src/config/auth-conf.ts). */
 const authorization: Handler = (c, v, w) => {
@@ -301,30 +298,11 @@ const authorization: Handler = (c, v, w) => {
   });
 };
 
-/**
- * `accounts { }`: herald has one global account. An account that only names itself is ignored
- * with a warning; one that lists users, nkeys, permissions or imports/exports is refused, since
- * ignoring it would let every client in, with access to every subject (nats-server accounts.go).
- */
+/** `accounts { }` (src/config/accounts-conf.ts): declarations into `accounts`, users into `auth`. */
 const accounts: Handler = (c, v, w) => {
-  if (v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Date)) {
-    for (const [, av, aw] of entries(w, v, 'a map of accounts')) {
-      if (av === null || typeof av !== 'object' || Array.isArray(av) || av instanceof Date) continue;
-      for (const [k, , kw] of entries(aw, av, 'an account map')) {
-        if (ACCOUNT_SECURITY.includes(k)) {
-          throw fail(
-            kw,
-            'herald has a single global account and no client authentication; remove it (keeping it would let every client in unchecked, with access to every subject)',
-          );
-        }
-      }
-    }
-  }
-  warn(
-    c,
-    w,
-    `'${w.key}' is ignored: herald has a single global account (no users, permissions or imports/exports are defined in it)`,
-  );
+  const parsed = parseAccounts(v, w, { warn: (ww, message) => warn(c, ww, message) });
+  c.o.accounts = { ...c.o.accounts, accounts: parsed.accounts };
+  c.o.auth = withAccountUsers(c.o.auth, parsed.users);
 };
 
 /** `authorization.timeout`: seconds (integer or float) or a duration string, as nats-server reads it. */
@@ -503,6 +481,12 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
     c.o.auth = parseNoAuthUser(v, w, c.o.auth);
   },
   accounts,
+  system_account: (c, v, w) => {
+    c.o.accounts = { ...c.o.accounts, systemAccount: parseSystemAccount(v, w) };
+  },
+  system: (c, v, w) => {
+    c.o.accounts = { ...c.o.accounts, systemAccount: parseSystemAccount(v, w) };
+  },
   debug,
   trace,
   trace_verbose: trace,
@@ -537,6 +521,11 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
   https_port: httpsPort,
   redis_tls: (c, v, w) => {
     c.o.redisTls = parseRedisTlsBlock(v, w);
+  },
+  redis_store: (c, v, w) => {
+    const s = typeof v === 'string' ? v.trim().toLowerCase() : '';
+    if (s !== 'file' && s !== 'memory') throw bad(w, "'file' or 'memory'", v);
+    c.o.redisStore = s;
   },
 };
 
@@ -685,6 +674,7 @@ export function validateOptions(o: ServerOptions): string[] {
   check(isLogLevel(String(o.logLevel)), 'logLevel', o.logLevel, `one of ${LOG_LEVELS.join(', ')}`);
   check(isLogFormat(String(o.logFormat)), 'logFormat', o.logFormat, `one of ${LOG_FORMATS.join(', ')}`);
   check(o.redisPort === null || isInt(o.redisPort, 0, MAX_PORT), 'redisPort', o.redisPort, `${port} or null (off)`);
+  check(o.redisStore === 'file' || o.redisStore === 'memory', 'redisStore', o.redisStore, "'file' or 'memory'");
   validateAuth(o.auth);
   check(o.httpsPort === null || isInt(o.httpsPort, 0, MAX_PORT), 'httpsPort', o.httpsPort, `${port} or null (off)`);
   if (o.httpsPort !== null && o.httpPort !== null) {
@@ -703,6 +693,7 @@ export function validateOptions(o: ServerOptions): string[] {
       'tls.verify_and_map is set but authorization has no users to map certificates to: every client will be refused',
     );
   }
+  validateAccounts(o.accounts, o.auth);
 
   if (o.maxPayload > o.maxPending) {
     throw new ConfigError(`max_payload (${o.maxPayload}) cannot be higher than max_pending (${o.maxPending})`, {

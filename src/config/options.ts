@@ -1,6 +1,7 @@
 import type { SyncPolicy } from '../store/store.js';
 import { NO_AUTH, type AuthSettings } from '../core/auth.js';
 import type { RedisTlsSettings, TlsSettings } from './tls-conf.js';
+import { NO_ACCOUNTS, type AccountsConfig } from '../core/accounts.js';
 
 /**
  * Everything a herald server can be told, after flags, config files and defaults are merged.
@@ -57,6 +58,10 @@ export interface ServerOptions {
   /** Redis (RESP) door port on `host`; null disables it. On at 6379 for `herald serve`, off in
    * nats-server mode and for an embedded `Server.start` unless given. */
   redisPort: number | null;
+  /** Where the Redis keyspace (streams, groups, PELs) lives: `file` = a log in `<dataDir>/redis`
+   * with the `sync` policy's durability; `memory` = nothing survives a restart. `file` for
+   * `herald serve`, `memory` for an embedded `Server.start` unless given (docs/redis.md "Durability"). */
+  redisStore: 'file' | 'memory';
   /** Who may connect and what each user may do (docs/security.md); `NO_AUTH` lets everyone in. */
   auth: AuthSettings;
   /** TLS of the NATS door (docs/security.md); null = plaintext only. */
@@ -66,6 +71,8 @@ export interface ServerOptions {
   httpsPort: number | null;
   /** A TLS listener for the Redis door (Redis `tls-port`); null = none. */
   redisTls: RedisTlsSettings | null;
+  /** Declared accounts (users are in `auth`, tagged with their account); `NO_ACCOUNTS` = everyone in `$G`. */
+  accounts: AccountsConfig;
 }
 
 /**
@@ -102,8 +109,10 @@ export const DEFAULT_OPTIONS: Readonly<ServerOptions> = Object.freeze<ServerOpti
   logLevel: 'info',
   logFormat: 'pretty',
   redisPort: 6379, // Redis's default port: the seeds' Redis code connects to localhost:6379
+  redisStore: 'file', // acked = fsynced, as JetStream streams
   auth: NO_AUTH,
   tls: null,
   httpsPort: null,
   redisTls: null,
+  accounts: NO_ACCOUNTS,
 });

@@ -58,6 +58,8 @@ export interface AuthUser {
   readonly password: string | null;
   readonly nkey: boolean;
   readonly permissions: Permissions | null;
+  /** The account the user belongs to (`accounts { A: { users } }`); absent = `$G`. */
+  readonly account?: string;
 }
 
 /**
@@ -140,6 +142,8 @@ export interface Credentials {
 export interface Authenticated {
   readonly user: string;
   readonly permissions: Permissions | null;
+  /** The user's account; undefined = `$G`. */
+  readonly account?: string;
 }
 
 /**
@@ -164,19 +168,19 @@ export async function authenticate(a: AuthSettings, c: Credentials, nonce: strin
     given(c.jwt) === ''
   ) {
     const u = a.users.find((x) => !x.nkey && x.name === a.noAuthUser);
-    if (u !== undefined) return { user: u.name, permissions: u.permissions };
+    if (u !== undefined) return { user: u.name, permissions: u.permissions, account: u.account };
   }
   const nkeyName = given(c.nkey);
   if (nkeyName !== '' && a.users.some((u) => u.nkey)) {
     const u = a.users.find((x) => x.nkey && x.name === nkeyName);
     if (u === undefined || !verifyNonce(nkeyName, given(c.sig), nonce)) return null;
-    return { user: u.name, permissions: u.permissions };
+    return { user: u.name, permissions: u.permissions, account: u.account };
   }
   if (a.users.some((u) => !u.nkey)) {
     if (userName === '') return null;
     const u = a.users.find((x) => !x.nkey && x.name === userName);
     if (u === undefined || !(await comparePasswords(u.password ?? '', pass))) return null;
-    return { user: u.name, permissions: u.permissions };
+    return { user: u.name, permissions: u.permissions, account: u.account };
   }
   if (a.token !== null) return (await comparePasswords(a.token, given(c.auth_token))) ? { user: '', permissions: null } : null;
   if (a.user !== null) {

@@ -9,6 +9,8 @@ import { goQuote } from './jetstream/gojson.js';
 import { ParseError, Parser, type ParserHandler } from './parser.js';
 import type { NatsDoor } from './server.js';
 import { mapCertificateUser, mapsUsers, tlsDetails } from './tls.js';
+import type { Router } from '../core/router.js';
+import { GLOBAL_ACCOUNT } from '../core/accounts.js';
 
 /** Smallest outbound buffer a connection allocates; grown to fit larger messages. */
 const OUT_MIN = 16 * 1024;
@@ -179,6 +181,9 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
   authUser = '';
   /** The user's permissions; null when it may do everything. */
   private perms: PermissionChecker | null = null;
+  /** The account this connection is bound to (at its first accepted CONNECT) and that account's router. */
+  account = GLOBAL_ACCOUNT;
+  private router: Router;
 
   private readonly parser: Parser;
   /** Every CONNECT merges into these, as nats-server's do (so a later CONNECT {} changes nothing). */
@@ -201,6 +206,7 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
     readonly socket: Socket,
     private readonly door: NatsDoor,
   ) {
+    this.router = door.router;
     this.parser = new Parser(this, door.opts.maxControlLine);
     this.outlet = new OutletState(door.limitPolicy);
     this.stallAt = Math.min(door.limitPolicy.stallAt, door.limitPolicy.hardLimit, door.limitPolicy.softLimit);
@@ -318,9 +324,11 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
       this.fatal(NatsErrors.NoRespondersRequiresHeaders, 'No Responders Requires Headers');
       return;
     }
+    const first = !this.connectReceived;
     this.connectReceived = true;
     if (this.rttMs === 0) this.rttMs = Math.max(performance.now() - this.rttStart, 1e-6);
     if (this.verbose) this.queue(OK);
+    if (first) this.door.events?.connected(this);
   }
 
   /**
@@ -363,6 +371,15 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
     }
     this.authUser = who.user;
     this.perms = who.permissions === null ? null : new PermissionChecker(who.permissions);
+    // nats-server binds a client to its user's account at its first CONNECT (client.go
+    // registerWithAccount); a later CONNECT of the same connection keeps that binding.
+    if (!this.connectReceived) {
+      const account = this.door.accounts?.get(who.account ?? GLOBAL_ACCOUNT);
+      if (account !== undefined) {
+        this.account = account.name;
+        this.router = account.router;
+      }
+    }
     this.finishConnect(o);
     if (rest !== null) held.unshift(rest);
     for (const buf of held) {
@@ -416,7 +433,7 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
     }
     if (this.verbose) this.queue(OK);
     const msg: Message = { subject, reply, headers, payload };
-    const n = this.door.router.publish(msg, this);
+    const n = this.router.publish(msg, this);
     if (n === 0 && reply !== '' && this.noResponders) this.sendNoResponders(reply);
   }
 
@@ -444,7 +461,7 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
         this.err(NatsErrors.MaxSubscriptionsExceeded);
         return;
       }
-      this.subs.set(sid, this.door.router.subscribe(this, subject, queue, sid));
+      this.subs.set(sid, this.router.subscribe(this, subject, queue, sid));
     }
     if (this.verbose) this.queue(OK);
   }
@@ -461,7 +478,7 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
         sub.max = max;
       } else {
         this.subs.delete(sid);
-        this.door.router.unsubscribe(sub);
+        this.router.unsubscribe(sub);
       }
     }
     if (this.verbose) this.queue(OK);
@@ -564,7 +581,7 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
     // matches the reply subject (e.g. the mux inbox `_INBOX.<nuid>.*`). As in nats-server: only
     // plain subscriptions count, the first in nats-server's match order wins, and the status is
     // queued outside delivery accounting (it does not count toward an UNSUB max).
-    const r = this.door.router.sublist.match(reply);
+    const r = this.router.sublist.match(reply);
     const lastToken = countTokens(reply) - 1;
     let sub: Subscription | undefined;
     for (const s of r.plain) {
@@ -654,7 +671,7 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
     if (this.outLen > 0) this.flush();
     this.closed = true;
     this.closeReason = reason;
-    for (const sub of this.subs.values()) this.door.router.unsubscribe(sub);
+    for (const sub of this.subs.values()) this.router.unsubscribe(sub);
     this.subs.clear();
     this.door.router.backpressure.outletClosed(this, this.outlet);
     if (reason.startsWith('Slow Consumer')) {
@@ -669,6 +686,7 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
       if (reason !== 'Client Closed') setTimeout(() => this.socket.destroy(), 1000).unref();
     }
     this.door.onClosed(this);
+    if (this.connectReceived) this.door.events?.disconnected(this);
   }
 }
 

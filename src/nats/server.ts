@@ -10,6 +10,8 @@ import { natsLimitPolicy, verdictOnTick, type LimitPolicy } from '../core/backpr
 import { NatsConnection } from './connection.js';
 import { authRequired, newNonce, nonceRequired } from '../core/auth.js';
 import { NatsTls, tlsInfoFields } from './tls.js';
+import type { AccountSet } from '../core/accounts.js';
+import type { SystemEvents } from './events.js';
 
 /** Hosts that only this machine can reach: listening there without authentication is safe. */
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|\[::1\]|localhost)$/i;
@@ -43,6 +45,10 @@ export class NatsDoor {
   readonly limitPolicy: LimitPolicy;
   slowConsumers = 0;
   port = 0;
+  /** Where CONNECT binds a client (by its user's account); null = everyone in `router` ($G). */
+  accounts: AccountSet | null = null;
+  /** The system account's connect/disconnect events; null = none. */
+  events: SystemEvents | null = null;
   /** Clients must authenticate (INFO `auth_required`); fixed at start (no reload yet). */
   readonly authRequired: boolean;
   /** INFO carries a per-connection nonce for nkey users to sign. */

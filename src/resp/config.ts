@@ -52,8 +52,10 @@ export class RedisConfig {
     const yesNo = (v: string): ConfigKey =>
       stored(v, (nv) => (nv === 'yes' || nv === 'no' ? null : "argument must be 'yes' or 'no'"));
     this.keys.set('save', stored(''));
-    // herald keeps no Redis data set in this release (docs/redis.md): nothing to append.
-    this.keys.set('appendonly', yesNo('no'));
+    // The default user's password (src/resp/commands/auth.ts); new connections must AUTH once set.
+    this.keys.set('requirepass', stored(''));
+    // `yes` when the keyspace is kept in its log (docs/redis.md "Durability"); setting it changes nothing.
+    this.keys.set('appendonly', yesNo(opts.appendonly === true ? 'yes' : 'no'));
     this.keys.set('appendfsync', fixed(opts.appendfsync));
     this.keys.set('databases', fixed('16'));
     this.keys.set('port', fixed(String(opts.port)));
@@ -102,6 +104,11 @@ export class RedisConfig {
       if (patterns.some((p) => globMatches(p.toLowerCase(), name))) out.push([name, k.get()]);
     }
     return out;
+  }
+
+  /** The current value of key `name` (lower case), or '' when there is no such key. */
+  value(name: string): string {
+    return this.keys.get(name)?.get() ?? '';
   }
 
   /** True when `name` is a key CONFIG SET knows. */

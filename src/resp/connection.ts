@@ -6,6 +6,9 @@ import { RespParser, RespParseError } from './parser.js';
 import { RespWriter } from './writer.js';
 import type { RespDoor } from './server.js';
 import type { CommandSpec } from './commands/spec.js';
+import { NOT_QUEUED, discardTransaction, unwatchAll, type MultiState, type WatchState } from './commands/transactions.js';
+import { PermissionChecker, type Permissions } from '../core/auth.js';
+import { ReplyBarrier } from './reply-barrier.js';
 
 /**
  * Replies queued for a client past which herald stops reading its requests until half have
@@ -44,6 +47,10 @@ export class RespConnection implements Client, Producer, Outlet {
   /** Exact channel subscriptions and glob pattern subscriptions, by name (insertion order). */
   readonly channels = new Map<string, Subscription>();
   readonly patterns = new Map<string, Subscription>();
+  /** Shard channels (SSUBSCRIBE), door-local: see RespDoor.shardSubs. */
+  readonly shardChannels = new Set<string>();
+  /** `smessage` frame heads up to the payload, per shard channel, in the current protocol. */
+  readonly shardPrefixes = new Map<string, Buffer>();
   name = '';
   libName = '';
   libVer = '';
@@ -59,9 +66,32 @@ export class RespConnection implements Client, Producer, Outlet {
   /** While this connection's own command runs, messages it publishes to itself wait here, so
    * their pushes follow the command's reply (Redis 7.2+, specs/redis.md §2.2). */
   private executing = false;
-  private deferred: { sub: Subscription; msg: Message }[] | null = null;
+  private deferred: (() => void)[] | null = null;
+  /** Set while an XREAD/XREADGROUP BLOCK waits; later pipelined commands are held until it is
+   * answered, as Redis processes nothing else for a blocked client (blocked.c). */
+  blocked: { cancel(): void } | null = null;
+  private held: Buffer[][] = [];
   /** Reading paused because this client's own replies piled up (REPLY_PAUSE_BYTES). */
   private selfPaused = false;
+  /** MULTI state (null outside a transaction) and WATCHed keys (null when none): commands/transactions.ts. */
+  multi: MultiState | null = null;
+  watching: WatchState | null = null;
+  /** True while EXEC runs its queue: blocking commands must not block (Redis CLIENT_DENY_BLOCKING). */
+  inExec = false;
+  /** Logged in (Redis c->authenticated), as whom (CLIENT LIST `user=`), and that user's subject
+   * permissions (null: everything allowed). */
+  authed = true;
+  user = 'default';
+  perms: PermissionChecker | null = null;
+  /** While an asynchronous step (a bcrypt AUTH) is pending, later commands wait here, copied,
+   * and run in order once it settles; `resumeWith` finishes the interrupted step (EXEC's queue). */
+  private suspended = false;
+  private backlog: Buffer[][] = [];
+  resumeWith: (() => void) | null = null;
+  /** Output waiting for the keyspace log (src/resp/reply-barrier.ts); made on first need. */
+  private barrier: ReplyBarrier | null = null;
+  /** Command replies queued since the last flush (each becomes one error if the log fails). */
+  private replies = 0;
 
   constructor(
     readonly id: number,
@@ -73,6 +103,7 @@ export class RespConnection implements Client, Producer, Outlet {
     this.ip = socket.remoteAddress ?? '';
     this.port = socket.remotePort ?? 0;
     this.laddr = `${socket.localAddress ?? ''}:${socket.localPort ?? 0}`;
+    this.resetAuth();
     socket.setNoDelay(true);
     socket.on('data', (buf) => this.onData(buf));
     socket.on('error', () => this.close());
@@ -102,18 +133,27 @@ export class RespConnection implements Client, Producer, Outlet {
     for (const sub of this.channels.values()) router.unsubscribe(sub);
     for (const sub of this.patterns.values()) router.unsubscribe(sub);
     this.door.pubsubRemoved([...this.channels.keys()], [...this.patterns.keys()]);
+    for (const ch of this.shardChannels) this.door.shardRemoved(this, ch);
     this.channels.clear();
     this.patterns.clear();
+    this.shardChannels.clear();
+    this.shardPrefixes.clear();
     this.leavePubsub();
   }
 
-  /** Channels + patterns: the count in (un)subscribe events; > 0 means subscribed context. */
+  /** Channels + patterns: the count in (un)subscribe and p(un)subscribe events. */
   get subscriptionCount(): number {
     return this.channels.size + this.patterns.size;
   }
 
+  /** Pub/Sub mode (RESP2 subscribed context, the pubsub output-buffer class): any channel,
+   * pattern or shard channel. */
+  get inPubsub(): boolean {
+    return this.channels.size + this.patterns.size + this.shardChannels.size > 0;
+  }
+
   get pendingBytes(): number {
-    return this.writer.len + this.socket.writableLength;
+    return this.writer.len + this.socket.writableLength + (this.barrier?.heldBytes ?? 0);
   }
 
   pauseInput(): void {
@@ -121,7 +161,69 @@ export class RespConnection implements Client, Producer, Outlet {
   }
 
   resumeInput(): void {
-    if (!this.closed && !this.selfPaused) this.socket.resume();
+    if (!this.closed && !this.selfPaused && !this.suspended && this.blocked === null) this.socket.resume();
+  }
+
+  // ---- authentication (src/resp/commands/auth.ts) ----
+
+  /** The state of a new connection (and after RESET): logged in as `default` unless a login is
+   * required; herald's `no_auth_user`, when set and no `requirepass`, stands in. */
+  resetAuth(): void {
+    const d = this.door;
+    this.user = 'default';
+    this.perms = null;
+    this.authed = !d.authRequired;
+    const nau = d.auth.noAuthUser;
+    if (!this.authed && nau !== null && d.config.value('requirepass') === '') {
+      const u = d.auth.users.find((x) => !x.nkey && x.name === nau);
+      if (u !== undefined) this.loggedIn(u.name, u.permissions);
+    }
+  }
+
+  /** A successful login as `user` with `permissions` (null: all allowed). */
+  loggedIn(user: string, permissions: Permissions | null): void {
+    this.authed = true;
+    this.user = user;
+    this.perms = permissions === null ? null : new PermissionChecker(permissions);
+  }
+
+  /**
+   * Runs `then` with `r`'s value: at once for a plain value; for a Promise, this client's later
+   * commands wait (reading paused, the rest of the read kept in order) until it settles, as Redis
+   * runs one command at a time per client.
+   */
+  settle<T>(r: T | Promise<T>, then: (v: T) => void): void {
+    if (!(r instanceof Promise)) return then(r);
+    this.suspended = true;
+    this.socket.pause();
+    r.then(
+      (v) => {
+        if (this.closed) return;
+        then(v);
+        this.unsuspend();
+      },
+      (err: unknown) => {
+        if (this.closed) return;
+        this.door.log.error({ err, id: this.id }, 'Redis command failed');
+        this.error('ERR internal error');
+        this.unsuspend();
+      },
+    );
+  }
+
+  /** True while an asynchronous step holds this client's commands (see settle). */
+  get suspendedNow(): boolean {
+    return this.suspended;
+  }
+
+  private unsuspend(): void {
+    this.suspended = false;
+    const k = this.resumeWith;
+    this.resumeWith = null;
+    if (k !== null) this.run(k);
+    while (!this.suspended && !this.closed && this.backlog.length > 0) this.onCommand(this.backlog.shift() as Buffer[]);
+    this.markDirty();
+    if (!this.suspended) this.resumeInput();
   }
 
   private readonly written = (): void => {
@@ -173,20 +275,33 @@ export class RespConnection implements Client, Producer, Outlet {
   /** RespParserHandler: runs one request. Returns false once the connection is closing. */
   onCommand(argv: Buffer[]): boolean {
     if (this.closed || this.closeAfterReply) return false;
-    this.door.stats.totalCommands++;
-    const spec = this.resolve(argv);
-    if (spec !== null) {
-      this.lastCommand = spec.name;
-      this.executing = true;
-      try {
-        (spec.handler as NonNullable<CommandSpec['handler']>)(this, argv);
-      } catch (err) {
-        // A handler bug must not take the server down: answer as Redis does for internal errors.
-        this.door.log.error({ err, id: this.id }, 'Redis command failed');
-        this.error(`ERR ${String((err as Error)?.message ?? err).slice(0, 200)}`);
-      }
-      this.executing = false;
-      if (this.deferred !== null) this.drainDeferred();
+    if (this.blocked !== null) {
+      this.held.push(argv.map((b) => Buffer.from(b)));
+      this.socket.pause();
+      return true;
+    }
+    if (this.suspended) {
+      this.backlog.push(argv.map((b) => Buffer.from(b)));
+      return true;
+    }
+    this.replies++;
+    let spec = this.resolve(argv);
+    const refused = spec === null ? null : this.door.refuse(spec);
+    if (refused !== null) {
+      this.error(refused); // budget (OOM) or a failed keyspace log (MISCONF), before it runs
+      spec = null;
+    }
+    if (spec === null) {
+      // A rejected command inside MULTI makes EXEC fail (multi.c flagTransaction).
+      if (this.multi !== null) this.multi.aborted = true;
+    } else if (this.multi !== null && !NOT_QUEUED.has(spec.name)) {
+      // Arguments are views of the read Buffer: the queue keeps copies (multi.c queueMultiCommand
+      // keeps nothing once the transaction is already aborted).
+      if (!this.multi.aborted) this.multi.queue.push({ spec, argv: argv.map((b) => Buffer.from(b)) });
+      this.writer.simple('QUEUED');
+    } else {
+      const run = spec;
+      this.run(() => this.call(run, argv));
     }
     this.markDirty();
     if (this.closeAfterReply) {
@@ -194,6 +309,28 @@ export class RespConnection implements Client, Producer, Outlet {
       return false;
     }
     return true;
+  }
+
+  /** Runs `f` as this client's command: its own Pub/Sub messages wait until after its reply. */
+  private run(f: () => void): void {
+    this.executing = true;
+    f();
+    this.executing = false;
+    if (this.deferred !== null) this.drainDeferred();
+  }
+
+  /** Runs one resolved command (server.c call): counted in `total_commands_processed`. EXEC calls
+   * it for each queued command. */
+  call(spec: CommandSpec, argv: Buffer[]): void {
+    this.door.stats.totalCommands++;
+    this.lastCommand = spec.name;
+    try {
+      (spec.handler as NonNullable<CommandSpec['handler']>)(this, argv);
+    } catch (err) {
+      // A handler bug must not take the server down: answer as Redis does for internal errors.
+      this.door.log.error({ err, id: this.id }, 'Redis command failed');
+      this.error(`ERR ${String((err as Error)?.message ?? err).slice(0, 200)}`);
+    }
   }
 
   /** The command to run, or null after writing Redis's error for an unknown command, an unknown
@@ -224,22 +361,52 @@ export class RespConnection implements Client, Producer, Outlet {
     }
     const n = argv.length;
     if ((spec.arity > 0 && n !== spec.arity) || n < -spec.arity || spec.handler === undefined) {
-      this.error(redisError(RedisErrors.WrongArity, { cmd: fullName }));
-      return null;
+      return this.reject(spec, redisError(RedisErrors.WrongArity, { cmd: fullName }));
     }
-    if (this.writer.proto === 2 && this.subscriptionCount > 0 && spec.inSubscribedContext !== true) {
-      this.error(redisError(RedisErrors.SubscribedContext, { cmd: fullName }));
-      return null;
+    if (!this.authed && !spec.flags.includes('no_auth')) return this.reject(spec, RedisErrors.NoAuth);
+    if (spec.channels !== undefined && this.perms !== null && !this.channelsAllowed(spec, argv)) {
+      return this.reject(spec, RedisErrors.NoPermChannel);
+    }
+    if (this.writer.proto === 2 && this.inPubsub && spec.inSubscribedContext !== true) {
+      return this.reject(spec, redisError(RedisErrors.SubscribedContext, { cmd: fullName }));
     }
     return spec;
+  }
+
+  /** Answers a command refused before running; a refused EXEC also ends the transaction, its
+   * error wrapped in EXECABORT (server.c rejectCommand → execCommandAbort). */
+  private reject(spec: CommandSpec, text: string): null {
+    if (spec.name === 'exec') {
+      discardTransaction(this);
+      this.error(redisError(RedisErrors.ExecAbortBecause, { reason: text.startsWith('ERR ') ? text.slice(4) : text }));
+    } else this.error(text);
+    return null;
+  }
+
+  /** The user's subject permissions for the command's channel arguments: the publish list for
+   * PUBLISH/SPUBLISH's channel, the subscribe list for every (P|S)SUBSCRIBE argument (a pattern
+   * is checked as the subject text it is). */
+  private channelsAllowed(spec: CommandSpec, argv: Buffer[]): boolean {
+    const p = this.perms as PermissionChecker;
+    if (spec.channels === 'publish') return p.canPublish(argv[1].toString('latin1'), Date.now());
+    for (let i = 1; i < argv.length; i++) if (!p.canSubscribe(argv[i].toString('latin1'), null)) return false;
+    return true;
   }
 
   // ---- replies ----
 
   /** Writes an error reply (a RedisErrors text) and counts it for INFO `total_error_replies`. */
   error(text: string): void {
-    this.door.stats.totalErrorReplies++;
+    this.door.stats.countError(text);
     this.writer.error(text);
+  }
+
+  /** The blocking command was answered: run the held commands (until one blocks again). */
+  unblocked(): void {
+    this.blocked = null;
+    this.markDirty();
+    while (this.held.length > 0 && this.blocked === null && !this.closed) this.onCommand(this.held.shift() as Buffer[]);
+    if (this.blocked === null) this.resumeInput();
   }
 
   /** QUIT: reply, then close once the reply is written. */
@@ -259,16 +426,36 @@ export class RespConnection implements Client, Producer, Outlet {
   deliver(sub: Subscription, msg: Message): void {
     if (this.closed) return;
     if (this.executing) {
-      (this.deferred ??= []).push({ sub, msg });
+      (this.deferred ??= []).push(() => {
+        if (!sub.closed) this.writeMessage(sub, msg);
+      });
       return;
     }
     this.writeMessage(sub, msg);
   }
 
+  /** SPUBLISH delivery: `smessage ch payload` (a push in RESP3). */
+  deliverShard(channel: string, payload: Buffer): void {
+    if (this.closed) return;
+    if (this.executing) {
+      (this.deferred ??= []).push(() => {
+        if (this.shardChannels.has(channel)) this.deliverShard(channel, payload);
+      });
+      return;
+    }
+    let prefix = this.shardPrefixes.get(channel);
+    if (prefix === undefined) {
+      const push = this.writer.proto === 3 ? '>' : '*';
+      prefix = Buffer.from(`${push}3\r\n$8\r\nsmessage\r\n$${channel.length}\r\n${channel}\r\n`, 'latin1');
+      this.shardPrefixes.set(channel, prefix);
+    }
+    this.writeFrame(prefix, payload);
+  }
+
   private drainDeferred(): void {
-    const list = this.deferred as { sub: Subscription; msg: Message }[];
+    const list = this.deferred as (() => void)[];
     this.deferred = null;
-    for (const d of list) if (!d.sub.closed) this.writeMessage(d.sub, d.msg);
+    for (const d of list) d();
   }
 
   /** `message ch payload` or `pmessage pattern ch payload`, as a push in RESP3. The frame head up
@@ -290,8 +477,14 @@ export class RespConnection implements Client, Producer, Outlet {
       sub.wirePrefix = prefix;
       sub.wireSubject = key;
     }
+    this.writeFrame(prefix, msg.payload);
+  }
+
+  /** One Pub/Sub message: its cached head, the payload as a bulk, and the output-buffer check. */
+  private writeFrame(prefix: Buffer, payload: Buffer): void {
+    const w = this.writer;
     w.raw(prefix);
-    w.bulk(msg.payload);
+    w.bulk(payload);
     this.door.stats.outMessages++;
     this.markDirty();
     const pending = w.len + this.socketPending;
@@ -316,6 +509,16 @@ export class RespConnection implements Client, Producer, Outlet {
     this.dirty = false;
     const w = this.writer;
     if (w.len === 0 || this.closed) return;
+    const replies = this.replies;
+    this.replies = 0;
+    const settler = this.door.durability;
+    if (settler !== null) {
+      this.barrier ??= new ReplyBarrier(settler, (b) => this.socket.write(b, this.written), (t) => errorFrame(t));
+      if (this.barrier.hold(w.buf.subarray(0, w.len), replies)) {
+        w.len = 0;
+        return;
+      }
+    }
     if (this.socketPending === 0) this.outlet.lastProgress = Date.now();
     const buf = w.buf;
     const chunk = w.take();
@@ -335,15 +538,28 @@ export class RespConnection implements Client, Producer, Outlet {
     if (this.closed) return;
     if (!now && this.writer.len > 0) this.flush();
     this.closed = true;
+    this.multi = null;
+    unwatchAll(this);
+    this.blocked?.cancel();
+    this.blocked = null;
     this.dropSubscriptions();
     this.door.router.backpressure.outletClosed(this, this.outlet);
     if (now) this.socket.destroy();
-    else {
+    else if (this.barrier?.pending === true) {
+      // Replies still wait for the keyspace log: end once they are written.
+      this.barrier.onDrained = () => this.socket.end();
+      setTimeout(() => this.socket.destroy(), 10_000).unref();
+    } else {
       this.socket.end();
       setTimeout(() => this.socket.destroy(), 1000).unref();
     }
     this.door.onClosed(this);
   }
+}
+
+/** One RESP error frame (`-text\r\n`), for replies the reply barrier turns into errors. */
+function errorFrame(text: string): Buffer {
+  return Buffer.from(`-${text}\r\n`, 'latin1');
 }
 
 /** A command or subcommand name as a lookup key: lower-case latin1. */

@@ -5,11 +5,16 @@ import type { Router } from '../core/router.js';
 import type { Logger } from '../core/log.js';
 import { redisPubSubLimitPolicy, verdictOnTick, type LimitPolicy } from '../core/backpressure.js';
 import { RedisErrors } from '../core/errors.js';
+import { NO_AUTH, authRequired, type AuthSettings } from '../core/auth.js';
 import { RespConnection } from './connection.js';
 import { buildCommandTable } from './commands/table.js';
 import type { CommandSpec } from './commands/spec.js';
 import { RedisConfig } from './config.js';
 import { Keyspace } from './keyspace.js';
+import type { RedisDurability } from './durability.js';
+import { parseMemory } from './config.js';
+import { RedisStreamModel } from '../stream/redis/model.js';
+import { StreamBlocking } from '../stream/redis/blocking.js';
 
 /** How often subscribers' soft output-buffer limits are checked (Redis checks in its cron, 10 Hz). */
 const HOUSEKEEPING_MS = 100;
@@ -22,11 +27,16 @@ export interface RespDoorOptions {
   readonly port: number;
   /** `appendfsync` as clients read it: herald's sync policy in Redis words (docs/redis.md). */
   readonly appendfsync: 'always' | 'everysec' | 'no';
+  /** The keyspace is kept in a log on disk (CONFIG GET appendonly answers `yes`). */
+  readonly appendonly?: boolean;
   readonly serverStartedAt: Date;
   /** Listen on `port` in plaintext (false: only the TLS listener, as Redis with `port 0`). */
   readonly plaintext?: boolean;
   /** A TLS listener beside the plaintext one (Redis `tls-port`); TLS from the first byte. */
   readonly tls?: RespTlsListener | null;
+  /** herald's users, token or single user (the NATS door's settings): Redis clients log in with
+   * AUTH against them (src/resp/commands/auth.ts). Default: none. */
+  readonly auth?: AuthSettings;
 }
 
 /** Redis `tls-port` and what `tls-auth-clients` asks of client certificates. */
@@ -41,7 +51,14 @@ export interface RespTlsListener {
  * half-open handshakes would hold sockets forever (Node's default is 120 s). */
 const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
 
-/** Counters INFO reports (Redis field names in comments). Reset by CONFIG RESETSTAT. */
+/** Distinct error codes INFO `errorstats` keeps (Redis's ERROR_STATS_NUMBER): past it new codes
+ * are not tracked, so a client inventing codes cannot grow the table. */
+export const ERROR_STATS_MAX = 128;
+
+/**
+ * Counters INFO `stats`/`errorstats` and /varz `redis` report (Redis field names in comments).
+ * Plain fields, bumped on the command path; reset together by CONFIG RESETSTAT.
+ */
 export class RespStats {
   totalConnections = 0; // total_connections_received
   totalCommands = 0; // total_commands_processed
@@ -49,6 +66,29 @@ export class RespStats {
   rejectedConnections = 0; // rejected_connections
   outMessages = 0; // herald's own: Pub/Sub messages written to Redis clients
   outputBufferLimitDisconnections = 0; // client_output_buffer_limit_disconnections
+  /** Error replies per code (`ERR`, `WRONGPASS`…): INFO `errorstat_<code>:count=N`. */
+  readonly errors = new Map<string, number>();
+
+  /** Counts one error reply whose text starts with its code (server.c afterErrorReply). */
+  countError(text: string): void {
+    this.totalErrorReplies++;
+    const sp = text.indexOf(' ');
+    const code = sp < 0 ? text : text.slice(0, sp);
+    const n = this.errors.get(code);
+    if (n !== undefined) this.errors.set(code, n + 1);
+    else if (this.errors.size < ERROR_STATS_MAX) this.errors.set(code, 1);
+  }
+
+  /** CONFIG RESETSTAT. */
+  reset(): void {
+    this.totalConnections = 0;
+    this.totalCommands = 0;
+    this.totalErrorReplies = 0;
+    this.rejectedConnections = 0;
+    this.outMessages = 0;
+    this.outputBufferLimitDisconnections = 0;
+    this.errors.clear();
+  }
 }
 
 /**
@@ -63,13 +103,23 @@ export class RespDoor {
   readonly stats = new RespStats();
   readonly config: RedisConfig;
   readonly keyspace = new Keyspace();
+  /** Redis Streams over the keyspace; `streams.setEffectSink` is the durable log's hook. */
+  readonly streams: RedisStreamModel;
+  /** Clients blocked in XREAD/XREADGROUP BLOCK. */
+  readonly blocking = new StreamBlocking();
   /** Redis subscribers per channel and per pattern (this door's clients only). */
   readonly channelSubs = new Map<string, number>();
   readonly patternSubs = new Map<string, number>();
+  /** Sharded Pub/Sub (SSUBSCRIBE/SPUBLISH): channel → its subscribers. Door-local, not in the
+   * router: a shard channel is a namespace of its own (docs/redis.md, "Sharded Pub/Sub"). */
+  readonly shardSubs = new Map<string, Set<RespConnection>>();
+  readonly auth: AuthSettings;
   port = 0;
   /** Port of the TLS listener once listening; 0 when there is none. */
   tlsPort = 0;
   private tlsServer: tls.Server | null = null;
+  /** Where the keyspace's effects go and when replies may leave (set by the server before listen). */
+  durability: RedisDurability | null = null;
   private nextId = 1;
   private readonly turnFlush = new TurnFlush<RespConnection>();
   private readonly server: net.Server;
@@ -81,13 +131,32 @@ export class RespDoor {
     readonly log: Logger,
   ) {
     this.config = new RedisConfig(opts);
+    this.auth = opts.auth ?? NO_AUTH;
+    const num = (k: string): number => Number(this.config.get([k])[0]?.[1] ?? 0);
+    this.streams = new RedisStreamModel(this.keyspace, () => ({
+      maxEntries: num('stream-node-max-entries'),
+      maxBytes: num('stream-node-max-bytes'),
+    }));
+    this.keyspace.onDrop = (db, key) => this.streams.dropped(db, key);
     this.server = net.createServer({ noDelay: true }, (socket) => this.accept(socket));
+  }
+
+  /** New connections must log in (AUTH / HELLO AUTH): `requirepass` is set or herald has users. */
+  get authRequired(): boolean {
+    return authRequired(this.auth) || this.config.value('requirepass') !== '';
   }
 
   /** `client-output-buffer-limit pubsub`, read from CONFIG at each new subscriber's creation. */
   get pubsubPolicy(): LimitPolicy {
     const l = this.config.pubsubLimit;
     return redisPubSubLimitPolicy(l.hard, l.soft, l.seconds);
+  }
+
+  /** The error a command gets before it runs (OOM over a budget, MISCONF after a log failure), or null. */
+  refuse(spec: CommandSpec): string | null {
+    const d = this.durability;
+    if (d === null) return null;
+    return d.refuse(spec, () => parseMemory(this.config.get(['maxmemory'])[0]?.[1] ?? '0') ?? 0);
   }
 
   /** Listens on host:port (0 = any free port) and on the TLS port when set; resolves with the plaintext port. */
@@ -158,6 +227,7 @@ export class RespDoor {
   /** Stops accepting and closes every connection (writing what is queued). */
   async close(): Promise<void> {
     if (this.ticker !== null) clearInterval(this.ticker);
+    this.blocking.close();
     const closing = new Promise<void>((resolve) => this.server.close(() => resolve()));
     const tlsClosing = new Promise<void>((resolve) =>
       this.tlsServer === null ? resolve() : this.tlsServer.close(() => resolve()),
@@ -202,10 +272,25 @@ export class RespDoor {
     for (const p of patterns) decrement(this.patternSubs, p);
   }
 
+  /** `conn` subscribed to shard channel `ch` (SSUBSCRIBE). */
+  shardAdded(conn: RespConnection, ch: string): void {
+    let set = this.shardSubs.get(ch);
+    if (set === undefined) this.shardSubs.set(ch, (set = new Set()));
+    set.add(conn);
+  }
+
+  /** `conn` left shard channel `ch`. */
+  shardRemoved(conn: RespConnection, ch: string): void {
+    const set = this.shardSubs.get(ch);
+    if (set === undefined) return;
+    set.delete(conn);
+    if (set.size === 0) this.shardSubs.delete(ch);
+  }
+
   /** Clients in Pub/Sub mode (INFO `pubsub_clients`). */
   get pubsubClients(): number {
     let n = 0;
-    for (const c of this.connections.values()) if (c.subscriptionCount > 0) n++;
+    for (const c of this.connections.values()) if (c.inPubsub) n++;
     return n;
   }
 
@@ -213,7 +298,7 @@ export class RespDoor {
   private housekeeping(): void {
     const now = Date.now();
     for (const c of this.connections.values()) {
-      if (c.subscriptionCount === 0) continue;
+      if (!c.inPubsub) continue;
       const pending = c.pendingBytes;
       if (pending === 0) continue;
       c.overLimit(verdictOnTick(c.outlet, pending, now));

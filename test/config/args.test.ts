@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { invocationOf, parseCommandLine, usage } from '../../src/cli/args.js';
 import { ConfigError } from '../../src/config/errors.js';
+import { NO_ACCOUNTS } from '../../src/core/accounts.js';
 import { NO_AUTH } from '../../src/core/auth.js';
 import { DEFAULT_OPTIONS, UNLIMITED_CONNECTIONS } from '../../src/config/options.js';
 
@@ -70,6 +71,8 @@ test('every herald flag sets its option', () => {
     '9000',
     '--redis-port',
     '6380',
+    '--redis-store',
+    'memory',
     '--server-name',
     'n1',
     '--ports-file-dir',
@@ -131,10 +134,12 @@ test('every herald flag sets its option', () => {
     logLevel: 'debug',
     logFormat: 'json',
     redisPort: 6380,
+    redisStore: 'memory',
     auth: NO_AUTH,
     tls: null,
     httpsPort: null,
     redisTls: null,
+    accounts: NO_ACCOUNTS,
   });
 });
 

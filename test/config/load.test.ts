@@ -173,13 +173,13 @@ test('keys are case-insensitive, as in nats-server', () => {
 });
 
 test('unknown keys are warnings naming the key, with a hint for typos', () => {
+  // `accounts { A: {} }` declares an account (herald has accounts now): no warning.
   const r = apply('max_paylod: 10\ncluster { name: c }\naccounts { A: {} }\nfoo: 1\nlog_file: /x');
-  assert.equal(r.warnings.length, 5);
+  assert.equal(r.warnings.length, 4);
   assert.match(r.warnings[0]!, /'max_paylod' is not a herald setting and is ignored \(did you mean 'max_payload'\?\)/);
   assert.match(r.warnings[1]!, /'cluster' is ignored: herald runs as a single server/);
-  assert.match(r.warnings[2]!, /'accounts' is ignored: herald has a single global account/);
-  assert.match(r.warnings[3]!, /'foo' is not a herald setting and is ignored$/);
-  assert.match(r.warnings[4]!, /'log_file' is ignored: herald logs to stderr/);
+  assert.match(r.warnings[2]!, /'foo' is not a herald setting and is ignored$/);
+  assert.match(r.warnings[3]!, /'log_file' is ignored: herald logs to stderr/);
 });
 
 test('keys named like Object.prototype members are ordinary unknown keys', () => {
@@ -200,7 +200,7 @@ test('settings whose omission would weaken security are errors', () => {
     'authorization { auth_callout: { issuer: x } }',
     /authorization\.auth_callout: herald does not implement auth callout/,
   );
-  applyFails('authorization { users: [{ user: a, password: b, account: A }] }', /account: herald has a single global account/);
+  applyFails('authorization { users: [{ user: a, password: b, account: A }] }', /account: put the user under its account instead/);
   applyFails('jetstream { key: abc }', /jetstream\.key: herald does not implement encryption at rest/);
   const r = apply('authorization { timeout: 1, proxy_required: true }');
   assert.equal(r.options.authTimeoutMs, 1000);

@@ -1,9 +1,9 @@
 /**
  * Fail closed (issue 12 item 6): a config that asks for security herald does not implement —
- * users or nkeys under `accounts { }`, account imports/exports or permissions, JWT operator mode,
- * `tls { }` — stops herald before it listens, with a message naming the key. Harmless account
- * declarations stay warnings. (`authorization { }` with users and permissions is implemented:
- * test/security.)
+ * JWT operator mode, auth callout, subject mappings, per-account connection limits, account
+ * settings herald does not know, imports that no export authorizes — stops herald before it
+ * listens, with a message naming the key. (`authorization { }` and `accounts { }` with users,
+ * JetStream, imports and exports are implemented: test/security.)
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -22,10 +22,12 @@ function apply(text: string): { warnings: string[] } {
 }
 
 const REFUSED: [string, RegExp][] = [
-  ['accounts { A: { users: [ { user: a, password: b } ] } }', /accounts\.A\.users: herald has a single global account/],
   ['accounts { A: { nkeys: [ UABC ] } }', /accounts\.A\.nkeys/],
-  ['accounts { A: {}, B: { imports: [ { stream: { account: A, subject: x } } ] } }', /accounts\.B\.imports/],
-  ['accounts { A: { exports: [ { stream: x } ] } }', /accounts\.A\.exports/],
+  ['accounts { A: { mappings: { a: b } } }', /accounts\.A\.mappings: herald has no subject mappings/],
+  ['accounts { A: { auth_callout: { issuer: x } } }', /accounts\.A\.auth_callout/],
+  ['accounts { A: { limits: { max_conn: 1 } } }', /accounts\.A\.limits/],
+  ['accounts { A: { jetstream: { max_ack_pending: 1 } } }', /accounts\.A\.jetstream\.max_ack_pending/],
+  ['accounts { A: { exports: [ { stream: x, latency: y } ] }, B: { imports: [ { stream: { account: A, subject: x } }, { service: { account: A, subject: s } } ] } }', /Error adding service import "s": service import not authorized/],
   ['operator: /etc/op.jwt', /operator: herald has no JWT\/operator mode/],
   ['resolver: MEMORY', /resolver: herald has no JWT/],
   ['trusted_keys: [ OABC ]', /trusted_keys/],
@@ -35,20 +37,26 @@ test('security settings herald cannot enforce are refused when the config is rea
   for (const [conf, why] of REFUSED) assert.throws(() => apply(conf), why, conf);
 });
 
-test('an account that only names itself is still a warning', () => {
-  const r = apply('accounts { A: {} }');
-  assert.equal(r.warnings.length, 1);
-  assert.match(r.warnings[0]!, /'accounts' is ignored: herald has a single global account/);
+test('accounts with users, JetStream, exports and imports are accepted; an account that only names itself is no warning', () => {
+  const r = apply(
+    'accounts { A: { users: [ { user: a, password: b } ], jetstream: enabled, exports: [ { stream: "x.>" } ] }, B: { imports: [ { stream: { account: A, subject: "x.>" } } ] } }',
+  );
+  assert.deepEqual(r.warnings, []);
+  assert.deepEqual(apply('accounts { A: {} }').warnings, []);
 });
 
-test('herald refuses to start on a config with users under accounts, naming the key', () => {
+test('herald refuses to start on a config with subject mappings in an account, naming the key', () => {
   const dir = tempDir('failclosed');
   try {
     const conf = join(dir, 'h.conf');
-    writeFileSync(conf, `port: -1\naccounts {\n  APP: { users: [ { user: app, password: secret } ] }\n}\n`);
+    // No listener may outlive a failed assertion: every port is random and the data dir is temporary.
+    writeFileSync(
+      conf,
+      `port: -1\nhttp_port: -1\nstore_dir: ${JSON.stringify(join(dir, 'data'))}\naccounts {\n  APP: { users: [ { user: app, password: secret } ], mappings: { a: b } }\n}\n`,
+    );
     const r = spawnSync(process.execPath, [BIN, '-c', conf], { encoding: 'utf8', timeout: 20_000 });
     assert.notEqual(r.status, 0, `herald started anyway: ${r.stdout}${r.stderr}`);
-    assert.match(r.stderr, /accounts\.APP\.users: herald has a single global account/);
+    assert.match(r.stderr, /accounts\.APP\.mappings: herald has no subject mappings/);
     assert.doesNotMatch(r.stdout + r.stderr, /listening/i);
   } finally {
     removeDir(dir);

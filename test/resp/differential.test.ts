@@ -11,6 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Server } from '../../src/index.js';
 import { RawResp, cmd, startHerald, startRedisServer, type RedisServerHandle } from './helpers.js';
+import { STREAM_SCRIPTS } from './streams-scripts.js';
 
 interface Step {
   /** Which connection sends (default 0). */
@@ -258,6 +259,108 @@ const SCRIPTS: Script[] = [
   { name: 'protocol error: too big inline', steps: [raw('A'.repeat(70 * 1024), 1, true)] },
   { name: 'protocol error: too big count line', steps: [raw('*' + '1'.repeat(70 * 1024), 1, true)] },
   { name: 'QUIT', steps: [{ ...r('QUIT'), closes: true }] },
+  {
+    name: 'sharded Pub/Sub: own namespace, counts, subscribed context',
+    conns: 3,
+    steps: [
+      ev('SSUBSCRIBE', 'a', 'b', 'a'),
+      r('PING'),
+      r('ECHO', 'x'),
+      ev('SUBSCRIBE', 'c'),
+      ev('SUNSUBSCRIBE', 'zz'),
+      on(1, ev('SSUBSCRIBE', 'a')),
+      on(1, ev('SUBSCRIBE', 'a')),
+      on(2, {
+        ...r('SPUBLISH', 'a', 'hi'),
+        also: [
+          { c: 0, frames: 1 },
+          { c: 1, frames: 1 },
+        ],
+      }),
+      on(2, { ...r('PUBLISH', 'a', 'plain'), also: [{ c: 1, frames: 1 }] }),
+      on(2, r('SPUBLISH', 'c', 'x')),
+      on(2, r('SPUBLISH', 'nobody', 'x')),
+      // A bare SHARDCHANNELS lists in Redis's dict order: only single-match patterns here.
+      on(2, r('PUBSUB', 'SHARDCHANNELS', 'a*')),
+      on(2, r('PUBSUB', 'SHARDCHANNELS', 'b*')),
+      on(2, r('PUBSUB', 'SHARDCHANNELS', 'a', 'b')),
+      on(2, r('PUBSUB', 'SHARDNUMSUB', 'a', 'b', 'c')),
+      on(2, r('PUBSUB', 'SHARDNUMSUB')),
+      on(2, r('PUBSUB', 'CHANNELS', 'c')),
+      on(2, r('SPUBLISH', 'a')),
+      on(2, r('SSUBSCRIBE')),
+      ev('SUNSUBSCRIBE', 'a'),
+      ev('SUNSUBSCRIBE'),
+      ev('SUNSUBSCRIBE'),
+      r('PING'),
+      ev('UNSUBSCRIBE'),
+      r('PING'),
+      on(1, ev('UNSUBSCRIBE')),
+      on(1, r('PING')),
+      on(1, r('RESET')),
+      on(2, r('PUBSUB', 'SHARDNUMSUB', 'a')),
+    ],
+  },
+  {
+    name: 'MULTI/EXEC: queueing, nesting, runtime errors',
+    steps: [
+      r('EXEC'),
+      r('DISCARD'),
+      r('MULTI'),
+      r('MULTI'),
+      r('WATCH', 'x'),
+      r('PING'),
+      r('PING', 'a', 'b'),
+      r('SELECT', '99'),
+      r('ECHO', 'e'),
+      r('UNWATCH'),
+      r('EXEC'),
+      r('EXEC'),
+    ],
+  },
+  {
+    name: 'MULTI/EXEC: queue-time errors abort (EXECABORT), DISCARD',
+    steps: [
+      r('MULTI'),
+      r('FOO', 'a'),
+      r('PING'),
+      r('EXEC'),
+      r('MULTI'),
+      r('ECHO'),
+      r('EXEC'),
+      r('MULTI'),
+      r('PUBSUB', 'NOPE'),
+      r('DISCARD'),
+      r('EXEC'),
+      r('MULTI'),
+      r('SELECT', '3'),
+      r('DISCARD'),
+      r('MULTI'),
+      r('WATCH'),
+      r('EXEC'),
+    ],
+  },
+  {
+    name: 'MULTI/EXEC: WATCH, FLUSHALL of a missing key, RESET and QUIT inside MULTI',
+    steps: [
+      r('WATCH', 'k', 'j'),
+      r('FLUSHALL'),
+      r('MULTI'),
+      r('DBSIZE'),
+      r('EXEC'),
+      r('MULTI'),
+      r('RESET'),
+      r('EXEC'),
+      r('MULTI'),
+      { ...r('QUIT'), closes: true },
+    ],
+  },
+  {
+    name: 'MULTI/EXEC: SUBSCRIBE inside a transaction (RESP2 context then applies)',
+    only: 2,
+    steps: [r('MULTI'), r('SUBSCRIBE', 'c'), r('PING'), r('EXEC'), r('MULTI')],
+  },
+  ...STREAM_SCRIPTS,
 ];
 
 describe('Redis differential: herald vs redis-server, byte for byte', () => {

@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { Server, silentLogger } from '../../src/index.js';
+import type { AuthSettings } from '../../src/core/auth.js';
 
 const START_TIMEOUT_MS = 10_000;
 const STOP_GRACE_MS = 3_000;
@@ -38,12 +39,26 @@ async function canConnect(port: number): Promise<boolean> {
   });
 }
 
-/** `redis-server --port N --save '' --appendonly no` on loopback; killed by pid on stop. */
-export async function startRedisServer(): Promise<RedisServerHandle> {
+/** `redis-server --port N --save '' --appendonly no [extra…]` on loopback; killed by pid on stop. */
+export async function startRedisServer(extra: readonly string[] = []): Promise<RedisServerHandle> {
   const port = await freePort();
   const child: ChildProcess = spawn(
     'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--logfile', ''],
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--daemonize',
+      'no',
+      '--logfile',
+      '',
+      ...extra,
+    ],
     { stdio: 'ignore' },
   );
   const kill = (): void => {
@@ -73,8 +88,14 @@ export async function startRedisServer(): Promise<RedisServerHandle> {
 }
 
 /** herald with NATS and Redis doors on random loopback ports, JetStream off unless asked. */
-export async function startHerald(opts: { jetstream?: boolean } = {}): Promise<Server> {
-  return Server.start({ port: 0, redisPort: 0, jetstream: opts.jetstream ?? false, logger: silentLogger() });
+export async function startHerald(opts: { jetstream?: boolean; auth?: AuthSettings } = {}): Promise<Server> {
+  return Server.start({
+    port: 0,
+    redisPort: 0,
+    jetstream: opts.jetstream ?? false,
+    logger: silentLogger(),
+    ...(opts.auth === undefined ? {} : { auth: opts.auth }),
+  });
 }
 
 /**

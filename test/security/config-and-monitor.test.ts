@@ -83,7 +83,7 @@ test('bad authorization input is a clear error that never echoes a secret', asyn
     'authorization { users: [{ user: a, password: b, allowed_connection_types: ["STANDARD"] }] }',
     /does not implement this user setting/,
   );
-  applyFails('authorization { users: [{ user: a, password: b, account: A }] }', /single global account/);
+  applyFails('authorization { users: [{ user: a, password: b, account: A }] }', /put the user under its account instead/);
   // accounts {} keep their own handling (refused or warned about by the config, never applied).
   assert.throws(() => parseCommandLine(['serve', '--user', 'x'], 'herald'), /--user and --pass must be given together/);
   // no_auth_user must name a password user.

@@ -283,6 +283,7 @@ export class JsApi {
     }
     const unsupported = unsupportedRetention(cfg);
     if (unsupported !== null) return this.error(reply, type, unsupported);
+    if (this.js.streamLimitReached()) return this.error(reply, type, JsErrors.MaximumStreamsLimitErr);
     // ... and again on the normalized config.
     const res = this.js.checkReservation(cfg.storage, cfg.max_bytes);
     if (res !== null) return this.error(reply, type, res);

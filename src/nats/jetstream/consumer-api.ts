@@ -178,7 +178,7 @@ async function createRequest(api: JsApi, msg: Message, t: string[], durableApi: 
     );
     if (e !== null) return api.error(reply, type, e);
   }
-  if (s.cfg.max_consumers > 0 && s.consumers.size >= s.cfg.max_consumers)
+  if ((s.cfg.max_consumers > 0 && s.consumers.size >= s.cfg.max_consumers) || api.js.consumerLimitReached())
     return api.error(reply, type, JsErrors.MaximumConsumersLimitErr);
   const c = api.js.createConsumer(s, cfg);
   await new Promise<void>((resolve) => c.whenDurable(resolve));

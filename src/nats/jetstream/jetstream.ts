@@ -35,6 +35,9 @@ export interface JetStreamOptions {
   /** When a file-store append counts as durable (and a publish is acked). */
   sync: SyncPolicy;
   logger: Logger;
+  /** Per-account counts (`accounts { A: { jetstream { max_streams, max_consumers } } }`); absent or -1 = unlimited. */
+  maxStreams?: number;
+  maxConsumers?: number;
 }
 
 /**
@@ -77,6 +80,8 @@ export class JetStream implements ApiCounters {
   private constructor(
     readonly router: Router,
     readonly all: Streams,
+    private readonly maxStreams = -1,
+    private readonly maxConsumers = -1,
   ) {
     this.api = new JsApi(this);
     this.consumerService = new ConsumerService(router, all, (c) => this.wires.get(c));
@@ -85,7 +90,7 @@ export class JetStream implements ApiCounters {
   /** Recovers every stream under `storeDir`, attaches the door to each, then subscribes the API. */
   static async start(router: Router, opts: JetStreamOptions): Promise<JetStream> {
     const all = await Streams.start({ ...opts, codec: NATS_STREAM_CODEC });
-    const js = new JetStream(router, all);
+    const js = new JetStream(router, all, opts.maxStreams ?? -1, opts.maxConsumers ?? -1);
     for (const s of all.streams.values()) js.attach(s);
     js.consumerService.start();
     js.api.start();
@@ -171,11 +176,27 @@ export class JetStream implements ApiCounters {
     return over === 'file' ? JsErrors.StorageResourcesExceededErr : JsErrors.MemoryResourcesExceededErr;
   }
 
+  /** True when the account may not add a stream (nats-server 10027, `max_streams`). */
+  streamLimitReached(): boolean {
+    return this.maxStreams >= 0 && this.all.streams.size >= this.maxStreams;
+  }
+
+  /** True when the account may not add a consumer (nats-server 10026, account `max_consumers`). */
+  consumerLimitReached(): boolean {
+    if (this.maxConsumers < 0) return false;
+    let n = 0;
+    for (const s of this.all.streams.values()) n += s.consumers.size;
+    return n >= this.maxConsumers;
+  }
+
   // -------------------------------------------------------------------------------------------
   // JetStreamService
 
   accountInfo(): object {
-    return accountInfo(this.all, this);
+    const body = accountInfo(this.all, this) as { limits: Record<string, unknown> };
+    body.limits.max_streams = this.maxStreams;
+    body.limits.max_consumers = this.maxConsumers;
+    return body;
   }
 
   jsz(query: URLSearchParams): object {
@@ -192,4 +213,56 @@ export class JetStream implements ApiCounters {
     for (const name of [...this.attached.keys()]) this.detach(name);
     await this.all.close();
   }
+}
+
+/**
+ * The JetStreams of every JetStream-enabled account, seen by the server and monitoring as one
+ * service: `/jsz` sums the accounts' totals and names each account in `account_details`;
+ * `accountInfo` is `$G`'s (or the first account's). Costs nothing on the message path.
+ */
+export class JetStreamSet {
+  constructor(readonly byAccount: ReadonlyMap<string, JetStream>) {}
+
+  accountInfo(): object {
+    const js = this.byAccount.get('$G') ?? this.byAccount.values().next().value;
+    return js === undefined ? {} : js.accountInfo();
+  }
+
+  jsz(query: URLSearchParams): object {
+    const only = [...this.byAccount];
+    if (only.length === 1 && only[0]![0] === '$G') return only[0]![1].jsz(query);
+    const acc = query.get('acc') ?? '';
+    let merged: Record<string, unknown> | null = null;
+    for (const [name, js] of only) {
+      const q = new URLSearchParams(query);
+      // info.ts details the account it is asked for as `$G`; ask for it under that name, or for none.
+      if (acc !== '') q.set('acc', acc === name ? '$G' : '\u0000');
+      const body = js.jsz(q) as Record<string, unknown>;
+      const details = (body.account_details as Record<string, unknown>[] | undefined)?.map((d) => ({ ...d, name, id: name }));
+      if (details !== undefined) body.account_details = details;
+      merged = merged === null ? { ...body } : mergeJsz(merged, body);
+    }
+    if (merged === null) return {};
+    merged.accounts = only.length;
+    return merged;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.byAccount.values()].map((js) => js.close()));
+  }
+}
+
+/** Sums numbers, concatenates lists and adds `api` counters of two /jsz bodies; the rest is `a`'s. */
+function mergeJsz(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
+  for (const [k, v] of Object.entries(b)) {
+    const prev = a[k];
+    if (typeof v === 'number' && typeof prev === 'number') a[k] = prev + v;
+    else if (Array.isArray(v)) a[k] = [...((prev as unknown[] | undefined) ?? []), ...v];
+    else if (k === 'api' && prev !== undefined) {
+      const p = prev as { total: number; errors: number };
+      const q = v as { total: number; errors: number };
+      a[k] = { ...p, total: p.total + q.total, errors: p.errors + q.errors };
+    } else if (prev === undefined) a[k] = v;
+  }
+  return a;
 }

@@ -9,6 +9,8 @@ import { parseLongLong } from '../parser.js';
 import { REDIS_DATABASES } from '../keyspace.js';
 import type { RespConnection } from '../connection.js';
 import { def, type CommandSpec } from './spec.js';
+import { discardTransaction } from './transactions.js';
+import { login } from './auth.js';
 
 /** The Redis version herald answers as (HELLO, INFO). 7.2 is the behaviour herald follows where
  * 7.0 and 7.2 differ (push-after-reply, CLIENT SETINFO); clients gate features on it. */
@@ -23,7 +25,7 @@ function ping(c: RespConnection, argv: Buffer[]): void {
   // server.c pingCommand: arity -1 but more than one argument is an arity error.
   if (argv.length > 2) return c.error(redisError(RedisErrors.WrongArity, { cmd: 'ping' }));
   const w = c.writer;
-  if (w.proto === 2 && c.subscriptionCount > 0) {
+  if (w.proto === 2 && c.inPubsub) {
     // specs/redis.md §2.2: in RESP2 subscribed context PING answers `pong` and its argument.
     w.array(2);
     w.bulk('pong');
@@ -38,23 +40,6 @@ function select(c: RespConnection, argv: Buffer[]): void {
   if (db < 0 || db >= REDIS_DATABASES) return c.error(RedisErrors.DbIndexOutOfRange);
   c.db = db;
   c.writer.simple('OK');
-}
-
-/**
- * AUTH with no password configured (herald has no users yet: the security issue plugs in here).
- * As Redis with the default `nopass` user: `AUTH pass` is an error, `AUTH default anything` is OK,
- * any other user is WRONGPASS.
- */
-function auth(c: RespConnection, argv: Buffer[]): void {
-  if (argv.length > 3) return c.error(RedisErrors.Syntax);
-  if (argv.length === 2) return c.error(RedisErrors.AuthNoPassword);
-  if (checkUser(argv[1])) c.writer.simple('OK');
-  else c.error(RedisErrors.WrongPass);
-}
-
-/** The seam for authentication: today only the password-less `default` user exists. */
-function checkUser(user: Buffer): boolean {
-  return user.toString('latin1') === 'default';
 }
 
 /** Client names and lib-name/lib-ver: printable ASCII without spaces (networking.c validateClientAttr). */
@@ -72,20 +57,34 @@ function hello(c: RespConnection, argv: Buffer[]): void {
     proto = v as 2 | 3;
   }
   let name: Buffer | null = null;
-  let user: Buffer | null = null;
+  let user: string | null = null;
+  let pass = '';
   for (let j = 2; j < argv.length; j++) {
     const more = argv.length - 1 - j;
     const opt = argv[j].toString('latin1');
     const o = opt.toLowerCase();
     if (o === 'auth' && more >= 2) {
-      user = argv[j + 1];
+      user = argv[j + 1].toString('latin1');
+      pass = argv[j + 2].toString('latin1');
       j += 2;
     } else if (o === 'setname' && more >= 1) {
       name = argv[j + 1];
       j++;
     } else return c.error(redisError(RedisErrors.HelloBadOption, { opt }));
   }
-  if (user !== null && !checkUser(user)) return c.error(RedisErrors.WrongPass);
+  // A copy: the login may finish after the read Buffer is gone.
+  const setname = name === null ? null : Buffer.from(name);
+  if (user === null) return helloAuthed(c, proto, setname);
+  login(c, user, pass, (ok) => {
+    if (ok) helloAuthed(c, proto, setname);
+    else c.error(RedisErrors.WrongPass);
+  });
+}
+
+/** HELLO after its optional login (server.c helloCommand): refuse an anonymous client, SETNAME,
+ * switch protocol, answer the map. */
+function helloAuthed(c: RespConnection, proto: 2 | 3, name: Buffer | null): void {
+  if (!c.authed) return c.error(RedisErrors.HelloNoAuth);
   if (name !== null) {
     if (!validAttr(name)) return c.error(RedisErrors.ClientNameInvalid);
     c.name = name.toString('latin1');
@@ -115,11 +114,15 @@ function setProto(c: RespConnection, proto: 2 | 3): void {
   c.writer.proto = proto;
   for (const s of c.channels.values()) s.wireSubject = null;
   for (const s of c.patterns.values()) s.wireSubject = null;
+  c.shardPrefixes.clear();
 }
 
 function reset(c: RespConnection): void {
-  // server.c resetCommand → clearClientConnectionState: subscriptions, db 0, RESP2, no name.
+  // server.c resetCommand → clearClientConnectionState: MULTI and WATCH, subscriptions, db 0,
+  // RESP2, no name.
+  discardTransaction(c);
   c.dropSubscriptions();
+  c.resetAuth();
   c.db = 0;
   c.name = '';
   setProto(c, 2);
@@ -130,12 +133,12 @@ function reset(c: RespConnection): void {
 
 /** One `CLIENT LIST` / `CLIENT INFO` line in Redis's field order (networking.c catClientInfoString). */
 export function clientInfoLine(c: RespConnection, now: number): string {
-  const flags = c.subscriptionCount > 0 ? 'P' : 'N';
+  const flags = c.inPubsub ? 'P' : c.multi !== null ? 'x' : 'N';
   return (
     `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=-1 name=${c.name} age=${Math.floor((now - c.start) / 1000)} ` +
     `idle=${Math.floor((now - c.lastInteraction) / 1000)} flags=${flags} db=${c.db} sub=${c.channels.size} ` +
-    `psub=${c.patterns.size} ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=${c.writer.len} ` +
-    `oll=0 omem=${c.pendingBytes} tot-mem=${c.pendingBytes} events=r cmd=${c.lastCommand} user=default redir=-1 ` +
+    `psub=${c.patterns.size} ssub=${c.shardChannels.size} multi=${c.multi === null ? -1 : c.multi.queue.length} qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=${c.writer.len} ` +
+    `oll=0 omem=${c.pendingBytes} tot-mem=${c.pendingBytes} events=r cmd=${c.lastCommand} user=${c.user} redir=-1 ` +
     `resp=${c.writer.proto} lib-name=${c.libName} lib-ver=${c.libVer}\n`
   );
 }
@@ -191,7 +194,7 @@ function clientList(c: RespConnection, argv: Buffer[]): void {
 }
 
 function clientType(c: RespConnection): string {
-  return c.subscriptionCount > 0 ? 'pubsub' : 'normal';
+  return c.inPubsub ? 'pubsub' : 'normal';
 }
 
 /**
@@ -221,7 +224,7 @@ function clientKill(c: RespConnection, argv: Buffer[]): void {
       tests.push((x) => x.id === id);
     } else if (o === 'addr') tests.push((x) => x.addr === v);
     else if (o === 'laddr') tests.push((x) => x.laddr === v);
-    else if (o === 'user') tests.push(() => v === 'default');
+    else if (o === 'user') tests.push((x) => x.user === v);
     else if (o === 'type') {
       const t = v.toLowerCase();
       if (!['normal', 'pubsub', 'master', 'replica', 'slave'].includes(t)) {
@@ -296,15 +299,6 @@ export const CONNECTION_COMMANDS: readonly CommandSpec[] = [
     summary: 'Changes the selected database.',
     flags: ['loading', 'stale', 'fast'],
     handler: select,
-  }),
-  def({
-    name: 'auth',
-    arity: -2,
-    group: 'connection',
-    since: '1.0.0',
-    summary: 'Authenticates the connection.',
-    flags: ['noscript', 'loading', 'stale', 'fast', 'no_auth'],
-    handler: auth,
   }),
   def({
     name: 'hello',

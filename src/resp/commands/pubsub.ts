@@ -10,13 +10,15 @@ import { RedisErrors, redisError } from '../../core/errors.js';
 import type { RespConnection } from '../connection.js';
 import { def, type CommandSpec } from './spec.js';
 
-function event(c: RespConnection, kind: string, name: string | null): void {
+/** One `[kind, name, count]` event; `count` defaults to channels + patterns (shard events pass
+ * the shard channel count, pubsub.c). */
+export function event(c: RespConnection, kind: string, name: string | null, count = c.subscriptionCount): void {
   const w = c.writer;
   w.push(3);
   w.bulk(kind);
   if (name === null) w.nil();
   else w.bulk(name);
-  w.int(c.subscriptionCount);
+  w.int(count);
 }
 
 function subscribe(c: RespConnection, argv: Buffer[], glob: boolean): void {
@@ -24,7 +26,7 @@ function subscribe(c: RespConnection, argv: Buffer[], glob: boolean): void {
   for (let i = 1; i < argv.length; i++) {
     const name = argv[i].toString('latin1');
     if (!map.has(name)) {
-      if (c.subscriptionCount === 0) c.enterPubsub();
+      if (!c.inPubsub) c.enterPubsub();
       map.set(name, c.door.router.subscribe(c, name, null, name, glob ? 'glob' : 'literal'));
       if (glob) c.door.pubsubAdded(null, name);
       else c.door.pubsubAdded(name, null);
@@ -44,7 +46,7 @@ function unsubscribe(c: RespConnection, argv: Buffer[], glob: boolean): void {
       map.delete(name);
       c.door.router.unsubscribe(sub);
       c.door.pubsubRemoved(glob ? [] : [name], glob ? [name] : []);
-      if (c.subscriptionCount === 0) c.leavePubsub();
+      if (!c.inPubsub) c.leavePubsub();
     }
     event(c, kind, name);
   }
@@ -55,7 +57,8 @@ function publish(c: RespConnection, argv: Buffer[]): void {
   c.writer.int(n);
 }
 
-function channels(c: RespConnection, argv: Buffer[]): void {
+/** PUBSUB CHANNELS / SHARDCHANNELS: the names in `names` matching the optional glob. */
+function channels(c: RespConnection, argv: Buffer[], names: Iterable<string>): void {
   const pat = argv.length > 2 ? argv[2].toString('latin1') : null;
   // server.c addReplySubcommandSyntaxError
   if (argv.length > 3) {
@@ -67,17 +70,17 @@ function channels(c: RespConnection, argv: Buffer[]): void {
     );
   }
   const out: string[] = [];
-  for (const ch of c.door.channelSubs.keys()) if (pat === null || globMatches(pat, ch)) out.push(ch);
+  for (const ch of names) if (pat === null || globMatches(pat, ch)) out.push(ch);
   c.writer.array(out.length);
   for (const ch of out) c.writer.bulk(ch);
 }
 
-function numsub(c: RespConnection, argv: Buffer[]): void {
-  // A flat array in both protocols (pubsub.c pubsubCommand NUMSUB).
+/** PUBSUB NUMSUB / SHARDNUMSUB: a flat `name, count` array in both protocols (pubsub.c). */
+function numsub(c: RespConnection, argv: Buffer[], count: (ch: string) => number): void {
   c.writer.array((argv.length - 2) * 2);
   for (let i = 2; i < argv.length; i++) {
     c.writer.bulk(argv[i]);
-    c.writer.int(c.door.channelSubs.get(argv[i].toString('latin1')) ?? 0);
+    c.writer.int(count(argv[i].toString('latin1')));
   }
 }
 
@@ -93,6 +96,7 @@ export const PUBSUB_COMMANDS: readonly CommandSpec[] = [
     summary: 'Listens for messages published to channels.',
     flags: pubsubFlags,
     inSubscribedContext: true,
+    channels: 'subscribe',
     handler: (c, a) => subscribe(c, a, false),
   }),
   def({
@@ -103,6 +107,7 @@ export const PUBSUB_COMMANDS: readonly CommandSpec[] = [
     summary: 'Listens for messages published to channels that match one or more patterns.',
     flags: pubsubFlags,
     inSubscribedContext: true,
+    channels: 'subscribe',
     handler: (c, a) => subscribe(c, a, true),
   }),
   def({
@@ -132,6 +137,7 @@ export const PUBSUB_COMMANDS: readonly CommandSpec[] = [
     since: '2.0.0',
     summary: 'Posts a message to a channel.',
     flags: ['pubsub', 'loading', 'stale', 'fast'],
+    channels: 'publish',
     handler: publish,
   }),
   def({
@@ -148,7 +154,7 @@ export const PUBSUB_COMMANDS: readonly CommandSpec[] = [
         since: '2.8.0',
         summary: 'Returns the active channels.',
         flags: pubsubFlags,
-        handler: channels,
+        handler: (c, a) => channels(c, a, c.door.channelSubs.keys()),
       }),
       def({
         name: 'pubsub|numsub',
@@ -157,7 +163,7 @@ export const PUBSUB_COMMANDS: readonly CommandSpec[] = [
         since: '2.8.0',
         summary: 'Returns a count of subscribers to channels.',
         flags: pubsubFlags,
-        handler: numsub,
+        handler: (c, a) => numsub(c, a, (ch) => c.door.channelSubs.get(ch) ?? 0),
       }),
       def({
         name: 'pubsub|numpat',
@@ -167,6 +173,24 @@ export const PUBSUB_COMMANDS: readonly CommandSpec[] = [
         summary: 'Returns a count of unique pattern subscriptions.',
         flags: pubsubFlags,
         handler: (c) => c.writer.int(c.door.patternSubs.size),
+      }),
+      def({
+        name: 'pubsub|shardchannels',
+        arity: -2,
+        group: 'pubsub',
+        since: '7.0.0',
+        summary: 'Returns the active shard channels.',
+        flags: pubsubFlags,
+        handler: (c, a) => channels(c, a, c.door.shardSubs.keys()),
+      }),
+      def({
+        name: 'pubsub|shardnumsub',
+        arity: -2,
+        group: 'pubsub',
+        since: '7.0.0',
+        summary: 'Returns the count of subscribers of shard channels.',
+        flags: pubsubFlags,
+        handler: (c, a) => numsub(c, a, (ch) => c.door.shardSubs.get(ch)?.size ?? 0),
       }),
     ],
   }),

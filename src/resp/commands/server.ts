@@ -15,7 +15,18 @@ import { REDIS_COMPAT_VERSION } from './connection.js';
 const RUN_ID = randomBytes(20).toString('hex');
 
 /** Sections INFO prints with no argument, `default` or `all` (server.c genRedisInfoString). */
-const DEFAULT_SECTIONS = ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'cluster', 'keyspace'];
+const DEFAULT_SECTIONS = [
+  'server',
+  'clients',
+  'memory',
+  'persistence',
+  'stats',
+  'replication',
+  'cpu',
+  'errorstats',
+  'cluster',
+  'keyspace',
+];
 
 function humanBytes(n: number): string {
   const units = ['B', 'K', 'M', 'G', 'T'];
@@ -68,11 +79,11 @@ function section(c: RespConnection, name: string): [string, (string | number)[][
           ['maxclients', 10000],
           ['client_recent_max_input_buffer', 0],
           ['client_recent_max_output_buffer', 0],
-          ['blocked_clients', 0],
+          ['blocked_clients', d.blocking.blockedClients],
           ['tracking_clients', 0],
           ['pubsub_clients', d.pubsubClients],
           ['clients_in_timeout_table', 0],
-          ['total_blocking_keys', 0],
+          ['total_blocking_keys', d.blocking.totalBlockingKeys],
           ['total_blocking_keys_on_nokey', 0],
         ],
       ];
@@ -101,13 +112,16 @@ function section(c: RespConnection, name: string): [string, (string | number)[][
         [
           ['loading', 0],
           ['async_loading', 0],
-          ['rdb_changes_since_last_save', 0],
+          ['rdb_changes_since_last_save', d.keyspace.dirty],
           ['rdb_bgsave_in_progress', 0],
           ['rdb_last_save_time', Math.floor(d.opts.serverStartedAt.getTime() / 1000)],
           ['rdb_last_bgsave_status', 'ok'],
-          ['aof_enabled', 0],
-          ['aof_rewrite_in_progress', 0],
-          ['aof_last_write_status', 'ok'],
+          // The keyspace log's own fields (src/resp/durability.ts): aof_enabled, write status, sizes.
+          ...(d.durability?.info() ?? [
+            ['aof_enabled', 0],
+            ['aof_rewrite_in_progress', 0],
+            ['aof_last_write_status', 'ok'],
+          ]),
         ],
       ];
     case 'stats': {
@@ -125,12 +139,14 @@ function section(c: RespConnection, name: string): [string, (string | number)[][
           ['keyspace_misses', 0],
           ['pubsub_channels', d.channelSubs.size],
           ['pubsub_patterns', d.patternSubs.size],
-          ['pubsub_shardchannels', 0],
+          ['pubsubshard_channels', d.shardSubs.size],
           ['total_error_replies', s.totalErrorReplies],
           ['client_output_buffer_limit_disconnections', s.outputBufferLimitDisconnections],
         ],
       ];
     }
+    case 'errorstats':
+      return ['Errorstats', [...d.stats.errors].map(([code, n]) => [`errorstat_${code}`, `count=${n}`])];
     case 'replication':
       return [
         'Replication',
@@ -204,13 +220,7 @@ function configSet(c: RespConnection, argv: Buffer[]): void {
 }
 
 function configResetstat(c: RespConnection): void {
-  const s = c.door.stats;
-  s.totalCommands = 0;
-  s.totalErrorReplies = 0;
-  s.totalConnections = 0;
-  s.rejectedConnections = 0;
-  s.outMessages = 0;
-  s.outputBufferLimitDisconnections = 0;
+  c.door.stats.reset();
   c.writer.simple('OK');
 }
 

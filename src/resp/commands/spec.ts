@@ -29,6 +29,9 @@ export interface CommandSpec {
   /** True for the commands a RESP2 client in subscribed context may still send (Redis server.c
    * processCommand: (P|S)SUBSCRIBE, (P|S)UNSUBSCRIBE, PING, QUIT, RESET). */
   readonly inSubscribedContext?: boolean;
+  /** Channel arguments checked against the user's subject permissions before the command runs
+   * (Redis's ACL channel check): `publish` = argv[1], `subscribe` = every argument. */
+  readonly channels?: 'publish' | 'subscribe';
 }
 
 /** What a family file writes for one command; `def` fills the defaults (no keys, no flags). */

@@ -8,13 +8,23 @@ import { CONNECTION_COMMANDS } from './connection.js';
 import { SERVER_COMMANDS } from './server.js';
 import { KEY_COMMANDS } from './keys.js';
 import { PUBSUB_COMMANDS } from './pubsub.js';
+import { TRANSACTION_COMMANDS } from './transactions.js';
+import { SHARD_COMMANDS } from './shard.js';
+import { AUTH_COMMANDS } from './auth.js';
+import { STREAM_COMMANDS } from './streams.js';
+import { GROUP_COMMANDS } from './groups.js';
 
 /** Every family, in the order COMMAND lists them. */
 export const COMMAND_FAMILIES: readonly (readonly CommandSpec[])[] = [
   CONNECTION_COMMANDS,
+  AUTH_COMMANDS,
   SERVER_COMMANDS,
   KEY_COMMANDS,
   PUBSUB_COMMANDS,
+  SHARD_COMMANDS,
+  TRANSACTION_COMMANDS,
+  STREAM_COMMANDS,
+  GROUP_COMMANDS,
 ];
 
 /** Builds the lookup Map; throws on a duplicate name (a table bug, caught by any test). */

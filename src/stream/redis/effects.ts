@@ -1,0 +1,248 @@
+/**
+ * Resolved effects of Redis stream commands, and their byte records (docs/storage-format.md,
+ * "Redis keyspace effects"). As Redis's aof.c logs `XADD` with the generated ID and each
+ * XREADGROUP delivery as an XCLAIM with its time and count, every record here is the decided
+ * outcome, never the request: replaying one needs no clock, no randomness and no CONFIG.
+ *
+ * Record: one type byte, then the type's fields in order. IDs are 16 bytes big-endian (ms, seq);
+ * strings are u32 length + bytes (latin1 names); numbers are f64 (exact to 2^53); optional
+ * numbers are a presence byte + f64; ID lists are u32 count + IDs; field lists u32 count +
+ * strings. Costs: one Buffer per record, sized exactly.
+ */
+import type { StreamId } from './id.js';
+
+/** One resolved change to one key. */
+export type Effect =
+  | { t: 'create' }
+  | { t: 'add'; id: StreamId; newNode: boolean; fields: Buffer[] }
+  | { t: 'trim'; strategy: 'maxlen' | 'minid'; maxlen: number; minid: StreamId }
+  | { t: 'xdel'; ids: StreamId[] }
+  | { t: 'setid'; lastId: StreamId; entriesAdded: number | null; maxDeletedId: StreamId | null }
+  | { t: 'gcreate'; group: string; id: StreamId; entriesRead: number | null }
+  | { t: 'gsetid'; group: string; id: StreamId; entriesRead: number | null }
+  | { t: 'gdestroy'; group: string }
+  | { t: 'ccreate'; group: string; consumer: string; seen: number }
+  | { t: 'cdel'; group: string; consumer: string }
+  | { t: 'seen'; group: string; consumer: string; seen: number }
+  | { t: 'claim'; group: string; consumer: string; id: StreamId; time: number; count: number }
+  | { t: 'unpend'; group: string; ids: StreamId[] }
+  | { t: 'node'; bytes: number; slots: { id: StreamId; fields: string[] | null }[]; masterFields: string[] }
+  | { t: 'drop' };
+
+const TYPES = [
+  'create',
+  'add',
+  'trim',
+  'xdel',
+  'setid',
+  'gcreate',
+  'gsetid',
+  'gdestroy',
+  'ccreate',
+  'cdel',
+  'seen',
+  'claim',
+  'unpend',
+  'node',
+  'drop',
+] as const;
+const TYPE_CODE = new Map<string, number>(TYPES.map((t, i) => [t, i + 1]));
+
+class Enc {
+  private parts: Buffer[] = [];
+  u8(v: number): this {
+    this.parts.push(Buffer.of(v));
+    return this;
+  }
+  num(v: number): this {
+    const b = Buffer.allocUnsafe(8);
+    b.writeDoubleBE(v);
+    this.parts.push(b);
+    return this;
+  }
+  opt(v: number | null): this {
+    return v === null ? this.u8(0) : this.u8(1).num(v);
+  }
+  id(v: StreamId): this {
+    const b = Buffer.allocUnsafe(16);
+    b.writeBigUInt64BE(v >> 64n, 0);
+    b.writeBigUInt64BE(v & 0xffffffffffffffffn, 8);
+    this.parts.push(b);
+    return this;
+  }
+  str(s: string | Buffer): this {
+    const b = typeof s === 'string' ? Buffer.from(s, 'latin1') : s;
+    const h = Buffer.allocUnsafe(4);
+    h.writeUInt32BE(b.length);
+    this.parts.push(h, b);
+    return this;
+  }
+  u32(v: number): this {
+    const h = Buffer.allocUnsafe(4);
+    h.writeUInt32BE(v);
+    this.parts.push(h);
+    return this;
+  }
+  ids(v: StreamId[]): this {
+    this.u32(v.length);
+    for (const x of v) this.id(x);
+    return this;
+  }
+  strs(v: readonly (Buffer | string)[]): this {
+    this.u32(v.length);
+    for (const x of v) this.str(x);
+    return this;
+  }
+  done(): Buffer {
+    return Buffer.concat(this.parts);
+  }
+}
+
+class Dec {
+  private p = 0;
+  constructor(private readonly b: Buffer) {}
+  u8(): number {
+    return this.b[this.p++];
+  }
+  num(): number {
+    const v = this.b.readDoubleBE(this.p);
+    this.p += 8;
+    return v;
+  }
+  opt(): number | null {
+    return this.u8() === 0 ? null : this.num();
+  }
+  id(): StreamId {
+    const v = (this.b.readBigUInt64BE(this.p) << 64n) | this.b.readBigUInt64BE(this.p + 8);
+    this.p += 16;
+    return v;
+  }
+  u32(): number {
+    const v = this.b.readUInt32BE(this.p);
+    this.p += 4;
+    return v;
+  }
+  buf(): Buffer {
+    const n = this.u32();
+    const v = Buffer.from(this.b.subarray(this.p, this.p + n));
+    this.p += n;
+    return v;
+  }
+  str(): string {
+    return this.buf().toString('latin1');
+  }
+  ids(): StreamId[] {
+    const n = this.u32();
+    const out: StreamId[] = [];
+    for (let i = 0; i < n; i++) out.push(this.id());
+    return out;
+  }
+  strs(): Buffer[] {
+    const n = this.u32();
+    const out: Buffer[] = [];
+    for (let i = 0; i < n; i++) out.push(this.buf());
+    return out;
+  }
+}
+
+/** The record bytes of `e`. */
+export function encodeEffect(e: Effect): Buffer {
+  const w = new Enc().u8(TYPE_CODE.get(e.t) as number);
+  switch (e.t) {
+    case 'create':
+    case 'drop':
+      break;
+    case 'add':
+      w.id(e.id).u8(e.newNode ? 1 : 0).strs(e.fields);
+      break;
+    case 'trim':
+      w.u8(e.strategy === 'maxlen' ? 0 : 1).num(e.maxlen).id(e.minid);
+      break;
+    case 'xdel':
+      w.ids(e.ids);
+      break;
+    case 'setid':
+      w.id(e.lastId).opt(e.entriesAdded).u8(e.maxDeletedId === null ? 0 : 1);
+      if (e.maxDeletedId !== null) w.id(e.maxDeletedId);
+      break;
+    case 'gcreate':
+    case 'gsetid':
+      w.str(e.group).id(e.id).opt(e.entriesRead);
+      break;
+    case 'gdestroy':
+      w.str(e.group);
+      break;
+    case 'ccreate':
+    case 'seen':
+      w.str(e.group).str(e.consumer).num(e.seen);
+      break;
+    case 'cdel':
+      w.str(e.group).str(e.consumer);
+      break;
+    case 'claim':
+      w.str(e.group).str(e.consumer).id(e.id).num(e.time).num(e.count);
+      break;
+    case 'unpend':
+      w.str(e.group).ids(e.ids);
+      break;
+    case 'node':
+      w.num(e.bytes).strs(e.masterFields).u32(e.slots.length);
+      for (const s of e.slots) {
+        w.id(s.id).u8(s.fields === null ? 0 : 1);
+        if (s.fields !== null) w.strs(s.fields);
+      }
+      break;
+  }
+  return w.done();
+}
+
+/** The effect a record holds; throws on an unknown type (a corrupt or newer record). */
+export function decodeEffect(rec: Buffer): Effect {
+  const r = new Dec(rec);
+  const t = TYPES[r.u8() - 1];
+  switch (t) {
+    case 'create':
+    case 'drop':
+      return { t };
+    case 'add':
+      return { t, id: r.id(), newNode: r.u8() === 1, fields: r.strs() };
+    case 'trim':
+      return { t, strategy: r.u8() === 0 ? 'maxlen' : 'minid', maxlen: r.num(), minid: r.id() };
+    case 'xdel':
+      return { t, ids: r.ids() };
+    case 'setid': {
+      const lastId = r.id();
+      const entriesAdded = r.opt();
+      const maxDeletedId = r.u8() === 1 ? r.id() : null;
+      return { t, lastId, entriesAdded, maxDeletedId };
+    }
+    case 'gcreate':
+    case 'gsetid':
+      return { t, group: r.str(), id: r.id(), entriesRead: r.opt() };
+    case 'gdestroy':
+      return { t, group: r.str() };
+    case 'ccreate':
+    case 'seen':
+      return { t, group: r.str(), consumer: r.str(), seen: r.num() };
+    case 'cdel':
+      return { t, group: r.str(), consumer: r.str() };
+    case 'claim':
+      return { t, group: r.str(), consumer: r.str(), id: r.id(), time: r.num(), count: r.num() };
+    case 'unpend':
+      return { t, group: r.str(), ids: r.ids() };
+    case 'node': {
+      const bytes = r.num();
+      const text = (): string[] => r.strs().map((b) => b.toString('latin1'));
+      const masterFields = text();
+      const n = r.u32();
+      const slots: { id: StreamId; fields: string[] | null }[] = [];
+      for (let i = 0; i < n; i++) {
+        const id = r.id();
+        slots.push({ id, fields: r.u8() === 1 ? text() : null });
+      }
+      return { t, bytes, slots, masterFields };
+    }
+    default:
+      throw new Error(`unknown Redis stream effect record type ${rec[0]}`);
+  }
+}
