@@ -15,6 +15,7 @@ import { parseRedisTlsBlock, parseTlsBlock, secureContextOptions } from './tls-c
 import { parseAccounts, parseSystemAccount, validateAccounts, withAccountUsers } from './accounts-conf.js';
 import {
   closest,
+  formatDuration,
   formatSize,
   isLogFormat,
   isLogLevel,
@@ -42,6 +43,8 @@ export const NATS_DEFAULT_PORT = 4222;
 export const MAX_INT32 = 2 ** 31 - 1;
 /** nats-server's MAX_PAYLOAD_MAX_SIZE: above this it warns that max_payload is too large. */
 export const MAX_PAYLOAD_WARN_SIZE = 8 * 1024 * 1024;
+/** nats-server refuses a lame_duck_duration under 30 s in a conf file (the API takes less, for tests). */
+const MIN_LAME_DUCK_DURATION_MS = 30_000;
 /** Host that an empty host (`listen: ":4222"`) means, as in nats-server. */
 const ANY_HOST = '0.0.0.0';
 
@@ -256,7 +259,6 @@ const IGNORED: Readonly<Record<string, string>> = (() => {
   );
   add(['pidfile', 'pid_file'], 'herald writes no PID file');
   add(['prof_port', 'prof_block_rate'], 'herald has no profiling port');
-  add(['lame_duck_duration', 'lame_duck_grace_period'], 'herald has no lame-duck mode');
   add(
     [
       'max_subscriptions',
@@ -285,7 +287,6 @@ const IGNORED: Readonly<Record<string, string>> = (() => {
 
 /** Keys of `jetstream { }` that ask for encryption at rest: refused, since ignoring them would store data in clear. */
 const JS_ENCRYPTION = ['key', 'ek', 'encryption_key', 'prev_key', 'prev_ek', 'prev_encryption_key', 'cipher', 'tpm'];
-
 
 /** `authorization { token | user/password | users [...], timeout, permissions }` (src/config/auth-conf.ts). */
 const authorization: Handler = (c, v, w) => {
@@ -475,6 +476,15 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
   max_pings_out: maxPings,
   write_deadline: (c, v, w) => {
     c.o.writeDeadlineMs = duration(c, w, v);
+  },
+  lame_duck_duration: (c, v, w) => {
+    const ms = duration(c, w, v);
+    // nats-server opts.go: "invalid lame_duck_duration of …, minimum is 30 seconds".
+    if (ms < MIN_LAME_DUCK_DURATION_MS) throw fail(w, `invalid lame_duck_duration of ${v}, minimum is 30 seconds`);
+    c.o.lameDuckDurationMs = ms;
+  },
+  lame_duck_grace_period: (c, v, w) => {
+    c.o.lameDuckGracePeriodMs = duration(c, w, v);
   },
   authorization,
   no_auth_user: (c, v, w) => {
@@ -694,6 +704,15 @@ export function validateOptions(o: ServerOptions): string[] {
     );
   }
   validateAccounts(o.accounts, o.auth);
+  check(isPositive(o.lameDuckDurationMs), 'lameDuckDurationMs', o.lameDuckDurationMs, 'milliseconds, more than 0');
+  check(isPositive(o.lameDuckGracePeriodMs), 'lameDuckGracePeriodMs', o.lameDuckGracePeriodMs, 'milliseconds, more than 0');
+  if (o.lameDuckGracePeriodMs >= o.lameDuckDurationMs) {
+    // nats-server server.go validateOptions, same text.
+    throw new ConfigError(
+      `lame duck grace period (${formatDuration(o.lameDuckGracePeriodMs)}) should be strictly lower than lame duck duration (${formatDuration(o.lameDuckDurationMs)})`,
+      { key: 'lameDuckGracePeriodMs' },
+    );
+  }
 
   if (o.maxPayload > o.maxPending) {
     throw new ConfigError(`max_payload (${o.maxPayload}) cannot be higher than max_pending (${o.maxPending})`, {

@@ -26,6 +26,8 @@ export interface ConnectionView {
   readonly version: string;
   /** The authenticated user name or nkey (/connz?auth=true); absent or '' without one. */
   readonly authUser?: string;
+  /** The account the connection is bound to; absent = `$G`. */
+  readonly account?: string;
   /** Outbound bytes queued and not yet taken by the kernel. */
   readonly pendingBytes: number;
   readonly inMsgs: number;

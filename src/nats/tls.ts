@@ -281,7 +281,7 @@ export function mapCertificateUser(socket: tls.TLSSocket, users: readonly AuthUs
   const named = users.filter((u) => !u.nkey);
   const byName = (n: string): Authenticated | null => {
     const u = named.find((x) => x.name === n);
-    return u === undefined ? null : { user: u.name, permissions: u.permissions };
+    return u === undefined ? null : { user: u.name, permissions: u.permissions, account: u.account };
   };
   const sans = altNames(cert);
   for (const kind of ['email', 'DNS', 'URI']) {
@@ -295,7 +295,7 @@ export function mapCertificateUser(socket: tls.TLSSocket, users: readonly AuthUs
   if (subject.length > 0) {
     for (const u of named) {
       const dn = parseDn(u.name);
-      if (dn !== null && sameAttrs(dn, subject)) return { user: u.name, permissions: u.permissions };
+      if (dn !== null && sameAttrs(dn, subject)) return { user: u.name, permissions: u.permissions, account: u.account };
     }
     const hit = byName(goSubjectString(subject));
     if (hit !== null) return hit;

@@ -137,7 +137,12 @@ export class RespDoor {
       maxEntries: num('stream-node-max-entries'),
       maxBytes: num('stream-node-max-bytes'),
     }));
-    this.keyspace.onDrop = (db, key) => this.streams.dropped(db, key);
+    this.keyspace.onDrop = (db, key) => {
+      this.streams.dropped(db, key);
+      // A deleted key wakes its XREADGROUP waiters with NOGROUP (Redis 7.0 signalDeletedKeyAsReady),
+      // served once the deleting command is over.
+      if (this.blocking.signal(db, key)) queueMicrotask(() => this.blocking.serveReady());
+    };
     this.server = net.createServer({ noDelay: true }, (socket) => this.accept(socket));
   }
 
@@ -153,10 +158,12 @@ export class RespDoor {
   }
 
   /** The error a command gets before it runs (OOM over a budget, MISCONF after a log failure), or null. */
-  refuse(spec: CommandSpec): string | null {
+  refuse(spec: CommandSpec, queued?: readonly { spec: CommandSpec }[]): string | null {
     const d = this.durability;
     if (d === null) return null;
-    return d.refuse(spec, () => parseMemory(this.config.get(['maxmemory'])[0]?.[1] ?? '0') ?? 0);
+    // EXEC counts as a write (or denyoom) command when its queue holds one (server.c processCommand).
+    const flags = queued === undefined || queued.length === 0 ? spec.flags : [...spec.flags, ...queued.flatMap((q) => q.spec.flags)];
+    return d.refuse(flags, () => parseMemory(this.config.get(['maxmemory'])[0]?.[1] ?? '0') ?? 0);
   }
 
   /** Listens on host:port (0 = any free port) and on the TLS port when set; resolves with the plaintext port. */
@@ -285,6 +292,29 @@ export class RespDoor {
     if (set === undefined) return;
     set.delete(conn);
     if (set.size === 0) this.shardSubs.delete(ch);
+  }
+
+  /** /varz `redis` (src/http/stats.ts RedisVarzSource): INFO's counters under INFO's names. */
+  varz(): Record<string, number> {
+    const s = this.stats;
+    let keys = 0;
+    for (const m of this.keyspace.dbs) keys += m.size;
+    return {
+      port: this.port,
+      tls_port: this.tlsPort,
+      connected_clients: this.connections.size,
+      pubsub_clients: this.pubsubClients,
+      total_connections_received: s.totalConnections,
+      rejected_connections: s.rejectedConnections,
+      total_commands_processed: s.totalCommands,
+      total_error_replies: s.totalErrorReplies,
+      pubsub_channels: this.channelSubs.size,
+      pubsub_patterns: this.patternSubs.size,
+      pubsubshard_channels: this.shardSubs.size,
+      pubsub_messages_sent: s.outMessages,
+      client_output_buffer_limit_disconnections: s.outputBufferLimitDisconnections,
+      keys,
+    };
   }
 
   /** Clients in Pub/Sub mode (INFO `pubsub_clients`). */
