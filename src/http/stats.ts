@@ -5,6 +5,7 @@
 import type { ServerOptions } from '../config/options.js';
 import type { ConnectionRegistry } from '../core/connections.js';
 import type { Subscription } from '../core/message.js';
+import type { AccountSet } from '../core/accounts.js';
 
 /** Sublist counters and listing, as /subsz reports them. */
 export interface SublistStats {
@@ -61,6 +62,10 @@ export interface MonitoredServer {
   /** Connections closed as slow consumers, all doors together. */
   readonly slowConsumers: number;
   readonly jetstream: JszSource | null;
+  /** Every account (for /accountz); absent = only `$G`. */
+  readonly accounts?: AccountSet;
+  /** Accounts that run JetStream. */
+  readonly jetstreams?: ReadonlyMap<string, unknown>;
   /** The Redis door, when it is on (/varz `redis`; absent when off). */
   readonly redis?: RedisVarzSource | null;
 }

@@ -184,7 +184,8 @@ export class RespConnection implements Client, Producer, Outlet {
     const nau = d.auth.noAuthUser;
     if (!this.authed && nau !== null && d.config.value('requirepass') === '') {
       const u = d.auth.users.find((x) => !x.nkey && x.name === nau);
-      if (u !== undefined) this.loggedIn(u.name, u.permissions);
+      // Only a `$G` user: the Redis door serves the global account (see commands/auth.ts login).
+      if (u !== undefined && (u.account === undefined || u.account === '$G')) this.loggedIn(u.name, u.permissions);
     }
   }
 
@@ -296,11 +297,9 @@ export class RespConnection implements Client, Producer, Outlet {
     }
     this.replies++;
     let spec = this.resolve(argv);
-    const refused = spec === null ? null : this.door.refuse(spec);
-    if (refused !== null) {
-      this.error(refused); // budget (OOM) or a failed keyspace log (MISCONF), before it runs
-      spec = null;
-    }
+    // Budget (OOM) or a failed keyspace log (MISCONF), before it runs or is queued.
+    const refused = spec === null ? null : this.door.refuse(spec, spec.name === 'exec' ? this.multi?.queue : undefined);
+    if (refused !== null) spec = this.reject(spec as CommandSpec, refused);
     if (spec === null) {
       // A rejected command inside MULTI makes EXEC fail (multi.c flagTransaction).
       if (this.multi !== null) this.multi.aborted = true;

@@ -137,7 +137,12 @@ export class RespDoor {
       maxEntries: num('stream-node-max-entries'),
       maxBytes: num('stream-node-max-bytes'),
     }));
-    this.keyspace.onDrop = (db, key) => this.streams.dropped(db, key);
+    this.keyspace.onDrop = (db, key) => {
+      this.streams.dropped(db, key);
+      // A deleted key wakes its XREADGROUP waiters with NOGROUP (Redis 7.0 signalDeletedKeyAsReady),
+      // served once the deleting command is over.
+      if (this.blocking.signal(db, key)) queueMicrotask(() => this.blocking.serveReady());
+    };
     this.server = net.createServer({ noDelay: true }, (socket) => this.accept(socket));
   }
 
@@ -153,10 +158,12 @@ export class RespDoor {
   }
 
   /** The error a command gets before it runs (OOM over a budget, MISCONF after a log failure), or null. */
-  refuse(spec: CommandSpec): string | null {
+  refuse(spec: CommandSpec, queued?: readonly { spec: CommandSpec }[]): string | null {
     const d = this.durability;
     if (d === null) return null;
-    return d.refuse(spec, () => parseMemory(this.config.get(['maxmemory'])[0]?.[1] ?? '0') ?? 0);
+    // EXEC counts as a write (or denyoom) command when its queue holds one (server.c processCommand).
+    const flags = queued === undefined || queued.length === 0 ? spec.flags : [...spec.flags, ...queued.flatMap((q) => q.spec.flags)];
+    return d.refuse(flags, () => parseMemory(this.config.get(['maxmemory'])[0]?.[1] ?? '0') ?? 0);
   }
 
   /** Listens on host:port (0 = any free port) and on the TLS port when set; resolves with the plaintext port. */
