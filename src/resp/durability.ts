@@ -18,7 +18,6 @@ import type { SyncPolicy } from '../store/store.js';
 import type { FileLayer } from '../store/file/fs-layer.js';
 import { FileKeyspaceLog, MemoryKeyspaceLog, type KeyspaceLog } from '../store/redis/keyspace-log.js';
 import { readKeyspace, type KeyspaceRecoveryReport } from '../store/redis/keyspace-recovery.js';
-import type { CommandSpec } from './commands/spec.js';
 
 /** The model's side of the contract (names fixed with src/stream/redis/model.ts). */
 export interface EffectModel {
@@ -100,11 +99,10 @@ export class RedisDurability {
     return join(dataDir, 'redis');
   }
 
-  /** Error text for `spec` before it runs (Redis processCommand order: MISCONF, then OOM), or null. */
-  refuse(spec: CommandSpec, maxmemory: () => number): string | null {
-    const write = spec.flags.includes('write');
-    if (write && this.misconf !== null) return this.misconf;
-    if (!spec.flags.includes('denyoom')) return null;
+  /** Error text for a command with these Redis flags before it runs (Redis processCommand order: MISCONF, then OOM), or null. */
+  refuse(flags: readonly string[], maxmemory: () => number): string | null {
+    if (this.misconf !== null && flags.includes('write')) return this.misconf;
+    if (!flags.includes('denyoom')) return null;
     if (this.log.overBudget()) return RedisErrors.Oom;
     const max = maxmemory();
     if (max > 0 && this.usedMemory() > max) return RedisErrors.Oom;
@@ -160,7 +158,14 @@ export class RedisDurability {
 
   /** The sink: one effect of the command now running. A failed append rebuilds from disk. */
   private append(db: number, key: string, rec: Buffer): void {
-    if (this.misconf !== null) return; // already rolled back; this command's reply will be an error
+    if (this.misconf !== null) {
+      // A change after the failure (no write should get here): bring the model back to the disk.
+      if (!this.reloading) {
+        this.reloading = true;
+        setImmediate(() => this.reload());
+      }
+      return;
+    }
     try {
       this.log.append(db, key, rec);
     } catch (e) {

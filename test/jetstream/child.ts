@@ -9,9 +9,10 @@ const CHILD = join(dirname(fileURLToPath(import.meta.url)), 'crash-child.js');
 /** Start-up budget for the child, ms. */
 const START_TIMEOUT_MS = 10_000;
 
-export function startChild(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
+/** Starts `script` (crash-child.js by default) on `dataDir`; resolves with what it printed after READY. */
+export function startChild(dataDir: string, script = CHILD): Promise<{ child: ChildProcess; url: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CHILD, dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [script, dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     const timer = setTimeout(() => {
