@@ -101,10 +101,10 @@ const herald = await measure('herald', async () => {
 });
 
 const nats = await measure('nats-server', async () => {
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  const { p } = await startChild('nats-server', ['-a', '127.0.0.1', '-p', String(port)], (o) =>
-    o.includes('Server is ready') ? port : null,
-  );
-  return { p, port };
+  // -p -1: a random free port, read back from the log.
+  return startChild('nats-server', ['-a', '127.0.0.1', '-p', '-1'], (o) => {
+    const m = /Listening for client connections on [^:]+:(\d+)/.exec(o);
+    return m !== null && o.includes('Server is ready') ? Number(m[1]) : null;
+  });
 });
 console.log(`ratio herald / nats-server: ${(herald / nats).toFixed(2)}`);

@@ -199,10 +199,11 @@ interface Replay {
  *
  * - a lost Ack leaves its message pending: it is delivered again after ack_wait (a duplicate);
  * - a lost Delivered record is the dangerous one: later records move `delivered` past its message,
- *   which is then neither pending nor acked and would count as done (lost). So after the first
- *   damaged record, `delivered.streamSeq` (and an ack floor above it) go back to where they were
- *   before it: the consumer offers every later message again. Acks recorded after the damage are
- *   kept (an answered ack stays answered); their messages may be offered once more.
+ *   which is then neither pending nor acked and would count as done (lost). Consumer seqs grow by
+ *   one per delivery, so a lost delivery shows as a jump in them across the damaged stretch; only
+ *   then `delivered.streamSeq` (and an ack floor above it) go back to where they were before the
+ *   stretch, and the consumer offers every later message again. Acks recorded after the damage
+ *   are kept; a message acked after it may be offered once more (the price of the lost delivery).
  *
  * A log without a key (written before keys) stops at the first damage, as unkeyed segments do.
  */
@@ -210,7 +211,10 @@ function replayLog(b: Buffer): Replay {
   const key = consumerLogKey(b);
   const book = new ConsumerBook();
   const out: Replay = { book, key, snapshot: false, o: 0, reason: '', skipped: [] };
-  let rewind: { streamSeq: number; floor: ConsumerState['ackFloor'] } | null = null;
+  type Mark = { streamSeq: number; floor: ConsumerState['ackFloor']; dseq: number };
+  /** Where things stood before the first damaged stretch not yet followed by a delivery record. */
+  let gap: Mark | null = null;
+  let rewind: Mark | null = null;
   let o = 0;
   while (o < b.length) {
     const n = checkConsumerRecord(b, o, b.length - o, key);
@@ -222,11 +226,16 @@ function replayLog(b: Buffer): Replay {
         break;
       }
       try {
+        if (type === ConsumerRecord.Delivered && gap !== null) {
+          // The first delivery after damage: a jump in consumer seqs means deliveries were lost.
+          if (b.readDoubleLE(o + 8) > gap.dseq + 1) rewind ??= gap;
+          gap = null;
+        }
         applyConsumerRecord(b, o, book);
         if (type === ConsumerRecord.Snapshot) {
           // A snapshot restates everything: damage before it cost nothing.
           out.snapshot = true;
-          rewind = null;
+          rewind = gap = null;
         }
         o += n;
         out.o = o;
@@ -241,7 +250,7 @@ function replayLog(b: Buffer): Replay {
       out.reason = why;
       break;
     }
-    rewind ??= { streamSeq: book.delivered.streamSeq, floor: { ...book.ackFloor } };
+    gap ??= { streamSeq: book.delivered.streamSeq, floor: { ...book.ackFloor }, dseq: book.delivered.consumerSeq };
     out.skipped.push({ offset: o, bytes: next - o, reason: why });
     o = next;
   }
