@@ -60,7 +60,10 @@ if [ -f "$WORK/tests/unit/pubsubshard.tcl" ]; then
 fi
 
 cd "$WORK"
+# The harness listens for its test clients on a port near --baseport (21111 by default): spread
+# concurrent runs (several engineers, herald and redis-server side by side) by pid.
+BASEPORT=$((20000 + ($$ % 600) * 64))
 # shellcheck disable=SC2086 # UNITS is a word list on purpose
 exec "$TCLSH" tests/test_helper.tcl --host "$HOST" --port "$PORT" $UNITS \
   --tags "-needs:debug -needs:repl -needs:config-maxmemory -needs:save -needs:pfdebug" \
-  --durable --skipfile "$SKIPFILE" --clients 1 --timeout 120 "$@"
+  --durable --skipfile "$SKIPFILE" --clients 1 --timeout 120 --baseport "$BASEPORT" "$@"

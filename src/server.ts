@@ -26,6 +26,8 @@ import {
 } from './core/accounts.js';
 import { SystemEvents } from './nats/events.js';
 import { HERALD_VERSION } from './version.js';
+import { runLameDuck } from './lame-duck.js';
+import { planReload } from './config/reload.js';
 import type { DirLock } from './store/dir-lock.js';
 import type { RespDoor } from './resp/server.js';
 
@@ -67,6 +69,7 @@ export class Server implements MonitoredServer {
   private dataLock: DirLock | null = null;
   private portsFile: string | null = null;
   private closing: Promise<void> | null = null;
+  private lameDuck: Promise<void> | null = null;
 
   private constructor(
     readonly options: ServerOptions,
@@ -122,12 +125,16 @@ export class Server implements MonitoredServer {
 
   /** `redis://host:port` of the Redis door, or null when it is off. */
   get redisUrl(): string | null {
-    return this.redis === null || this.options.redisPort === null ? null : `redis://${urlHost(this.options.host)}:${this.redis.port}`;
+    return this.redis === null || this.options.redisPort === null
+      ? null
+      : `redis://${urlHost(this.options.host)}:${this.redis.port}`;
   }
 
   /** `rediss://host:port` of the Redis door's TLS listener, or null when there is none. */
   get redisTlsUrl(): string | null {
-    return this.redis === null || this.redis.tlsPort === 0 ? null : `rediss://${urlHost(this.options.host)}:${this.redis.tlsPort}`;
+    return this.redis === null || this.redis.tlsPort === 0
+      ? null
+      : `rediss://${urlHost(this.options.host)}:${this.redis.tlsPort}`;
   }
 
   /** `http://host:port` of monitoring, or null when it is off. */
@@ -244,7 +251,8 @@ export class Server implements MonitoredServer {
       if (isGlobal) this.warnUnservedGlobalStreams(storeDir);
       return;
     }
-    const budget = (server: number, account: number): number => (account < 0 ? server : server < 0 ? account : Math.min(server, account));
+    const budget = (server: number, account: number): number =>
+      account < 0 ? server : server < 0 ? account : Math.min(server, account);
     const dir = isGlobal ? storeDir : join(storeDir, acc.name);
     const js = await JetStreamClass.start(acc.router, {
       storeDir: dir,
@@ -300,16 +308,71 @@ export class Server implements MonitoredServer {
     return info;
   }
 
-  /** Stops everything; safe to call more than once. */
+  /**
+   * Applies a reloaded configuration (SIGHUP, `herald reload`; nats-server Server.Reload): `next`
+   * is the whole new option set, loaded and validated by the caller. Throws a ConfigError, and
+   * changes nothing, when `next` changes an option that needs a restart (src/config/reload.ts).
+   * New users, passwords, tokens and permissions apply to new connections at once; connected
+   * clients are re-checked (closed if no longer authorized, subscriptions they may no longer hold
+   * removed). Returns the names of the options that changed.
+   */
+  async reload(next: ServerOptions): Promise<readonly string[]> {
+    const { changed } = planReload(this.options, next);
+    const o = this.options as unknown as Record<string, unknown>;
+    for (const k of changed) o[k] = next[k];
+    if (changed.includes('logLevel')) this.log.level = next.logLevel;
+    if (changed.includes('auth')) await this.door.reloadAuth();
+    this.log.info({ changed }, changed.length === 0 ? 'Reloaded server configuration: nothing changed' : 'Reloaded server configuration');
+    return changed;
+  }
+
+  /** True once lame-duck mode has begun (it ends with close()). */
+  get inLameDuckMode(): boolean {
+    return this.lameDuck !== null;
+  }
+
+  /**
+   * Lame-duck mode (SIGUSR2, `herald lame-duck`; nats-server lameDuckMode): stops accepting,
+   * stops JetStream, sends every client INFO `"ldm": true`, waits `lameDuckGracePeriodMs`, closes
+   * clients one by one over the rest of `lameDuckDurationMs`, then closes the server. Resolves
+   * when the server is closed; calling it again returns the same promise.
+   */
+  enterLameDuckMode(): Promise<void> {
+    if (this.closing !== null) return this.closing;
+    this.lameDuck ??= runLameDuck(
+      {
+        log: this.log,
+        lameDuckDurationMs: this.options.lameDuckDurationMs,
+        lameDuckGracePeriodMs: this.options.lameDuckGracePeriodMs,
+        stopAccepting: () => void this.door.stopAccepting(),
+        stopJetStream: async () => {
+          if (this.jetstream !== null) await this.jetstream.close();
+        },
+        openClients: () => [...this.door.connections.values()].map((c) => ({ close: () => c.close('Server Shutdown') })),
+        announce: () => this.door.sendAsyncInfo({ ldm: true }),
+        close: () => this.close(),
+      },
+      () => this.closing !== null,
+    );
+    return this.lameDuck;
+  }
+
+  /**
+   * Stops everything, gracefully; safe to call more than once. New connections are refused
+   * first; JetStream then finishes what it holds (queued API requests answered, appends synced,
+   * consumer state written) while clients are still connected to receive those replies; then
+   * every connection is flushed and closed, and the stores' directory lock released.
+   */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      void this.door.stopAccepting();
+      if (this.jetstream !== null) await this.jetstream.close();
       await this.door.close();
       if (this.redis !== null) await this.redis.close();
       if (this.redis?.durability != null) await this.redis.durability.close();
       if (this.monitor !== null) await this.monitor.close();
       for (const d of this.jsDisabled) d.stop();
       this.accounts.close();
-      if (this.jetstream !== null) await this.jetstream.close();
       if (this.dataLock !== null) await this.dataLock.release();
       if (this.portsFile !== null) rmSync(this.portsFile, { force: true });
       this.log.info('herald stopped');
@@ -320,7 +383,14 @@ export class Server implements MonitoredServer {
 
 /** The Redis TLS listener's certificate, key and CA (load.ts filled in certFile/keyFile). */
 function redisSecureContext(r: RedisTlsSettings): ReturnType<typeof secureContextOptions> {
-  return secureContextOptions({ certFile: r.certFile!, keyFile: r.keyFile!, caFile: r.caFile, ciphers: null, curves: null, minVersion: 'TLSv1.2' });
+  return secureContextOptions({
+    certFile: r.certFile!,
+    keyFile: r.keyFile!,
+    caFile: r.caFile,
+    ciphers: null,
+    curves: null,
+    minVersion: 'TLSv1.2',
+  });
 }
 
 function urlHost(h: string): string {

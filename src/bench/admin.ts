@@ -111,11 +111,23 @@ export async function streamMessages(admin: NatsAdmin, name: string): Promise<nu
   return typeof state?.messages === 'number' ? state.messages : null;
 }
 
-/** Creates a durable pull consumer with explicit acks, delivering everything from the start. */
-export async function createConsumer(admin: NatsAdmin, stream: string, durable: string): Promise<string | null> {
+/** Creates a durable consumer with explicit acks, delivering everything from the start: a pull
+ * consumer, or a push consumer when `deliverSubject` is given. */
+export async function createConsumer(
+  admin: NatsAdmin,
+  stream: string,
+  durable: string,
+  deliverSubject?: string,
+): Promise<string | null> {
   const body = {
     stream_name: stream,
-    config: { durable_name: durable, ack_policy: 'explicit', deliver_policy: 'all', max_ack_pending: 20_000 },
+    config: {
+      durable_name: durable,
+      ack_policy: 'explicit',
+      deliver_policy: 'all',
+      max_ack_pending: 20_000,
+      ...(deliverSubject === undefined ? {} : { deliver_subject: deliverSubject }),
+    },
   };
   return apiError(await admin.request(`$JS.API.CONSUMER.CREATE.${stream}.${durable}`, body));
 }

@@ -114,13 +114,20 @@ function redisPubSub(ctx: PlanContext, payload: number, procs: number, conns: nu
   return { main: role(ctx, 'redis-pub', 'pub', { payload }), others, fanout: procs * conns };
 }
 
-/** A JetStream plan's stream: created in setup, counted in verify, deleted in teardown. */
-function jsPlan(ctx: PlanContext, main: RoleConfig, opts: { backlog?: boolean }): Plan {
+/**
+ * A JetStream plan's stream: created in setup, counted in verify, deleted in teardown. With a
+ * backlog, the durable consumer(s) are created after the prefill: `C`, or `C1…Cn` for a fan-out
+ * of `consumers`, push consumers on a deliver subject when `push`.
+ */
+function jsPlan(ctx: PlanContext, main: RoleConfig, opts: { backlog?: boolean; consumers?: number; push?: boolean }): Plan {
   const stream = `BENCH_${ctx.runId.replace(/[^A-Za-z0-9]/g, '_')}`;
   const subject = `bench.js.${ctx.runId}`;
   main.subject = subject;
   main.stream = stream;
   main.consumer = 'C';
+  const names = opts.consumers === undefined ? ['C'] : Array.from({ length: opts.consumers }, (_, i) => `C${i + 1}`);
+  if (opts.consumers !== undefined) main.connections = opts.consumers;
+  if (opts.push) main.deliver = `bench.push.${ctx.runId}`;
   let admin: NatsAdmin | null = null;
   let stored = 0;
   return {
@@ -145,8 +152,10 @@ function jsPlan(ctx: PlanContext, main: RoleConfig, opts: { backlog?: boolean })
         );
         stored = (await streamMessages(admin, stream)) ?? 0;
         if (!r || stored === 0) return `backlog prefill failed (${r?.firstError ?? 'no result'})`;
-        const cerr = await createConsumer(admin, stream, 'C');
-        if (cerr !== null) return `consumer create failed: ${cerr}`;
+        for (const name of names) {
+          const cerr = await createConsumer(admin, stream, name, main.deliver);
+          if (cerr !== null) return `consumer create failed: ${cerr}`;
+        }
       }
       return null;
     },
@@ -160,12 +169,19 @@ function jsPlan(ctx: PlanContext, main: RoleConfig, opts: { backlog?: boolean })
       if (n !== null) checks['stream_messages'] = n;
       if (opts.backlog) {
         checks['backlog'] = stored;
-        const st = await consumerState(admin, stream, 'C');
-        if (st) {
-          checks['ack_floor'] = st.ackFloor;
-          checks['ack_pending'] = st.ackPending;
-          checks['all_acked'] = st.ackPending === 0 && st.ackFloor === r.received;
+        let floor = 0;
+        let pending = 0;
+        let all = true;
+        for (const name of names) {
+          const st = await consumerState(admin, stream, name);
+          if (!st) continue;
+          floor += st.ackFloor;
+          pending += st.ackPending;
+          all &&= st.ackPending === 0;
         }
+        checks['ack_floor'] = floor;
+        checks['ack_pending'] = pending;
+        checks['all_acked'] = all && floor === r.received;
       } else if (n !== null) {
         // Every publish (warm-ups included) that did not get an error must be stored.
         checks['stored_equals_sent'] = n === r.sent - r.errors;
@@ -350,6 +366,44 @@ export const WORKLOADS: readonly Workload[] = [
     plan: (ctx) =>
       jsPlan(ctx, role(ctx, 'js-consume', 'consumer', { payload: 1024, batch: PULL_WINDOW, window: PULL_WINDOW }), {
         backlog: true,
+      }),
+  },
+  {
+    id: 'js-consume-b100-1k',
+    title: 'JetStream pull consume + ack, batch 100, 1 KB',
+    protocol: 'nats',
+    group: 'jetstream',
+    kind: 'throughput',
+    durable: true,
+    payload: 1024,
+    describe: 'As the consume row, with 100 messages requested at a time (pulls of 50), as consume({ max_messages: 100 }).',
+    plan: (ctx) =>
+      jsPlan(ctx, role(ctx, 'js-consume', 'consumer', { payload: 1024, batch: 100, window: 100 }), { backlog: true }),
+  },
+  {
+    id: 'js-push-1k',
+    title: 'JetStream push consume + ack, 1 KB',
+    protocol: 'nats',
+    group: 'jetstream',
+    kind: 'throughput',
+    durable: true,
+    payload: 1024,
+    describe: 'Durable push consumer (max_ack_pending 20,000) on a 200k backlog, one subscriber on its deliver subject, every message acked.',
+    plan: (ctx) => jsPlan(ctx, role(ctx, 'js-consume', 'consumer', { payload: 1024, batch: PULL_WINDOW, window: PULL_WINDOW }), { backlog: true, push: true }),
+  },
+  {
+    id: 'js-fanout3-1k',
+    title: 'JetStream durable fan-out to 3 consumers, 1 KB',
+    protocol: 'nats',
+    group: 'jetstream',
+    kind: 'throughput',
+    durable: true,
+    payload: 1024,
+    describe: 'Three durable pull consumers on one 200k backlog, each on its own connection (1000 requested, pulls of 500), every delivery acked; msgs/s counts deliveries.',
+    plan: (ctx) =>
+      jsPlan(ctx, role(ctx, 'js-consume-fan', 'consumer', { payload: 1024, batch: PULL_WINDOW, window: PULL_WINDOW }), {
+        backlog: true,
+        consumers: 3,
       }),
   },
   {

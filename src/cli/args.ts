@@ -11,6 +11,7 @@ import { ConfigError } from '../config/errors.js';
 import { loadConfigFile, MAX_INT32, NATS_DEFAULT_PORT, validateOptions } from '../config/load.js';
 import { UNLIMITED_CONNECTIONS, type ServerOptions } from '../config/options.js';
 import { tlsFromFlags } from '../config/tls-conf.js';
+import { TLS_FLAGS } from './tls-flags.js';
 import {
   closest,
   formatDuration,
@@ -43,7 +44,7 @@ export interface ParsedCommand {
 }
 
 /** Mutable state while flags are read. */
-interface State {
+export interface State {
   /** Option setters in argv order, applied after the config file so flags win. */
   sets: ((o: ServerOptions) => void)[];
   config?: string;
@@ -57,7 +58,7 @@ interface State {
 }
 
 /** One flag: its spellings, its value placeholder (absent for a switch) and what it does. */
-interface Flag {
+export interface Flag {
   /** Spellings; the first is shown first in help. */
   names: readonly string[];
   /** Placeholder of the value, e.g. `PORT`; absent for switches. */
@@ -176,23 +177,6 @@ const AUTH_FLAGS: readonly Flag[] = [
     help: 'Authorization token required for connections',
     run: authSetter((o, v) => (o.auth = { ...o.auth, token: v })),
   },
-];
-
-/** Records one `--tls*` flag; nats-server: any of them (unless `--tls=false`) replaces the config's TLS. */
-function tlsFlag(apply: (t: State['tls'], v: string | boolean) => void): Flag['run'] {
-  return (s, v) => {
-    s.tls.seen = true;
-    apply(s.tls, v);
-  };
-}
-
-/** nats-server's TLS flags (opts.go ConfigureOptions), for both invocations. */
-const TLS_FLAGS: readonly Flag[] = [
-  { section: 'Security', names: ['--tls'], help: 'Enable TLS (--tls=false turns off a config file\'s tls block)', run: tlsFlag((t, v) => (t.off = v === false)) },
-  { section: 'Security', names: ['--tlscert'], arg: 'FILE', help: 'Server certificate file', run: tlsFlag((t, v) => (t.cert = text(v))) },
-  { section: 'Security', names: ['--tlskey'], arg: 'FILE', help: 'Private key for the server certificate', run: tlsFlag((t, v) => (t.key = text(v))) },
-  { section: 'Security', names: ['--tlscacert'], arg: 'FILE', help: 'Client certificate CA for verification', run: tlsFlag((t, v) => (t.ca = text(v))) },
-  { section: 'Security', names: ['--tlsverify'], help: 'Enable TLS with client verification', run: tlsFlag((t, v) => (t.verify = v === true)) },
 ];
 
 const HERALD_FLAGS: readonly Flag[] = [
@@ -593,11 +577,11 @@ const NATS_FLAGS: readonly Flag[] = [
     run: refused('run herald with -c FILE: it reports config errors and exits before listening'),
   },
   {
-    section: 'Refused',
+    section: 'Other',
     names: ['-sl', '--signal'],
-    arg: 'SIGNAL',
-    help: 'Signal a running server',
-    run: refused('send the signal with kill(1) instead'),
+    arg: 'CMD=PID',
+    help: 'Signal a running server: ldm, reload, stop, quit or term (src/cli/signals.ts handles it first)',
+    run: refused('write it as --signal <command>=<pid>'),
   },
   {
     section: 'Refused',
@@ -834,6 +818,9 @@ export function usage(invokedAs: Invocation): string {
       'Commands:',
       '  serve          Run the broker (the default when no command is given)',
       '  bench [args]   Run the benchmarks (herald bench --help)',
+      '  reload --pid N        Re-read the config of a running server (SIGHUP)',
+      '  lame-duck --pid N     Drain a running server and stop it (SIGUSR2)',
+      '  term|quit|stop --pid N  Shut it down gracefully (SIGTERM/SIGINT) or kill it',
       '  help           Show this text',
       '  version        Print the version',
       '',

@@ -2,12 +2,11 @@ import { basename } from 'node:path';
 import { parseCommandLine, usage } from './args.js';
 import { ConfigError } from '../config/errors.js';
 import { Server } from '../server.js';
+import { runSignals, signalCommand } from './signals.js';
+import { isFreshDataDir } from '../config/defaults.js';
 import { createLogger } from '../core/log.js';
 import { HERALD_VERSION } from '../version.js';
 import { ADVERTISED_VERSION } from '../nats/server.js';
-
-/** How long `close()` may take on SIGINT/SIGTERM before the process exits anyway. */
-const SHUTDOWN_GRACE_MS = 5000;
 
 /**
  * The `herald` program. Invoked as `nats-server` (through the shim in bin/), it accepts the
@@ -15,6 +14,8 @@ const SHUTDOWN_GRACE_MS = 5000;
  */
 export async function main(argv: string[], argv0: string): Promise<number> {
   const invokedAs = basename(argv0).startsWith('nats-server') ? 'nats-server' : 'herald';
+  const signalled = signalCommand(argv, invokedAs);
+  if (signalled !== null) return signalled;
   let cmd;
   try {
     cmd = parseCommandLine(argv, invokedAs);
@@ -57,16 +58,13 @@ export async function main(argv: string[], argv0: string): Promise<number> {
     process.stderr.write(`${invokedAs}: ${startErrorMessage(err, o.port, o.httpPort, o.redisPort)}\n`);
     return 1;
   }
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string): void => {
-      server.log.info({ signal }, 'shutting down');
-      setTimeout(() => process.exit(1), SHUTDOWN_GRACE_MS).unref();
-      server.close().then(resolve, resolve);
-    };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
+  // SIGHUP re-reads the same command line and config file: flags still win over the file.
+  return runSignals(server, () => {
+    const next = parseCommandLine(argv, invokedAs);
+    // Without a store_dir, each read of the defaults draws a new temporary directory: keep ours.
+    if (isFreshDataDir(next.options.dataDir) && isFreshDataDir(server.options.dataDir)) next.options.dataDir = server.options.dataDir;
+    return next;
   });
-  return 0;
 }
 
 /** Turns a start-up failure into a sentence that says what to change. */

@@ -82,7 +82,10 @@ export function parseAccounts(v: ConfValue, w: AuthWhere, hooks: Pick<AuthHooks,
           break;
         default:
           if (Object.hasOwn(REFUSED_ACCOUNT_KEYS, k)) throw fail(mw, REFUSED_ACCOUNT_KEYS[k]!);
-          throw fail(mw, 'herald does not implement this account setting; remove it (ignoring it could let clients do more than configured)');
+          throw fail(
+            mw,
+            'herald does not implement this account setting; remove it (ignoring it could let clients do more than configured)',
+          );
       }
     }
     if (defaults !== null) accUsers = accUsers.map((u) => (u.permissions === null ? { ...u, permissions: defaults } : u));
@@ -119,12 +122,21 @@ function parseAccountJetStream(v: ConfValue, w: AuthWhere): AccountJetStreamLimi
     throw bad(w, "'enabled', 'disabled' or a map { max_mem, max_file, max_streams, max_consumers }", v);
   }
   let { maxMemory, maxStorage, maxStreams, maxConsumers } = UNLIMITED_JETSTREAM;
-  for (const [k, mv, mw] of mapEntries(w, v, "'enabled', 'disabled' or a map { max_mem, max_file, max_streams, max_consumers }")) {
+  for (const [k, mv, mw] of mapEntries(
+    w,
+    v,
+    "'enabled', 'disabled' or a map { max_mem, max_file, max_streams, max_consumers }",
+  )) {
     if (k === 'max_memory' || k === 'max_mem' || k === 'mem' || k === 'memory') maxMemory = limit(mw, mv, true);
-    else if (k === 'max_store' || k === 'max_file' || k === 'max_disk' || k === 'store' || k === 'disk') maxStorage = limit(mw, mv, true);
+    else if (k === 'max_store' || k === 'max_file' || k === 'max_disk' || k === 'store' || k === 'disk')
+      maxStorage = limit(mw, mv, true);
     else if (k === 'max_streams' || k === 'streams') maxStreams = limit(mw, mv, false);
     else if (k === 'max_consumers' || k === 'consumers') maxConsumers = limit(mw, mv, false);
-    else throw fail(mw, "expected one of 'max_mem', 'max_file', 'max_streams', 'max_consumers' (herald does not enforce other account JetStream limits)");
+    else
+      throw fail(
+        mw,
+        "expected one of 'max_mem', 'max_file', 'max_streams', 'max_consumers' (herald does not enforce other account JetStream limits)",
+      );
   }
   return { maxMemory, maxStorage, maxStreams, maxConsumers };
 }
@@ -247,18 +259,26 @@ function checkImports(accounts: readonly AccountSpec[]): void {
   const byName = new Map(accounts.map((a) => [a.name, a]));
   for (const a of accounts) {
     if (a.name === GLOBAL_ACCOUNT && (a.imports.length > 0 || a.exports.length > 0))
-      throw new ConfigError(`accounts.${GLOBAL_ACCOUNT}: the global account cannot be declared with imports or exports in herald`, {
-        key: 'accounts',
-      });
+      throw new ConfigError(
+        `accounts.${GLOBAL_ACCOUNT}: the global account cannot be declared with imports or exports in herald`,
+        {
+          key: 'accounts',
+        },
+      );
     // A JetStream account's name is a directory under <data>/jetstream (beside $G's `streams`).
     if (a.jetstream !== null && a.name !== GLOBAL_ACCOUNT && (/[\\/\0]/.test(a.name) || ['.', '..', 'streams'].includes(a.name)))
-      throw new ConfigError(`accounts.${a.name}: herald stores this account's streams in a directory named after it; choose another name`, {
-        key: `accounts.${a.name}`,
-      });
+      throw new ConfigError(
+        `accounts.${a.name}: herald stores this account's streams in a directory named after it; choose another name`,
+        {
+          key: `accounts.${a.name}`,
+        },
+      );
     for (const imp of a.imports) {
       const exporter = byName.get(imp.account);
       if (exporter === undefined)
-        throw new ConfigError(`${JSON.stringify(imp.account)} account not defined for ${imp.kind} import`, { key: `accounts.${a.name}.imports` });
+        throw new ConfigError(`${JSON.stringify(imp.account)} account not defined for ${imp.kind} import`, {
+          key: `accounts.${a.name}.imports`,
+        });
       if (findExport(exporter, imp.kind, imp.subject, a.name) === null)
         throw new ConfigError(
           `Error adding ${imp.kind} import ${JSON.stringify(imp.subject)}: ${imp.kind} import not authorized`,

@@ -251,9 +251,12 @@ export function parseNoAuthUser(v: ConfValue, w: AuthWhere, prev: AuthSettings):
  */
 export function validateAuth(a: AuthSettings): void {
   if (a.noAuthUser !== null && !a.users.some((u) => !u.nkey && u.name === a.noAuthUser)) {
-    throw new ConfigError(`no_auth_user: ${JSON.stringify(a.noAuthUser)} not present as user in authorization block or account configuration`, {
-      key: 'no_auth_user',
-    });
+    throw new ConfigError(
+      `no_auth_user: ${JSON.stringify(a.noAuthUser)} not present as user in authorization block or account configuration`,
+      {
+        key: 'no_auth_user',
+      },
+    );
   }
   const userList = a.users.length > 0;
   if ((a.user === null) !== (a.password === null))

@@ -22,6 +22,12 @@ export function freshDataDir(): string {
   return join(tmpdir(), `herald-nats-server-${process.pid}-${randomBytes(FRESH_DIR_RANDOM_BYTES).toString('hex')}`);
 }
 
+/** True when `dir` is one of this process's `freshDataDir()` paths (a config reload re-reads the
+ * defaults and gets a new one: that is not a store_dir change). */
+export function isFreshDataDir(dir: string): boolean {
+  return dir.startsWith(join(tmpdir(), `herald-nats-server-${process.pid}-`));
+}
+
 /**
  * The options before any config file or flag is applied. Guarantees a new object each call
  * (callers may mutate it). For `nats-server`: JetStream off (on with `-js` or a `jetstream`

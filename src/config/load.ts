@@ -15,6 +15,7 @@ import { parseRedisTlsBlock, parseTlsBlock, secureContextOptions } from './tls-c
 import { parseAccounts, parseSystemAccount, validateAccounts, withAccountUsers } from './accounts-conf.js';
 import {
   closest,
+  formatDuration,
   formatSize,
   isLogFormat,
   isLogLevel,
@@ -42,6 +43,8 @@ export const NATS_DEFAULT_PORT = 4222;
 export const MAX_INT32 = 2 ** 31 - 1;
 /** nats-server's MAX_PAYLOAD_MAX_SIZE: above this it warns that max_payload is too large. */
 export const MAX_PAYLOAD_WARN_SIZE = 8 * 1024 * 1024;
+/** nats-server refuses a lame_duck_duration under 30 s in a conf file (the API takes less, for tests). */
+const MIN_LAME_DUCK_DURATION_MS = 30_000;
 /** Host that an empty host (`listen: ":4222"`) means, as in nats-server. */
 const ANY_HOST = '0.0.0.0';
 
@@ -256,7 +259,6 @@ const IGNORED: Readonly<Record<string, string>> = (() => {
   );
   add(['pidfile', 'pid_file'], 'herald writes no PID file');
   add(['prof_port', 'prof_block_rate'], 'herald has no profiling port');
-  add(['lame_duck_duration', 'lame_duck_grace_period'], 'herald has no lame-duck mode');
   add(
     [
       'max_subscriptions',
@@ -285,7 +287,6 @@ const IGNORED: Readonly<Record<string, string>> = (() => {
 
 /** Keys of `jetstream { }` that ask for encryption at rest: refused, since ignoring them would store data in clear. */
 const JS_ENCRYPTION = ['key', 'ek', 'encryption_key', 'prev_key', 'prev_ek', 'prev_encryption_key', 'cipher', 'tpm'];
-
 
 /** `authorization { token | user/password | users [...], timeout, permissions }` (src/config/auth-conf.ts). */
 const authorization: Handler = (c, v, w) => {
@@ -476,6 +477,15 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
   write_deadline: (c, v, w) => {
     c.o.writeDeadlineMs = duration(c, w, v);
   },
+  lame_duck_duration: (c, v, w) => {
+    const ms = duration(c, w, v);
+    // nats-server opts.go: "invalid lame_duck_duration of …, minimum is 30 seconds".
+    if (ms < MIN_LAME_DUCK_DURATION_MS) throw fail(w, `invalid lame_duck_duration of ${v}, minimum is 30 seconds`);
+    c.o.lameDuckDurationMs = ms;
+  },
+  lame_duck_grace_period: (c, v, w) => {
+    c.o.lameDuckGracePeriodMs = duration(c, w, v);
+  },
   authorization,
   no_auth_user: (c, v, w) => {
     c.o.auth = parseNoAuthUser(v, w, c.o.auth);
@@ -551,7 +561,10 @@ function finishTls(c: Ctx, conf: ConfMap): void {
     throw fail(w, "needs 'cert_file' and 'key_file' (Redis's tls-cert-file and tls-key-file), or a tls block to take them from");
   }
   if (r.authClients !== 'no' && r.caFile === null) {
-    throw fail(w, "auth_clients (Redis's tls-auth-clients, default yes) checks client certificates against 'ca_file': give ca_file, or auth_clients: no");
+    throw fail(
+      w,
+      "auth_clients (Redis's tls-auth-clients, default yes) checks client certificates against 'ca_file': give ca_file, or auth_clients: no",
+    );
   }
   try {
     secureContextOptions({ certFile, keyFile, caFile: r.caFile, ciphers: null, curves: null, minVersion: 'TLSv1.2' });
@@ -686,9 +699,20 @@ export function validateOptions(o: ServerOptions): string[] {
   );
   if (o.httpsPort !== null && o.tls === null) throw new ConfigError('TLS cert and key required for HTTPS', { key: 'httpsPort' });
   if (o.tls !== null && o.tls.map && o.auth.users.length === 0) {
-    warnings.push('tls.verify_and_map is set but authorization has no users to map certificates to: every client will be refused');
+    warnings.push(
+      'tls.verify_and_map is set but authorization has no users to map certificates to: every client will be refused',
+    );
   }
   validateAccounts(o.accounts, o.auth);
+  check(isPositive(o.lameDuckDurationMs), 'lameDuckDurationMs', o.lameDuckDurationMs, 'milliseconds, more than 0');
+  check(isPositive(o.lameDuckGracePeriodMs), 'lameDuckGracePeriodMs', o.lameDuckGracePeriodMs, 'milliseconds, more than 0');
+  if (o.lameDuckGracePeriodMs >= o.lameDuckDurationMs) {
+    // nats-server server.go validateOptions, same text.
+    throw new ConfigError(
+      `lame duck grace period (${formatDuration(o.lameDuckGracePeriodMs)}) should be strictly lower than lame duck duration (${formatDuration(o.lameDuckDurationMs)})`,
+      { key: 'lameDuckGracePeriodMs' },
+    );
+  }
 
   if (o.maxPayload > o.maxPending) {
     throw new ConfigError(`max_payload (${o.maxPayload}) cannot be higher than max_pending (${o.maxPending})`, {

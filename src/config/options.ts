@@ -73,6 +73,10 @@ export interface ServerOptions {
   redisTls: RedisTlsSettings | null;
   /** Declared accounts (users are in `auth`, tagged with their account); `NO_ACCOUNTS` = everyone in `$G`. */
   accounts: AccountsConfig;
+  /** Lame-duck mode (SIGUSR2): client closes are spread over this many ms, after the grace period. */
+  lameDuckDurationMs: number;
+  /** Lame-duck mode waits this long after telling clients before it closes the first one. */
+  lameDuckGracePeriodMs: number;
 }
 
 /**
@@ -115,4 +119,6 @@ export const DEFAULT_OPTIONS: Readonly<ServerOptions> = Object.freeze<ServerOpti
   httpsPort: null,
   redisTls: null,
   accounts: NO_ACCOUNTS,
+  lameDuckDurationMs: 2 * 60 * 1000, // nats-server DEFAULT_LAME_DUCK_DURATION
+  lameDuckGracePeriodMs: 10 * 1000, // nats-server DEFAULT_LAME_DUCK_GRACE_PERIOD
 });

@@ -82,7 +82,8 @@ const CURVES: Readonly<Record<string, string>> = {
 
 /** Keys of `tls { }` nats-server has and herald refuses, with the reason. */
 const REFUSED_TLS_KEYS: Readonly<Record<string, string>> = {
-  insecure: 'skipping certificate verification is refused: it only applies to outgoing connections, which herald does not make, and would hide a misconfiguration',
+  insecure:
+    'skipping certificate verification is refused: it only applies to outgoing connections, which herald does not make, and would hide a misconfiguration',
   verify_cert_and_check_known_urls: 'herald has no cluster or gateway URLs to check certificates against',
   connection_rate_limit: 'herald has no TLS connection rate limit; limit connections with max_connections',
   cert_store: 'herald reads certificates from files only (cert_file/key_file)',
@@ -136,7 +137,8 @@ function list(w: TlsWhere, v: ConfValue, what: string): string[] {
 /** nats-server parseTLS `timeout`: seconds (integer or float) or a duration string. */
 function timeout(w: TlsWhere, v: ConfValue): number {
   const ms = typeof v === 'number' ? v * 1000 : typeof v === 'string' ? parseGoDuration(v) : undefined;
-  if (ms === undefined || !(ms > 0) || !Number.isFinite(ms)) throw bad(w, 'seconds (e.g. 2 or 0.5) or a duration such as "2s"', v);
+  if (ms === undefined || !(ms > 0) || !Number.isFinite(ms))
+    throw bad(w, 'seconds (e.g. 2 or 0.5) or a duration such as "2s"', v);
   return ms;
 }
 
@@ -217,16 +219,22 @@ export function parseTlsBlock(v: ConfValue, w: TlsWhere): TlsSettings {
         break;
       }
       case 'cipher_suites':
-        d.ciphers = list(mw, mv, 'cipher suite names').map((name) => {
-          if (!Object.hasOwn(CIPHERS, name)) {
-            throw fail(mw, `unrecognized cipher ${name} (herald accepts Go's secure suites: ${Object.keys(CIPHERS).join(', ')})`);
-          }
-          return CIPHERS[name]!;
-        }).filter((c): c is string => c !== null);
+        d.ciphers = list(mw, mv, 'cipher suite names')
+          .map((name) => {
+            if (!Object.hasOwn(CIPHERS, name)) {
+              throw fail(
+                mw,
+                `unrecognized cipher ${name} (herald accepts Go's secure suites: ${Object.keys(CIPHERS).join(', ')})`,
+              );
+            }
+            return CIPHERS[name]!;
+          })
+          .filter((c): c is string => c !== null);
         break;
       case 'curve_preferences':
         d.curves = list(mw, mv, 'curve names').map((name) => {
-          if (!Object.hasOwn(CURVES, name)) throw fail(mw, `unrecognized curve preference ${name} (herald accepts ${Object.keys(CURVES).join(', ')})`);
+          if (!Object.hasOwn(CURVES, name))
+            throw fail(mw, `unrecognized curve preference ${name} (herald accepts ${Object.keys(CURVES).join(', ')})`);
           return CURVES[name]!;
         });
         break;
@@ -293,8 +301,10 @@ export function parseTlsBlock(v: ConfValue, w: TlsWhere): TlsSettings {
  * `--tlscacert`, `--tlsverify` optional; everything else at its default. Throws nats-server's texts.
  */
 export function tlsFromFlags(f: { cert?: string; key?: string; ca?: string; verify?: boolean }): TlsSettings {
-  if (f.cert === undefined || f.cert === '') throw new ConfigError('TLS Server certificate must be present and valid', { key: '--tlscert' });
-  if (f.key === undefined || f.key === '') throw new ConfigError('TLS Server private key must be present and valid', { key: '--tlskey' });
+  if (f.cert === undefined || f.cert === '')
+    throw new ConfigError('TLS Server certificate must be present and valid', { key: '--tlscert' });
+  if (f.key === undefined || f.key === '')
+    throw new ConfigError('TLS Server private key must be present and valid', { key: '--tlskey' });
   const s: TlsSettings = {
     certFile: f.cert,
     keyFile: f.key,
@@ -331,7 +341,9 @@ function readPem(path: string, what: string): Buffer {
  * file when one cannot be read or the certificate and key do not load (nats-server:
  * "error parsing X509 certificate/key pair").
  */
-export function secureContextOptions(s: Pick<TlsSettings, 'certFile' | 'keyFile' | 'caFile' | 'ciphers' | 'curves' | 'minVersion'>): tls.SecureContextOptions {
+export function secureContextOptions(
+  s: Pick<TlsSettings, 'certFile' | 'keyFile' | 'caFile' | 'ciphers' | 'curves' | 'minVersion'>,
+): tls.SecureContextOptions {
   const o: tls.SecureContextOptions = {
     cert: readPem(s.certFile, 'certificate file'),
     key: readPem(s.keyFile, 'key file'),
@@ -376,7 +388,8 @@ export function parseRedisTlsBlock(v: ConfValue, w: TlsWhere): RedisTlsSettings 
       case 'port':
       case 'tls_port': {
         const n = typeof mv === 'number' ? mv : Number.NaN;
-        if (!Number.isInteger(n) || n < -1 || n > MAX_PORT) throw bad(mw, `a port from 1 to ${MAX_PORT}, or -1/0 for a random port`, mv);
+        if (!Number.isInteger(n) || n < -1 || n > MAX_PORT)
+          throw bad(mw, `a port from 1 to ${MAX_PORT}, or -1/0 for a random port`, mv);
         port = n < 0 ? 0 : n;
         break;
       }
@@ -401,7 +414,10 @@ export function parseRedisTlsBlock(v: ConfValue, w: TlsWhere): RedisTlsSettings 
         break;
       }
       default:
-        throw fail(mw, `unknown field '${mw.key}' in the redis_tls block (herald reads port, cert_file, key_file, ca_file, auth_clients)`);
+        throw fail(
+          mw,
+          `unknown field '${mw.key}' in the redis_tls block (herald reads port, cert_file, key_file, ca_file, auth_clients)`,
+        );
     }
   }
   if (port === undefined) throw fail(w, "the redis_tls block needs 'port' (Redis's tls-port)");

@@ -317,7 +317,12 @@ export class AccountSet {
   private linkStream(exporter: Account, importer: Account, imp: ImportSpec): void {
     const to = importer.router;
     const client = internalClient((_s, msg) => {
-      forward(to, { subject: streamImportSubject(imp, msg.subject), reply: msg.reply, headers: msg.headers, payload: msg.payload });
+      forward(to, {
+        subject: streamImportSubject(imp, msg.subject),
+        reply: msg.reply,
+        headers: msg.headers,
+        payload: msg.payload,
+      });
       return true;
     });
     const sid = `import:${importer.name}:${imp.subject}`;

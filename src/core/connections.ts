@@ -26,6 +26,8 @@ export interface ConnectionView {
   readonly version: string;
   /** The authenticated user name or nkey (/connz?auth=true); absent or '' without one. */
   readonly authUser?: string;
+  /** The account the connection is bound to; absent = `$G`. */
+  readonly account?: string;
   /** Outbound bytes queued and not yet taken by the kernel. */
   readonly pendingBytes: number;
   readonly inMsgs: number;
@@ -34,6 +36,8 @@ export interface ConnectionView {
   readonly outBytes: number;
   /** Last measured round-trip time in milliseconds (server PING → client PONG); 0 = not yet. */
   readonly rttMs: number;
+  /** The negotiated TLS version ("1.3") and cipher suite (IANA name); absent for plaintext. */
+  readonly tls?: { readonly version: string; readonly cipher: string } | null;
   /** The connection's subscriptions by its own id for them (NATS sid, Redis channel…). */
   readonly subs: ReadonlyMap<string, Subscription>;
 }

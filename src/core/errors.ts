@@ -39,6 +39,9 @@ export const NatsErrors = {
     text: 'Permissions Violation for Subscription to {subject} using queue {queue}',
     fatal: false,
   },
+  // nats-server client.go processSubsOnConfigReload: a subscription that lost permission on a
+  // config reload is removed and the client told, with its sid (queue subscriptions alike).
+  ReloadSubscriptionRemoved: { text: 'Permissions Violation for Subscription to {subject} (sid {sid})', fatal: false },
 } as const satisfies Record<string, NatsProtocolError>;
 
 /** The `-ERR` line for `e`, ready to write; `{name}` placeholders are filled from `args`. */

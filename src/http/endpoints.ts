@@ -1,5 +1,6 @@
 import os from 'node:os';
 import { MonitorQueryError, type MonitorServer } from './monitor.js';
+import { routerTotals } from './accountz.js';
 import type { MonitoredServer, SublistStats } from './stats.js';
 import type { CpuSampler } from './cpu.js';
 import { isValidLiteralSubject } from '../core/subject.js';
@@ -66,7 +67,7 @@ function rttString(ms: number): string {
 /** `/varz`: server identity, limits and counters, field names as nats-server's. */
 export function buildVarz(s: MonitoredServer, m: MonitorServer, cpu: CpuSampler): object {
   const o = s.options;
-  const r = s.router;
+  const r = s.accounts === undefined ? s.router : routerTotals(s.accounts);
   const now = new Date();
   const cores = os.cpus().length;
   const varz: Record<string, unknown> = {
@@ -131,6 +132,8 @@ export function buildVarz(s: MonitoredServer, m: MonitorServer, cpu: CpuSampler)
     http_req_stats: { ...m.stats },
     config_load_time: s.startedAt.toISOString(),
   });
+  // herald's own: the Redis door's counters under Redis's names (docs/redis.md, "Counters").
+  if (s.redis != null) varz.redis = s.redis.varz();
   return varz;
 }
 
@@ -170,12 +173,17 @@ export function buildConnz(s: MonitoredServer, q: URLSearchParams): object {
         out_bytes: c.outBytes,
         subscriptions: c.subs.size,
       };
+      if (c.tls != null) {
+        // nats-server monitor.go ConnInfo: tls_version / tls_cipher_suite for TLS connections.
+        entry.tls_version = c.tls.version;
+        entry.tls_cipher_suite = c.tls.cipher;
+      }
       if (c.name !== '') entry.name = c.name;
       if (c.lang !== '') entry.lang = c.lang;
       if (c.version !== '') entry.version = c.version;
       if (withAuth && (c.authUser ?? '') !== '') {
         entry.authorized_user = c.authUser;
-        entry.account = GLOBAL_ACCOUNT;
+        entry.account = c.account ?? GLOBAL_ACCOUNT;
       }
       if (subs === 'detail') {
         entry.subscriptions_list_detail = [...c.subs.values()].map((sub) => ({
@@ -248,9 +256,9 @@ export function buildSubsz(s: MonitoredServer, q: URLSearchParams): object {
   if (test !== '' && !isValidLiteralSubject(test)) {
     throw new MonitorQueryError(`invalid test subject, must be valid publish subject: ${test}`);
   }
-  // herald has one account, nats-server's global `$G`: `acc=<another>` filters everything out.
+  // Without `acc`, nats-server's global `$G`; an account that does not exist filters everything out.
   const acc = q.get('acc') ?? '';
-  const sl = acc === '' || acc === GLOBAL_ACCOUNT ? s.router.sublist : EMPTY_SUBLIST;
+  const sl = acc === '' || acc === GLOBAL_ACCOUNT ? s.router.sublist : (s.accounts?.get(acc)?.router.sublist ?? EMPTY_SUBLIST);
   const lookups = sl.cacheHits + sl.matches;
   const fan = sl.fanout();
   const stats = {
@@ -268,7 +276,7 @@ export function buildSubsz(s: MonitoredServer, q: URLSearchParams): object {
       .all()
       .filter((sub) => test === '' || reaches(sub, test))
       .map((sub) => ({
-        account: GLOBAL_ACCOUNT,
+        account: acc === '' ? GLOBAL_ACCOUNT : acc,
         subject: sub.subject,
         ...(sub.queue !== null ? { qgroup: sub.queue } : {}),
         sid: sub.sid,

@@ -6,6 +6,7 @@ import type { SecureContextOptions } from 'node:tls';
 import type { Logger } from '../core/log.js';
 import { CpuSampler } from './cpu.js';
 import { buildConnz, buildSubsz, buildVarz } from './endpoints.js';
+import { buildAccountz } from './accountz.js';
 import { MonitorServer } from './monitor.js';
 import type { MonitoredServer } from './stats.js';
 
@@ -20,11 +21,19 @@ export async function mountMonitoring(
 ): Promise<MonitorServer> {
   const m = new MonitorServer(log, tls);
   const cpu = new CpuSampler();
-  m.route('/', () => ({ links: ['/varz', '/connz', '/subsz', '/healthz', '/jsz'] }));
+  m.route('/', () => ({ links: ['/varz', '/connz', '/subsz', '/accountz', '/healthz', '/jsz'] }));
   m.route('/healthz', () => ({ status: 'ok' }));
   m.route('/varz', () => buildVarz(s, m, cpu));
   m.route('/connz', (q) => buildConnz(s, q));
   m.route('/subsz', (q) => buildSubsz(s, q));
+  const accounts = s.accounts;
+  if (accounts !== undefined) {
+    m.route('/accountz', (q) => ({
+      server_id: s.serverId,
+      now: new Date().toISOString(),
+      ...buildAccountz(accounts, s.connections, (a) => s.jetstreams?.has(a) === true, q),
+    }));
+  }
   m.route('/jsz', (q) =>
     s.jetstream === null
       ? { server_id: s.serverId, now: new Date().toISOString(), disabled: true }

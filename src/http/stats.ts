@@ -5,6 +5,7 @@
 import type { ServerOptions } from '../config/options.js';
 import type { ConnectionRegistry } from '../core/connections.js';
 import type { Subscription } from '../core/message.js';
+import type { AccountSet } from '../core/accounts.js';
 
 /** Sublist counters and listing, as /subsz reports them. */
 export interface SublistStats {
@@ -36,6 +37,14 @@ export interface JszSource {
 }
 
 /**
+ * The Redis door as /varz's `redis` object sees it: Redis's own counter names (INFO `stats`), so
+ * a dashboard reads the same numbers as `redis-cli INFO`. Built per request from plain fields.
+ */
+export interface RedisVarzSource {
+  varz(): Record<string, number>;
+}
+
+/**
  * Everything monitoring reads of a running server. Reading costs nothing on the message path:
  * counters are plain fields, lists are built per request.
  */
@@ -53,4 +62,10 @@ export interface MonitoredServer {
   /** Connections closed as slow consumers, all doors together. */
   readonly slowConsumers: number;
   readonly jetstream: JszSource | null;
+  /** Every account (for /accountz); absent = only `$G`. */
+  readonly accounts?: AccountSet;
+  /** Accounts that run JetStream. */
+  readonly jetstreams?: ReadonlyMap<string, unknown>;
+  /** The Redis door, when it is on (/varz `redis`; absent when off). */
+  readonly redis?: RedisVarzSource | null;
 }

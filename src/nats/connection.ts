@@ -8,7 +8,7 @@ import { authenticate, PermissionChecker, type Authenticated, type Credentials }
 import { goQuote } from './jetstream/gojson.js';
 import { ParseError, Parser, type ParserHandler } from './parser.js';
 import type { NatsDoor } from './server.js';
-import { mapCertificateUser, mapsUsers } from './tls.js';
+import { mapCertificateUser, mapsUsers, tlsDetails } from './tls.js';
 import type { Router } from '../core/router.js';
 import { GLOBAL_ACCOUNT } from '../core/accounts.js';
 
@@ -220,6 +220,16 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
     socket.on('close', () => this.close('Client Closed'));
   }
 
+  /** The client said CONNECT `protocol: 1` or more: it understands INFO sent after the first (nats-server ClientProtoInfo). */
+  get supportsAsyncInfo(): boolean {
+    return (this.connectOpts.protocol ?? 0) >= 1;
+  }
+
+  /** TLS version and cipher for /connz (src/nats/tls.ts); null for a plaintext connection. */
+  get tls(): { version: string; cipher: string } | null {
+    return tlsDetails(this.socket);
+  }
+
   /** Bytes queued for this connection and not yet taken by the kernel. */
   get pendingBytes(): number {
     return this.outLen + (this.socket.writableLength ?? 0);
@@ -384,6 +394,50 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
       else this.onData(buf);
     }
     if (!this.closed && this.authPending === null && !this.heldByRouter) this.socket.resume();
+  }
+
+  /**
+   * After a config reload (nats-server reload.go reloadAuthorization): a client that logged in as
+   * a user (name or nkey) the new settings no longer list is closed without a word
+   * (clientHasMovedToDifferentAccount → closeConnection(ClientClosed)); the others' CONNECT
+   * credentials are checked again. A client no longer authorized then gets
+   * -ERR 'Authorization Violation' and is closed; otherwise its user's new permissions apply
+   * from its next PUB/SUB, and each subscription they no longer allow is removed with an -ERR
+   * naming it and its sid (client.go processSubsOnConfigReload). Connections still before
+   * CONNECT are checked when their CONNECT comes, against the new settings.
+   */
+  async reauthorize(): Promise<void> {
+    if (this.closed || !this.connectReceived) return;
+    const o = this.connectOpts;
+    const nkey = o.nkey ?? '';
+    const name = nkey !== '' ? nkey : (o.user ?? '');
+    if (name !== '' && !this.door.opts.auth.users.some((u) => u.name === name && u.nkey === (nkey !== ''))) {
+      this.door.log.info({ cid: this.id, user: name }, 'closed after config reload: user no longer configured');
+      this.close('Client Closed');
+      return;
+    }
+    let who: Authenticated | null = { user: '', permissions: null };
+    if (this.door.authRequired) {
+      who = await authenticate(this.door.opts.auth, this.connectOpts as Credentials, this.nonce);
+    }
+    if (this.closed) return;
+    if (who === null) {
+      this.door.log.warn({ cid: this.id, ip: this.ip, user: this.authUser }, 'authorization violation after config reload');
+      this.fatal(NatsErrors.AuthorizationViolation, 'Authentication Failure');
+      return;
+    }
+    this.authUser = who.user;
+    this.perms = who.permissions === null ? null : new PermissionChecker(who.permissions);
+    if (this.perms === null) return;
+    for (const [sid, sub] of [...this.subs]) {
+      if (sub.closed || this.perms.canSubscribe(sub.subject, sub.queue)) continue;
+      this.subs.delete(sid);
+      this.door.router.unsubscribe(sub);
+      this.door.log.info({ cid: this.id, user: this.authUser, subject: sub.subject, queue: sub.queue, sid }, 'subscription removed after config reload: not authorized');
+      // nats-server 2.9/2.10 name only the subject and sid, for queue subscriptions too.
+      const args = { subject: goQuote(sub.subject), sid: goQuote(sid) };
+      this.queue(Buffer.from(natsErrLine(NatsErrors.ReloadSubscriptionRemoved, args)));
+    }
   }
 
   /**
@@ -674,6 +728,9 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
       this.socket.destroy();
     } else {
       this.socket.end();
+      // Read on (and ignore) until the peer's end: a socket paused for an auth verdict or by
+      // backpressure would otherwise never see it and hold the listener's close().
+      this.socket.resume();
       // Do not wait forever for a peer that stopped reading.
       if (reason !== 'Client Closed') setTimeout(() => this.socket.destroy(), 1000).unref();
     }

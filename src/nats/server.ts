@@ -49,15 +49,17 @@ export class NatsDoor {
   accounts: AccountSet | null = null;
   /** The system account's connect/disconnect events; null = none. */
   events: SystemEvents | null = null;
-  /** Clients must authenticate (INFO `auth_required`); fixed at start (no reload yet). */
-  readonly authRequired: boolean;
+  /** Clients must authenticate (INFO `auth_required`); changes only through reloadAuth(). */
+  authRequired: boolean;
   /** INFO carries a per-connection nonce for nkey users to sign. */
-  private readonly sendNonce: boolean;
+  private sendNonce: boolean;
   /** TLS of this door (src/nats/tls.ts); null when it speaks plaintext only. */
   readonly tls: NatsTls | null;
   private readonly turnFlush = new TurnFlush<NatsConnection>();
   private readonly server: net.Server;
   private ticker: NodeJS.Timeout | null = null;
+  /** Set once the listener is closing (stopAccepting). */
+  private accepting: Promise<void> | null = null;
 
   constructor(
     readonly router: Router,
@@ -116,10 +118,44 @@ export class NatsDoor {
     }
   }
 
+  /**
+   * Applies `opts.auth` after a config reload: new connections see it at once; every connected
+   * client is re-checked (NatsConnection.reauthorize). Resolves when all verdicts are in.
+   */
+  async reloadAuth(): Promise<void> {
+    this.authRequired = authRequired(this.opts.auth);
+    this.sendNonce = nonceRequired(this.opts.auth);
+    await Promise.all([...this.connections.values()].map((c) => c.reauthorize()));
+  }
+
+  /**
+   * Stops accepting new connections (lame duck, shutdown); existing ones go on. Resolves once
+   * the listener is closed and every connection has gone.
+   */
+  stopAccepting(): Promise<void> {
+    this.accepting ??= new Promise<void>((resolve) => this.server.close(() => resolve()));
+    return this.accepting;
+  }
+
+  /**
+   * nats-server route.go sendAsyncInfoToClients: an INFO with `extra` (e.g. `ldm: true`) to every
+   * connection that finished CONNECT with protocol ≥ 1 (clients that understand async INFO).
+   */
+  sendAsyncInfo(extra: Record<string, unknown>): void {
+    for (const c of this.connections.values()) {
+      if (!c.connectReceived || !c.supportsAsyncInfo) continue;
+      const info: Record<string, unknown> = { ...this.info(), ...extra };
+      if (this.authRequired) info.auth_required = true;
+      info.client_id = c.id;
+      info.client_ip = c.ip;
+      c.queue(Buffer.from(`INFO ${JSON.stringify(info)} \r\n`));
+    }
+  }
+
   /** Stops accepting, closes every connection (flushing what is queued), and the listener. */
   async close(): Promise<void> {
     if (this.ticker !== null) clearInterval(this.ticker);
-    const closing = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const closing = this.stopAccepting();
     this.tls?.closeAll();
     for (const c of [...this.connections.values()]) c.close('Server Shutdown');
     for (const c of this.connections.values()) c.socket.destroy();

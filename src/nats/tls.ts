@@ -164,6 +164,13 @@ export class NatsTls {
   }
 }
 
+/** The negotiated version ("1.3", as nats-server prints it) and IANA cipher name; null for plaintext. */
+export function tlsDetails(socket: net.Socket): { version: string; cipher: string } | null {
+  if (!(socket instanceof tls.TLSSocket)) return null;
+  const c = socket.getCipher();
+  return { version: (socket.getProtocol() ?? '').replace(/^TLSv/, ''), cipher: c.standardName ?? c.name };
+}
+
 /** True when the connection's socket is TLS and `verify_and_map` asks to name users by certificate. */
 export function mapsUsers(settings: TlsSettings | null, socket: net.Socket): socket is tls.TLSSocket {
   return settings !== null && settings.map && socket instanceof tls.TLSSocket;
@@ -251,7 +258,11 @@ function sameAttrs(a: Attr[], b: Attr[]): boolean {
 
 /** Go's pkix RDNSequence.String(): the subject's attributes, last first, comma-joined, escaped. */
 function goSubjectString(attrs: Attr[]): string {
-  const esc = (v: string): string => v.replace(/([,+"\\<>;])/g, '\\$1').replace(/^([ #])/, '\\$1').replace(/ $/, '\\ ');
+  const esc = (v: string): string =>
+    v
+      .replace(/([,+"\\<>;])/g, '\\$1')
+      .replace(/^([ #])/, '\\$1')
+      .replace(/ $/, '\\ ');
   return [...attrs]
     .reverse()
     .map((a) => `${a.type}=${esc(a.value)}`)
@@ -270,7 +281,7 @@ export function mapCertificateUser(socket: tls.TLSSocket, users: readonly AuthUs
   const named = users.filter((u) => !u.nkey);
   const byName = (n: string): Authenticated | null => {
     const u = named.find((x) => x.name === n);
-    return u === undefined ? null : { user: u.name, permissions: u.permissions };
+    return u === undefined ? null : { user: u.name, permissions: u.permissions, account: u.account };
   };
   const sans = altNames(cert);
   for (const kind of ['email', 'DNS', 'URI']) {
@@ -284,7 +295,7 @@ export function mapCertificateUser(socket: tls.TLSSocket, users: readonly AuthUs
   if (subject.length > 0) {
     for (const u of named) {
       const dn = parseDn(u.name);
-      if (dn !== null && sameAttrs(dn, subject)) return { user: u.name, permissions: u.permissions };
+      if (dn !== null && sameAttrs(dn, subject)) return { user: u.name, permissions: u.permissions, account: u.account };
     }
     const hit = byName(goSubjectString(subject));
     if (hit !== null) return hit;

@@ -17,6 +17,14 @@ import { ReplyBarrier } from './reply-barrier.js';
  * instead. 16 MB is far above any pipeline a real client keeps in flight.
  */
 export const REPLY_PAUSE_BYTES = 16 * 1024 * 1024;
+/**
+ * While an earlier write still sits in the socket (the kernel buffer was full), new output stays in
+ * this connection's Buffer up to this many bytes and leaves in one write when the socket drains:
+ * one syscall per drain instead of one queued write per turn, which is what a subscriber that
+ * falls behind costs most (measured: docs/redis.md, "Speed"). Far below the pubsub soft limit, so
+ * the output-buffer policy sees the same bytes either way (it counts both).
+ */
+export const COALESCE_BYTES = 1024 * 1024;
 /** Longest command or subcommand name echoed in an unknown-command error (Redis `%.128s`). */
 const ERR_NAME_MAX = 128;
 
@@ -176,7 +184,8 @@ export class RespConnection implements Client, Producer, Outlet {
     const nau = d.auth.noAuthUser;
     if (!this.authed && nau !== null && d.config.value('requirepass') === '') {
       const u = d.auth.users.find((x) => !x.nkey && x.name === nau);
-      if (u !== undefined) this.loggedIn(u.name, u.permissions);
+      // Only a `$G` user: the Redis door serves the global account (see commands/auth.ts login).
+      if (u !== undefined && (u.account === undefined || u.account === '$G')) this.loggedIn(u.name, u.permissions);
     }
   }
 
@@ -228,6 +237,8 @@ export class RespConnection implements Client, Producer, Outlet {
 
   private readonly written = (): void => {
     this.socketPending = this.socket.writableLength;
+    // Output held back while the socket was busy (see COALESCE_BYTES) leaves now, in one write.
+    if (this.socketPending === 0 && this.writer.len > 0 && !this.closed) this.flush();
     const bp = this.door.router.backpressure;
     bp.progressed(this, this.outlet, Date.now());
     if (this.selfPaused && this.socketPending <= REPLY_PAUSE_BYTES / 2) {
@@ -320,7 +331,6 @@ export class RespConnection implements Client, Producer, Outlet {
   /** Runs one resolved command (server.c call): counted in `total_commands_processed`. EXEC calls
    * it for each queued command. */
   call(spec: CommandSpec, argv: Buffer[]): void {
-    this.door.stats.totalCommands++;
     this.lastCommand = spec.name;
     try {
       (spec.handler as NonNullable<CommandSpec['handler']>)(this, argv);
@@ -329,6 +339,8 @@ export class RespConnection implements Client, Producer, Outlet {
       this.door.log.error({ err, id: this.id }, 'Redis command failed');
       this.error(`ERR ${String((err as Error)?.message ?? err).slice(0, 200)}`);
     }
+    // Counted after it ran, as server.c call(): CONFIG RESETSTAT counts itself.
+    this.door.stats.totalCommands++;
   }
 
   /** The command to run, or null after writing Redis's error for an unknown command, an unknown
@@ -502,11 +514,13 @@ export class RespConnection implements Client, Producer, Outlet {
     this.close(true);
   }
 
-  /** Writes everything queued this turn in one socket write. Called by the door once per turn. */
-  flush(): void {
+  /** Writes everything queued this turn in one socket write. Called by the door once per turn;
+   * while the socket is still busy, output waits for its drain (COALESCE_BYTES) unless `force`. */
+  flush(force = false): void {
     this.dirty = false;
     const w = this.writer;
     if (w.len === 0 || this.closed) return;
+    if (!force && this.socketPending > 0 && w.len < COALESCE_BYTES) return;
     const replies = this.replies;
     this.replies = 0;
     const settler = this.door.durability;
@@ -534,7 +548,7 @@ export class RespConnection implements Client, Producer, Outlet {
   /** Closes: drops subscriptions, writes what is queued (unless `now`), ends the socket. */
   close(now = false): void {
     if (this.closed) return;
-    if (!now && this.writer.len > 0) this.flush();
+    if (!now && this.writer.len > 0) this.flush(true);
     this.closed = true;
     this.multi = null;
     unwatchAll(this);

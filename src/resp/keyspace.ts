@@ -75,6 +75,7 @@ export class Keyspace {
     if (!this.dbs[db].delete(key)) return false;
     this.onDrop?.(db, key);
     this.touch(db, key);
+    this.onDrop?.(db, key);
     return true;
   }
 

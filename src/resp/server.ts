@@ -137,7 +137,12 @@ export class RespDoor {
       maxEntries: num('stream-node-max-entries'),
       maxBytes: num('stream-node-max-bytes'),
     }));
-    this.keyspace.onDrop = (db, key) => this.streams.dropped(db, key);
+    this.keyspace.onDrop = (db, key) => {
+      this.streams.dropped(db, key);
+      // A deleted key wakes its XREADGROUP waiters with NOGROUP (Redis 7.0 signalDeletedKeyAsReady),
+      // served once the deleting command is over.
+      if (this.blocking.signal(db, key)) queueMicrotask(() => this.blocking.serveReady());
+    };
     this.server = net.createServer({ noDelay: true }, (socket) => this.accept(socket));
   }
 
@@ -190,7 +195,10 @@ export class RespDoor {
       },
       (socket) => {
         if (t.authClients === 'optional' && !socket.authorized && socket.getPeerCertificate().raw !== undefined) {
-          this.log.debug({ ip: socket.remoteAddress, err: String(socket.authorizationError) }, 'Redis TLS client certificate refused');
+          this.log.debug(
+            { ip: socket.remoteAddress, err: String(socket.authorizationError) },
+            'Redis TLS client certificate refused',
+          );
           socket.destroy();
           return;
         }
@@ -228,7 +236,9 @@ export class RespDoor {
     if (this.ticker !== null) clearInterval(this.ticker);
     this.blocking.close();
     const closing = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    const tlsClosing = new Promise<void>((resolve) => (this.tlsServer === null ? resolve() : this.tlsServer.close(() => resolve())));
+    const tlsClosing = new Promise<void>((resolve) =>
+      this.tlsServer === null ? resolve() : this.tlsServer.close(() => resolve()),
+    );
     for (const c of [...this.connections.values()]) c.close();
     for (const c of this.connections.values()) c.socket.destroy();
     await Promise.all([closing, tlsClosing]);
@@ -282,6 +292,29 @@ export class RespDoor {
     if (set === undefined) return;
     set.delete(conn);
     if (set.size === 0) this.shardSubs.delete(ch);
+  }
+
+  /** /varz `redis` (src/http/stats.ts RedisVarzSource): INFO's counters under INFO's names. */
+  varz(): Record<string, number> {
+    const s = this.stats;
+    let keys = 0;
+    for (const m of this.keyspace.dbs) keys += m.size;
+    return {
+      port: this.port,
+      tls_port: this.tlsPort,
+      connected_clients: this.connections.size,
+      pubsub_clients: this.pubsubClients,
+      total_connections_received: s.totalConnections,
+      rejected_connections: s.rejectedConnections,
+      total_commands_processed: s.totalCommands,
+      total_error_replies: s.totalErrorReplies,
+      pubsub_channels: this.channelSubs.size,
+      pubsub_patterns: this.patternSubs.size,
+      pubsubshard_channels: this.shardSubs.size,
+      pubsub_messages_sent: s.outMessages,
+      client_output_buffer_limit_disconnections: s.outputBufferLimitDisconnections,
+      keys,
+    };
   }
 
   /** Clients in Pub/Sub mode (INFO `pubsub_clients`). */

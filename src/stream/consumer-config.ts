@@ -53,6 +53,8 @@ export interface ConsumerConfig {
   deliver_group: string;
   flow_control: boolean;
   idle_heartbeat: number;
+  /** Deliveries wait until this time (ns since the epoch); null = not paused (nats-server 2.11). */
+  pause_until?: bigint | null;
 }
 
 /** The subjects a consumer selects: filter_subjects, or [filter_subject], or [] for all. */
@@ -79,7 +81,12 @@ export function ackWaitFor(c: ConsumerConfig, dc: number): number {
  * recovery without a door.
  */
 export function encodeConsumerMeta(cfg: ConsumerConfig, created: bigint): Buffer {
-  const c = { ...cfg, opt_start_time: cfg.opt_start_time === null ? null : cfg.opt_start_time.toString() };
+  const pu = cfg.pause_until ?? null;
+  const c = {
+    ...cfg,
+    opt_start_time: cfg.opt_start_time === null ? null : cfg.opt_start_time.toString(),
+    pause_until: pu === null ? null : pu.toString(),
+  };
   return Buffer.from(JSON.stringify({ version: 1, created: created.toString(), config: c }));
 }
 
@@ -88,6 +95,11 @@ export function decodeConsumerMeta(blob: Buffer): { cfg: ConsumerConfig; created
   const o = JSON.parse(blob.toString('utf8')) as { version: number; created: string; config: Record<string, unknown> };
   if (o.version !== 1 || typeof o.config !== 'object' || o.config === null) throw new Error('unknown consumer config blob');
   const t = o.config.opt_start_time;
-  const cfg = { ...o.config, opt_start_time: typeof t === 'string' ? BigInt(t) : null } as unknown as ConsumerConfig;
+  const pu = o.config.pause_until;
+  const cfg = {
+    ...o.config,
+    opt_start_time: typeof t === 'string' ? BigInt(t) : null,
+    pause_until: typeof pu === 'string' ? BigInt(pu) : null,
+  } as unknown as ConsumerConfig;
   return { cfg, created: BigInt(o.created) };
 }

@@ -15,6 +15,7 @@ import { DeadlineHeap } from './consumer-heap.js';
 import type { Stream } from './stream.js';
 import type { TimerOwner } from './timers.js';
 import { PushGate } from './consumer-push.js';
+import { Pace, sampleFraction } from './consumer-pace.js';
 
 /** Why a pull request ended without filling its batch (the door picks the status it sends). */
 export type PullEnd = 'no-messages' | 'timeout' | 'max-bytes' | 'batch-completed' | 'deleted';
@@ -62,6 +63,10 @@ export interface ConsumerSink {
   maxDeliveries(sseq: number, deliveries: number): void;
   /** The consumer went unused for inactive_threshold: the door deletes it. */
   inactive(): void;
+  /** A sampled ack (sample_freq): `delayNs` from the delivery to the ack. */
+  ackSampled(sseq: number, dseq: number, deliveries: number, delayNs: number): void;
+  /** The pause changed (set, cleared, or its deadline passed): `paused` is the state now. */
+  pauseChanged(until: bigint | null, paused: boolean): void;
 }
 
 /** A pull request waiting in the queue. */
@@ -124,6 +129,13 @@ export class Consumer implements TimerOwner {
   private unobserve: (() => void) | null = null;
   private filters: string[];
   private pumping = false;
+  /** replay_policy original and rate_limit_bps; `paceAt` is when the held message may go (ms). */
+  private pace: Pace;
+  private paceAt = 0;
+  /** sample_freq as a fraction: acks reported to the sink with this probability. */
+  private sample: number;
+  /** Paused as last reported to the sink, so the deadline's passing is reported once. */
+  private wasPaused = false;
   private closed = false;
   private lastActive = Date.now();
 
@@ -136,6 +148,14 @@ export class Consumer implements TimerOwner {
     readonly created: bigint,
   ) {
     this.filters = consumerFilters(cfg);
+    this.pace = this.newPace();
+    this.sample = sampleFraction(cfg.sample_freq);
+  }
+
+  private newPace(): Pace {
+    const cfg = this.cfg;
+    const last = this.stream.state().lastSeq;
+    return new Pace(cfg.replay_policy === 'original', cfg.rate_limit_bps, this.stream.cfg.max_msg_size, last);
   }
 
   /** The consumer's name (durable_name or name). */
@@ -309,6 +329,17 @@ export class Consumer implements TimerOwner {
     return this.book.ackFloor;
   }
 
+  /** True while pause_until lies ahead (nats-server consumer.go loopAndGatherMsgs: no deliveries). */
+  isPaused(now: number): boolean {
+    const pu = this.cfg.pause_until ?? null;
+    return pu !== null && now < Number(pu / 1_000_000n);
+  }
+
+  /** ms left of the pause, 0 when not paused. */
+  pauseRemainingMs(now: number): number {
+    return this.isPaused(now) ? Number(this.cfg.pause_until! / 1_000_000n) - now : 0;
+  }
+
   // -------------------------------------------------------------------------------------------
   // Door side
 
@@ -316,12 +347,23 @@ export class Consumer implements TimerOwner {
   attach(sink: ConsumerSink): void {
     this.sink = sink;
     this.watchPush();
+    // nats-server consumer.go setLeader: a consumer that starts paused says so.
+    this.wasPaused = this.isPaused(Date.now());
+    if (this.wasPaused) sink.pauseChanged(this.cfg.pause_until ?? null, true);
     this.pump();
   }
 
   /** Replaces the config (an update the door checked), persisting `blob` for a durable. */
   applyUpdate(cfg: ConsumerConfig, blob: Buffer): void {
+    const pauseBefore = this.cfg.pause_until ?? null;
+    if (cfg.rate_limit_bps !== this.cfg.rate_limit_bps) this.pace = this.newPace();
+    this.sample = sampleFraction(cfg.sample_freq);
     this.cfg = cfg;
+    // nats-server consumer.go updateConfig: a changed pause_until is announced.
+    if ((cfg.pause_until ?? null) !== pauseBefore) {
+      this.wasPaused = this.isPaused(Date.now());
+      this.sink?.pauseChanged(cfg.pause_until ?? null, this.wasPaused);
+    }
     this.filters = consumerFilters(cfg);
     this.store?.setConfig(blob);
     this.watchPush();
@@ -367,9 +409,9 @@ export class Consumer implements TimerOwner {
       const upTo: [number, number][] = [];
       for (const [s, p] of this.book.pending) if (s <= sseq) upTo.push([s, p.dseq]);
       upTo.sort((a, b) => a[0] - b[0]);
-      for (const [s, d] of upTo) done = this.ackOne(s, d) || done;
+      for (const [s, d] of upTo) done = this.ackOne(s, d, s === sseq) || done;
     } else {
-      done = this.ackOne(sseq, dseq);
+      done = this.ackOne(sseq, dseq, true);
     }
     if (done) this.pump();
     return done;
@@ -461,10 +503,12 @@ export class Consumer implements TimerOwner {
     const sink = this.sink;
     if (sink === null || this.closed || this.pumping) return;
     this.pumping = true;
+    this.paceAt = 0;
     try {
       const p = this.push;
       this.pushMore = false;
-      if (p !== null && p.open) {
+      const paused = this.wasPaused && this.isPaused(Date.now());
+      if (p !== null && p.open && !paused) {
         let n = 0;
         const now = Date.now();
         for (let next = this.peek(); next !== null; next = this.peek()) {
@@ -472,8 +516,10 @@ export class Consumer implements TimerOwner {
             this.pushMore = true;
             break;
           }
+          if (!this.pace.idle && this.held(next, now)) break;
           const dseq = this.commit(next);
           const size = sink.deliver(p.target, next.m, next.dc, dseq, this.npending);
+          if (!this.pace.idle) this.pace.sent(Number(next.m.ts / 1_000_000n), sink.size(next.m), now);
           if (p.delivered(size, now)) p.requested(sink.flowControl(p.target));
           if (!p.open) break;
         }
@@ -484,7 +530,8 @@ export class Consumer implements TimerOwner {
           this.waiting.shift();
           continue;
         }
-        const next = this.peek();
+        // While paused a request waits (and expires); a no_wait one ends as if nothing were there.
+        const next = paused ? null : this.peek();
         if (next === null) {
           if (!w.noWait) break;
           // nats-server (seen on 2.9 and in consumer.go processWaiting): no_wait ends with 404
@@ -499,8 +546,11 @@ export class Consumer implements TimerOwner {
           sink.end(w.target, 'max-bytes', w.batch, w.bytesLeft);
           continue;
         }
+        const now = Date.now();
+        if (!this.pace.idle && this.held(next, now)) break;
         const dseq = this.commit(next);
         sink.deliver(w.target, next.m, next.dc, dseq, this.npending);
+        if (!this.pace.idle) this.pace.sent(Number(next.m.ts / 1_000_000n), sink.size(next.m), now);
         w.batch--;
         w.sent++;
         w.bytesLeft -= size;
@@ -513,6 +563,13 @@ export class Consumer implements TimerOwner {
       this.pumping = false;
     }
     this.arm();
+  }
+
+  /** True when pacing holds `next` back; the deadline is then armed for when it may go. */
+  private held(next: Next, now: number): boolean {
+    const at = this.pace.holdUntil(next.m.seq, Number(next.m.ts / 1_000_000n), this.sink!.size(next.m), now);
+    this.paceAt = at;
+    return at > 0;
   }
 
   /** The next message to deliver, without taking it: a redelivery first, then a new message
@@ -587,11 +644,14 @@ export class Consumer implements TimerOwner {
     return dseq;
   }
 
-  private ackOne(sseq: number, dseq: number): boolean {
+  private ackOne(sseq: number, dseq: number, sampled = false): boolean {
     const p = this.book.pending.get(sseq);
     if (p === undefined) return false;
     const d = p.dseq > 0 ? p.dseq : dseq;
     const ts = Date.now() * 1e6;
+    // nats-server consumer.go sampleAck: a share of acks reports how long the ack took.
+    if (sampled && this.sample > 0 && (this.sample >= 1 || Math.random() < this.sample))
+      this.sink?.ackSampled(sseq, d, p.dc, ts - p.ts);
     this.book.applyAck(d, sseq, ts);
     this.store?.updateAcks(d, sseq, ts);
     this.deadlines.delete(sseq);
@@ -682,6 +742,11 @@ export class Consumer implements TimerOwner {
       sink.inactive();
       return;
     }
+    if (this.wasPaused && !this.isPaused(now)) {
+      // nats-server consumer.go updatePauseState: the deadline passed; announce and resume.
+      this.wasPaused = false;
+      sink?.pauseChanged(this.cfg.pause_until ?? null, false);
+    }
     this.pump();
   }
 
@@ -702,6 +767,8 @@ export class Consumer implements TimerOwner {
     }
     const idle = this.inactiveAt();
     if (idle > 0 && idle < at) at = idle;
+    if (this.wasPaused) at = Math.min(at, Number(this.cfg.pause_until! / 1_000_000n));
+    if (this.paceAt > 0) at = Math.min(at, this.paceAt);
     const p = this.push;
     if (p !== null) {
       if (this.pushMore) at = Date.now();

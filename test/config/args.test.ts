@@ -140,6 +140,9 @@ test('every herald flag sets its option', () => {
     httpsPort: null,
     redisTls: null,
     accounts: NO_ACCOUNTS,
+    // No flags: set in a config file (lame_duck_duration, lame_duck_grace_period).
+    lameDuckDurationMs: 120_000,
+    lameDuckGracePeriodMs: 10_000,
   });
 });
 

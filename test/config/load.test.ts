@@ -200,7 +200,10 @@ test('settings whose omission would weaken security are errors', () => {
     'authorization { auth_callout: { issuer: x } }',
     /authorization\.auth_callout: herald does not implement auth callout/,
   );
-  applyFails('authorization { users: [{ user: a, password: b, account: A }] }', /account: put the user under its account instead/);
+  applyFails(
+    'authorization { users: [{ user: a, password: b, account: A }] }',
+    /account: put the user under its account instead/,
+  );
   applyFails('jetstream { key: abc }', /jetstream\.key: herald does not implement encryption at rest/);
   const r = apply('authorization { timeout: 1, proxy_required: true }');
   assert.equal(r.options.authTimeoutMs, 1000);

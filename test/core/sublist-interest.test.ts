@@ -44,3 +44,19 @@ test('two watchers of one subject both hear; removing a missing sub tells no one
   assert.equal(sl.remove(s), false);
   assert.deepEqual([a, b], [2, 2]);
 });
+
+test('skipCacheUnder: subjects under the prefix match as before but stay out of the cache', () => {
+  const sl = new Sublist();
+  sl.skipCacheUnder('$JS.ACK.');
+  const ack = sub('$JS.ACK.>');
+  sl.insert(ack);
+  sl.match('other.subject');
+  const before = sl.cacheSize;
+  for (let i = 0; i < 100; i++) assert.deepEqual(sl.match(`$JS.ACK.S.C.1.${i}.${i}.0.0`).plain, [ack]);
+  assert.equal(sl.cacheSize, before);
+  const late = sub('$JS.ACK.S.>');
+  sl.insert(late);
+  assert.deepEqual(new Set(sl.match('$JS.ACK.S.C.1.1.1.0.0').plain), new Set([ack, late]), 'a later subscription is seen');
+  sl.remove(ack);
+  assert.deepEqual(sl.match('$JS.ACK.S.C.1.1.1.0.0').plain, [late]);
+});

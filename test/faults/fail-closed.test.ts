@@ -27,7 +27,10 @@ const REFUSED: [string, RegExp][] = [
   ['accounts { A: { auth_callout: { issuer: x } } }', /accounts\.A\.auth_callout/],
   ['accounts { A: { limits: { max_conn: 1 } } }', /accounts\.A\.limits/],
   ['accounts { A: { jetstream: { max_ack_pending: 1 } } }', /accounts\.A\.jetstream\.max_ack_pending/],
-  ['accounts { A: { exports: [ { stream: x, latency: y } ] }, B: { imports: [ { stream: { account: A, subject: x } }, { service: { account: A, subject: s } } ] } }', /Error adding service import "s": service import not authorized/],
+  [
+    'accounts { A: { exports: [ { stream: x, latency: y } ] }, B: { imports: [ { stream: { account: A, subject: x } }, { service: { account: A, subject: s } } ] } }',
+    /Error adding service import "s": service import not authorized/,
+  ],
   ['operator: /etc/op.jwt', /operator: herald has no JWT\/operator mode/],
   ['resolver: MEMORY', /resolver: herald has no JWT/],
   ['trusted_keys: [ OABC ]', /trusted_keys/],

@@ -28,3 +28,14 @@ export function differentialPair(skip: boolean, use: (ref: NatsConnection, heral
     await ns.stop();
   });
 }
+
+/** `differentialPair` for files that only need the two connections: `ref` and `herald` are set
+ * once the servers are up. */
+export function differentialConnections(skip: boolean): { ref: NatsConnection; herald: NatsConnection } {
+  const o = {} as { ref: NatsConnection; herald: NatsConnection };
+  differentialPair(skip, (ref, herald) => {
+    o.ref = ref;
+    o.herald = herald;
+  });
+  return o;
+}

@@ -7,10 +7,9 @@
  * Where Redis 7.2+ differs from the 7.0 binary the test runs, the step is left out and the 7.2
  * behaviour is tested on its own in test/resp/pubsub.test.ts.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Server } from '../../src/index.js';
-import { RawResp, cmd, startHerald, startRedisServer, type RedisServerHandle } from './helpers.js';
+import { RawResp, cmd, withBothServers } from './helpers.js';
 import { STREAM_SCRIPTS } from './streams-scripts.js';
 
 interface Step {
@@ -364,14 +363,7 @@ const SCRIPTS: Script[] = [
 ];
 
 describe('Redis differential: herald vs redis-server, byte for byte', () => {
-  let herald: Server;
-  let redis: RedisServerHandle;
-  before(async () => {
-    [herald, redis] = await Promise.all([startHerald(), startRedisServer()]);
-  });
-  after(async () => {
-    await Promise.all([herald?.close(), redis?.stop()]);
-  });
+  const servers = withBothServers();
 
   /** Runs `s` against the server on `port`; returns every sender's and receiver's bytes per step. */
   async function run(port: number, s: Script, proto: 2 | 3): Promise<{ out: string[]; closed: boolean[] }> {
@@ -408,8 +400,8 @@ describe('Redis differential: herald vs redis-server, byte for byte', () => {
     for (const proto of [2, 3] as const) {
       if (s.only !== undefined && s.only !== proto) continue;
       test(`RESP${proto}: ${s.name}`, async () => {
-        const want = await run(redis.port, s, proto);
-        const got = await run(herald.redis!.port, s, proto);
+        const want = await run(servers.redis().port, s, proto);
+        const got = await run(servers.herald().redis!.port, s, proto);
         for (let i = 0; i < want.out.length; i++)
           assert.equal(JSON.stringify(got.out[i]), JSON.stringify(want.out[i]), `step ${i} differs`);
         assert.deepEqual(got.closed, want.closed);

@@ -3,6 +3,7 @@
  * loopback port with no persistence, start herald with its Redis door on a random port, and a raw
  * RESP client that sends bytes and waits for N complete reply frames (RESP2 or RESP3) with a bound.
  */
+import { after, before } from 'node:test';
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { Server, silentLogger } from '../../src/index.js';
@@ -273,4 +274,17 @@ export function within<T>(what: string, arm: (done: (v: T) => void) => void): Pr
       resolve(v);
     });
   });
+}
+
+/** Starts herald and a redis-server before the enclosing suite's tests and stops both after. */
+export function withBothServers(): { herald: () => Server; redis: () => RedisServerHandle } {
+  let herald: Server;
+  let redis: RedisServerHandle;
+  before(async () => {
+    [herald, redis] = await Promise.all([startHerald(), startRedisServer()]);
+  });
+  after(async () => {
+    await Promise.all([herald?.close(), redis?.stop()]);
+  });
+  return { herald: () => herald, redis: () => redis };
 }

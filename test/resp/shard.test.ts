@@ -94,4 +94,31 @@ describe('Redis sharded Pub/Sub', () => {
       c.close();
     }
   });
+
+  test('a subscriber that stops reading for a while gets every message, in order, once it reads again', async () => {
+    const sub = await RawResp.connect(port);
+    const pub = await RawResp.connect(port);
+    try {
+      sub.send(cmd('SSUBSCRIBE', 'burst'));
+      await sub.read(1);
+      sub.socket.pause(); // the kernel buffers fill, then herald holds output until the socket drains
+      const n = 3000;
+      const payload = 'p'.repeat(1000);
+      for (let i = 0; i < n; i += 100) {
+        pub.send(Buffer.concat(Array.from({ length: 100 }, (_, j) => cmd('SPUBLISH', 'burst', `${i + j}:${payload}`))));
+        await pub.read(100);
+      }
+      sub.socket.resume();
+      const got = (await sub.read(n)).toString('latin1');
+      const seq = [...got.matchAll(/\r\n(\d+):p/g)].map((m) => Number(m[1]));
+      assert.equal(seq.length, n);
+      assert.ok(
+        seq.every((v, i) => v === i),
+        'messages in order',
+      );
+    } finally {
+      sub.close();
+      pub.close();
+    }
+  });
 });

@@ -34,8 +34,7 @@ test('ioredis: the seed worker loop with XREADGROUP BLOCK, XACK, XPENDING, XAUTO
     const loop = (async () => {
       while (seen.length < 5) {
         const res = (await worker.xreadgroup('GROUP', 'workers', 'w1', 'COUNT', 10, 'BLOCK', 5000, 'STREAMS', 'orders', '>')) as
-          | [string, [string, string[]][]][]
-          | null;
+          [string, [string, string[]][]][] | null;
         assert.ok(res !== null, 'XREADGROUP BLOCK 5000 timed out: the XADDs never woke the worker');
         for (const [, entries] of res) {
           for (const [id, fields] of entries) {

@@ -21,7 +21,7 @@ after(async () => {
 /** A deterministic pseudo-random generator (no flakiness across runs). */
 function rng(seed: number): () => number {
   let x = seed;
-  return () => ((x = (x * 1103515245 + 12345) % 2147483648) / 2147483648);
+  return () => (x = (x * 1103515245 + 12345) % 2147483648) / 2147483648;
 }
 
 /** Everything observable about a stream except the `radix-tree-nodes` estimate. */

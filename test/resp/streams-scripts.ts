@@ -266,6 +266,16 @@ export const STREAM_SCRIPTS: { name: string; conns?: number; steps: Step[] }[] =
   },
   {
     name: 'DEL, EXISTS, TYPE, DBSIZE, FLUSHDB see streams',
-    steps: [add('s', '1-0'), r('EXISTS', 's'), r('TYPE', 's'), r('DBSIZE'), r('DEL', 's'), r('EXISTS', 's'), add('s', '1-0'), r('FLUSHDB'), r('XLEN', 's')],
+    steps: [
+      add('s', '1-0'),
+      r('EXISTS', 's'),
+      r('TYPE', 's'),
+      r('DBSIZE'),
+      r('DEL', 's'),
+      r('EXISTS', 's'),
+      add('s', '1-0'),
+      r('FLUSHDB'),
+      r('XLEN', 's'),
+    ],
   },
 ];

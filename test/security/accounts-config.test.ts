@@ -37,7 +37,10 @@ const GOOD: string[] = [
 function natsVerdict(bin: string, file: string, atStart: boolean): string | null {
   const r = spawnSync(bin, atStart ? ['-c', file] : ['-t', '-c', file], { encoding: 'utf8', timeout: 10_000 });
   if (r.status === 0) return null;
-  return (r.stdout + r.stderr).trim().replace(/^nats-server: /, '').replace(/^\S+:\d+:\d+: /, '');
+  return (r.stdout + r.stderr)
+    .trim()
+    .replace(/^nats-server: /, '')
+    .replace(/^\S+:\d+:\d+: /, '');
 }
 
 /** herald's verdict, the same way. */

@@ -7,8 +7,10 @@ import { test, before, after, afterEach, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import * as v2 from 'nats';
 import * as v3 from '@nats-io/transport-node';
+import { RawResp, cmd } from '../resp/helpers.js';
 import { within } from '../helpers/bounded.js';
 import { startHerald, startReferenceNats, type Target } from './helpers.js';
+import { Server } from '../../src/index.js';
 
 const CONF = `
 accounts {
@@ -44,7 +46,10 @@ const STARTS: [string, (conf: string) => Promise<Target>][] = [
 ];
 
 /** Messages a v2 subscription receives, with a wait for the first one matching `pred`. */
-function recorder(nc: v2.NatsConnection, subject: string): { seen: v2.Msg[]; until(pred: (m: v2.Msg) => boolean): Promise<void> } {
+function recorder(
+  nc: v2.NatsConnection,
+  subject: string,
+): { seen: v2.Msg[]; until(pred: (m: v2.Msg) => boolean): Promise<void> } {
   const seen: v2.Msg[] = [];
   const waiters: [(m: v2.Msg) => boolean, () => void][] = [];
   nc.subscribe(subject, {
@@ -55,8 +60,7 @@ function recorder(nc: v2.NatsConnection, subject: string): { seen: v2.Msg[]; unt
   });
   return {
     seen,
-    until: (pred) =>
-      seen.some(pred) ? Promise.resolve() : new Promise<void>((resolve) => waiters.push([pred, resolve])),
+    until: (pred) => (seen.some(pred) ? Promise.resolve() : new Promise<void>((resolve) => waiters.push([pred, resolve]))),
   };
 }
 
@@ -95,10 +99,24 @@ for (const [name, start] of STARTS) {
       // Each account's own publish arrives after anything A's publish could have caused.
       b.publish('x.sentinel');
       d.publish('x.sentinel');
-      await within(inB.until((m) => m.subject === 'x.sentinel'), WAIT, 'B sentinel');
-      await within(inD.until((m) => m.subject === 'x.sentinel'), WAIT, 'D sentinel');
-      assert.deepEqual(inB.seen.map((m) => m.subject), ['x.sentinel']);
-      assert.deepEqual(inD.seen.map((m) => m.subject), ['x.sentinel']);
+      await within(
+        inB.until((m) => m.subject === 'x.sentinel'),
+        WAIT,
+        'B sentinel',
+      );
+      await within(
+        inD.until((m) => m.subject === 'x.sentinel'),
+        WAIT,
+        'D sentinel',
+      );
+      assert.deepEqual(
+        inB.seen.map((m) => m.subject),
+        ['x.sentinel'],
+      );
+      assert.deepEqual(
+        inD.seen.map((m) => m.subject),
+        ['x.sentinel'],
+      );
     });
 
     test('stream imports: prefix, `to` mapping and an export restricted to one account', async () => {
@@ -114,10 +132,24 @@ for (const [name, start] of STARTS) {
       await a.flush();
       b.publish('done');
       c.publish('done');
-      await within(inB.until((m) => m.subject === 'done'), WAIT, 'B done');
-      await within(inC.until((m) => m.subject === 'done'), WAIT, 'C done');
-      assert.deepEqual(inB.seen.map((m) => `${m.subject}=${sc.decode(m.data)}`), ['fromA.ev.created=1', 'done=']);
-      assert.deepEqual(inC.seen.map((m) => `${m.subject}=${sc.decode(m.data)}`), ['mapped.created=1', 'only.c=2', 'done=']);
+      await within(
+        inB.until((m) => m.subject === 'done'),
+        WAIT,
+        'B done',
+      );
+      await within(
+        inC.until((m) => m.subject === 'done'),
+        WAIT,
+        'C done',
+      );
+      assert.deepEqual(
+        inB.seen.map((m) => `${m.subject}=${sc.decode(m.data)}`),
+        ['fromA.ev.created=1', 'done='],
+      );
+      assert.deepEqual(
+        inC.seen.map((m) => `${m.subject}=${sc.decode(m.data)}`),
+        ['mapped.created=1', 'only.c=2', 'done='],
+      );
     });
 
     test('service import (v3): the request crosses with a _R_ reply and the answer routes back', async () => {
@@ -160,7 +192,11 @@ for (const [name, start] of STARTS) {
       const inAnon = recorder(anon, 'hello');
       await anon.flush();
       d.publish('hello', sc.encode('D'));
-      await within(inAnon.until(() => true), WAIT, 'message from D to the no_auth_user client');
+      await within(
+        inAnon.until(() => true),
+        WAIT,
+        'message from D to the no_auth_user client',
+      );
       assert.equal(sc.decode(inAnon.seen[0]!.data), 'D');
     });
 
@@ -173,7 +209,11 @@ for (const [name, start] of STARTS) {
       await a.flush();
       const c = await v2c('a', 'a');
       await c.close();
-      await within(events.until((m) => m.subject.endsWith('.DISCONNECT')), WAIT, 'DISCONNECT event');
+      await within(
+        events.until((m) => m.subject.endsWith('.DISCONNECT')),
+        WAIT,
+        'DISCONNECT event',
+      );
       const byKind = new Map(events.seen.map((m) => [m.subject.split('.').pop(), JSON.parse(sc.decode(m.data))]));
       const conn = byKind.get('CONNECT');
       const disc = byKind.get('DISCONNECT');
@@ -192,8 +232,81 @@ for (const [name, start] of STARTS) {
       assert.ok(typeof disc.client.stop === 'string');
       // A user of A subscribed to `$SYS.>` in its own space: nothing arrives there.
       a.publish('$SYS.sentinel');
-      await within(snoop.until((m) => m.subject === '$SYS.sentinel'), WAIT, 'sentinel in A');
-      assert.deepEqual(snoop.seen.map((m) => m.subject), ['$SYS.sentinel']);
+      await within(
+        snoop.until((m) => m.subject === '$SYS.sentinel'),
+        WAIT,
+        'sentinel in A',
+      );
+      assert.deepEqual(
+        snoop.seen.map((m) => m.subject),
+        ['$SYS.sentinel'],
+      );
     });
   });
 }
+
+describe('herald: monitoring shows accounts', () => {
+  test('/accountz lists accounts and details one; /connz?auth=1 names the account; /subsz?acc= reads its sublist', async () => {
+    const t = await startHerald(CONF, { monitor: true });
+    const nc = await within(v2.connect({ port: t.port, user: 'b', pass: 'b', reconnect: false }), WAIT, 'connect b');
+    try {
+      nc.subscribe('watch.me');
+      await nc.flush();
+      const base = t.herald!.monitorUrl!;
+      const get = async (path: string): Promise<Record<string, any>> =>
+        (await fetch(`${base}${path}`)).json() as Promise<Record<string, any>>;
+      const list = await get('/accountz');
+      assert.equal(list.system_account, 'SYS');
+      assert.deepEqual(list.accounts, ['$G', 'A', 'B', 'C', 'D', 'SYS']);
+      const b = (await get('/accountz?acc=B')).account_detail;
+      assert.equal(b.account_name, 'B');
+      assert.equal(b.client_connections, 1);
+      assert.equal(b.jetstream_enabled, false);
+      assert.deepEqual(
+        b.imports.map(
+          (i: { type: string; account: string; subject: string; to?: string }) => `${i.type} ${i.account} ${i.subject} ${i.to}`,
+        ),
+        ['stream A ev.> fromA.ev.>', 'service A svc.> asvc.>'],
+      );
+      const connz = await get('/connz?auth=1');
+      assert.deepEqual(
+        connz.connections.map((c: { account: string; authorized_user: string }) => `${c.authorized_user}@${c.account}`),
+        ['b@B'],
+      );
+      const subsz = await get('/subsz?acc=B&subs=1');
+      assert.ok(
+        subsz.subscriptions_list.some((s: { subject: string; account: string }) => s.subject === 'watch.me' && s.account === 'B'),
+      );
+      assert.equal((await fetch(`${base}/accountz?acc=NOPE`)).status, 400);
+    } finally {
+      await nc.close();
+      await t.stop();
+    }
+  });
+});
+
+describe('herald: the Redis door serves the global account only', () => {
+  test('a user of an account cannot log in through Redis AUTH, and no_auth_user of an account does not apply there', async () => {
+    const t = await startHerald(CONF);
+    const s = await Server.start({
+      ...t.herald!.options,
+      port: 0,
+      redisPort: 0,
+      jetstream: false,
+      dataDir: `${t.herald!.options.dataDir}-redis`,
+    });
+    const c = await RawResp.connect(s.redis!.port);
+    try {
+      // no_auth_user is `d`, a user of account D: it does not stand in on the Redis door.
+      c.send(Buffer.concat([cmd('PUBLISH', 'x', 'y'), cmd('AUTH', 'a', 'a')]));
+      assert.equal(
+        (await c.read(2)).toString('latin1'),
+        '-NOAUTH Authentication required.\r\n-WRONGPASS invalid username-password pair or user is disabled.\r\n',
+      );
+    } finally {
+      c.close();
+      await s.close();
+      await t.stop();
+    }
+  });
+});

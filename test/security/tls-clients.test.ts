@@ -37,7 +37,12 @@ interface EchoConn {
 }
 
 /** Connects (v2 or v3), sends one message to itself, returns what it received. */
-async function roundTrip(connect: (o: object) => Promise<EchoConn>, t: Target, tls: Record<string, unknown>, text: string): Promise<string> {
+async function roundTrip(
+  connect: (o: object) => Promise<EchoConn>,
+  t: Target,
+  tls: Record<string, unknown>,
+  text: string,
+): Promise<string> {
   const nc = await within(connect({ servers: t.url, tls, timeout: WAIT, reconnect: false }), WAIT + 1000, 'connect');
   try {
     const sub = nc.subscribe('tls.echo', { max: 1 });
@@ -118,7 +123,10 @@ for (const [name, start] of STARTS) {
             return 'status ended';
           })();
           nc.publish('other.subject', 'x');
-          assert.match(await within(errors, WAIT, 'permission error'), /PERMISSIONS_VIOLATION|Permissions Violation for Publish to "other.subject"/);
+          assert.match(
+            await within(errors, WAIT, 'permission error'),
+            /PERMISSIONS_VIOLATION|Permissions Violation for Publish to "other.subject"/,
+          );
         } finally {
           await nc.close();
         }

@@ -29,7 +29,11 @@ function tlsFields(info: Record<string, unknown>): Record<string, unknown> {
 }
 
 /** Runs `scenario` against both servers started from `conf`; returns [herald, nats-server]. */
-async function both<T>(conf: (port: number | null) => string, scenario: (t: Target, port: number | null) => Promise<T>, https = false): Promise<[T, T]> {
+async function both<T>(
+  conf: (port: number | null) => string,
+  scenario: (t: Target, port: number | null) => Promise<T>,
+  https = false,
+): Promise<[T, T]> {
   const out: T[] = [];
   for (const start of [startHerald, startReferenceNats]) {
     const port = https ? await freePort() : null;
@@ -43,14 +47,20 @@ async function both<T>(conf: (port: number | null) => string, scenario: (t: Targ
   return [out[0]!, out[1]!];
 }
 
-const raw = (script: string[], done: (r: string) => boolean = () => false, maxMs = 5000) =>
-  async (t: Target): Promise<RawSeen> => rawAuth(t.port, () => script, done, maxMs);
+const raw =
+  (script: string[], done: (r: string) => boolean = () => false, maxMs = 5000) =>
+  async (t: Target): Promise<RawSeen> =>
+    rawAuth(t.port, () => script, done, maxMs);
 
 describe('TLS differential (herald vs nats-server, same conf and certificates)', () => {
   test('INFO advertises tls_required (and tls_verify with verify) in plaintext', async () => {
     for (const extra of ['', 'verify: true', 'verify_and_map: true']) {
-      const conf = tlsBlock(certs, extra) + (extra.includes('map') ? 'authorization { users = [ { user: "alice@example.com" } ] }\n' : '');
-      const [h, n] = await both(() => conf, raw([], () => true, 500));
+      const conf =
+        tlsBlock(certs, extra) + (extra.includes('map') ? 'authorization { users = [ { user: "alice@example.com" } ] }\n' : '');
+      const [h, n] = await both(
+        () => conf,
+        raw([], () => true, 500),
+      );
       assert.deepEqual(tlsFields(h.info), tlsFields(n.info), `conf with '${extra}'`);
       assert.equal(h.info.tls_required, true);
     }
@@ -80,20 +90,22 @@ describe('TLS differential (herald vs nats-server, same conf and certificates)',
     assert.equal(h.closed, true);
   });
 
-  test('a client that never starts the handshake is closed by tls.timeout; others are served meanwhile', async () => {
+  test('clients that never start or never finish the handshake are closed by tls.timeout; others are served meanwhile', async () => {
     const [h, n] = await both(
       () => tlsBlock(certs, 'timeout: 0.5'),
       async (t) => {
-        const stuck = raw([], () => false, 8000)(t);
+        const silent = raw([], () => false, 8000)(t);
+        // A TLS record header announcing 512 bytes of ClientHello, then nothing.
+        const half = raw(['\x16\x03\x01\x02\x00\x01'], () => false, 8000)(t);
         const nc = await within(v2.connect({ servers: t.url, tls: { caFile: certs.ca }, reconnect: false }), 6000, 'v2 connect');
         await nc.flush();
         await nc.close();
-        const seen = await stuck;
-        return { rest: seen.rest, closed: seen.closed };
+        const [a, b] = await Promise.all([silent, half]);
+        return { silent: { rest: a.rest, closed: a.closed }, half: { rest: b.rest, closed: b.closed } };
       },
     );
     assert.deepEqual(h, n);
-    assert.equal(h.closed, true, 'the stuck client must be closed within the bound');
+    assert.equal(h.silent.closed && h.half.closed, true, 'stuck clients must be closed within the bound');
   });
 
   test('allow_non_tls: INFO has tls_available and a plaintext client is served', async () => {
@@ -106,15 +118,44 @@ describe('TLS differential (herald vs nats-server, same conf and certificates)',
     assert.equal(h.rest, 'PONG\r\n');
   });
 
+  test('/connz shows tls_version and tls_cipher_suite for a TLS client', async () => {
+    const seen: Record<string, unknown>[] = [];
+    for (const name of ['herald', 'nats-server']) {
+      const mport = await freePort();
+      const t =
+        name === 'herald'
+          ? await startHerald(tlsBlock(certs), { monitor: true })
+          : await startReferenceNats(`${tlsBlock(certs)}http_port: ${mport}\n`);
+      try {
+        const nc = await within(v2.connect({ servers: t.url, tls: { caFile: certs.ca }, reconnect: false }), 6000, 'v2 connect');
+        await nc.flush();
+        const base = t.herald?.monitorUrl ?? `http://127.0.0.1:${mport}`;
+        const res = await within(fetch(`${base}/connz`), 5000, 'GET /connz');
+        const c = ((await res.json()) as { connections: Record<string, unknown>[] }).connections[0]!;
+        await nc.close();
+        // The suite itself is the client's and server's choice among TLS 1.3 suites (Go prefers
+        // AES-128 where OpenSSL prefers AES-256): compare that one is named.
+        seen.push({ tls_version: c.tls_version, suite_named: /^TLS_/.test(String(c.tls_cipher_suite)) });
+      } finally {
+        await t.stop();
+      }
+    }
+    assert.deepEqual(seen[0], seen[1]);
+    assert.deepEqual(seen[0], { tls_version: '1.3', suite_named: true });
+  });
+
   test('/varz over HTTPS (https_port) reports the same TLS fields', async () => {
     const get = (port: number): Promise<Record<string, unknown>> =>
       new Promise((resolve, reject) => {
-        const req = https.get({ host: '127.0.0.1', port, path: '/varz', ca: readFileSync(certs.ca), servername: 'localhost' }, (res) => {
-          let body = '';
-          res.setEncoding('utf8');
-          res.on('data', (d: string) => (body += d));
-          res.on('end', () => resolve(JSON.parse(body) as Record<string, unknown>));
-        });
+        const req = https.get(
+          { host: '127.0.0.1', port, path: '/varz', ca: readFileSync(certs.ca), servername: 'localhost' },
+          (res) => {
+            let body = '';
+            res.setEncoding('utf8');
+            res.on('data', (d: string) => (body += d));
+            res.on('end', () => resolve(JSON.parse(body) as Record<string, unknown>));
+          },
+        );
         req.on('error', reject);
       });
     const pick = (v: Record<string, unknown>, port: number): Record<string, unknown> => ({
@@ -131,6 +172,13 @@ describe('TLS differential (herald vs nats-server, same conf and certificates)',
       true,
     );
     assert.deepEqual(h, n);
-    assert.deepEqual(h, { tls_required: true, tls_verify: true, tls_timeout: 1.5, auth_timeout: 2.5, http_port: 0, https_port_is_ours: true });
+    assert.deepEqual(h, {
+      tls_required: true,
+      tls_verify: true,
+      tls_timeout: 1.5,
+      auth_timeout: 2.5,
+      http_port: 0,
+      https_port_is_ours: true,
+    });
   });
 });

@@ -42,7 +42,15 @@ async function startHeraldRedis(authClients: string): Promise<RedisTarget> {
 `);
   const { options } = loadConfigFile(file, defaultOptions('herald'));
   const data = mkdtempSync(join(tmpdir(), 'herald-tls-redis-'));
-  const s = await Server.start({ ...options, port: 0, httpPort: null, redisPort: 0, dataDir: data, jetstream: false, logLevel: 'silent' });
+  const s = await Server.start({
+    ...options,
+    port: 0,
+    httpPort: null,
+    redisPort: 0,
+    dataDir: data,
+    jetstream: false,
+    logLevel: 'silent',
+  });
   return {
     tlsPort: s.redis!.tlsPort,
     stop: async () => {
@@ -104,7 +112,20 @@ async function pubsub(port: number, who: CertPair): Promise<string> {
 
 /** `redis-cli --tls … PING`: its stdout, or 'error' when it fails. */
 function redisCliPing(port: number, who: CertPair): Promise<string> {
-  const args = ['--tls', '--cacert', certs.ca, '--cert', who.cert, '--key', who.key, '-h', '127.0.0.1', '-p', String(port), 'PING'];
+  const args = [
+    '--tls',
+    '--cacert',
+    certs.ca,
+    '--cert',
+    who.cert,
+    '--key',
+    who.key,
+    '-h',
+    '127.0.0.1',
+    '-p',
+    String(port),
+    'PING',
+  ];
   return new Promise((resolve) => {
     execFile('redis-cli', args, { timeout: WAIT }, (err, stdout) => resolve(err === null ? stdout.trim() : 'error'));
   });
@@ -157,7 +178,10 @@ test('redis_tls config errors name the key', () => {
     }
   };
   bad(`redis_tls { port: 6380 }`, /redis_tls: needs 'cert_file' and 'key_file'/);
-  bad(`redis_tls { port: 6380, cert_file: "${certs.server.cert}", key_file: "${certs.server.key}" }`, /auth_clients .* 'ca_file'/);
+  bad(
+    `redis_tls { port: 6380, cert_file: "${certs.server.cert}", key_file: "${certs.server.key}" }`,
+    /auth_clients .* 'ca_file'/,
+  );
   bad(`redis_tls { cert_file: x }`, /redis_tls: the redis_tls block needs 'port'/);
   bad(`redis_tls { port: 1, tls-auth-clients: maybe }`, /tls-auth-clients: expected yes, no or optional/);
 });

@@ -15,6 +15,7 @@ export type RoleName =
   | 'js-pub'
   | 'js-sync'
   | 'js-consume'
+  | 'js-consume-fan'
   | 'redis-pub'
   | 'redis-sub'
   | 'redis-xadd'
@@ -54,6 +55,8 @@ export interface RoleConfig {
   stream?: string;
   consumer?: string;
   group?: string;
+  /** JetStream push consumer: the deliver subject the consumer role subscribes to (no pulls). */
+  deliver?: string;
   /** Connecting and subscribing must finish within this. */
   connectTimeoutMs: number;
 }

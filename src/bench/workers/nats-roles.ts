@@ -443,6 +443,59 @@ export const jsSync: RoleFactory = async (cfg, api) => {
   });
 };
 
+/**
+ * A durable fan-out: `cfg.connections` pull consumers (`<consumer>1`, `<consumer>2`, …) on one
+ * stream, one connection each, each draining `maxMessages`; the result sums them (received is
+ * every delivery, the span from the first start to the last end).
+ */
+export const jsConsumeFan: RoleFactory = async (cfg, api) => {
+  const n = Math.max(1, cfg.connections);
+  const done: RoleResult[] = [];
+  const merge = (rs: RoleResult[]): RoleResult => {
+    const r = emptyResult(cfg);
+    const min = (xs: (number | null)[]): number | null => xs.reduce<number | null>((a, x) => (x === null ? a : a === null ? x : Math.min(a, x)), null);
+    const max = (xs: (number | null)[]): number | null => xs.reduce<number | null>((a, x) => (x === null ? a : a === null ? x : Math.max(a, x)), null);
+    for (const x of rs) {
+      r.sent += x.sent;
+      r.received += x.received;
+      r.errors += x.errors;
+      r.disconnects += x.disconnects;
+      r.firstError ??= x.firstError;
+      r.perConnection.push(x.received);
+    }
+    r.startAt = min(rs.map((x) => x.startAt));
+    r.firstRecvAt = min(rs.map((x) => x.firstRecvAt));
+    r.endAt = max(rs.map((x) => x.endAt));
+    r.lastRecvAt = max(rs.map((x) => x.lastRecvAt));
+    return r;
+  };
+  const roles = await Promise.all(
+    Array.from({ length: n }, (_, i) =>
+      jsConsume({ ...cfg, role: 'js-consume', consumer: `${cfg.consumer ?? 'C'}${i + 1}`, label: `${cfg.label}${i + 1}` }, {
+        done: (r) => {
+          done.push(r);
+          if (done.length === n) api.done(merge(done));
+        },
+        measuring: () => undefined,
+      }),
+    ),
+  );
+  return {
+    start: () => roles.forEach((r) => r.start()),
+    progress: () => {
+      const p = { sent: 0, received: 0, disconnects: 0 };
+      for (const r of roles) {
+        const x = r.progress();
+        p.sent += x.sent;
+        p.received += x.received;
+        p.disconnects += x.disconnects;
+      }
+      return p;
+    },
+    stop: async () => merge(await Promise.all(roles.map((r) => r.stop()))),
+  };
+};
+
 /** Appends `PUB <reply> 0\r\n\r\n` (an ack) to out at pos; returns the new pos. */
 function writeAck(out: Buffer, pos: number, line: Buffer, replyStart: number, replyEnd: number): number {
   let p = pos;
@@ -481,10 +534,12 @@ function tokenBounds(line: Buffer, k: number): [number, number] | null {
  * JetStream pull consumer on a durable: keeps `window` messages requested (pulls of batch/2),
  * acks every message (`PUB $JS.ACK... 0`), all acks of one read in one write. Ends when
  * `maxMessages` arrived (the backlog) or the duration ran out, then flushes so every ack was
- * processed before reporting.
+ * processed before reporting. With `cfg.deliver` it is a push consumer instead: it subscribes to
+ * the deliver subject when the run starts, sends no pulls, and acks the same way.
  */
 export const jsConsume: RoleFactory = async (cfg, api) => {
-  const { raw, box } = await connectWithInbox(cfg, 'pull');
+  const { raw, box } = await connectWithInbox(cfg, `pull.${cfg.consumer ?? ''}`);
+  const push = cfg.deliver !== undefined;
   const pullSize = Math.max(1, Math.floor(cfg.batch / 2));
   // Pull requests outlive the run so none expires mid-measurement; the stream is deleted after.
   const expiresNs = (cfg.durationMs + 60_000) * 1e6;
@@ -543,7 +598,7 @@ export const jsConsume: RoleFactory = async (cfg, api) => {
     res.firstRecvAt ??= t;
     let out: Buffer = Buffer.from(ackBuf.subarray(0, ackPos));
     ackPos = 0;
-    while (sinceLastPull >= pullSize) {
+    while (!push && sinceLastPull >= pullSize) {
       sinceLastPull -= pullSize;
       out = Buffer.concat([out, pull]);
       res.sent++;
@@ -558,11 +613,13 @@ export const jsConsume: RoleFactory = async (cfg, api) => {
     start() {
       res.startAt = nowMs();
       deadline = res.startAt + cfg.durationMs;
-      const pulls = Math.max(1, Math.round(cfg.window / pullSize));
+      const pulls = push ? 0 : Math.max(1, Math.round(cfg.window / pullSize));
       const first: Buffer[] = [];
       for (let i = 0; i < pulls; i++) first.push(pull);
       res.sent += pulls;
-      raw.socket.write(Buffer.concat(first));
+      if (pulls > 0) raw.socket.write(Buffer.concat(first));
+      // A push consumer delivers as soon as its subject has interest: subscribe only now.
+      else raw.socket.write(encodeSub(cfg.deliver!, 2));
       // A backlog smaller than expected (or a silent server) must not hold the run.
       const timer = setInterval(() => {
         if (finished) clearInterval(timer);

@@ -5,7 +5,7 @@
  */
 import type { ChildMsg, ParentMsg, RoleConfig, RoleName } from '../lib/ipc.js';
 import { clientPub, clientSub } from './client-roles.js';
-import { jsConsume, jsPub, jsSync, natsPub, natsReplier, natsRequester, natsSub } from './nats-roles.js';
+import { jsConsume, jsConsumeFan, jsPub, jsSync, natsPub, natsReplier, natsRequester, natsSub } from './nats-roles.js';
 import { redisPipe, redisSub, redisXaddSync, redisXreadgroup } from './redis-roles.js';
 import type { Role, RoleFactory } from './role.js';
 
@@ -20,6 +20,7 @@ const FACTORIES: Record<RoleName, RoleFactory> = {
   'js-pub': jsPub,
   'js-sync': jsSync,
   'js-consume': jsConsume,
+  'js-consume-fan': jsConsumeFan,
   'redis-pub': redisPipe,
   'redis-xadd': redisPipe,
   'redis-sub': redisSub,

@@ -1,9 +1,9 @@
 /**
  * `$JS.API.CONSUMER.*` (specs/nats.md §3 "Endpoints", §5): CREATE (legacy, named, with a filter
  * in the subject), DURABLE.CREATE, INFO, NAMES, LIST (paged), DELETE, with nats-server's checks,
- * create-or-update rules and ConsumerInfo. PAUSE, UNPIN, RESET and LEADER.STEPDOWN answer as for
- * a consumer herald cannot pause (10014 when missing, bad request otherwise). MSG.NEXT is served
- * by `consumer-wire.ts`, never here.
+ * create-or-update rules and ConsumerInfo; PAUSE (`pause_until`, nats-server 2.11). UNPIN, RESET
+ * and LEADER.STEPDOWN answer 10014 when the consumer is missing, bad request otherwise. MSG.NEXT
+ * is served by `consumer-wire.ts`, never here. Creating and deleting announce CREATED / DELETED.
  */
 import { randomBytes } from 'node:crypto';
 import { JsErrors, jsError, type JsApiError } from '../../core/errors.js';
@@ -13,7 +13,10 @@ import type { Message } from '../../core/message.js';
 import type { JsApi } from './api.js';
 import { LIST_LIMIT, NAMES_LIMIT, TYPES } from './api.js';
 import { CONSUMER_CREATE_REQUEST, checkConsumerConfig, consumerConfigJson, updateRefusal } from './consumer-config.js';
+import type { Consumer } from '../../stream/consumer.js';
 import { consumerInfo } from './info.js';
+import { consumerAction } from './advisories.js';
+import { GO_ZERO_TIME, goTime, parseGoTime } from './gotime.js';
 import type { Decoded } from './gojson.js';
 import { isJsonObjectOrArray } from './gojson.js';
 const T = 'io.nats.jetstream.api.v1.';
@@ -84,10 +87,38 @@ export function consumerRequest(api: JsApi, msg: Message, t: string[]): void | P
   if (type === CONSUMER_TYPES.info) return api.send(reply, { type, ...consumerInfo(c) });
   if (type === CONSUMER_TYPES.delete)
     return api.js.all.deleteConsumer(c).then(
-      () => api.send(reply, { type, success: true }),
+      () => {
+        consumerAction(api.js.router, s.name, c.name, 'delete');
+        api.send(reply, { type, success: true });
+      },
       (err: Error) => api.error(reply, type, jsError(JsErrors.StreamGeneralErrorF, { err: err.message })),
     );
+  if (type === CONSUMER_TYPES.pause) return pauseRequest(api, msg, c);
   api.error(reply, type, JsErrors.BadRequestErr);
+}
+
+/** nats-server 2.11 jetstream_api.go jsConsumerPauseRequest: `{pause_until}` sets (a past or zero
+ * time clears) the pause, persisted like any config change; the answer always carries
+ * `pause_until` (Go's zero time when cleared) and, while paused, `pause_remaining`. */
+async function pauseRequest(api: JsApi, msg: Message, c: Consumer): Promise<void> {
+  const type = CONSUMER_TYPES.pause;
+  let until: bigint | null = null;
+  if (isJsonObjectOrArray(msg.payload)) {
+    const req = api.decode(msg, { name: 'JSApiConsumerPauseRequest', fields: { pause_until: { t: 'string' } } }, type);
+    if (req === null) return;
+    const text = (req.pause_until as string | undefined) ?? '';
+    if (text !== '') {
+      until = parseGoTime(text);
+      if (until === null) return api.error(msg.reply, type, jsError(JsErrors.InvalidJSONErr, { err: `parsing time ${JSON.stringify(text)}` }));
+      if (until <= 0n) until = null;
+    }
+  }
+  api.js.all.updateConsumer(c, { ...c.cfg, pause_until: until });
+  await new Promise<void>((resolve) => c.whenDurable(resolve));
+  const left = c.pauseRemainingMs(Date.now());
+  const body: Record<string, unknown> = { type, paused: left > 0, pause_until: until === null ? GO_ZERO_TIME : goTime(until) };
+  if (left > 0) body.pause_remaining = left * 1_000_000;
+  api.send(msg.reply, body);
 }
 
 function pageRequest(api: JsApi, msg: Message, type: string, stream: string, kind: 'names' | 'list'): void {
@@ -159,6 +190,8 @@ async function createRequest(api: JsApi, msg: Message, t: string[], durableApi: 
   const name = cfg.durable_name !== '' ? cfg.durable_name : cfg.name;
   const action = (req.action as string | undefined) ?? '';
   const existing = s.consumers.get(name);
+  // nats-server jsConsumerCreateRequest: an update keeps the pause as it is (PAUSE changes it).
+  if (existing !== undefined) cfg.pause_until = existing.cfg.pause_until ?? null;
   if (existing !== undefined) {
     const same = JSON.stringify(consumerConfigJson(existing.cfg)) === JSON.stringify(consumerConfigJson(cfg));
     if (!same) {
@@ -182,6 +215,7 @@ async function createRequest(api: JsApi, msg: Message, t: string[], durableApi: 
     return api.error(reply, type, JsErrors.MaximumConsumersLimitErr);
   const c = api.js.createConsumer(s, cfg);
   await new Promise<void>((resolve) => c.whenDurable(resolve));
+  consumerAction(api.js.router, s.name, c.name, 'create');
   api.send(reply, { type, ...consumerInfo(c) });
 }
 

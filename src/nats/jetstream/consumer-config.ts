@@ -68,7 +68,7 @@ const CONSUMER_CONFIG: GoStruct = {
     mem_storage: { t: 'bool' },
     direct: { t: 'bool' },
     metadata: { t: 'strmap' },
-    pause_until: { t: 'opaque' },
+    pause_until: { t: 'string' },
     priority_groups: { t: 'opaque' },
     priority_policy: { t: 'opaque' },
     priority_timeout: { t: 'opaque' },
@@ -132,6 +132,14 @@ export function checkConsumerConfig(raw: Decoded, s: StreamConfig): Checked {
   if (optTimeText !== '') {
     optTime = parseGoTime(optTimeText);
     if (optTime === null) return fail(jsError(JsErrors.InvalidJSONErr, { err: `parsing time ${JSON.stringify(optTimeText)}` }));
+  }
+  const pauseText = str('pause_until');
+  let pauseUntil: bigint | null = null;
+  if (pauseText !== '') {
+    pauseUntil = parseGoTime(pauseText);
+    if (pauseUntil === null) return fail(jsError(JsErrors.InvalidJSONErr, { err: `parsing time ${JSON.stringify(pauseText)}` }));
+    // Go's zero time means "not paused".
+    if (pauseUntil <= 0n) pauseUntil = null;
   }
   // nats-server checkConsumerCfg: the start options must match the deliver policy.
   const words: Record<DeliverPolicy, string> = {
@@ -251,6 +259,7 @@ export function checkConsumerConfig(raw: Decoded, s: StreamConfig): Checked {
     deliver_group: str('deliver_group'),
     flow_control: bool('flow_control'),
     idle_heartbeat: hb,
+    pause_until: pauseUntil,
   };
   return { cfg, err: null };
 }
@@ -303,5 +312,6 @@ export function consumerConfigJson(c: ConsumerConfig): Record<string, unknown> {
   o.num_replicas = c.num_replicas;
   if (c.mem_storage) o.mem_storage = true;
   if (c.metadata !== null) o.metadata = c.metadata;
+  if ((c.pause_until ?? null) !== null) o.pause_until = goTime(c.pause_until!);
   return o;
 }

@@ -13,7 +13,7 @@ import type { StoredMsg } from '../../store/store.js';
 import type { Consumer, ConsumerSink, PullEnd, PullRefusal, PullRequest } from '../../stream/consumer.js';
 import type { Streams } from '../../stream/streams.js';
 import { decodeGoJson, isJsonObjectOrArray, type GoStruct } from './gojson.js';
-import { goNow } from './gotime.js';
+import { ACK_METRIC_TYPE, CONSUMER_ADVISORY, CONSUMER_METRIC, consumerAction, consumerEvent, consumerPause } from './advisories.js';
 import { appendHeaders, statusHeader } from './headers.js';
 
 const PULL_REQUEST: GoStruct = {
@@ -33,7 +33,6 @@ const PULL_REQUEST: GoStruct = {
 };
 
 const NS_PER_MS = 1_000_000;
-const ADVISORY = '$JS.EVENT.ADVISORY.CONSUMER.';
 const EMPTY = Buffer.alloc(0);
 const FC_REQUEST = statusHeader(100, 'FlowControl Request');
 /** nats-server's `digits` alphabet for the random token of a flow-control reply. */
@@ -160,21 +159,26 @@ export class ConsumerWire implements ConsumerSink {
 
   /** MSG_TERMINATED / MSG_NAKED (specs/nats.md §6). */
   advise(kind: string, type: string, extra: Record<string, unknown>): void {
-    const subject = `${ADVISORY}${kind}.${this.c.stream.name}.${this.c.name}`;
-    if (!hasInterest(this.router, subject)) return;
-    const body = {
-      type: `io.nats.jetstream.advisory.v1.${type}`,
-      id: Math.random().toString(36).slice(2, 14),
-      timestamp: goNow(),
-      stream: this.c.stream.name,
-      consumer: this.c.name,
-      ...extra,
-    };
-    this.router.publish({ subject, reply: '', headers: null, payload: Buffer.from(JSON.stringify(body)) }, null);
+    consumerEvent(this.router, CONSUMER_ADVISORY, kind, type, this.c.stream.name, this.c.name, extra);
+  }
+
+  /** nats-server consumer.go sampleAck: `$JS.EVENT.METRIC.CONSUMER.ACK.<s>.<c>`, JSConsumerAckMetric. */
+  ackSampled(sseq: number, dseq: number, deliveries: number, delayNs: number): void {
+    consumerEvent(this.router, CONSUMER_METRIC, 'ACK', ACK_METRIC_TYPE, this.c.stream.name, this.c.name, {
+      consumer_seq: dseq,
+      stream_seq: sseq,
+      ack_time: delayNs,
+      deliveries,
+    });
+  }
+
+  pauseChanged(until: bigint | null, paused: boolean): void {
+    consumerPause(this.router, this.c.stream.name, this.c.name, until, paused);
   }
 
   inactive(): void {
-    void this.all.deleteConsumer(this.c);
+    const c = this.c;
+    void this.all.deleteConsumer(c).then(() => consumerAction(this.router, c.stream.name, c.name, 'delete'));
   }
 }
 
@@ -259,6 +263,9 @@ export class ConsumerService {
   }
 
   start(): void {
+    // Every ack and flow-control answer has a subject of its own: keep them out of the match cache.
+    this.router.sublist.skipCacheUnder('$JS.ACK.');
+    this.router.sublist.skipCacheUnder('$JS.FC.');
     this.subs.push(this.router.subscribe(this.client, '$JS.API.CONSUMER.MSG.NEXT.>', null, 'jsnext'));
     this.subs.push(this.router.subscribe(this.client, '$JS.ACK.>', null, 'jsack'));
     this.subs.push(this.router.subscribe(this.client, '$JS.FC.>', null, 'jsfc'));

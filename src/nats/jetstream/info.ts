@@ -180,6 +180,13 @@ export function consumerInfo(c: Consumer): Record<string, unknown> {
     num_waiting: c.numWaiting,
     num_pending: c.numPending(),
     ...(c.pushBound ? { push_bound: true } : {}),
+    ...pauseInfo(c),
     ts: goNow(),
   };
+}
+
+/** nats-server 2.11 consumer.go info: `paused` and `pause_remaining` (ns) only while paused. */
+function pauseInfo(c: Consumer): Record<string, unknown> {
+  const left = c.pauseRemainingMs(Date.now());
+  return left > 0 ? { paused: true, pause_remaining: left * 1_000_000 } : {};
 }

@@ -17,6 +17,7 @@ import type { ConsumerConfig } from '../../stream/consumer-config.js';
 import type { Consumer } from '../../stream/consumer.js';
 import { JsApi } from './api.js';
 import { ConsumerService, ConsumerWire } from './consumer-wire.js';
+import { consumerAction, streamAction } from './advisories.js';
 import { configJson, NATS_RESERVED_SUBJECTS, STREAM_CONFIG_SCHEMA } from './config.js';
 import { DirectGet } from './direct-get.js';
 import { decodeGoJson } from './gojson.js';
@@ -150,6 +151,7 @@ export class JetStream implements ApiCounters {
   async createStream(cfg: StreamConfig): Promise<Stream> {
     const s = await this.all.createStream(cfg);
     this.attach(s);
+    streamAction(this.router, s.name, 'create');
     return s;
   }
 
@@ -161,12 +163,17 @@ export class JetStream implements ApiCounters {
       a.ingest.sync();
       a.direct.sync();
     }
+    streamAction(this.router, s.name, 'modify');
   }
 
   /** Detaches, then stops and removes a stream with all its messages. */
   async deleteStream(s: Stream): Promise<void> {
     this.detach(s.name);
+    const consumers = [...s.consumers.keys()];
     await this.all.deleteStream(s);
+    // nats-server stream.go stop: each consumer's DELETED, then the stream's.
+    for (const c of consumers) consumerAction(this.router, s.name, c, 'delete');
+    streamAction(this.router, s.name, 'delete');
   }
 
   /** The budget check of `Streams.checkReservation` as the API error (10047 / 10028), or null. */

@@ -48,6 +48,12 @@ export function login(c: RespConnection, user: string, pass: string, done: (ok: 
       c.door.log.warn({ id: c.id, addr: c.addr, user }, 'Redis AUTH failed');
       return done(false);
     }
+    // The Redis door serves the global account only (its channels and keys are $G's): a user of
+    // another account logging in here would escape that account's isolation, so it is refused.
+    if (who.account !== undefined && who.account !== '$G') {
+      c.door.log.warn({ id: c.id, addr: c.addr, user, account: who.account }, 'Redis AUTH refused: user belongs to an account');
+      return done(false);
+    }
     c.loggedIn(who.user === '' ? user : who.user, who.permissions);
     done(true);
   });

@@ -17,6 +17,7 @@ import {
   keyArg,
   longArg,
   parseRead,
+  signalReady,
   streamError,
   strictId,
   writeEntries,
@@ -38,7 +39,7 @@ function xgroup(c: RespConnection, argv: Buffer[]): void {
   const group = keyArg(argv[3]);
   let mkstream = false;
   let entriesRead: number | null = null;
-  for (let i = 5; i < argv.length; ) {
+  for (let i = 5; i < argv.length;) {
     if (sub === 'create' && is(argv[i], 'mkstream')) {
       mkstream = true;
       i++;
@@ -87,10 +88,7 @@ function xgroup(c: RespConnection, argv: Buffer[]): void {
       const r = m.groupDestroy(c.db, key, group);
       if (typeof r === 'string') return streamError(c, r);
       w.int(r);
-      if (r === 1) {
-        c.door.blocking.signal(c.db, key);
-        c.door.blocking.serveReady();
-      }
+      if (r === 1) signalReady(c, key);
       return;
     }
     case 'createconsumer': {
@@ -121,7 +119,7 @@ const XGROUP_HELP = [
   'DESTROY <key> <groupname>',
   '    Remove the specified group.',
   'SETID <key> <groupname> <id|$> [ENTRIESREAD entries_read]',
-  "    Set the current group ID and entries_read counter.",
+  '    Set the current group ID and entries_read counter.',
   'HELP',
   '    Prints this help.',
 ];
@@ -147,15 +145,15 @@ function xreadgroup(c: RespConnection, argv: Buffer[]): void {
     out.push({ key: a.keys[i], entries: m.readGroup(c.db, key, s, g, consumer, after, a.count, a.noack) });
   }
   if (out.length > 0) return writeReadReply(c.writer, out);
-  if (a.timeout === -1) return c.writer.nilArray();
+  if (a.timeout === -1 || c.inExec) return c.writer.nilArray();
   const groupName = keyArg(a.group as Buffer);
   blockRead(c, a, (key) => {
     const s = m.lookup(c.db, key);
-    if (s === undefined || s === 'wrongtype') return null;
-    const g = s.groups.get(groupName);
+    if (s === 'wrongtype') return null;
+    const g = s?.groups.get(groupName);
     if (g === undefined) return RedisErrors.NoGroupBlocked;
-    if (s.lastId <= g.lastId) return null;
-    return m.readGroup(c.db, key, s, g, consumer, null, a.count || 1000, a.noack);
+    if ((s as RedisStream).lastId <= g.lastId) return null;
+    return m.readGroup(c.db, key, s as RedisStream, g, consumer, null, a.count || 1000, a.noack);
   });
 }
 
@@ -178,7 +176,7 @@ function xack(c: RespConnection, argv: Buffer[]): void {
 /** The stream and group for XPENDING/XCLAIM/XAUTOCLAIM, or null after Redis's error. */
 function groupFor(c: RespConnection, argv: Buffer[]): { s: RedisStream; g: Group } | null {
   const s = c.door.streams.lookup(c.db, keyArg(argv[1]));
-  if (s === 'wrongtype') return c.error(RedisErrors.WrongType), null;
+  if (s === 'wrongtype') return (c.error(RedisErrors.WrongType), null);
   const g = s?.groups.get(keyArg(argv[2]));
   if (s === undefined || g === undefined) {
     c.error(redisError(RedisErrors.NoGroupKey, { key: cName(argv[1]), group: cName(argv[2]) }));
@@ -375,12 +373,61 @@ export const GROUP_COMMANDS: readonly CommandSpec[] = [
       xg('destroy', 4, 'Destroys a consumer group.', ['write']),
       xg('createconsumer', 5, 'Creates a consumer in a consumer group.', ['write', 'denyoom']),
       xg('delconsumer', 5, 'Deletes a consumer from a consumer group.', ['write']),
-      def({ name: 'xgroup|help', arity: 2, group: 'stream', since: '5.0.0', summary: 'Returns helpful text about the different subcommands.', flags: ['loading', 'stale'], handler: (c) => writeHelp(c, XGROUP_HELP) }),
+      def({
+        name: 'xgroup|help',
+        arity: 2,
+        group: 'stream',
+        since: '5.0.0',
+        summary: 'Returns helpful text about the different subcommands.',
+        flags: ['loading', 'stale'],
+        handler: (c) => writeHelp(c, XGROUP_HELP),
+      }),
     ],
   }),
-  stream({ name: 'xreadgroup', arity: -7, since: '5.0.0', summary: 'Returns new or historical messages from a stream for a consumer in a group. Blocks until a message is available otherwise.', flags: ['write', 'blocking', 'movablekeys'], firstKey: 0, lastKey: 0, step: 0, handler: xreadgroup }),
-  stream({ name: 'xack', arity: -4, since: '5.0.0', summary: 'Returns the number of messages that were successfully acknowledged by the consumer group member of a stream.', flags: ['write', 'fast'], handler: xack }),
-  stream({ name: 'xpending', arity: -3, since: '5.0.0', summary: 'Returns the information and entries from a stream consumer group\'s pending entries list.', flags: ['readonly'], handler: xpending }),
-  stream({ name: 'xclaim', arity: -6, since: '5.0.0', summary: 'Changes, or acquires, ownership of a message in a consumer group, as if the message was delivered a consumer group member.', flags: ['write', 'fast'], handler: xclaim }),
-  stream({ name: 'xautoclaim', arity: -6, since: '6.2.0', summary: 'Changes, or acquires, ownership of messages in a consumer group, as if the messages were delivered to as consumer group member.', flags: ['write', 'fast'], handler: xautoclaim }),
+  stream({
+    name: 'xreadgroup',
+    arity: -7,
+    since: '5.0.0',
+    summary:
+      'Returns new or historical messages from a stream for a consumer in a group. Blocks until a message is available otherwise.',
+    flags: ['write', 'blocking', 'movablekeys'],
+    firstKey: 0,
+    lastKey: 0,
+    step: 0,
+    handler: xreadgroup,
+  }),
+  stream({
+    name: 'xack',
+    arity: -4,
+    since: '5.0.0',
+    summary: 'Returns the number of messages that were successfully acknowledged by the consumer group member of a stream.',
+    flags: ['write', 'fast'],
+    handler: xack,
+  }),
+  stream({
+    name: 'xpending',
+    arity: -3,
+    since: '5.0.0',
+    summary: "Returns the information and entries from a stream consumer group's pending entries list.",
+    flags: ['readonly'],
+    handler: xpending,
+  }),
+  stream({
+    name: 'xclaim',
+    arity: -6,
+    since: '5.0.0',
+    summary:
+      'Changes, or acquires, ownership of a message in a consumer group, as if the message was delivered a consumer group member.',
+    flags: ['write', 'fast'],
+    handler: xclaim,
+  }),
+  stream({
+    name: 'xautoclaim',
+    arity: -6,
+    since: '6.2.0',
+    summary:
+      'Changes, or acquires, ownership of messages in a consumer group, as if the messages were delivered to as consumer group member.',
+    flags: ['write', 'fast'],
+    handler: xautoclaim,
+  }),
 ];

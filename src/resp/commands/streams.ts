@@ -80,10 +80,10 @@ export function intervalId(c: RespConnection, b: Buffer, missingSeq: bigint, isS
   }
   if (!exclusive) return p.id;
   if (isStart) {
-    if (p.id === ID_MAX) return c.error(RedisErrors.IntervalStartInvalid), null;
+    if (p.id === ID_MAX) return (c.error(RedisErrors.IntervalStartInvalid), null);
     return p.id + 1n;
   }
-  if (p.id === 0n) return c.error(RedisErrors.IntervalEndInvalid), null;
+  if (p.id === 0n) return (c.error(RedisErrors.IntervalEndInvalid), null);
   return p.id - 1n;
 }
 
@@ -131,7 +131,7 @@ function parseAddTrim(
     if (xadd && opt.length === 1 && opt[0] === 0x2a) break;
     const o = opt.toString('latin1').toLowerCase();
     if ((o === 'maxlen' || o === 'minid') && more > 0) {
-      if (strategy !== null) return c.error(RedisErrors.TrimBothStrategies), null;
+      if (strategy !== null) return (c.error(RedisErrors.TrimBothStrategies), null);
       approx = false;
       const next = argv[i + 1];
       if (more >= 2 && next.length === 1 && (next[0] === 0x7e || next[0] === 0x3d)) {
@@ -141,7 +141,7 @@ function parseAddTrim(
       if (o === 'maxlen') {
         const v = longArg(c, argv[i + 1]);
         if (v === null) return null;
-        if (v < 0) return c.error(RedisErrors.MaxlenNegative), null;
+        if (v < 0) return (c.error(RedisErrors.MaxlenNegative), null);
         maxlen = v;
       } else {
         const v = strictId(c, argv[i + 1]);
@@ -153,7 +153,7 @@ function parseAddTrim(
     } else if (o === 'limit' && more > 0) {
       const v = longArg(c, argv[i + 1]);
       if (v === null) return null;
-      if (v < 0) return c.error(RedisErrors.LimitNegative), null;
+      if (v < 0) return (c.error(RedisErrors.LimitNegative), null);
       limit = v;
       limitGiven = true;
       i++;
@@ -161,16 +161,16 @@ function parseAddTrim(
       noMk = true;
     } else if (xadd) {
       const p = parseId(opt, 0n, true, true);
-      if (p === null) return c.error(RedisErrors.StreamInvalidId), null;
+      if (p === null) return (c.error(RedisErrors.StreamInvalidId), null);
       id = p.id;
       seqGiven = p.seqGiven;
       break;
-    } else return c.error(RedisErrors.Syntax), null;
+    } else return (c.error(RedisErrors.Syntax), null);
   }
-  if (limit > 0 && strategy === null) return c.error(RedisErrors.LimitWithoutStrategy), null;
-  if (!xadd && strategy === null) return c.error(RedisErrors.XtrimNoStrategy), null;
+  if (limit > 0 && strategy === null) return (c.error(RedisErrors.LimitWithoutStrategy), null);
+  if (!xadd && strategy === null) return (c.error(RedisErrors.XtrimNoStrategy), null);
   if (limitGiven) {
-    if (!approx) return c.error(RedisErrors.LimitWithoutApprox), null;
+    if (!approx) return (c.error(RedisErrors.LimitWithoutApprox), null);
   } else if (approx) {
     limit = 100 * nodeLimitsOf(c).maxEntries;
     if (limit <= 0) limit = 10000;
@@ -193,8 +193,19 @@ function xadd(c: RespConnection, argv: Buffer[]): void {
   if (r === null) return c.writer.nil();
   if (typeof r === 'string') return streamError(c, r);
   writeId(c.writer, r);
-  c.door.blocking.signal(c.db, key);
-  c.door.blocking.serveReady();
+  signalReady(c, key);
+}
+
+/**
+ * A write made `key` ready for blocked readers (signalKeyAsReady). They are served once the
+ * command is over, or, inside EXEC, once the whole transaction is (a microtask then), as Redis
+ * serves them from beforeSleep/after call.
+ */
+export function signalReady(c: RespConnection, key: string): void {
+  const bl = c.door.blocking;
+  bl.signal(c.db, key);
+  if (c.inExec) queueMicrotask(() => bl.serveReady());
+  else bl.serveReady();
 }
 
 function xlen(c: RespConnection, argv: Buffer[]): void {
@@ -251,7 +262,7 @@ function xsetid(c: RespConnection, argv: Buffer[]): void {
   if (id === null) return;
   let entriesAdded: number | null = null;
   let maxDel: StreamId | null = null;
-  for (let i = 3; i < argv.length; ) {
+  for (let i = 3; i < argv.length;) {
     const more = argv.length - 1 - i;
     if (is(argv[i], 'entriesadded') && more > 0) {
       const v = longArg(c, argv[i + 1]);
@@ -297,8 +308,8 @@ export function parseRead(c: RespConnection, argv: Buffer[], xreadgroup: boolean
     if (o === 'block' && more > 0) {
       i++;
       const v = intArg(argv[i]);
-      if (v === null) return c.error(RedisErrors.TimeoutNotInteger), null;
-      if (v < 0) return c.error(RedisErrors.TimeoutNegative), null;
+      if (v === null) return (c.error(RedisErrors.TimeoutNotInteger), null);
+      if (v < 0) return (c.error(RedisErrors.TimeoutNegative), null);
       a.timeout = v;
     } else if (o === 'count' && more > 0) {
       i++;
@@ -308,40 +319,41 @@ export function parseRead(c: RespConnection, argv: Buffer[], xreadgroup: boolean
     } else if (o === 'streams' && more > 0) {
       streamsArg = i + 1;
       n = argv.length - streamsArg;
-      if (n % 2 !== 0) return c.error(RedisErrors.XreadUnbalanced), null;
+      if (n % 2 !== 0) return (c.error(RedisErrors.XreadUnbalanced), null);
       n /= 2;
       break;
     } else if (o === 'group' && more >= 2) {
-      if (!xreadgroup) return c.error(RedisErrors.XreadGroupOption), null;
+      if (!xreadgroup) return (c.error(RedisErrors.XreadGroupOption), null);
       a.group = argv[i + 1];
       a.consumer = argv[i + 2];
       i += 2;
     } else if (o === 'noack') {
-      if (!xreadgroup) return c.error(RedisErrors.XreadNoackOption), null;
+      if (!xreadgroup) return (c.error(RedisErrors.XreadNoackOption), null);
       a.noack = true;
-    } else return c.error(RedisErrors.Syntax), null;
+    } else return (c.error(RedisErrors.Syntax), null);
   }
-  if (streamsArg === 0) return c.error(RedisErrors.Syntax), null;
-  if (xreadgroup && a.group === null) return c.error(RedisErrors.XreadgroupMissingGroup), null;
+  if (streamsArg === 0) return (c.error(RedisErrors.Syntax), null);
+  if (xreadgroup && a.group === null) return (c.error(RedisErrors.XreadgroupMissingGroup), null);
   const m = c.door.streams;
   for (let k = 0; k < n; k++) {
     const keyB = argv[streamsArg + k];
     const idB = argv[streamsArg + n + k];
     const s = m.lookup(c.db, keyArg(keyB));
-    if (s === 'wrongtype') return c.error(RedisErrors.WrongType), null;
+    if (s === 'wrongtype') return (c.error(RedisErrors.WrongType), null);
     if (a.group !== null) {
       const g = s?.groups.get(keyArg(a.group));
-      if (g === undefined) return c.error(redisError(RedisErrors.NoGroupRead, { key: cName(keyB), group: cName(a.group) })), null;
+      if (g === undefined)
+        return (c.error(redisError(RedisErrors.NoGroupRead, { key: cName(keyB), group: cName(a.group) })), null);
       a.groups.push(g);
     }
     a.keys.push(keyB);
     if (idB.length === 1 && idB[0] === 0x24) {
-      if (xreadgroup) return c.error(RedisErrors.XreadgroupDollar), null;
+      if (xreadgroup) return (c.error(RedisErrors.XreadgroupDollar), null);
       a.ids.push(s?.lastId ?? 0n);
       continue;
     }
     if (idB.length === 1 && idB[0] === 0x3e) {
-      if (!xreadgroup) return c.error(RedisErrors.XreadGreaterThan), null;
+      if (!xreadgroup) return (c.error(RedisErrors.XreadGreaterThan), null);
       a.ids.push(null);
       continue;
     }
@@ -371,7 +383,8 @@ function xread(c: RespConnection, argv: Buffer[]): void {
     out.push({ key: a.keys[i], entries: m.range(s, gt + 1n, ID_MAX, false, a.count) });
   }
   if (out.length > 0) return writeReadReply(c.writer, out);
-  if (a.timeout === -1) return c.writer.nilArray();
+  // Inside EXEC nothing blocks (Redis CLIENT_DENY_BLOCKING): the timeout answer comes at once.
+  if (a.timeout === -1 || c.inExec) return c.writer.nilArray();
   blockRead(c, a, (key, gt) => {
     const s = m.lookup(c.db, key);
     if (s === undefined || s === 'wrongtype' || s.lastId <= gt) return null;
@@ -601,14 +614,74 @@ const stream = (d: Omit<Parameters<typeof def>[0], 'group'>): CommandSpec =>
 
 /** The stream family's table entries (arity, flags and key positions from Redis's commands/*.json). */
 export const STREAM_COMMANDS: readonly CommandSpec[] = [
-  stream({ name: 'xadd', arity: -5, since: '5.0.0', summary: 'Appends a new message to a stream. Creates the key if it doesn\'t exist.', flags: ['write', 'denyoom', 'fast'], handler: xadd }),
-  stream({ name: 'xlen', arity: 2, since: '5.0.0', summary: 'Return the number of messages in a stream.', flags: ['readonly', 'fast'], handler: xlen }),
-  stream({ name: 'xrange', arity: -4, since: '5.0.0', summary: 'Returns the messages from a stream within a range of IDs.', flags: ['readonly'], handler: (c, a) => xrangeGeneric(c, a, false) }),
-  stream({ name: 'xrevrange', arity: -4, since: '5.0.0', summary: 'Returns the messages from a stream within a range of IDs in reverse order.', flags: ['readonly'], handler: (c, a) => xrangeGeneric(c, a, true) }),
-  stream({ name: 'xdel', arity: -3, since: '5.0.0', summary: 'Returns the number of messages after removing them from a stream.', flags: ['write', 'fast'], handler: xdel }),
-  stream({ name: 'xtrim', arity: -4, since: '5.0.0', summary: 'Deletes messages from the beginning of a stream.', flags: ['write'], handler: xtrim }),
-  stream({ name: 'xsetid', arity: -3, since: '5.0.0', summary: 'An internal command for replicating stream values.', flags: ['write', 'denyoom', 'fast'], handler: xsetid }),
-  stream({ name: 'xread', arity: -4, since: '5.0.0', summary: 'Returns messages from multiple streams with IDs greater than the ones requested. Blocks until a message is available otherwise.', flags: ['readonly', 'blocking', 'movablekeys'], firstKey: 0, lastKey: 0, step: 0, handler: xread }),
+  stream({
+    name: 'xadd',
+    arity: -5,
+    since: '5.0.0',
+    summary: "Appends a new message to a stream. Creates the key if it doesn't exist.",
+    flags: ['write', 'denyoom', 'fast'],
+    handler: xadd,
+  }),
+  stream({
+    name: 'xlen',
+    arity: 2,
+    since: '5.0.0',
+    summary: 'Return the number of messages in a stream.',
+    flags: ['readonly', 'fast'],
+    handler: xlen,
+  }),
+  stream({
+    name: 'xrange',
+    arity: -4,
+    since: '5.0.0',
+    summary: 'Returns the messages from a stream within a range of IDs.',
+    flags: ['readonly'],
+    handler: (c, a) => xrangeGeneric(c, a, false),
+  }),
+  stream({
+    name: 'xrevrange',
+    arity: -4,
+    since: '5.0.0',
+    summary: 'Returns the messages from a stream within a range of IDs in reverse order.',
+    flags: ['readonly'],
+    handler: (c, a) => xrangeGeneric(c, a, true),
+  }),
+  stream({
+    name: 'xdel',
+    arity: -3,
+    since: '5.0.0',
+    summary: 'Returns the number of messages after removing them from a stream.',
+    flags: ['write', 'fast'],
+    handler: xdel,
+  }),
+  stream({
+    name: 'xtrim',
+    arity: -4,
+    since: '5.0.0',
+    summary: 'Deletes messages from the beginning of a stream.',
+    flags: ['write'],
+    handler: xtrim,
+  }),
+  stream({
+    name: 'xsetid',
+    arity: -3,
+    since: '5.0.0',
+    summary: 'An internal command for replicating stream values.',
+    flags: ['write', 'denyoom', 'fast'],
+    handler: xsetid,
+  }),
+  stream({
+    name: 'xread',
+    arity: -4,
+    since: '5.0.0',
+    summary:
+      'Returns messages from multiple streams with IDs greater than the ones requested. Blocks until a message is available otherwise.',
+    flags: ['readonly', 'blocking', 'movablekeys'],
+    firstKey: 0,
+    lastKey: 0,
+    step: 0,
+    handler: xread,
+  }),
   def({
     name: 'xinfo',
     arity: -2,
@@ -616,10 +689,45 @@ export const STREAM_COMMANDS: readonly CommandSpec[] = [
     since: '5.0.0',
     summary: 'A container for stream introspection commands.',
     subcommands: [
-      stream({ name: 'xinfo|stream', arity: -3, since: '5.0.0', summary: 'Returns information about a stream.', flags: ['readonly'], firstKey: 2, lastKey: 2, handler: xinfoStream }),
-      stream({ name: 'xinfo|groups', arity: 3, since: '5.0.0', summary: 'Returns a list of the consumer groups of a stream.', flags: ['readonly'], firstKey: 2, lastKey: 2, handler: xinfoGroups }),
-      stream({ name: 'xinfo|consumers', arity: 4, since: '5.0.0', summary: 'Returns a list of the consumers in a consumer group.', flags: ['readonly'], firstKey: 2, lastKey: 2, handler: xinfoConsumers }),
-      def({ name: 'xinfo|help', arity: 2, group: 'stream', since: '5.0.0', summary: 'Returns helpful text about the different subcommands.', flags: ['loading', 'stale'], handler: (c) => writeHelp(c, XINFO_HELP) }),
+      stream({
+        name: 'xinfo|stream',
+        arity: -3,
+        since: '5.0.0',
+        summary: 'Returns information about a stream.',
+        flags: ['readonly'],
+        firstKey: 2,
+        lastKey: 2,
+        handler: xinfoStream,
+      }),
+      stream({
+        name: 'xinfo|groups',
+        arity: 3,
+        since: '5.0.0',
+        summary: 'Returns a list of the consumer groups of a stream.',
+        flags: ['readonly'],
+        firstKey: 2,
+        lastKey: 2,
+        handler: xinfoGroups,
+      }),
+      stream({
+        name: 'xinfo|consumers',
+        arity: 4,
+        since: '5.0.0',
+        summary: 'Returns a list of the consumers in a consumer group.',
+        flags: ['readonly'],
+        firstKey: 2,
+        lastKey: 2,
+        handler: xinfoConsumers,
+      }),
+      def({
+        name: 'xinfo|help',
+        arity: 2,
+        group: 'stream',
+        since: '5.0.0',
+        summary: 'Returns helpful text about the different subcommands.',
+        flags: ['loading', 'stale'],
+        handler: (c) => writeHelp(c, XINFO_HELP),
+      }),
     ],
   }),
 ];

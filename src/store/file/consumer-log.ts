@@ -21,15 +21,18 @@ import {
   applyConsumerRecord,
   checkConsumerRecord,
   configLen,
+  consumerLogKey,
   ConsumerRecord,
   DELIVERED_LEN,
   encodeAck,
   encodeConfig,
   encodeDelivered,
+  encodeHead,
   encodeSnapshot,
+  HEAD_LEN,
   snapshotLen,
 } from './consumer-record.js';
-import { MAX_RECORD_BYTES, reasonText } from './record.js';
+import { MAX_RECORD_BYTES, newSegmentKey, reasonText } from './record.js';
 import type { Chunk, WriteTarget } from './segment.js';
 import { fdatasyncP, fsyncP, type Writer } from './writer.js';
 
@@ -66,6 +69,8 @@ export class ConsumerFile implements WriteTarget {
   busy = 0;
   /** Written after the message segments of the same batch (writer.ts `takeInWriteOrder`). */
   readonly writeOrder = 1;
+  /** Seed of every record CRC in this file (its two Head records carry it); 0 for older logs. */
+  key = 0;
 
   constructor(
     readonly name: string,
@@ -91,6 +96,8 @@ export interface RecoveredConsumer {
   book: ConsumerBook;
   file: ConsumerFile;
   gen: number;
+  /** Damaged records were stepped over: the log is rewritten (a fresh snapshot) once opened. */
+  resynced: boolean;
 }
 
 /** Consumers found in a store directory, the highest generation seen per name, and the cuts made. */
@@ -98,6 +105,7 @@ export interface RecoveredConsumers {
   consumers: Map<string, RecoveredConsumer>;
   gens: Map<string, number>;
   truncated: RecoveryReport['truncated'];
+  skipped: RecoveryReport['skipped'];
 }
 
 /** Logger shape (pino-compatible). */
@@ -126,7 +134,7 @@ export function recoverConsumers(dir: string, logger: Logger | undefined): Recov
     if (l === undefined) byName.set(name, (l = []));
     l.push({ gen: Number(m[2]), file: f });
   }
-  const out: RecoveredConsumers = { consumers: new Map(), gens: new Map(), truncated: [] };
+  const out: RecoveredConsumers = { consumers: new Map(), gens: new Map(), truncated: [], skipped: [] };
   const cut = (file: string, offset: number, bytes: number, reason: string): void => {
     const c = { segment: file, offset, bytes, firstSeqLost: null, reason };
     out.truncated.push(c);
@@ -143,28 +151,14 @@ export function recoverConsumers(dir: string, logger: Logger | undefined): Recov
         continue;
       }
       const b = readFileSync(path);
-      const book = new ConsumerBook();
-      let o = 0;
-      let reason = '';
-      while (o < b.length) {
-        const n = checkConsumerRecord(b, o, b.length - o);
-        if (n < 0) {
-          reason = reasonText(n);
-          break;
-        }
-        if (o === 0 && b[4] !== ConsumerRecord.Snapshot) {
-          reason = 'log does not start with a snapshot';
-          break;
-        }
-        try {
-          applyConsumerRecord(b, o, book);
-        } catch (e) {
-          reason = (e as Error).message;
-          break;
-        }
-        o += n;
+      const r = replayLog(b);
+      const { book, o, reason } = r;
+      for (const sk of r.skipped) {
+        const e = { segment: file, ...sk, seq: null, firstSeqLost: null, lastSeqLost: null, deleteMayBeUndone: false };
+        out.skipped.push(e);
+        logger?.warn({ dir, ...e }, 'file store: damaged consumer-state record stepped over');
       }
-      if (o === 0) {
+      if (!r.snapshot) {
         // No valid snapshot: an unfinished switch to this generation (an older one follows) or a
         // consumer whose first write never completed. Nothing in it can be applied.
         if (b.length > 0) cut(file, 0, b.length, `${reason}; no valid snapshot, file removed`);
@@ -177,11 +171,100 @@ export function recoverConsumers(dir: string, logger: Logger | undefined): Recov
       }
       const cf = new ConsumerFile(file, path);
       cf.size = cf.written = o;
-      out.consumers.set(name, { book, file: cf, gen });
+      cf.key = r.key;
+      out.consumers.set(name, { book, file: cf, gen, resynced: r.skipped.length > 0 });
       found = true;
     }
   }
   return out;
+}
+
+/** What replaying one log file gave: the state, where the intact part ends, and what was skipped. */
+interface Replay {
+  book: ConsumerBook;
+  key: number;
+  /** A valid Snapshot was applied (else nothing in the file can be). */
+  snapshot: boolean;
+  /** End of the last record applied: the file is cut here when shorter than it. */
+  o: number;
+  /** Why the replay stopped before the end ('' when it reached it). */
+  reason: string;
+  skipped: { offset: number; bytes: number; reason: string }[];
+}
+
+/**
+ * Replays a consumer log (docs/storage-format.md "Consumer state", "Resynchronisation"). In a keyed
+ * log a damaged record after the snapshot is stepped over when a valid record follows it
+ * (`resyncConsumerLog`); only it is lost. Which way that errs:
+ *
+ * - a lost Ack leaves its message pending: it is delivered again after ack_wait (a duplicate);
+ * - a lost Delivered record is the dangerous one: later records move `delivered` past its message,
+ *   which is then neither pending nor acked and would count as done (lost). So after the first
+ *   damaged record, `delivered.streamSeq` (and an ack floor above it) go back to where they were
+ *   before it: the consumer offers every later message again. Acks recorded after the damage are
+ *   kept (an answered ack stays answered); their messages may be offered once more.
+ *
+ * A log without a key (written before keys) stops at the first damage, as unkeyed segments do.
+ */
+function replayLog(b: Buffer): Replay {
+  const key = consumerLogKey(b);
+  const book = new ConsumerBook();
+  const out: Replay = { book, key, snapshot: false, o: 0, reason: '', skipped: [] };
+  let rewind: { streamSeq: number; floor: ConsumerState['ackFloor'] } | null = null;
+  let o = 0;
+  while (o < b.length) {
+    const n = checkConsumerRecord(b, o, b.length - o, key);
+    let why = n < 0 ? reasonText(n) : '';
+    if (n > 0) {
+      const type = b[o + 4];
+      if (!out.snapshot && type !== ConsumerRecord.Head && type !== ConsumerRecord.Snapshot) {
+        out.reason = 'log does not start with a snapshot';
+        break;
+      }
+      try {
+        applyConsumerRecord(b, o, book);
+        if (type === ConsumerRecord.Snapshot) {
+          // A snapshot restates everything: damage before it cost nothing.
+          out.snapshot = true;
+          rewind = null;
+        }
+        o += n;
+        out.o = o;
+        continue;
+      } catch (e) {
+        why = (e as Error).message;
+      }
+    }
+    // Past the snapshot, or inside the two Head copies (one damaged copy loses nothing).
+    const next = key !== 0 && (out.snapshot || o < 2 * HEAD_LEN) ? resyncConsumerLog(b, o, key) : -1;
+    if (next < 0) {
+      out.reason = why;
+      break;
+    }
+    rewind ??= { streamSeq: book.delivered.streamSeq, floor: { ...book.ackFloor } };
+    out.skipped.push({ offset: o, bytes: next - o, reason: why });
+    o = next;
+  }
+  if (rewind !== null) {
+    if (book.delivered.streamSeq > rewind.streamSeq) book.delivered.streamSeq = rewind.streamSeq;
+    if (book.ackFloor.streamSeq > rewind.streamSeq) Object.assign(book.ackFloor, rewind.floor);
+  }
+  return out;
+}
+
+/**
+ * The next offset after a damaged record at `from` where a record checks out under `key` and is
+ * confirmed: the file ends right after it, or the record after it checks out too. -1: none (a torn
+ * tail). The key makes bytes of another file, or a record-shaped payload, fail (record.ts).
+ */
+function resyncConsumerLog(b: Buffer, from: number, key: number): number {
+  for (let p = from + 1; p + HEAD_LEN <= b.length; p++) {
+    const n = checkConsumerRecord(b, p, b.length - p, key);
+    if (n <= 0) continue;
+    const q = p + n;
+    if (q === b.length || checkConsumerRecord(b, q, b.length - q, key) > 0) return p;
+  }
+  return -1;
 }
 
 /** A file store's consumer-state store: the shared book plus a log written through the writer. */
@@ -210,7 +293,7 @@ class FileConsumer implements ConsumerStore {
     const len = configLen(config);
     const w = this.owner.writer;
     w.reserve(this.file, len);
-    encodeConfig(w.buf, w.pos, config);
+    encodeConfig(w.buf, w.pos, config, this.file.key);
     this.grew();
   }
 
@@ -221,7 +304,7 @@ class FileConsumer implements ConsumerStore {
     this.book.applyDelivered(dseq, sseq, dc, ts);
     const w = this.owner.writer;
     w.reserve(this.file, DELIVERED_LEN);
-    encodeDelivered(w.buf, w.pos, dseq, sseq, dc, ts);
+    encodeDelivered(w.buf, w.pos, dseq, sseq, dc, ts, this.file.key);
     this.grew();
   }
 
@@ -231,7 +314,7 @@ class FileConsumer implements ConsumerStore {
     if (!this.book.applyAck(dseq, sseq, t)) return false;
     const w = this.owner.writer;
     w.reserve(this.file, ACK_LEN);
-    encodeAck(w.buf, w.pos, dseq, sseq, t);
+    encodeAck(w.buf, w.pos, dseq, sseq, t, this.file.key);
     this.grew();
     return true;
   }
@@ -260,12 +343,21 @@ class FileConsumer implements ConsumerStore {
     await this.owner.delete(this.name);
   }
 
-  /** Appends a snapshot of the whole state to the current file. */
+  /** Appends a snapshot of the whole state to the current file (after its two Head records when
+   * the file is empty: a new generation, or one a rollback cut back to nothing). */
   writeSnapshot(): void {
     const len = snapshotLen(this.book.config, this.book);
     const w = this.owner.writer;
-    w.reserve(this.file, len);
-    encodeSnapshot(w.buf, w.pos, len, this.book);
+    const f = this.file;
+    if (f.size === 0) {
+      f.key = newSegmentKey();
+      for (let k = 0; k < 2; k++) {
+        w.reserve(f, HEAD_LEN);
+        encodeHead(w.buf, w.pos, f.key);
+      }
+    }
+    w.reserve(f, len);
+    encodeSnapshot(w.buf, w.pos, len, this.book, f.key);
     this.baseLen = this.file.size;
   }
 
@@ -304,7 +396,13 @@ export class ConsumerFiles {
     private readonly logger: Logger | undefined,
   ) {
     this.gens = rec.gens;
-    for (const [name, r] of rec.consumers) this.byName.set(name, new FileConsumer(name, r.book, r.file, this));
+    for (const [name, r] of rec.consumers) {
+      const c = new FileConsumer(name, r.book, r.file, this);
+      this.byName.set(name, c);
+      // A log that was stepped over restarts from a snapshot of what was recovered, so the next
+      // recovery neither meets the damage again nor repeats the rewind (replayLog).
+      if (r.resynced) this.switchFile(c);
+    }
   }
 
   open(name: string): ConsumerStore {

@@ -1,7 +1,7 @@
 /**
  * The record format of consumer-state logs (docs/storage-format.md "Consumer state"). Framed and
  * checksummed like message records (record.ts): a length first, a type byte, a CRC-32 of everything
- * before it last. Types 16–19 never occur in a segment and types 1–5 never in a consumer log, so a
+ * before it last. Types 16–20 never occur in a segment and types 1–5 never in a consumer log, so a
  * record of one kind can never pass for the other.
  *
  * ```
@@ -35,6 +35,8 @@ export const enum ConsumerRecord {
   Ack = 18,
   /** A new config blob. */
   Config = 19,
+  /** The log's CRC key (u32), sealed under it: the first two records of a keyed log. */
+  Head = 20,
 }
 
 /** Length field, type, flags and reserved bytes before the body. */
@@ -45,6 +47,8 @@ export const CREC_OVERHEAD = CREC_HEADER + 4;
 export const DELIVERED_LEN = CREC_OVERHEAD + 28;
 /** Length of an Ack record. */
 export const ACK_LEN = CREC_OVERHEAD + 24;
+/** Length of a Head record; a keyed log opens with two. */
+export const HEAD_LEN = CREC_OVERHEAD + 4;
 /** Snapshot flag: a config blob follows the sequence pairs. */
 const SNAP_CONFIG = 1;
 /** Snapshot flag: Redis consumer-group fields close the record. */
@@ -59,8 +63,29 @@ function head(b: Buffer, o: number, len: number, type: ConsumerRecord, flags: nu
   b.writeUInt16LE(0, o + 6);
 }
 
-function seal(b: Buffer, o: number, len: number): void {
-  b.writeUInt32LE(crc32(b.subarray(o, o + len - 4)), o + len - 4);
+/** Seals the record with a CRC seeded with the log's key (0: the plain CRC of unkeyed logs). */
+function seal(b: Buffer, o: number, len: number, key: number): void {
+  b.writeUInt32LE(crc32(b.subarray(o, o + len - 4), key), o + len - 4);
+}
+
+/** Encodes a Head record: the log's key, sealed under it (record.ts `encodeKeyedMark`'s twin). */
+export function encodeHead(b: Buffer, o: number, key: number): void {
+  head(b, o, HEAD_LEN, ConsumerRecord.Head, 0);
+  b.writeUInt32LE(key, o + CREC_HEADER);
+  seal(b, o, HEAD_LEN, key);
+}
+
+/**
+ * The key of the log whose bytes are `b`: from the Head record at 0, or from its copy right after
+ * it when the first is damaged; 0 for a log written before keys (it starts with its Snapshot).
+ */
+export function consumerLogKey(b: Buffer): number {
+  for (const o of [0, HEAD_LEN]) {
+    if (b.length < o + HEAD_LEN || b.readUInt32LE(o) !== HEAD_LEN || b[o + 4] !== ConsumerRecord.Head) continue;
+    const key = b.readUInt32LE(o + CREC_HEADER);
+    if (crc32(b.subarray(o, o + HEAD_LEN - 4), key) === b.readUInt32LE(o + HEAD_LEN - 4)) return key;
+  }
+  return 0;
 }
 
 /** CRC-32 (zlib polynomial) lookup table for the small fixed records. */
@@ -86,43 +111,44 @@ const S64 = new Float64Array(SCRATCH);
 /** The scratch record's bytes by length, for one `TypedArray.set` (a memcpy) into the chunk. */
 const VIEWS: Record<number, Uint8Array> = { [DELIVERED_LEN]: S8, [ACK_LEN]: new Uint8Array(SCRATCH, 0, ACK_LEN) };
 
-/** Seals the scratch record of `len` bytes and copies it to `b` at `o`. */
-function emitScratch(b: Buffer, o: number, len: number): void {
-  let c = -1;
+/** Seals the scratch record of `len` bytes (CRC seeded with `key`, as zlib's crc32(data, key)) and
+ * copies it to `b` at `o`. */
+function emitScratch(b: Buffer, o: number, len: number, key: number): void {
+  let c = key ^ -1;
   const n = len - 4;
   for (let i = 0; i < n; i++) c = CRC_TABLE[(c ^ S8[i]) & 0xff] ^ (c >>> 8);
   S32[n >>> 2] = (c ^ -1) >>> 0;
   b.set(VIEWS[len], o);
 }
 
-export function encodeDelivered(b: Buffer, o: number, dseq: number, sseq: number, dc: number, ts: number): void {
+export function encodeDelivered(b: Buffer, o: number, dseq: number, sseq: number, dc: number, ts: number, key: number): void {
   S32[0] = DELIVERED_LEN;
   S32[1] = ConsumerRecord.Delivered;
   S64[1] = dseq;
   S64[2] = sseq;
   S64[3] = ts;
   S32[8] = dc;
-  emitScratch(b, o, DELIVERED_LEN);
+  emitScratch(b, o, DELIVERED_LEN, key);
 }
 
-export function encodeAck(b: Buffer, o: number, dseq: number, sseq: number, ts: number): void {
+export function encodeAck(b: Buffer, o: number, dseq: number, sseq: number, ts: number, key: number): void {
   S32[0] = ACK_LEN;
   S32[1] = ConsumerRecord.Ack;
   S64[1] = dseq;
   S64[2] = sseq;
   S64[3] = ts;
-  emitScratch(b, o, ACK_LEN);
+  emitScratch(b, o, ACK_LEN, key);
 }
 
 export function configLen(config: Buffer): number {
   return CREC_OVERHEAD + config.length;
 }
 
-export function encodeConfig(b: Buffer, o: number, config: Buffer): void {
+export function encodeConfig(b: Buffer, o: number, config: Buffer, key: number): void {
   const len = configLen(config);
   head(b, o, len, ConsumerRecord.Config, 0);
   config.copy(b, o + CREC_HEADER);
-  seal(b, o, len);
+  seal(b, o, len, key);
 }
 
 /** Exact length of the snapshot record of `config` + `book`. O(pending) when entries have owners. */
@@ -137,7 +163,7 @@ export function snapshotLen(config: Buffer | null, book: Pick<ConsumerState, 'pe
 }
 
 /** Encodes `book` as a Snapshot record of `len` (= snapshotLen(book)) bytes at `o`. */
-export function encodeSnapshot(b: Buffer, o: number, len: number, book: ConsumerBook): void {
+export function encodeSnapshot(b: Buffer, o: number, len: number, book: ConsumerBook, key: number): void {
   const flags = (book.config !== null ? SNAP_CONFIG : 0) | (book.group !== undefined ? SNAP_GROUP : 0);
   head(b, o, len, ConsumerRecord.Snapshot, flags);
   let p = o + CREC_HEADER;
@@ -175,24 +201,28 @@ export function encodeSnapshot(b: Buffer, o: number, len: number, book: Consumer
     p = b.writeDoubleLE(book.group.entriesRead, p);
   }
   if (p !== o + len - 4) throw new Error(`snapshot encoded ${p - o + 4} bytes, expected ${len}`);
-  seal(b, o, len);
+  seal(b, o, len, key);
 }
 
 /**
- * Validates the consumer record at `o` (with `avail` bytes from `o` on): its length, or NEED_MORE,
- * BAD_LENGTH, BAD_TYPE or BAD_CRC (record.ts codes).
+ * Validates the consumer record at `o` (with `avail` bytes from `o` on) under the log's `key`: its
+ * length, or NEED_MORE, BAD_LENGTH, BAD_TYPE or BAD_CRC (record.ts codes).
  */
-export function checkConsumerRecord(b: Buffer, o: number, avail: number): number {
+export function checkConsumerRecord(b: Buffer, o: number, avail: number, key: number): number {
   if (avail < CREC_OVERHEAD) return NEED_MORE;
   const len = b.readUInt32LE(o);
   if (len < CREC_OVERHEAD || len > MAX_RECORD_BYTES) return BAD_LENGTH;
   const type = b[o + 4];
-  if (type < ConsumerRecord.Snapshot || type > ConsumerRecord.Config) return BAD_TYPE;
-  if ((type === ConsumerRecord.Delivered && len !== DELIVERED_LEN) || (type === ConsumerRecord.Ack && len !== ACK_LEN)) {
+  if (type < ConsumerRecord.Snapshot || type > ConsumerRecord.Head) return BAD_TYPE;
+  if (
+    (type === ConsumerRecord.Delivered && len !== DELIVERED_LEN) ||
+    (type === ConsumerRecord.Ack && len !== ACK_LEN) ||
+    (type === ConsumerRecord.Head && len !== HEAD_LEN)
+  ) {
     return BAD_LENGTH;
   }
   if (len > avail) return NEED_MORE;
-  if (crc32(b.subarray(o, o + len - 4)) !== b.readUInt32LE(o + len - 4)) return BAD_CRC;
+  if (crc32(b.subarray(o, o + len - 4), key) !== b.readUInt32LE(o + len - 4)) return BAD_CRC;
   return len;
 }
 
@@ -211,6 +241,8 @@ export function applyConsumerRecord(b: Buffer, o: number, book: ConsumerBook): v
       return;
     case ConsumerRecord.Config:
       book.config = Buffer.from(b.subarray(o + CREC_HEADER, o + len - 4));
+      return;
+    case ConsumerRecord.Head:
       return;
     default:
       applySnapshot(b.subarray(o, o + len), book);

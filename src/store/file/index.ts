@@ -94,7 +94,7 @@ export async function openFileStore(
       messages: st.messages,
       lastSeq: st.lastSeq,
       truncated: [...rec.truncated, ...crec.truncated],
-      skipped: rec.skipped,
+      skipped: [...rec.skipped, ...crec.skipped],
       durationMs: performance.now() - t0,
     };
     opts.logger?.info(
@@ -104,7 +104,7 @@ export async function openFileStore(
         lastSeq: st.lastSeq,
         segments: rec.segs.length,
         truncated: rec.truncated.length + crec.truncated.length,
-        skipped: rec.skipped.length,
+        skipped: rec.skipped.length + crec.skipped.length,
         consumers: crec.consumers.size,
         ms: Math.round(report.durationMs),
       },

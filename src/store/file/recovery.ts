@@ -97,7 +97,9 @@ export function recoverSegments(dir: string, budget: FdBudget, logger: RecoveryL
           segment: seg.name + '.log',
           offset: r.damage.offset,
           bytes: r.fileLen - r.damage.offset,
-          firstSeqLost: r.damage.firstSeqLost,
+          // A cut through a sealed segment whose damaged header names no seq: it may have held
+          // the seq after the last one kept (later segments prove that seq was handed out).
+          firstSeqLost: r.damage.firstSeqLost ?? (last ? null : Math.max(seg.lastSlotSeq, seg.seqMark - 1) + 1),
           reason: r.damage.reason,
         };
         truncated.push(cut);

@@ -84,10 +84,13 @@ export class StreamBlocking {
     }
   }
 
-  /** A write made `key` ready (XADD, XGROUP DESTROY); served by the next `serveReady()`. */
-  signal(db: number, key: string): void {
+  /** A write made `key` ready (XADD, XGROUP DESTROY, DEL); served by the next `serveReady()`.
+   * Returns whether anyone waits on it. */
+  signal(db: number, key: string): boolean {
     const id = keyOf(db, key);
-    if (this.byKey.has(id)) this.ready.add(id);
+    if (!this.byKey.has(id)) return false;
+    this.ready.add(id);
+    return true;
   }
 
   /** Offers every signalled key to its waiters, FIFO. Call after the writing command completes. */

@@ -153,16 +153,22 @@ export function encodeEffect(e: Effect): Buffer {
     case 'drop':
       break;
     case 'add':
-      w.id(e.id).u8(e.newNode ? 1 : 0).strs(e.fields);
+      w.id(e.id)
+        .u8(e.newNode ? 1 : 0)
+        .strs(e.fields);
       break;
     case 'trim':
-      w.u8(e.strategy === 'maxlen' ? 0 : 1).num(e.maxlen).id(e.minid);
+      w.u8(e.strategy === 'maxlen' ? 0 : 1)
+        .num(e.maxlen)
+        .id(e.minid);
       break;
     case 'xdel':
       w.ids(e.ids);
       break;
     case 'setid':
-      w.id(e.lastId).opt(e.entriesAdded).u8(e.maxDeletedId === null ? 0 : 1);
+      w.id(e.lastId)
+        .opt(e.entriesAdded)
+        .u8(e.maxDeletedId === null ? 0 : 1);
       if (e.maxDeletedId !== null) w.id(e.maxDeletedId);
       break;
     case 'gcreate':

@@ -48,6 +48,8 @@ function canonicalInt(b: Buffer): number | bigint | null {
   if (b[i] === 0x30) return n === 1 ? 0 : null;
   for (let j = i; j < n; j++) if (b[j] < 0x30 || b[j] > 0x39) return null;
   if (b[i] < 0x31) return null;
+  // Up to 15 digits a Number is exact: no BigInt needed.
+  if (n - i <= 15) return Number(b.toString('latin1'));
   const v = BigInt(b.toString('latin1'));
   if (v > (1n << 63n) - 1n || v < -(1n << 63n)) return null;
   return v >= -2147483648n && v <= 2147483647n ? Number(v) : v;

@@ -86,6 +86,8 @@ const isErr = (v: unknown): v is StreamError => typeof v === 'string';
 
 export class RedisStreamModel {
   private sink: ((db: number, key: string, rec: Buffer) => void) | null = null;
+  /** True while applyEffect runs: a replayed drop must not be logged again. */
+  private replaying = false;
 
   constructor(
     readonly keys: StreamKeys,
@@ -102,7 +104,12 @@ export class RedisStreamModel {
 
   /** Re-applies one record (recovery): the same code as the live path, no clock. */
   applyEffect(db: number, key: string, rec: Buffer): void {
-    this.apply(db, key, decodeEffect(rec));
+    this.replaying = true;
+    try {
+      this.apply(db, key, decodeEffect(rec));
+    } finally {
+      this.replaying = false;
+    }
   }
 
   /** Records that rebuild today's whole state from empty. */
@@ -118,7 +125,7 @@ export class RedisStreamModel {
 
   /** A key was deleted or flushed by a generic command: logged as a drop. */
   dropped(db: number, key: string): void {
-    if (this.sink !== null) this.sink(db, key, encodeEffect({ t: 'drop' }));
+    if (this.sink !== null && !this.replaying) this.sink(db, key, encodeEffect({ t: 'drop' }));
   }
 
   private emit(db: number, key: string, e: Effect): void {
@@ -348,7 +355,14 @@ export class RedisStreamModel {
   }
 
   /** XGROUP CREATE; `id` null = `$`. */
-  groupCreate(db: number, key: string, group: string, id: StreamId | null, mkstream: boolean, entriesRead: number | null): StreamError | null {
+  groupCreate(
+    db: number,
+    key: string,
+    group: string,
+    id: StreamId | null,
+    mkstream: boolean,
+    entriesRead: number | null,
+  ): StreamError | null {
     const s = this.lookup(db, key);
     if (s === 'wrongtype') return s;
     if (s === undefined && !mkstream) return 'xgroup-needs-key';
@@ -418,7 +432,16 @@ export class RedisStreamModel {
    * history after `after`. Returns what to reply; the caller has checked there is something to
    * serve for `>`.
    */
-  readGroup(db: number, key: string, s: RedisStream, g: Group, consumer: string, after: StreamId | null, count: number, noack: boolean): ReadEntry[] {
+  readGroup(
+    db: number,
+    key: string,
+    s: RedisStream,
+    g: Group,
+    consumer: string,
+    after: StreamId | null,
+    count: number,
+    noack: boolean,
+  ): ReadEntry[] {
     const c = this.touchConsumer(db, key, s, g, consumer);
     this.keys.dirty++;
     const out: ReadEntry[] = [];
@@ -561,13 +584,19 @@ function snapshotOf(s: RedisStream): Effect[] {
       slots: n.entries.map((e) => ({ id: e.id, fields: e.data === null ? null : entryFields(e) })),
     });
   }
-  out.push({ t: 'setid', lastId: s.lastId, entriesAdded: s.entriesAdded, maxDeletedId: s.maxDeletedId === 0n ? null : s.maxDeletedId });
+  out.push({
+    t: 'setid',
+    lastId: s.lastId,
+    entriesAdded: s.entriesAdded,
+    maxDeletedId: s.maxDeletedId === 0n ? null : s.maxDeletedId,
+  });
   for (const g of s.groups.values()) {
     out.push({ t: 'gcreate', group: g.name, id: g.lastId, entriesRead: g.entriesRead });
     for (const c of g.consumers.values()) {
       out.push({ t: 'ccreate', group: g.name, consumer: c.name, seen: c.seen });
     }
-    for (const [id, p] of g.pel) out.push({ t: 'claim', group: g.name, consumer: p.owner.name, id, time: p.time, count: p.count });
+    for (const [id, p] of g.pel)
+      out.push({ t: 'claim', group: g.name, consumer: p.owner.name, id, time: p.time, count: p.count });
   }
   return out;
 }

@@ -31,6 +31,8 @@ export interface StreamNode {
   deleted: number;
   /** Listpack bytes except the live/deleted counters, whose size varies with their value. */
   fixedBytes: number;
+  /** The master's sequence is within 2^32 of 2^64 (entryBytes' fast path does not apply). */
+  readonly seqNearMax: boolean;
 }
 
 /** Node limits as CONFIG has them (`stream-node-max-entries`, `stream-node-max-bytes`). */
@@ -86,7 +88,7 @@ export class RStream {
         masterFields.push(data[i * 2]);
         fixed += lpStringSize(fields[i * 2]);
       }
-      node = { master: id, entries: [], masterFields, live: 0, deleted: 0, fixedBytes: fixed };
+      node = { master: id, entries: [], masterFields, live: 0, deleted: 0, fixedBytes: fixed, seqNearMax: nearMax(id) };
       this.nodes.push(node);
     }
     node.fixedBytes += entryBytes(node, id, fields, data);
@@ -100,7 +102,15 @@ export class RStream {
 
   /** Appends a whole node as a snapshot record describes it (deleted slots as null fields). */
   restoreNode(masterFields: string[], slots: readonly { id: StreamId; fields: string[] | null }[], fixedBytes: number): void {
-    const node: StreamNode = { master: slots[0].id, entries: [], masterFields, live: 0, deleted: 0, fixedBytes };
+    const node: StreamNode = {
+      master: slots[0].id,
+      entries: [],
+      masterFields,
+      live: 0,
+      deleted: 0,
+      fixedBytes,
+      seqNearMax: nearMax(slots[0].id),
+    };
     for (const s of slots) {
       node.entries.push({ id: s.id, data: s.fields });
       if (s.fields === null) node.deleted++;
@@ -217,8 +227,7 @@ export class RStream {
       const node = this.nodes[0];
       const entries = node.live;
       if (limit > 0 && deleted + entries > limit) break;
-      const remove =
-        strategy === 'maxlen' ? this.length - entries >= maxlen : node.entries[node.entries.length - 1].id < minid;
+      const remove = strategy === 'maxlen' ? this.length - entries >= maxlen : node.entries[node.entries.length - 1].id < minid;
       if (remove) {
         this.nodes.shift();
         this.length -= entries;
@@ -284,6 +293,10 @@ export class RStream {
   }
 }
 
+function nearMax(id: StreamId): boolean {
+  return (id & U64) > U64 - SMALL_DIFF;
+}
+
 /** First slot index with id ≥ `id` (binary search; slots are ascending). */
 function slotAtOrAfter(es: readonly StreamEntry[], id: StreamId): number {
   let lo = 0;
@@ -296,15 +309,27 @@ function slotAtOrAfter(es: readonly StreamEntry[], id: StreamId): number {
   return lo;
 }
 
+const U64 = (1n << 64n) - 1n;
+/** Below this ID difference from the master, an entry has the master's millisecond (unless the
+ * master's sequence is within this distance of 2^64, `seqNearMax`). */
+const SMALL_DIFF = 1n << 32n;
+
 /** Listpack bytes one entry adds to `node` (streamAppendItem's encoding). */
 function entryBytes(node: StreamNode, id: StreamId, fields: readonly Buffer[], text: readonly string[]): number {
   const nf = fields.length / 2;
   let same = nf === node.masterFields.length;
   for (let i = 0; same && i < nf; i++) same = text[i * 2] === node.masterFields[i];
   const flags = same ? 2 : 0;
-  const msDiff = (id >> 64n) - (node.master >> 64n);
-  const seqDiff = ((id & ((1n << 64n) - 1n)) - (node.master & ((1n << 64n) - 1n)) + (1n << 64n)) % (1n << 64n);
-  let b = lpIntSize(flags) + lpBigIntSize(msDiff) + lpBigIntSize(seqDiff);
+  let b = lpIntSize(flags);
+  const d = id - node.master;
+  if (d < SMALL_DIFF && !node.seqNearMax) {
+    // Fast path (one BigInt op): same millisecond, small sequence difference.
+    b += lpIntSize(0) + lpIntSize(Number(d));
+  } else {
+    const msDiff = (id >> 64n) - (node.master >> 64n);
+    const seqDiff = ((id & U64) - (node.master & U64) + (1n << 64n)) & U64;
+    b += lpBigIntSize(msDiff) + lpBigIntSize(seqDiff);
+  }
   if (!same) b += lpIntSize(nf);
   for (let i = 0; i < nf; i++) {
     if (!same) b += lpStringSize(fields[i * 2]);
