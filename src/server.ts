@@ -321,7 +321,11 @@ export class Server implements MonitoredServer {
     const o = this.options as unknown as Record<string, unknown>;
     for (const k of changed) o[k] = next[k];
     if (changed.includes('logLevel')) this.log.level = next.logLevel;
-    if (changed.includes('auth')) await this.door.reloadAuth();
+    if (changed.includes('auth')) {
+      // Redis clients already logged in keep their login, as Redis keeps them on a requirepass change.
+      if (this.redis !== null) this.redis.auth = next.auth;
+      await this.door.reloadAuth();
+    }
     this.log.info({ changed }, changed.length === 0 ? 'Reloaded server configuration: nothing changed' : 'Reloaded server configuration');
     return changed;
   }

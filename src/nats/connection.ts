@@ -345,6 +345,17 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
    * auth timeout still applies while the verdict is pending, as it does in nats-server.
    */
   private checkAuth(o: ConnectOptions): void {
+    this.parser.suspend();
+    this.authPending = [];
+    this.socket.pause();
+    this.verify(o).then(
+      (who) => this.authVerdict(o, who),
+      () => this.authVerdict(o, null),
+    );
+  }
+
+  /** Checks CONNECT credentials (or the mapped client certificate) against the current settings. */
+  private verify(o: ConnectOptions): Promise<Authenticated | null> {
     const auth = this.door.opts.auth;
     // nats-server auth.go: with verify_and_map and a users table, the client certificate names
     // the user (an nkey the client presents still goes the nkey way).
@@ -352,16 +363,9 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
       mapsUsers(this.door.opts.tls, this.socket) &&
       auth.users.some((u) => !u.nkey) &&
       !((o.nkey ?? '') !== '' && auth.users.some((u) => u.nkey));
-    this.parser.suspend();
-    this.authPending = [];
-    this.socket.pause();
-    const verdict = byCert
+    return byCert
       ? Promise.resolve(mapCertificateUser(this.socket as TLSSocket, auth.users))
       : authenticate(auth, o as Credentials, this.nonce);
-    verdict.then(
-      (who) => this.authVerdict(o, who),
-      () => this.authVerdict(o, null),
-    );
   }
 
   private authVerdict(o: ConnectOptions, who: Authenticated | null): void {
@@ -417,10 +421,14 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
       return;
     }
     let who: Authenticated | null = { user: '', permissions: null };
-    if (this.door.authRequired) {
-      who = await authenticate(this.door.opts.auth, this.connectOpts as Credentials, this.nonce);
-    }
+    if (this.door.authRequired) who = await this.verify(o);
     if (this.closed) return;
+    if (who !== null && this.door.accounts !== null && (who.account ?? GLOBAL_ACCOUNT) !== this.account) {
+      // nats-server clientHasMovedToDifferentAccount: a user moved to another account is closed.
+      this.door.log.info({ cid: this.id, user: who.user }, 'closed after config reload: user moved to another account');
+      this.close('Client Closed');
+      return;
+    }
     if (who === null) {
       this.door.log.warn({ cid: this.id, ip: this.ip, user: this.authUser }, 'authorization violation after config reload');
       this.fatal(NatsErrors.AuthorizationViolation, 'Authentication Failure');
@@ -432,7 +440,7 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
     for (const [sid, sub] of [...this.subs]) {
       if (sub.closed || this.perms.canSubscribe(sub.subject, sub.queue)) continue;
       this.subs.delete(sid);
-      this.door.router.unsubscribe(sub);
+      this.router.unsubscribe(sub);
       this.door.log.info({ cid: this.id, user: this.authUser, subject: sub.subject, queue: sub.queue, sid }, 'subscription removed after config reload: not authorized');
       // nats-server 2.9/2.10 name only the subject and sid, for queue subscriptions too.
       const args = { subject: goQuote(sub.subject), sid: goQuote(sid) };

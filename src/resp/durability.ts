@@ -90,7 +90,8 @@ export class RedisDurability {
       report = f.report;
     }
     const d = new RedisDurability(log, report, model, keyspace, opts);
-    model.setEffectSink((db, key, rec) => d.append(db, key, rec));
+    // In memory there is nothing to keep: no sink, so the model encodes no records at all.
+    if (opts.dir !== null) model.setEffectSink((db, key, rec) => d.append(db, key, rec));
     return d;
   }
 

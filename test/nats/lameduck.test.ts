@@ -15,7 +15,7 @@ import { startHeraldChild } from '../helpers/herald-child.js';
 import { within } from '../helpers/bounded.js';
 
 /** Bound on each wait for the server's reaction. */
-const WAIT_MS = 15_000;
+const WAIT_MS = 30_000;
 
 /** Resolves when `it` yields a status of type `ldm`. */
 async function seesLdm(it: AsyncIterable<{ type: string }>): Promise<void> {

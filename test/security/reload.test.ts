@@ -15,7 +15,7 @@ import { startHeraldChild } from '../helpers/herald-child.js';
 import { bcryptHash } from './helpers.js';
 
 /** Bound on every wait for a server's reaction. */
-const WAIT_MS = 10_000;
+const WAIT_MS = 30_000;
 
 const before = (): string => `authorization {
   users = [

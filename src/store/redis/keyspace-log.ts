@@ -22,7 +22,7 @@ import type { SyncPolicy } from '../store.js';
 import { DiskWatch } from '../disk-space.js';
 import { nodeFiles, type FileLayer } from '../file/fs-layer.js';
 import { ConsumerFile } from '../file/consumer-log.js';
-import { fdatasyncP, fsyncP, Writer } from '../file/writer.js';
+import { fdatasyncP, fsyncP, MAX_PENDING_BYTES, Writer } from '../file/writer.js';
 import { newSegmentKey } from '../file/record.js';
 import {
   effectLen,
@@ -253,6 +253,12 @@ export class FileKeyspaceLog implements KeyspaceLog {
     const old = this.file as KsFile | undefined;
     if (!force && old !== undefined && old.size < KS_COMPACT_RATIO * bytes) {
       this.compactAt = Math.max(this.compactAt, KS_COMPACT_RATIO * bytes);
+      return;
+    }
+    if (!force && this.writer.backlog + bytes > MAX_PENDING_BYTES) {
+      // Too big for the writer's backlog in one batch: keep the current file (it still replays).
+      this.compactAt = Math.max(this.compactAt, 2 * old!.size);
+      this.opts.logger?.warn({ bytes }, 'Redis keyspace snapshot too large to compact in one batch; log kept');
       return;
     }
     const gen = this.highestGen + 1;
