@@ -22,6 +22,9 @@ interface Step {
   also?: { c: number; frames: number }[];
   /** The server closes the sender's connection after the reply. */
   closes?: boolean;
+  /** After sending, wait until the server's INFO counts this many blocked clients: commands on
+   * different connections have no order, so a later step must not overtake a BLOCK (not compared). */
+  blocked?: number;
 }
 
 interface Script {
@@ -362,6 +365,22 @@ const SCRIPTS: Script[] = [
   ...STREAM_SCRIPTS,
 ];
 
+/** Polls INFO clients on a connection of its own until `blocked_clients` is `n` (bounded). */
+async function untilBlocked(port: number, n: number): Promise<void> {
+  const probe = await RawResp.connect(port);
+  try {
+    for (let i = 0; i < 500; i++) {
+      probe.send(cmd('INFO', 'clients'));
+      const m = /blocked_clients:(\d+)/.exec((await probe.read(1)).toString('latin1'));
+      if (m !== null && Number(m[1]) === n) return;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    throw new Error(`the server never counted ${n} blocked clients`);
+  } finally {
+    probe.close();
+  }
+}
+
 describe('Redis differential: herald vs redis-server, byte for byte', () => {
   const servers = withBothServers();
 
@@ -382,6 +401,7 @@ describe('Redis differential: herald vs redis-server, byte for byte', () => {
       for (const [i, st] of s.steps.entries()) {
         const c = conns[st.c ?? 0];
         c.send(st.send);
+        if (st.blocked !== undefined) await untilBlocked(port, st.blocked);
         let got = st.frames > 0 ? (await c.read(st.frames)).toString('latin1') : '';
         for (const a of st.also ?? []) got += ` | c${a.c}: ` + (await conns[a.c].read(a.frames)).toString('latin1');
         if (st.closes) {

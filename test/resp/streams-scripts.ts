@@ -11,6 +11,8 @@ interface Step {
   c?: number;
   send: Buffer;
   frames: number;
+  /** Wait until the server counts this many blocked clients (a sync point, not compared). */
+  blocked?: number;
 }
 const r = (...args: string[]): Step => ({ send: cmd(...args), frames: 1 });
 const add = (k: string, id: string, ...fv: string[]): Step => r('XADD', k, id, ...(fv.length ? fv : ['f', 'v']));
@@ -252,13 +254,13 @@ export const STREAM_SCRIPTS: { name: string; conns?: number; steps: Step[] }[] =
     conns: 3,
     steps: [
       r('XGROUP', 'CREATE', 's', 'g', '$', 'MKSTREAM'),
-      { c: 1, send: cmd('XREAD', 'BLOCK', '0', 'STREAMS', 's', '$'), frames: 0 },
-      { c: 2, send: cmd('XREADGROUP', 'GROUP', 'g', 'c', 'BLOCK', '0', 'STREAMS', 's', '>'), frames: 0 },
+      { c: 1, send: cmd('XREAD', 'BLOCK', '0', 'STREAMS', 's', '$'), frames: 0, blocked: 1 },
+      { c: 2, send: cmd('XREADGROUP', 'GROUP', 'g', 'c', 'BLOCK', '0', 'STREAMS', 's', '>'), frames: 0, blocked: 2 },
       { c: 1, send: cmd('PING'), frames: 0 },
       add('s', '1-0'),
       { c: 1, send: Buffer.alloc(0), frames: 2 },
       { c: 2, send: Buffer.alloc(0), frames: 1 },
-      { c: 2, send: cmd('XREADGROUP', 'GROUP', 'g', 'c', 'BLOCK', '0', 'STREAMS', 's', '>'), frames: 0 },
+      { c: 2, send: cmd('XREADGROUP', 'GROUP', 'g', 'c', 'BLOCK', '0', 'STREAMS', 's', '>'), frames: 0, blocked: 1 },
       r('XGROUP', 'DESTROY', 's', 'g'),
       { c: 2, send: Buffer.alloc(0), frames: 1 },
       { c: 1, send: cmd('XREAD', 'BLOCK', '30', 'STREAMS', 's', '$'), frames: 1 },
