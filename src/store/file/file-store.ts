@@ -1,7 +1,7 @@
 /**
  * The file store: a `MessageStore` over a directory of segment files (segment.ts), with group
- * commit (writer.ts), index files for sealed segments (idxfile.ts), compaction (compact.ts) and
- * crash recovery (recovery.ts). Built by `openFileStore` (index.ts).
+ * commit (writer.ts), control records (marks.ts), index files for sealed segments (idxfile.ts),
+ * compaction (compact.ts) and crash recovery (recovery.ts). Built by `openFileStore` (index.ts).
  *
  * Guarantees: an append is visible to reads at once (served from the pending chunk until written);
  * `whenDurable` fires only after the record is written and, under `sync: always`, fdatasynced;
@@ -24,9 +24,6 @@ import {
   accountedFromRecord,
   checkRecord,
   encodeErased,
-  encodeMark,
-  encodeRestatingMark,
-  restatingMarkLen,
   encodeMsg,
   FLAG_HEADERS,
   MAX_RECORD_BYTES,
@@ -35,24 +32,19 @@ import {
   readSeq,
   reasonText,
   RECORD_HEADER_BYTES,
-  RECORD_OVERHEAD,
   RecordType,
-  KEYED_MARK_BYTES,
-  encodeKeyedMark,
-  newSegmentKey,
 } from './record.js';
+import { HEAD_BYTES, Marks } from './marks.js';
 import { findSegment, indexPath, segmentIndexFor, segmentPath, type RecoveredSegments } from './recovery.js';
 import { DEAD_BIT, FdBudget, HDR_BIT, Segment, SIZE_MASK, type WriteTarget } from './segment.js';
 import { damagedSlots } from './verify.js';
-import { MAX_PENDING_BYTES, writeAll, Writer, type EraseOp } from './writer.js';
+import { writeAll, Writer, type EraseOp } from './writer.js';
 import type { FileLayer } from './fs-layer.js';
 
 /** Default segment size: small enough that compaction and recovery scans stay short (tens of ms). */
 export const DEFAULT_SEGMENT_BYTES = 16 * 1024 * 1024;
 /** Largest segment size accepted: offsets are 32-bit and records must fit under MAX_RECORD_BYTES. */
 export const MAX_SEGMENT_BYTES = 1024 * 1024 * 1024;
-/** The two keyed SeqMarks that open a segment: a segment no longer than this holds no data yet. */
-const HEAD_BYTES = 2 * KEYED_MARK_BYTES;
 /** Sealed-segment descriptors kept open for reads; older ones are closed and reopened on demand. */
 export const MAX_OPEN_SEGMENTS = 64;
 
@@ -88,17 +80,8 @@ export class FileStore implements MessageStore, SubjectScanner {
   private nextId: number;
   private closed = false;
   private firstTsCache = { seq: 0, ts: 0n };
-  /** lastSeq as of the last high-water SeqMark written (markHighWater). */
-  private markedSeq = 0;
-  /** Largest Floor written or recovered, the one the last restating mark carried, and the
-   * tombstone seqs written since it (markHighWater repeats them). */
-  private floorMark = 0;
-  private markedFloor = 0;
-  private batchTombs: number[] = [];
-  /** Tombstone seqs whose records are not durable yet, and the writer generation of each: a
-   * rollback restates them (`rolledBack`). Pruned as batches complete. */
-  private unsureTombs: number[] = [];
-  private unsureGens: number[] = [];
+  /** Control records: segment-opening and high-water SeqMarks, floors, tombstones (marks.ts). */
+  private readonly marks: Marks;
   /** Told how many live messages a rollback dropped (the stream rebuilds what it derives). */
   onRollback: ((lost: number) => void) | null = null;
   private readonly cctx: CompactContext;
@@ -117,7 +100,20 @@ export class FileStore implements MessageStore, SubjectScanner {
   ) {
     this.budget = budget;
     this.writer = new Writer(cfg.sync, cfg.dirFd, (op) => this.runErase(op), cfg.logger, cfg.files);
-    this.writer.onBatch = () => this.markHighWater();
+    this.marks = new Marks(
+      {
+        active: () => this.active,
+        rotate: () => this.rotate(),
+        lastSeq: () => this.lastSeq,
+        lastTs: () => this.lastTs,
+        gone: () => this.closed && this.segs.length === 0,
+      },
+      this.writer,
+      cfg.segmentBytes,
+      rec.lastSeq,
+      rec.floor,
+    );
+    this.writer.onBatch = () => this.marks.highWater();
     this.writer.onRollback = (targets) => this.rolledBack(targets);
     this.consumers = new ConsumerFiles(cfg.dir, cfg.dirFd, this.writer, consumers, cfg.consumerCompactBytes, cfg.logger);
     this.cctx = {
@@ -131,8 +127,6 @@ export class FileStore implements MessageStore, SubjectScanner {
     this.segs = rec.segs;
     this.nextId = rec.nextId;
     this.lastSeq = rec.lastSeq;
-    this.markedSeq = rec.lastSeq;
-    this.floorMark = this.markedFloor = rec.floor;
     this.lastTs = rec.lastTs;
     for (let k = 0; k < this.segs.length; k++) this.adoptRecovered(this.segs[k], rec.facts[k]);
     const needIndex = new Map<Segment, ArrayLike<number>>();
@@ -143,11 +137,11 @@ export class FileStore implements MessageStore, SubjectScanner {
       this.active = this.segs[this.segs.length - 1];
       this.active.tombs = Array.from(rec.facts[this.segs.length - 1].tombs);
     }
-    if (this.active.size === 0) this.mark(RecordType.SeqMark, this.lastSeq + 1);
+    if (this.active.size === 0) this.marks.mark(RecordType.SeqMark, this.lastSeq + 1);
     this.firstSeq = this.count === 0 ? this.lastSeq + 1 : this.findLiveFrom(this.firstSlotSeq());
     // Leading segments with nothing live are gone for good; the Floor keeps that true on disk.
     if (this.segs.length > 1 && this.segs[0].live === 0) {
-      this.mark(RecordType.Floor, this.firstSeq);
+      this.marks.mark(RecordType.Floor, this.firstSeq);
       this.retireFront();
     }
     for (const [s, tombs] of needIndex) if (!s.retired) this.queueIndex(s, tombs);
@@ -401,7 +395,7 @@ export class FileStore implements MessageStore, SubjectScanner {
     if (erase === true) this.writer.erase({ seg, seq });
     if (seq === this.firstSeq) this.headMoved();
     else {
-      this.mark(RecordType.Tombstone, seq);
+      this.marks.mark(RecordType.Tombstone, seq);
       if (wantsCompaction(seg, this.cfg.segmentBytes)) this.queueCompaction(seg);
     }
     return true;
@@ -437,7 +431,7 @@ export class FileStore implements MessageStore, SubjectScanner {
         }
         this.killSlot(seg, i, seq);
         if (headRun) headKilled = true;
-        else this.mark(RecordType.Tombstone, seq);
+        else this.marks.mark(RecordType.Tombstone, seq);
         touched.add(seg);
         purged++;
       }
@@ -453,7 +447,7 @@ export class FileStore implements MessageStore, SubjectScanner {
     if (seq === this.lastSeq + 1) return;
     this.lastSeq = seq - 1;
     this.firstSeq = seq;
-    this.mark(RecordType.Floor, seq);
+    this.marks.mark(RecordType.Floor, seq);
     this.retireFront();
   }
 
@@ -638,7 +632,7 @@ export class FileStore implements MessageStore, SubjectScanner {
   /** The first live message went away: find the new one, persist the floor, drop dead segments. */
   private headMoved(): void {
     this.firstSeq = this.count === 0 ? this.lastSeq + 1 : this.findLiveFrom(this.firstSeq);
-    this.mark(RecordType.Floor, this.firstSeq);
+    this.marks.mark(RecordType.Floor, this.firstSeq);
     this.retireFront();
   }
 
@@ -679,7 +673,7 @@ export class FileStore implements MessageStore, SubjectScanner {
     this.firstSeq = this.lastSeq + 1;
     this.segs = [];
     this.active = this.createSegment();
-    this.mark(RecordType.Floor, this.firstSeq);
+    this.marks.mark(RecordType.Floor, this.firstSeq);
     for (const s of old) this.writer.addJob(() => this.removeFiles(s));
     return purged;
   }
@@ -692,7 +686,7 @@ export class FileStore implements MessageStore, SubjectScanner {
     seg.needsDirSync = true;
     this.segs.push(seg);
     this.active = seg;
-    this.mark(RecordType.SeqMark, this.lastSeq + 1);
+    this.marks.mark(RecordType.SeqMark, this.lastSeq + 1);
     return seg;
   }
 
@@ -726,76 +720,6 @@ export class FileStore implements MessageStore, SubjectScanner {
   }
 
   /**
-   * Appends a body-less control record to the active segment. A SeqMark that opens a segment is
-   * written twice, keyed (record.ts `encodeKeyedMark`): it gives the segment its CRC key.
-   */
-  private mark(type: RecordType, seq: number): void {
-    let seg = this.active;
-    if (type !== RecordType.SeqMark && seg.size > HEAD_BYTES && seg.size + RECORD_OVERHEAD > this.cfg.segmentBytes)
-      seg = this.rotate();
-    const w = this.writer;
-    if (type === RecordType.SeqMark && seg.size === 0) {
-      seg.key = newSegmentKey();
-      for (let k = 0; k < 2; k++) {
-        w.reserve(seg, KEYED_MARK_BYTES);
-        encodeKeyedMark(w.buf, w.pos, seq, this.lastTs, seg.key);
-      }
-    } else {
-      w.reserve(seg, RECORD_OVERHEAD);
-      encodeMark(w.buf, w.pos, type, seq, this.lastTs, seg.key);
-    }
-    seg.lastTs = this.lastTs;
-    if (type === RecordType.Tombstone) {
-      seg.tombs.push(seq);
-      this.batchTombs.push(seq);
-      this.unsure(seq);
-      if (seq > seg.maxSeq) seg.maxSeq = seq;
-    } else if (type === RecordType.Floor) {
-      if (seq > seg.maxFloor) seg.maxFloor = seq;
-      if (seq > this.floorMark) this.floorMark = seq;
-    } else if (seq > seg.seqMark) seg.seqMark = seq;
-  }
-
-  /**
-   * Writer hook, once per batch with appends or deletes: a restating SeqMark (lastSeq + 1, the
-   * floor, the batch's tombstones; 40 + 8n bytes) closes it, so no one damaged record makes recovery
-   * reuse an acknowledged seq or undo a delete. Past the write backlog (~13M tombstones in a turn)
-   * it falls back to a plain mark: such a damaged delete is then reported, not restored.
-   */
-  private markHighWater(): void {
-    if (this.closed && this.segs.length === 0) return;
-    this.pruneUnsure();
-    if (this.lastSeq <= this.markedSeq && this.batchTombs.length === 0 && this.floorMark <= this.markedFloor) return;
-    this.markedSeq = this.lastSeq;
-    this.markedFloor = this.floorMark;
-    const seg = this.active;
-    const seq = this.lastSeq + 1;
-    const len = restatingMarkLen(this.batchTombs.length);
-    this.batchTombs = this.writer.backlog + len > MAX_PENDING_BYTES ? [] : this.batchTombs;
-    if (this.batchTombs.length === 0 && len > restatingMarkLen(0)) return this.mark(RecordType.SeqMark, seq);
-    this.writer.reserve(seg, len);
-    encodeRestatingMark(this.writer.buf, this.writer.pos, seq, this.lastTs, this.floorMark, this.batchTombs, seg.key);
-    for (const t of this.batchTombs) this.unsure(t);
-    this.batchTombs = [];
-    seg.lastTs = this.lastTs;
-    if (seq > seg.seqMark) seg.seqMark = seq;
-  }
-
-  private unsure(seq: number): void {
-    this.unsureTombs.push(seq);
-    this.unsureGens.push(this.writer.generation);
-  }
-
-  private pruneUnsure(): void {
-    const done = this.writer.durableGeneration;
-    let k = 0;
-    while (k < this.unsureGens.length && this.unsureGens[k] <= done) k++;
-    if (k === 0) return;
-    this.unsureTombs.splice(0, k);
-    this.unsureGens.splice(0, k);
-  }
-
-  /**
    * Writer callback after a batch failed for want of space (writer.ts `rollback`): the files in
    * `targets` were cut back. Message slots that pointed past the cut go (their seqs stay used: they
    * show as deleted and are never handed out again), segments left without their head are rewritten
@@ -821,15 +745,10 @@ export class FileStore implements MessageStore, SubjectScanner {
     }
     this.firstSeq = this.count === 0 ? this.lastSeq + 1 : this.findLiveFrom(this.firstSeq);
     this.firstTsCache = { seq: 0, ts: 0n };
-    const tombs = new Set([...this.unsureTombs, ...this.batchTombs]);
-    this.unsureTombs = [];
-    this.unsureGens = [];
-    this.batchTombs = [...tombs];
-    this.markedSeq = 0;
-    this.markedFloor = 0;
-    if (this.active.size === 0) this.mark(RecordType.SeqMark, this.lastSeq + 1);
+    this.marks.forgetWritten();
+    if (this.active.size === 0) this.marks.mark(RecordType.SeqMark, this.lastSeq + 1);
     this.consumers.rolledBack(targets);
-    this.markHighWater();
+    this.marks.highWater();
     if (lost > 0) this.cfg.logger?.warn({ dir: this.cfg.dir, lost }, 'file store: appends undone for want of space');
     this.onRollback?.(lost);
   }
