@@ -281,6 +281,7 @@ export const RedisErrors = {
   XreadgroupDollar:
     'ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would just return an empty result set.',
   XreadGreaterThan: 'ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.',
+  XreadLastIdZero: 'ERR the stream last element ID is 0-0',
   TimeoutNegative: 'ERR timeout is negative',
   TimeoutNotInteger: 'ERR timeout is not an integer or out of range',
   TimeoutOutOfRange: 'ERR timeout is out of range',

@@ -21,7 +21,7 @@ export async function mountMonitoring(
 ): Promise<MonitorServer> {
   const m = new MonitorServer(log, tls);
   const cpu = new CpuSampler();
-  m.route('/', () => ({ links: ['/varz', '/connz', '/subsz', '/accountz', '/healthz', '/jsz'] }));
+  m.route('/', () => ({ links: ['/varz', '/connz', '/subsz', '/accountz', '/healthz', '/jsz', '/redisz'] }));
   m.route('/healthz', () => ({ status: 'ok' }));
   m.route('/varz', () => buildVarz(s, m, cpu));
   m.route('/connz', (q) => buildConnz(s, q));
@@ -38,6 +38,12 @@ export async function mountMonitoring(
     s.jetstream === null
       ? { server_id: s.serverId, now: new Date().toISOString(), disabled: true }
       : { server_id: s.serverId, now: new Date().toISOString(), ...s.jetstream.jsz(q) },
+  );
+  // herald's own: the Redis door's streams, as /jsz is JetStream's (docs/redis.md, "Monitoring").
+  m.route('/redisz', (q) =>
+    s.redis == null
+      ? { server_id: s.serverId, now: new Date().toISOString(), disabled: true }
+      : { server_id: s.serverId, now: new Date().toISOString(), ...s.redis.redisz(q) },
   );
   await m.listen(host, port);
   return m;

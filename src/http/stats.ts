@@ -42,6 +42,9 @@ export interface JszSource {
  */
 export interface RedisVarzSource {
   varz(): Record<string, number>;
+  /** The /redisz body without server_id/now: every stream key with its size and groups, paged by
+   * `offset`/`limit`, plus totals and the keyspace log's state. Costs a pass over the keyspace. */
+  redisz(query: URLSearchParams): object;
 }
 
 /**

@@ -13,6 +13,7 @@ import { RedisConfig } from './config.js';
 import { Keyspace } from './keyspace.js';
 import type { RedisDurability } from './durability.js';
 import { parseMemory } from './config.js';
+import { buildRedisz } from './redisz.js';
 import { RedisStreamModel } from '../stream/redis/model.js';
 import { StreamBlocking } from '../stream/redis/blocking.js';
 
@@ -293,6 +294,11 @@ export class RespDoor {
     if (set === undefined) return;
     set.delete(conn);
     if (set.size === 0) this.shardSubs.delete(ch);
+  }
+
+  /** /redisz (src/http/stats.ts RedisVarzSource): the keyspace's streams, paged (redisz.ts). */
+  redisz(query: URLSearchParams): object {
+    return buildRedisz(this.keyspace, this.durability, query);
   }
 
   /** /varz `redis` (src/http/stats.ts RedisVarzSource): INFO's counters under INFO's names. */

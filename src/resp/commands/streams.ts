@@ -285,8 +285,10 @@ function xsetid(c: RespConnection, argv: Buffer[]): void {
 
 // ---- XREAD / XREADGROUP ----
 
-/** Parsed XREAD/XREADGROUP arguments. `ids[i]` null = `>` (XREADGROUP new entries). */
+/** Parsed XREAD/XREADGROUP arguments. `ids[i]` null = `>` (XREADGROUP new entries); `lastOf`
+ * holds the keys XREAD was given `+` for (read the last entry, resolved again on wake). */
 export interface ReadArgs {
+  lastOf: Set<string>;
   timeout: number; // -1 = no BLOCK
   count: number;
   noack: boolean;
@@ -299,7 +301,7 @@ export interface ReadArgs {
 
 /** t_stream.c xreadCommand up to the reply; null after an error reply. */
 export function parseRead(c: RespConnection, argv: Buffer[], xreadgroup: boolean): ReadArgs | null {
-  const a: ReadArgs = { timeout: -1, count: 0, noack: false, group: null, consumer: null, keys: [], ids: [], groups: [] };
+  const a: ReadArgs = { lastOf: new Set(), timeout: -1, count: 0, noack: false, group: null, consumer: null, keys: [], ids: [], groups: [] };
   let streamsArg = 0;
   let n = 0;
   for (let i = 1; i < argv.length; i++) {
@@ -352,6 +354,16 @@ export function parseRead(c: RespConnection, argv: Buffer[], xreadgroup: boolean
       a.ids.push(s?.lastId ?? 0n);
       continue;
     }
+    // Redis 7.4 XREAD `+` (t_stream.c 7.4.0 xreadCommand): the stream's last generated ID minus one,
+    // so only the last entry can follow it (COUNT has no effect; an XDEL'd last entry gives nothing);
+    // a missing stream reads as 0-0, and a stream whose last ID is 0-0 (XGROUP CREATE … MKSTREAM)
+    // is refused. XREADGROUP keeps Redis 7.0's answer to `+` (an invalid ID).
+    if (!xreadgroup && idB.length === 1 && idB[0] === 0x2b) {
+      if (s !== undefined && s.lastId === 0n) return (c.error(RedisErrors.XreadLastIdZero), null);
+      a.ids.push(s === undefined ? 0n : s.lastId - 1n);
+      a.lastOf.add(keyArg(keyB));
+      continue;
+    }
     if (idB.length === 1 && idB[0] === 0x3e) {
       if (!xreadgroup) return (c.error(RedisErrors.XreadGreaterThan), null);
       a.ids.push(null);
@@ -387,7 +399,10 @@ function xread(c: RespConnection, argv: Buffer[]): void {
   if (a.timeout === -1 || c.inExec) return c.writer.nilArray();
   blockRead(c, a, (key, gt) => {
     const s = m.lookup(c.db, key);
-    if (s === undefined || s === 'wrongtype' || s.lastId <= gt) return null;
+    if (s === undefined || s === 'wrongtype') return null;
+    // Redis 7.4 re-runs a woken XREAD, so `+` is the last entry as of the wake (not `$`-like).
+    if (a.lastOf.has(key)) gt = s.lastId === 0n ? 0n : s.lastId - 1n;
+    if (s.lastId <= gt) return null;
     return m.range(s, gt + 1n, ID_MAX, false, a.count || XREAD_BLOCKED_DEFAULT_COUNT);
   });
 }

@@ -255,6 +255,14 @@ export class RStream {
     return deleted;
   }
 
+  /** Listpack bytes of every node, as this model sizes them (an estimate of Redis's memory for the
+   * entries, without its rax and allocator overhead). Costs one pass over the nodes. */
+  get listpackBytes(): number {
+    let b = 0;
+    for (const n of this.nodes) b += nodeBytes(n);
+    return b;
+  }
+
   /** `radix-tree-keys`: one rax key per node. */
   get radixTreeKeys(): number {
     return this.nodes.length;
