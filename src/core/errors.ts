@@ -219,6 +219,8 @@ export const RedisErrors = {
   ProtoTooBigBulkCount: 'ERR Protocol error: too big bulk count string',
   ProtoInvalidMultibulkLength: 'ERR Protocol error: invalid multibulk length',
   ProtoInvalidBulkLength: 'ERR Protocol error: invalid bulk length',
+  ProtoUnauthMultibulkLength: 'ERR Protocol error: unauthenticated multibulk length',
+  ProtoUnauthBulkLength: 'ERR Protocol error: unauthenticated bulk length',
   ProtoExpectedDollar: "ERR Protocol error: expected '$', got '{got}'",
   ProtoUnbalancedQuotes: 'ERR Protocol error: unbalanced quotes in request',
   UnknownCommand: "ERR unknown command '{name}', with args beginning with: {args}",

@@ -181,6 +181,7 @@ export class RespConnection implements Client, Producer, Outlet {
     this.user = 'default';
     this.perms = null;
     this.authed = !d.authRequired;
+    this.parser.unauthenticated = !this.authed;
     const nau = d.auth.noAuthUser;
     if (!this.authed && nau !== null && d.config.value('requirepass') === '') {
       const u = d.auth.users.find((x) => !x.nkey && x.name === nau);
@@ -192,6 +193,7 @@ export class RespConnection implements Client, Producer, Outlet {
   /** A successful login as `user` with `permissions` (null: all allowed). */
   loggedIn(user: string, permissions: Permissions | null): void {
     this.authed = true;
+    this.parser.unauthenticated = false;
     this.user = user;
     this.perms = permissions === null ? null : new PermissionChecker(permissions);
   }
@@ -270,6 +272,8 @@ export class RespConnection implements Client, Producer, Outlet {
       [RespParseError.InvalidMultibulkLength]: RedisErrors.ProtoInvalidMultibulkLength,
       [RespParseError.InvalidBulkLength]: RedisErrors.ProtoInvalidBulkLength,
       [RespParseError.UnbalancedQuotes]: RedisErrors.ProtoUnbalancedQuotes,
+      [RespParseError.UnauthMultibulkLength]: RedisErrors.ProtoUnauthMultibulkLength,
+      [RespParseError.UnauthBulkLength]: RedisErrors.ProtoUnauthBulkLength,
     };
     const text =
       err === RespParseError.ExpectedDollar
