@@ -41,14 +41,22 @@ accounts {
           'CONNECT {"verbose":false,"user":"bob","pass":"bob"}\r\nSUB > 1\r\nPING\r\n',
       );
       await attacker.waitFor((d) => d.toString().includes('PONG'), WAIT_MS);
-      assert.match(attacker.data.toString(), /-ERR 'Authorization Violation'/, 'second CONNECT as a user of account B not refused');
+      assert.match(
+        attacker.data.toString(),
+        /-ERR 'Authorization Violation'/,
+        'second CONNECT as a user of account B not refused',
+      );
       assert.ok(attacker.closed, 'connection not closed after the refused second CONNECT');
       assert.ok(await victim.waitFor((d) => d.includes(0x0a), WAIT_MS), 'no INFO (victim)');
       victim.write('CONNECT {"verbose":false,"user":"lim","pass":"lim"}\r\nPUB pub.private 2\r\nhi\r\nPING\r\n');
       assert.ok(await victim.waitFor((d) => d.toString().includes('PONG'), WAIT_MS), 'no PONG (victim)');
       attacker.write('PING\r\n');
       await attacker.waitFor((d) => d.toString().split('PONG').length > 2, WAIT_MS);
-      assert.doesNotMatch(attacker.data.toString(), /MSG pub\.private/, 'account A message reached a connection authorized as account B user');
+      assert.doesNotMatch(
+        attacker.data.toString(),
+        /MSG pub\.private/,
+        'account A message reached a connection authorized as account B user',
+      );
     } finally {
       attacker.destroy();
       victim.destroy();
@@ -69,6 +77,16 @@ describe('Redis door: subject permissions and logins', () => {
     users: [
       { name: 'red', password: 'red', nkey: false, permissions: SUB_DENY_SECRET },
       { name: 'adm', password: 'adm', nkey: false, permissions: null },
+      {
+        name: 'nws',
+        password: 'nws',
+        nkey: false,
+        permissions: {
+          publish: null,
+          subscribe: { allow: [{ subject: 'news.*', queue: null }], deny: null },
+          responses: null,
+        },
+      },
     ],
     noAuthUser: null,
   };
@@ -145,6 +163,68 @@ describe('Redis door: subject permissions and logins', () => {
       const until = Date.now() + WAIT_MS;
       while (data === '' && !closed && Date.now() < until) await new Promise((res) => setTimeout(res, 20));
       assert.ok(data.startsWith('-') || closed, 'unauthenticated 100 MB bulk accepted and buffered without an error');
+    } finally {
+      s.destroy();
+    }
+  });
+  // The pattern text `news.*` passes the allow entry `news.*`, but as a Redis glob it also matches
+  // `news.a.b`, which the allow list does not cover: the delivered subject is what is checked.
+  test('a Redis glob that crosses dots does not leak past the subscribe allow list', async () => {
+    const r = new Redis({ port: herald.redis!.port, username: 'nws', password: 'nws', lazyConnect: true });
+    const got: string[] = [];
+    r.on('pmessage', (_p: string, ch: string) => got.push(ch));
+    const pub = new Redis({ port: herald.redis!.port, username: 'adm', password: 'adm' });
+    try {
+      await r.connect();
+      await r.psubscribe('news.*');
+      await pub.publish('news.a.b', 'deep');
+      await pub.publish('news.a', 'ok');
+      const until = Date.now() + WAIT_MS;
+      while (!got.includes('news.a') && Date.now() < until) await new Promise((res) => setTimeout(res, 20));
+      assert.deepEqual(got, ['news.a'], 'only the allowed subject is delivered');
+    } finally {
+      r.disconnect();
+      pub.disconnect();
+    }
+  });
+
+  test('admin commands answer NOPERM to a user with permissions; requirepass is owned by herald auth', async () => {
+    const red = new Redis({ port: herald.redis!.port, username: 'red', password: 'red' });
+    const adm = new Redis({ port: herald.redis!.port, username: 'adm', password: 'adm' });
+    const err = async (p: Promise<unknown>): Promise<string> =>
+      p.then(
+        (v) => `value ${String(v)}`,
+        (e: Error) => e.message,
+      );
+    try {
+      assert.equal(
+        await err(red.call('config', 'get', 'requirepass')),
+        "NOPERM this user has no permissions to run the 'config|get' command",
+      );
+      assert.equal(await err(red.call('flushall')), "NOPERM this user has no permissions to run the 'flushall' command");
+      assert.equal(
+        await err(red.call('client', 'kill', 'id', '1')),
+        "NOPERM this user has no permissions to run the 'client|kill' command",
+      );
+      assert.equal(await red.ping(), 'PONG', 'the connection stays after NOPERM');
+      assert.match(
+        await err(adm.call('config', 'set', 'requirepass', 'x')),
+        /^ERR CONFIG SET failed \(possibly related to argument 'requirepass'\)/,
+      );
+      assert.deepEqual(await adm.call('config', 'get', 'requirepass'), ['requirepass', '']);
+    } finally {
+      red.disconnect();
+      adm.disconnect();
+    }
+  });
+
+  test('before AUTH a request of more than 10 arguments is a protocol error', async () => {
+    const s = await RawConnection.connect(herald.redis!.port);
+    try {
+      s.write('*11\r\n');
+      await s.waitFor(() => false, WAIT_MS); // returns as soon as the server closes
+      assert.equal(s.data.toString(), '-ERR Protocol error: unauthenticated multibulk length\r\n');
+      assert.ok(s.closed, 'connection not closed after the protocol error');
     } finally {
       s.destroy();
     }
