@@ -84,7 +84,8 @@ interface Waiting {
   sent: number;
 }
 
-/** Push deliveries per turn; the rest follow on the next timer turn so other clients get the loop. */
+/** Push deliveries per turn, over all the pumps of that turn (timer, acks, appends); the rest
+ * follow on the next timer turn so other clients get the loop and the socket drains between. */
 export const PUSH_BATCH = 256;
 
 /** Redeliveries queued ahead of new messages are compacted once this many were consumed. */
@@ -506,9 +507,10 @@ export class Consumer implements TimerOwner {
     this.paceAt = 0;
     try {
       const p = this.push;
-      this.pushMore = false;
       const paused = this.wasPaused && this.isPaused(Date.now());
-      if (p !== null && p.open && !paused) {
+      // Once a turn's PUSH_BATCH went out, only the timer continuation delivers more: a pump
+      // started by each ack of a read (hundreds per read) must not deliver a batch of its own.
+      if (p !== null && p.open && !paused && !this.pushMore) {
         let n = 0;
         const now = Date.now();
         for (let next = this.peek(); next !== null; next = this.peek()) {
@@ -707,6 +709,8 @@ export class Consumer implements TimerOwner {
 
   onTimer(now: number): void {
     if (this.closed) return;
+    // A new turn: push delivery may take its next PUSH_BATCH (see pump).
+    this.pushMore = false;
     const sink = this.sink;
     if (this.waiting.length > 0 && sink !== null) {
       const keep: Waiting[] = [];
@@ -770,11 +774,16 @@ export class Consumer implements TimerOwner {
     if (this.wasPaused) at = Math.min(at, Number(this.cfg.pause_until! / 1_000_000n));
     if (this.paceAt > 0) at = Math.min(at, this.paceAt);
     const p = this.push;
-    if (p !== null) {
-      if (this.pushMore) at = Date.now();
-      else if (p.active && p.hbMs > 0 && p.hbAt < at) at = p.hbAt;
-    }
     const sched = this.stream.scheduler;
+    if (p !== null) {
+      if (this.pushMore) {
+        // Keep a continuation that is already due rather than moving it on at every re-arm
+        // (re-arming from every read could push it back for as long as reads keep coming).
+        const now = Date.now();
+        const d = sched.deadline(this);
+        at = Math.min(at, d !== null && d <= now ? d : now);
+      } else if (p.active && p.hbMs > 0 && p.hbAt < at) at = p.hbAt;
+    }
     if (at === Infinity) sched.cancel(this);
     else if (sched.deadline(this) !== at) sched.schedule(this, at);
   }
