@@ -236,6 +236,7 @@ function listVerdict(
  */
 export class PermissionChecker {
   private readonly pubCache = new Map<string, boolean>();
+  private readonly recvCache = new Map<string, boolean>();
   private readonly replies = new Map<string, { at: number; n: number }>();
   /** True when deliveries must be filtered by the subscribe deny list (a wildcard SUB overlaps it). */
   private filterDeliveries = false;
@@ -305,6 +306,24 @@ export class PermissionChecker {
         this.filterDeliveries = p.deny.some((e) => e.queue === null && subjectsCollide(e.subject, subject));
       }
     }
+    return ok;
+  }
+
+  /**
+   * True when a message on `subject` may reach a subscription whose pattern is not a NATS subject
+   * (a Redis glob: `*` crosses dots, so checking the pattern text proves nothing): the delivered
+   * subject itself must pass the subscribe allow list and miss the deny list. One Map lookup per
+   * distinct subject after the first pattern walk.
+   */
+  canReceive(subject: string): boolean {
+    const p = this.perms.subscribe;
+    if (p === null) return true;
+    const cached = this.recvCache.get(subject);
+    if (cached !== undefined) return cached;
+    let ok = p.allow === null || plainMatch(p.allow, subject);
+    if (ok && p.deny !== null) ok = !plainMatch(p.deny, subject);
+    if (this.recvCache.size >= PERM_CACHE_MAX) this.recvCache.clear();
+    this.recvCache.set(subject, ok);
     return ok;
   }
 

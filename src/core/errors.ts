@@ -219,6 +219,8 @@ export const RedisErrors = {
   ProtoTooBigBulkCount: 'ERR Protocol error: too big bulk count string',
   ProtoInvalidMultibulkLength: 'ERR Protocol error: invalid multibulk length',
   ProtoInvalidBulkLength: 'ERR Protocol error: invalid bulk length',
+  ProtoUnauthMultibulkLength: 'ERR Protocol error: unauthenticated multibulk length',
+  ProtoUnauthBulkLength: 'ERR Protocol error: unauthenticated bulk length',
   ProtoExpectedDollar: "ERR Protocol error: expected '$', got '{got}'",
   ProtoUnbalancedQuotes: 'ERR Protocol error: unbalanced quotes in request',
   UnknownCommand: "ERR unknown command '{name}', with args beginning with: {args}",
@@ -257,6 +259,7 @@ export const RedisErrors = {
   HelloNoAuth:
     'NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time',
   NoPermChannel: 'NOPERM this user has no permissions to access one of the channels used as arguments',
+  NoPermCommand: "NOPERM this user has no permissions to run the '{cmd}' command",
   // Redis Streams (t_stream.c, blocked.c, timeout.c).
   WrongType: 'WRONGTYPE Operation against a key holding the wrong kind of value',
   NoSuchKey: 'ERR no such key',

@@ -378,16 +378,21 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
       this.fatal(NatsErrors.AuthorizationViolation, 'Authentication Failure');
       return;
     }
+    // A client is bound to its user's account at its first CONNECT. A later CONNECT as a user of
+    // another account is refused and closed, so permissions never change without the account
+    // matching. nats-server re-binds the connection instead (client.go processConnect →
+    // registerWithAccount); herald closes, which is the safe side (docs/security.md).
+    const account = this.door.accounts?.get(who.account ?? GLOBAL_ACCOUNT);
+    if (this.connectReceived && this.door.accounts !== null && (who.account ?? GLOBAL_ACCOUNT) !== this.account) {
+      this.door.log.warn({ cid: this.id, ip: this.ip, user: who.user }, 'authorization violation: second CONNECT as a user of another account');
+      this.fatal(NatsErrors.AuthorizationViolation, 'Authentication Failure');
+      return;
+    }
     this.authUser = who.user;
     this.perms = who.permissions === null ? null : new PermissionChecker(who.permissions);
-    // nats-server binds a client to its user's account at its first CONNECT (client.go
-    // registerWithAccount); a later CONNECT of the same connection keeps that binding.
-    if (!this.connectReceived) {
-      const account = this.door.accounts?.get(who.account ?? GLOBAL_ACCOUNT);
-      if (account !== undefined) {
-        this.account = account.name;
-        this.router = account.router;
-      }
+    if (!this.connectReceived && account !== undefined) {
+      this.account = account.name;
+      this.router = account.router;
     }
     this.finishConnect(o);
     if (rest !== null) held.unshift(rest);

@@ -5,7 +5,7 @@ import { RedisErrors, redisError } from '../core/errors.js';
 import { RespParser, RespParseError } from './parser.js';
 import { RespWriter } from './writer.js';
 import type { RespDoor } from './server.js';
-import type { CommandSpec } from './commands/spec.js';
+import { isAdminCommand, type CommandSpec } from './commands/spec.js';
 import { NOT_QUEUED, discardTransaction, unwatchAll, type MultiState, type WatchState } from './commands/transactions.js';
 import { PermissionChecker, type Permissions } from '../core/auth.js';
 import { ReplyBarrier } from './reply-barrier.js';
@@ -181,6 +181,7 @@ export class RespConnection implements Client, Producer, Outlet {
     this.user = 'default';
     this.perms = null;
     this.authed = !d.authRequired;
+    this.parser.unauthenticated = !this.authed;
     const nau = d.auth.noAuthUser;
     if (!this.authed && nau !== null && d.config.value('requirepass') === '') {
       const u = d.auth.users.find((x) => !x.nkey && x.name === nau);
@@ -192,6 +193,7 @@ export class RespConnection implements Client, Producer, Outlet {
   /** A successful login as `user` with `permissions` (null: all allowed). */
   loggedIn(user: string, permissions: Permissions | null): void {
     this.authed = true;
+    this.parser.unauthenticated = false;
     this.user = user;
     this.perms = permissions === null ? null : new PermissionChecker(permissions);
   }
@@ -270,6 +272,8 @@ export class RespConnection implements Client, Producer, Outlet {
       [RespParseError.InvalidMultibulkLength]: RedisErrors.ProtoInvalidMultibulkLength,
       [RespParseError.InvalidBulkLength]: RedisErrors.ProtoInvalidBulkLength,
       [RespParseError.UnbalancedQuotes]: RedisErrors.ProtoUnbalancedQuotes,
+      [RespParseError.UnauthMultibulkLength]: RedisErrors.ProtoUnauthMultibulkLength,
+      [RespParseError.UnauthBulkLength]: RedisErrors.ProtoUnauthBulkLength,
     };
     const text =
       err === RespParseError.ExpectedDollar
@@ -374,6 +378,9 @@ export class RespConnection implements Client, Producer, Outlet {
       return this.reject(spec, redisError(RedisErrors.WrongArity, { cmd: fullName }));
     }
     if (!this.authed && !spec.flags.includes('no_auth')) return this.reject(spec, RedisErrors.NoAuth);
+    if (this.perms !== null && isAdminCommand(spec)) {
+      return this.reject(spec, redisError(RedisErrors.NoPermCommand, { cmd: fullName }));
+    }
     if (spec.channels !== undefined && this.perms !== null && !this.channelsAllowed(spec, argv)) {
       return this.reject(spec, RedisErrors.NoPermChannel);
     }
@@ -435,6 +442,9 @@ export class RespConnection implements Client, Producer, Outlet {
 
   deliver(sub: Subscription, msg: Message): void {
     if (this.closed) return;
+    // Subject permissions hold on delivery too: a glob pattern may cover subjects the user may not
+    // subscribe to (the NATS door filters deliveries the same way, PermissionChecker.canDeliver).
+    if (this.perms !== null && !this.perms.canReceive(msg.subject)) return;
     if (this.executing) {
       (this.deferred ??= []).push(() => {
         if (!sub.closed) this.writeMessage(sub, msg);
@@ -447,6 +457,7 @@ export class RespConnection implements Client, Producer, Outlet {
   /** SPUBLISH delivery: `smessage ch payload` (a push in RESP3). */
   deliverShard(channel: string, payload: Buffer): void {
     if (this.closed) return;
+    if (this.perms !== null && !this.perms.canReceive(channel)) return;
     if (this.executing) {
       (this.deferred ??= []).push(() => {
         if (this.shardChannels.has(channel)) this.deliverShard(channel, payload);

@@ -22,6 +22,11 @@ export const PROTO_MAX_BULK_LEN = 512 * 1024 * 1024;
 export const MAX_REQUEST_BYTES = 1024 * 1024 * 1024;
 /** Largest multibulk count Redis accepts (networking.c: `ll > INT_MAX` is invalid). */
 export const PROTO_MAX_MULTIBULK = 0x7fffffff;
+/** Before AUTH, when a login is required: most arguments in a request and longest bulk, so an
+ * unauthenticated client cannot make the server buffer much (Redis 7 networking.c,
+ * processMultibulkBuffer: `ll > 10` / `ll > 16384` while authRequired). */
+export const UNAUTH_MAX_MULTIBULK = 10;
+export const UNAUTH_MAX_BULK_LEN = 16 * 1024;
 
 /** The protocol errors, as the text after `ERR ` that Redis sends before closing. */
 export const enum RespParseError {
@@ -35,6 +40,8 @@ export const enum RespParseError {
   UnbalancedQuotes,
   /** Not a reply: Redis closes silently a client whose query buffer passes the limit. */
   QueryBufferLimit,
+  UnauthMultibulkLength,
+  UnauthBulkLength,
 }
 
 /** Receives each complete request, in order. Returning false stops parsing this read (the
@@ -67,6 +74,8 @@ export class RespParser {
   /** Set after a protocol error: which one, and the offending byte for ExpectedDollar. */
   error: RespParseError = RespParseError.None;
   errorByte = 0;
+  /** Set by the connection while a login is required and not yet made: the UNAUTH_* limits apply. */
+  unauthenticated = false;
   private state = S.Start;
   /** Bytes of a count line or inline line seen in earlier reads. */
   private partial: Buffer[] = [];
@@ -119,6 +128,7 @@ export class RespParser {
           this.skipOne = true;
           if (this.state === S.Count) {
             if (v === null || v > PROTO_MAX_MULTIBULK) return this.fail(RespParseError.InvalidMultibulkLength);
+            if (v > UNAUTH_MAX_MULTIBULK && this.unauthenticated) return this.fail(RespParseError.UnauthMultibulkLength);
             if (v <= 0) {
               this.state = S.Start; // `*0`, `*-1`: nothing to do, as Redis
               continue;
@@ -130,6 +140,7 @@ export class RespParser {
             this.state = S.BulkHead;
           } else {
             if (v === null || v < 0 || v > PROTO_MAX_BULK_LEN) return this.fail(RespParseError.InvalidBulkLength);
+            if (v > UNAUTH_MAX_BULK_LEN && this.unauthenticated) return this.fail(RespParseError.UnauthBulkLength);
             this.requestBytes += v;
             if (this.requestBytes > MAX_REQUEST_BYTES) return this.fail(RespParseError.QueryBufferLimit);
             this.bulkLen = v;

@@ -6,6 +6,7 @@
 import os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { RedisErrors, redisError } from '../../core/errors.js';
+import { authRequired } from '../../core/auth.js';
 import { HERALD_VERSION } from '../../version.js';
 import type { RespConnection } from '../connection.js';
 import { def, type CommandSpec } from './spec.js';
@@ -204,12 +205,20 @@ function configGet(c: RespConnection, argv: Buffer[]): void {
   }
 }
 
+/** Why CONFIG SET requirepass is refused when herald's auth config has users or a token. */
+const REQUIREPASS_OWNED = "logins are set by herald's authorization config";
+
 function configSet(c: RespConnection, argv: Buffer[]): void {
   if (argv.length % 2 !== 0) return c.error(RedisErrors.Syntax); // config.c configSetCommand
   const cfg = c.door.config;
   for (let i = 2; i < argv.length; i += 2) {
     const name = argv[i].toString('latin1');
     if (!cfg.has(name.toLowerCase())) return c.error(redisError(RedisErrors.ConfigSetUnknown, { name }));
+    // With herald users or a token configured, herald's auth config owns logins: a requirepass
+    // set here would open the unrestricted `default` user (docs/security.md, "The Redis door").
+    if (name.toLowerCase() === 'requirepass' && authRequired(c.door.auth)) {
+      return c.error(redisError(RedisErrors.ConfigSetFailed, { name, reason: REQUIREPASS_OWNED }));
+    }
   }
   for (let i = 2; i < argv.length; i += 2) {
     const name = argv[i].toString('latin1');

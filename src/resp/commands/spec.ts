@@ -40,3 +40,17 @@ export type CommandDef = Partial<CommandSpec> & Pick<CommandSpec, 'name' | 'arit
 export function def(d: CommandDef): CommandSpec {
   return { flags: [], firstKey: 0, lastKey: 0, step: 0, ...d };
 }
+
+/** Commands a user with subject permissions may never run, beyond those flagged admin/dangerous:
+ * they change or wipe server-wide state or other clients (Redis ACL `@admin`/`@dangerous`). */
+const ADMIN_NAMES: ReadonlySet<string> = new Set(['flushall', 'flushdb', 'client|kill', 'debug']);
+/** Containers whose every subcommand is administrative. */
+const ADMIN_CONTAINERS = ['config', 'function'];
+
+/** True when `spec` (a command or resolved subcommand) is administrative: refused with NOPERM to a
+ * user that has subject permissions (docs/security.md, "The Redis door"). */
+export function isAdminCommand(spec: CommandSpec): boolean {
+  if (ADMIN_NAMES.has(spec.name) || spec.flags.includes('admin') || spec.flags.includes('dangerous')) return true;
+  const bar = spec.name.indexOf('|');
+  return ADMIN_CONTAINERS.includes(bar < 0 ? spec.name : spec.name.slice(0, bar));
+}
