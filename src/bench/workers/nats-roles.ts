@@ -20,7 +20,7 @@ import {
   type RawNats,
 } from '../lib/nats-wire.js';
 import { ReconnectingSub, subscriberRole } from '../lib/subscribers.js';
-import type { Role, RoleApi, RoleFactory } from './role.js';
+import { roleFinisher, type Role, type RoleApi, type RoleFactory } from './role.js';
 
 /** After the publisher stops, how long to wait for outstanding PONGs or acks, ms. */
 const TAIL_WAIT_MS = 15_000;
@@ -52,16 +52,11 @@ export const natsPub: RoleFactory = async (cfg, api) => {
   let inFlight: number[] = [];
   let deadline = 0;
   let stopping = false;
-  let finished = false;
   let acked = 0;
-  const finish = (): void => {
-    if (finished) return;
-    finished = true;
-    res.endAt = nowMs();
+  const { finish, finished } = roleFinisher(res, api, () => {
     res.received = acked;
     raw.socket.destroy();
-    api.done(res);
-  };
+  });
   const send = (): void => {
     const left = cfg.maxMessages - res.sent;
     const n = Math.min(cfg.batch, left);
@@ -80,7 +75,7 @@ export const natsPub: RoleFactory = async (cfg, api) => {
     res.errors++;
     res.firstError ??= text;
   };
-  finishOnDrop(raw.socket, res, () => finished, finish, 'publisher connection closed by the server');
+  finishOnDrop(raw.socket, res, finished, finish, 'publisher connection closed by the server');
   return {
     start() {
       res.startAt = nowMs();
@@ -374,14 +369,9 @@ export const jsPub: RoleFactory = async (cfg, api) => {
   let answered = 0;
   let deadline = 0;
   let stopping = false;
-  let finished = false;
-  const finish = (): void => {
-    if (finished) return;
-    finished = true;
-    res.endAt = nowMs();
+  const { finish, finished } = roleFinisher(res, api, () => {
     raw.socket.destroy();
-    api.done(res);
-  };
+  });
   const pump = (): void => {
     while (!stopping) {
       if (res.sent >= cfg.maxMessages || nowMs() >= deadline) {
@@ -408,7 +398,7 @@ export const jsPub: RoleFactory = async (cfg, api) => {
       pump();
     }
   };
-  finishOnDrop(raw.socket, res, () => finished, finish, 'publisher connection closed by the server');
+  finishOnDrop(raw.socket, res, finished, finish, 'publisher connection closed by the server');
   return {
     start() {
       res.startAt = nowMs();
@@ -453,8 +443,10 @@ export const jsConsumeFan: RoleFactory = async (cfg, api) => {
   const done: RoleResult[] = [];
   const merge = (rs: RoleResult[]): RoleResult => {
     const r = emptyResult(cfg);
-    const min = (xs: (number | null)[]): number | null => xs.reduce<number | null>((a, x) => (x === null ? a : a === null ? x : Math.min(a, x)), null);
-    const max = (xs: (number | null)[]): number | null => xs.reduce<number | null>((a, x) => (x === null ? a : a === null ? x : Math.max(a, x)), null);
+    const min = (xs: (number | null)[]): number | null =>
+      xs.reduce<number | null>((a, x) => (x === null ? a : a === null ? x : Math.min(a, x)), null);
+    const max = (xs: (number | null)[]): number | null =>
+      xs.reduce<number | null>((a, x) => (x === null ? a : a === null ? x : Math.max(a, x)), null);
     for (const x of rs) {
       r.sent += x.sent;
       r.received += x.received;
@@ -471,13 +463,16 @@ export const jsConsumeFan: RoleFactory = async (cfg, api) => {
   };
   const roles = await Promise.all(
     Array.from({ length: n }, (_, i) =>
-      jsConsume({ ...cfg, role: 'js-consume', consumer: `${cfg.consumer ?? 'C'}${i + 1}`, label: `${cfg.label}${i + 1}` }, {
-        done: (r) => {
-          done.push(r);
-          if (done.length === n) api.done(merge(done));
+      jsConsume(
+        { ...cfg, role: 'js-consume', consumer: `${cfg.consumer ?? 'C'}${i + 1}`, label: `${cfg.label}${i + 1}` },
+        {
+          done: (r) => {
+            done.push(r);
+            if (done.length === n) api.done(merge(done));
+          },
+          measuring: () => undefined,
         },
-        measuring: () => undefined,
-      }),
+      ),
     ),
   );
   return {
@@ -551,14 +546,9 @@ export const jsConsume: RoleFactory = async (cfg, api) => {
   let sinceLastPull = 0;
   let deadline = 0;
   let stopping = false;
-  let finished = false;
-  const finish = (): void => {
-    if (finished) return;
-    finished = true;
-    res.endAt = nowMs();
+  const { finish, finished } = roleFinisher(res, api, () => {
     raw.socket.destroy();
-    api.done(res);
-  };
+  });
   const end = (): void => {
     if (stopping) return;
     stopping = true;
@@ -608,7 +598,7 @@ export const jsConsume: RoleFactory = async (cfg, api) => {
   };
   raw.socket.removeAllListeners('data');
   raw.socket.on('data', onData);
-  finishOnDrop(raw.socket, res, () => finished, finish, 'consumer connection closed by the server');
+  finishOnDrop(raw.socket, res, finished, finish, 'consumer connection closed by the server');
   return {
     start() {
       res.startAt = nowMs();
@@ -622,7 +612,7 @@ export const jsConsume: RoleFactory = async (cfg, api) => {
       else raw.socket.write(encodeSub(cfg.deliver!, 2));
       // A backlog smaller than expected (or a silent server) must not hold the run.
       const timer = setInterval(() => {
-        if (finished) clearInterval(timer);
+        if (finished()) clearInterval(timer);
         else if (nowMs() >= deadline) {
           clearInterval(timer);
           end();

@@ -18,7 +18,7 @@ import {
   type RespValue,
 } from '../lib/resp-wire.js';
 import { ReconnectingSub, subscriberRole } from '../lib/subscribers.js';
-import type { RoleFactory } from './role.js';
+import { roleFinisher, type RoleFactory } from './role.js';
 
 /** After the publisher stops, how long to wait for outstanding replies, ms. */
 const TAIL_WAIT_MS = 15_000;
@@ -50,20 +50,15 @@ export const redisPipe: RoleFactory = async (cfg, api) => {
   const res = emptyResult(cfg);
   let deadline = 0;
   let stopping = false;
-  let finished = false;
   let started = false;
   const replies = (): number => Math.max(0, counter.values - skipReplies);
-  const finish = (): void => {
-    if (finished) return;
-    finished = true;
-    res.endAt = nowMs();
+  const { finish, finished } = roleFinisher(res, api, () => {
     // OK replies only: an error reply is counted apart and never reaches the rate.
     res.received = replies() - counter.errors;
     res.errors = counter.errors;
     res.firstError = counter.firstError;
     socket.destroy();
-    api.done(res);
-  };
+  });
   const pump = (): void => {
     while (!stopping) {
       if (res.sent >= cfg.maxMessages || nowMs() >= deadline) {
@@ -82,7 +77,7 @@ export const redisPipe: RoleFactory = async (cfg, api) => {
     counter.feed(d);
     if (started && counter.values !== before) pump();
   });
-  finishOnDrop(socket, res, () => finished, finish, 'publisher connection closed by the server');
+  finishOnDrop(socket, res, finished, finish, 'publisher connection closed by the server');
   socket.on('error', () => undefined);
   return {
     start() {
@@ -154,18 +149,13 @@ export const redisXaddSync: RoleFactory = async (cfg, api) => {
   let measured = 0;
   let measuring = false;
   let deadline = 0;
-  let finished = false;
-  const finish = (): void => {
-    if (finished) return;
-    finished = true;
-    res.endAt = nowMs();
+  const { finish, finished } = roleFinisher(res, api, () => {
     res.received = measured;
     res.errors = counter.errors;
     res.firstError = counter.firstError;
     res.latency = rec.summary();
     socket.destroy();
-    api.done(res);
-  };
+  });
   const fire = (): void => {
     t0 = process.hrtime.bigint();
     socket.write(frame);
@@ -175,7 +165,7 @@ export const redisXaddSync: RoleFactory = async (cfg, api) => {
   let errorsSeen = 0;
   socket.on('data', (d: Buffer) => {
     counter.feed(d);
-    if (counter.values <= seen || finished) return;
+    if (counter.values <= seen || finished()) return;
     seen = counter.values;
     const dt = Number(process.hrtime.bigint() - t0);
     if (counter.errors >= MAX_LOOP_ERRORS) return finish();
@@ -199,7 +189,7 @@ export const redisXaddSync: RoleFactory = async (cfg, api) => {
     }
     fire();
   });
-  finishOnDrop(socket, res, () => finished, finish);
+  finishOnDrop(socket, res, finished, finish);
   socket.on('error', () => undefined);
   return {
     start() {
@@ -245,14 +235,9 @@ export const redisXreadgroup: RoleFactory = async (cfg, api) => {
   if (authReplies(cfg.url) > 0) expect.push('auth');
   let deadline = 0;
   let stopping = false;
-  let finished = false;
-  const finish = (): void => {
-    if (finished) return;
-    finished = true;
-    res.endAt = nowMs();
+  const { finish, finished } = roleFinisher(res, api, () => {
     socket.destroy();
-    api.done(res);
-  };
+  });
   const parser = new RespParser((v) => {
     const kind = expect.shift();
     if (v instanceof RespError) {
@@ -279,7 +264,7 @@ export const redisXreadgroup: RoleFactory = async (cfg, api) => {
     if (stopping && expect.length === 0) finish();
   });
   socket.on('data', (d: Buffer) => parser.feed(d));
-  finishOnDrop(socket, res, () => finished, finish);
+  finishOnDrop(socket, res, finished, finish);
   socket.on('error', () => undefined);
   return {
     start() {
