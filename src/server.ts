@@ -30,6 +30,8 @@ import { runLameDuck } from './lame-duck.js';
 import { planReload } from './config/reload.js';
 import type { DirLock } from './store/dir-lock.js';
 import type { RespDoor } from './resp/server.js';
+import type { SysServices } from './nats/sys-services.js';
+import type { HttpListenerView } from './http/endpoints.js';
 
 /** The JetStream service as the server sees it (implemented in src/nats/jetstream/jetstream.ts). */
 export interface JetStreamService {
@@ -65,6 +67,8 @@ export class Server implements MonitoredServer {
   /** The Redis door, when `redisPort` is set. */
   redis: RespDoor | null = null;
   private monitor: MonitorServer | null = null;
+  /** The system account's `$SYS.REQ` services (only when accounts are declared: no one else can reach them). */
+  private sysServices: SysServices | null = null;
   /** Held while JetStream owns the data directory; released after the stores close. */
   private dataLock: DirLock | null = null;
   private portsFile: string | null = null;
@@ -80,13 +84,29 @@ export class Server implements MonitoredServer {
     this.router.backpressure.budget = outboundBudget(options.maxOutbound);
     this.accounts = buildAccounts(options.accounts, this.router);
     this.door.accounts = this.accounts;
-    this.door.events = new SystemEvents(this.accounts, () => ({
-      name: options.serverName || this.serverId,
-      host: options.host,
-      id: this.serverId,
-      ver: ADVERTISED_VERSION,
-      jetstream: this.jetstream !== null,
-    }));
+    this.door.events = new SystemEvents(
+      this.accounts,
+      () => ({
+        name: options.serverName || this.serverId,
+        host: options.host,
+        id: this.serverId,
+        ver: ADVERTISED_VERSION,
+        jetstream: this.jetstream !== null,
+      }),
+      (account) => this.accountConnections(account),
+    );
+  }
+
+  /** Open client connections bound to `account`. */
+  private accountConnections(account: string): number {
+    let n = 0;
+    for (const r of this.connections.open.values()) if ((r.conn.account ?? GLOBAL_ACCOUNT) === account) n++;
+    return n;
+  }
+
+  /** The monitoring listener as `$SYS.REQ.SERVER.*.VARZ` reports it; null when monitoring is off. */
+  monitorView(): HttpListenerView | null {
+    return this.monitor;
   }
 
   /** Starts a server. Unset options take DEFAULT_OPTIONS, except that an embedded server's
@@ -204,6 +224,11 @@ export class Server implements MonitoredServer {
     } else if (o.httpsPort !== null && o.tls !== null) {
       const { mountMonitoring } = await import('./http/routes.js');
       this.monitor = await mountMonitoring(this, this.log, o.httpHost, o.httpsPort, secureContextOptions(o.tls));
+    }
+    if (this.accounts.declared && this.door.events !== null) {
+      const { SysServices } = await import('./nats/sys-services.js');
+      this.sysServices = new SysServices(this, this.door.events);
+      this.sysServices.start();
     }
     if (o.portsFileDir !== null) this.writePortsFile(o.portsFileDir);
     const ready: Record<string, unknown> = {
@@ -326,7 +351,10 @@ export class Server implements MonitoredServer {
       if (this.redis !== null) this.redis.auth = next.auth;
       await this.door.reloadAuth();
     }
-    this.log.info({ changed }, changed.length === 0 ? 'Reloaded server configuration: nothing changed' : 'Reloaded server configuration');
+    this.log.info(
+      { changed },
+      changed.length === 0 ? 'Reloaded server configuration: nothing changed' : 'Reloaded server configuration',
+    );
     return changed;
   }
 
@@ -375,6 +403,7 @@ export class Server implements MonitoredServer {
       if (this.redis !== null) await this.redis.close();
       if (this.redis?.durability != null) await this.redis.durability.close();
       if (this.monitor !== null) await this.monitor.close();
+      this.sysServices?.stop();
       for (const d of this.jsDisabled) d.stop();
       this.accounts.close();
       if (this.dataLock !== null) await this.dataLock.release();
