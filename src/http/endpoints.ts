@@ -155,11 +155,28 @@ export function buildHealthz(): object {
   return { status: 'ok' };
 }
 
-/** `/jsz`: JetStream usage, or `disabled: true` without it. */
+/** `/jsz`: JetStream usage; without JetStream, nats-server's `disabled: true` with zeroed usage. */
 export function buildJsz(s: MonitoredServer, q: URLSearchParams): object {
   const head = { server_id: s.serverId, now: new Date().toISOString() };
-  return s.jetstream === null ? { ...head, disabled: true } : { ...head, ...s.jetstream.jsz(q) };
+  return s.jetstream === null ? { ...head, ...JSZ_DISABLED } : { ...head, ...s.jetstream.jsz(q) };
 }
+
+/** nats-server monitor.go Jsz without JetStream: `disabled` and every usage field at zero. */
+const JSZ_DISABLED = {
+  disabled: true,
+  config: { max_memory: 0, max_storage: 0 },
+  memory: 0,
+  storage: 0,
+  reserved_memory: 0,
+  reserved_storage: 0,
+  accounts: 0,
+  ha_assets: 0,
+  api: { total: 0, errors: 0 },
+  streams: 0,
+  consumers: 0,
+  messages: 0,
+  bytes: 0,
+};
 
 /**
  * `/connz`: open (default) or closed connections, paged with `offset`/`limit`; `subs=1` adds
