@@ -8,7 +8,7 @@ import * as v2 from 'nats';
 import * as v3 from '@nats-io/transport-node';
 import { within } from '../helpers/bounded.js';
 import { natsServerAvailable } from '../helpers/nats-server.js';
-import { startHerald, startReferenceNats, type Target } from './helpers.js';
+import { runOn, startHerald, startReferenceNats, type Target } from './helpers.js';
 
 const CONF = `
 server_name: sysreq
@@ -142,12 +142,7 @@ const runs: Partial<Record<Target['name'], Run>> = {};
 
 describe('$SYS request services', () => {
   before(async () => {
-    const h = await startHerald(CONF);
-    try {
-      runs.herald = await scenario(h);
-    } finally {
-      await h.stop();
-    }
+    runs.herald = await runOn(startHerald(CONF), scenario);
   });
 
   test('herald answers every request in nats-server’s envelope', () => {
@@ -232,12 +227,7 @@ describe('$SYS request services', () => {
   });
 
   test('same shape as nats-server 2.9.10', { skip: natsServerAvailable() ? false : 'nats-server is not installed' }, async () => {
-    const n = await startReferenceNats(CONF);
-    try {
-      runs['nats-server'] = await scenario(n);
-    } finally {
-      await n.stop();
-    }
+    runs['nats-server'] = await runOn(startReferenceNats(CONF), scenario);
     const ref = runs['nats-server']!;
     const got = runs.herald!;
     for (const [subject, body] of REQUESTS) {
