@@ -121,12 +121,7 @@ describe('subject mappings', () => {
     'same observations as nats-server 2.9.10',
     { skip: natsServerAvailable() ? false : 'nats-server is not installed' },
     async () => {
-      const n = await startReferenceNats(CONF);
-      try {
-        results['nats-server'] = await scenario(n);
-      } finally {
-        await n.stop();
-      }
+      results['nats-server'] = await runOn(startReferenceNats(CONF), scenario);
       const ref = results['nats-server']!;
       const got = results.herald!;
       // Partition buckets included: herald hashes as nats-server does (FNV-1a).
