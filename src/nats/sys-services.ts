@@ -10,6 +10,9 @@
  *   $SYS.REQ.ACCOUNT.<acc>.<K>                 K = CONNZ SUBSZ INFO JSZ STATZ CONNS LEAFZ
  *   $SYS.REQ.ACCOUNT.PING.STATZ, .PING.CONNZ
  *
+ * Users of every other account may ask `$SYS.REQ.SERVER.PING.CONNZ`, `$SYS.REQ.ACCOUNT.PING.CONNZ`
+ * and `.PING.STATZ` about their own account, as through nats-server's system imports.
+ *
  * The request body is the endpoint's options as JSON (`{"subscriptions": true}`, nats-server's
  * ConnzOptions etc. field names) plus the event filter (`server_name`, `host`, `cluster`, `tags`,
  * `domain`: a request that does not name this server gets no reply). The reply is nats-server's
@@ -20,7 +23,8 @@
  */
 import os from 'node:os';
 import type { Client, Message, Subscription } from '../core/message.js';
-import type { AccountSet } from '../core/accounts.js';
+import type { Account, AccountSet } from '../core/accounts.js';
+import type { Router } from '../core/router.js';
 import {
   buildConnz,
   buildHealthz,
@@ -40,6 +44,9 @@ import { accountStat, type SystemEvents } from './events.js';
 const STATSZ_FIRST_MS = 250;
 /** Longest gap between STATSZ heartbeats and between an account's CONNS updates (nats-server eventsHBInterval). */
 export const EVENTS_HB_INTERVAL_MS = 30_000;
+
+/** The system services every other account imports (nats-server registerSystemImports). */
+const SYSTEM_IMPORTS = ['$SYS.REQ.SERVER.PING.CONNZ', '$SYS.REQ.ACCOUNT.PING.CONNZ', '$SYS.REQ.ACCOUNT.PING.STATZ'];
 
 /** What the services read of the server: the monitoring view plus its accounts and monitoring listener. */
 export interface SysServer extends MonitoredServer {
@@ -103,6 +110,8 @@ const jszQuery = (o: Options): URLSearchParams =>
 /** Answers the system account's `$SYS.REQ.>` requests and sends its heartbeats. */
 export class SysServices {
   private readonly subs: Subscription[] = [];
+  /** The subscriptions behind other accounts' system imports. */
+  private readonly imports: [Router, Subscription][] = [];
   private readonly cpu = new CpuSampler();
   private statszTimer: NodeJS.Timeout | null = null;
   private statszEvery = STATSZ_FIRST_MS;
@@ -163,6 +172,7 @@ export class SysServices {
         'sys:account',
       ),
     );
+    for (const acc of this.s.accounts.byName.values()) if (acc !== this.s.accounts.system) this.importInto(acc);
     this.scheduleStatsz();
     this.connsTimer = setInterval(() => this.connsHeartbeat(), EVENTS_HB_INTERVAL_MS);
     this.connsTimer.unref();
@@ -172,6 +182,8 @@ export class SysServices {
     const router = this.s.accounts.system.router;
     for (const sub of this.subs) router.unsubscribe(sub);
     this.subs.length = 0;
+    for (const [r, sub] of this.imports) r.unsubscribe(sub);
+    this.imports.length = 0;
     if (this.statszTimer !== null) clearTimeout(this.statszTimer);
     if (this.connsTimer !== null) clearInterval(this.connsTimer);
     this.statszTimer = this.connsTimer = null;
@@ -212,7 +224,7 @@ export class SysServices {
   }
 
   /** `$SYS.REQ.ACCOUNT.<acc|PING>.<K>` (events.go monAccSrvc, accPingReqSubj). */
-  private onAccount(msg: Message): void {
+  private onAccount(msg: Message, to: Router = this.s.accounts.system.router): void {
     const t = msg.subject.split('.');
     if (t.length !== 5) return;
     const acc = t[3]!;
@@ -226,15 +238,19 @@ export class SysServices {
     }
     if (kind === 'STATZ') {
       // PING.STATZ: every account with clients (or those named); <acc>.STATZ: that one. No reply when empty.
-      this.zReq(msg, (o) => {
-        const named = acc === 'PING' ? (Array.isArray(o.accounts) ? o.accounts.map(String) : []) : [acc];
-        const names = named.length > 0 ? named : [...s.accounts.byName.keys()];
-        const stats = names
-          .map((n) => accountStat(s.accounts, n, conns))
-          .filter((st) => st !== null && (o.include_unused === true || st.conns > 0));
-        if (stats.length === 0) return null;
-        return { ...head(), account_statz: stats };
-      });
+      this.zReq(
+        msg,
+        (o) => {
+          const named = acc === 'PING' ? (Array.isArray(o.accounts) ? o.accounts.map(String) : []) : [acc];
+          const names = named.length > 0 ? named : [...s.accounts.byName.keys()];
+          const stats = names
+            .map((n) => accountStat(s.accounts, n, conns))
+            .filter((st) => st !== null && (o.include_unused === true || st.conns > 0));
+          if (stats.length === 0) return null;
+          return { ...head(), account_statz: stats };
+        },
+        to,
+      );
       return;
     }
     // PING.CONNZ: the asker's own account (each account imports it from the system account).
@@ -248,7 +264,29 @@ export class SysServices {
       LEAFZ: () => ({ ...head(), leafnodes: 0, leafs: null }),
     };
     const build = Object.hasOwn(builders, kind) ? builders[kind] : undefined;
-    if (build !== undefined) this.zReq(msg, build);
+    if (build !== undefined) this.zReq(msg, build, to);
+  }
+
+  /**
+   * What every other account imports from the system account (nats-server events.go,
+   * registerSystemImports): its users may ask `$SYS.REQ.SERVER.PING.CONNZ` or
+   * `$SYS.REQ.ACCOUNT.PING.CONNZ` for their own account's connections and
+   * `$SYS.REQ.ACCOUNT.PING.STATZ` for its statistics, answered in their account.
+   */
+  private importInto(acc: Account): void {
+    const client: Client = {
+      id: 0,
+      echo: true,
+      internal: true,
+      deliver: (_sub, msg) => {
+        const kind = msg.subject.endsWith('.STATZ') ? 'STATZ' : 'CONNZ';
+        this.onAccount({ ...msg, subject: `$SYS.REQ.ACCOUNT.${acc.name}.${kind}` }, acc.router);
+        return true;
+      },
+    };
+    for (const subject of SYSTEM_IMPORTS) {
+      this.imports.push([acc.router, acc.router.subscribe(client, subject, null, `sys:import:${subject}`)]);
+    }
   }
 
   /**
@@ -294,7 +332,7 @@ export class SysServices {
     if (asked !== acc || this.s.accounts.get(acc) === undefined) return;
     if (accountConnections(this.s.connections, acc) === 0) return;
     const body = this.events.connsEvent(acc);
-    if (body !== null) this.reply(msg.reply, body);
+    if (body !== null) this.reply(msg.reply, this.s.accounts.system.router, body);
   }
 
   /** statszReq: an unparsable body gets a 400; a filter that excludes this server gets nothing. */
@@ -302,19 +340,19 @@ export class SysServices {
     const reply = msg.reply === '' ? `$SYS.SERVER.${this.s.serverId}.STATSZ` : msg.reply;
     const o = this.options(msg);
     if (o instanceof ZError) {
-      this.reply(reply, { server: {}, error: { code: o.code, description: o.message } });
+      this.reply(reply, this.s.accounts.system.router, { server: {}, error: { code: o.code, description: o.message } });
       return;
     }
     if (this.filteredOut(o)) return;
-    this.reply(reply, this.statszMsg());
+    this.reply(reply, this.s.accounts.system.router, this.statszMsg());
   }
 
   /** nats-server zReq: parse options, filter, build, wrap in ServerAPIResponse. */
-  private zReq(msg: Message, build: (o: Options) => object | null): void {
+  private zReq(msg: Message, build: (o: Options) => object | null, to: Router = this.s.accounts.system.router): void {
     if (msg.reply === '') return;
     const o = this.options(msg);
     if (o instanceof ZError) {
-      this.reply(msg.reply, { server: this.events.serverInfo(), error: { code: o.code, description: o.message } });
+      this.reply(msg.reply, to, { server: this.events.serverInfo(), error: { code: o.code, description: o.message } });
       return;
     }
     if (this.filteredOut(o)) return;
@@ -325,11 +363,11 @@ export class SysServices {
       const code = err instanceof ZError ? err.code : 500;
       const description = err instanceof Error ? err.message : String(err);
       if (!(err instanceof ZError || err instanceof MonitorQueryError)) throw err;
-      this.reply(msg.reply, { server: this.events.serverInfo(), data: null, error: { code, description } });
+      this.reply(msg.reply, to, { server: this.events.serverInfo(), data: null, error: { code, description } });
       return;
     }
     if (data === null) return; // nats-server errSkipZreq
-    this.reply(msg.reply, { server: this.events.serverInfo(), data });
+    this.reply(msg.reply, to, { server: this.events.serverInfo(), data });
   }
 
   /** The request body as options; {} when empty. */
@@ -388,11 +426,8 @@ export class SysServices {
     };
   }
 
-  private reply(subject: string, body: object): void {
-    this.s.accounts.system.router.publish(
-      { subject, reply: '', headers: null, payload: Buffer.from(JSON.stringify(body)) },
-      null,
-    );
+  private reply(subject: string, to: Router, body: object): void {
+    to.publish({ subject, reply: '', headers: null, payload: Buffer.from(JSON.stringify(body)) }, null);
   }
 }
 

@@ -41,7 +41,7 @@ function shape(v: unknown, p = '', out = new Set<string>()): Set<string> {
  */
 const HERALD_LACKS: Record<string, string> = {
   '.data.imports':
-    "nats-server imports $SYS.REQ.SERVER.PING.CONNZ, $SYS.REQ.ACCOUNT.PING.CONNZ/STATZ into every account; herald's accounts have no system imports",
+    'nats-server lists its system imports ($SYS.REQ.SERVER.PING.CONNZ, $SYS.REQ.ACCOUNT.PING.CONNZ/STATZ) among an account’s imports; herald serves them but lists only configured imports',
   '.data.account_detail.imports': 'the same system imports, as seen by /accountz',
   '.data.connections:null':
     'nats-server 2.9.10 answers the system user $SYS.REQ.ACCOUNT.PING.CONNZ with an empty list; herald with its own connections',
@@ -87,6 +87,9 @@ interface Run {
   events: [string, Json][];
   fromA: string;
   filtered: string;
+  /** What a user of account A learns through its system imports. */
+  ownConnz: string[];
+  ownStatz: string[];
 }
 
 /** Runs the scenario against one server: an account-A client, a system client asking everything. */
@@ -125,6 +128,12 @@ async function scenario(t: Target): Promise<Run> {
   } catch (e) {
     fromA = String((e as v2.NatsError).code);
   }
+  // ...except its own account's connections and statistics, through the system imports.
+  const own = async (subject: string): Promise<Json> =>
+    JSON.parse(sc.decode((await a.request(subject, sc.encode(''), { timeout: WAIT })).data)) as Json;
+  const ownConnz = ((await own('$SYS.REQ.SERVER.PING.CONNZ')).data as Json).connections as Json[];
+  const ownConnz2 = ((await own('$SYS.REQ.ACCOUNT.PING.CONNZ')).data as Json).connections as Json[];
+  const ownStatz = ((await own('$SYS.REQ.ACCOUNT.PING.STATZ')).data as Json).account_statz as Json[];
   await a.close();
   // The disconnect's CONNS and DISCONNECT events.
   await within(
@@ -135,7 +144,14 @@ async function scenario(t: Target): Promise<Run> {
     'DISCONNECT event',
   );
   await sys.close();
-  return { replies, events, fromA, filtered: typeof filtered === 'string' ? filtered : 'answered' };
+  return {
+    replies,
+    events,
+    fromA,
+    filtered: typeof filtered === 'string' ? filtered : 'answered',
+    ownConnz: [...ownConnz, ...ownConnz2].map((c) => String(c.name)),
+    ownStatz: ownStatz.map((st) => `${String(st.acc)}:${String(st.conns)}`),
+  };
 }
 
 const runs: Partial<Record<Target['name'], Run>> = {};
@@ -168,7 +184,14 @@ describe('$SYS request services', () => {
       ['appA'],
     );
     const subsz = (r.get('$SYS.REQ.ACCOUNT.A.SUBSZ ') as Json).data as Json;
-    assert.deepEqual((subsz.subscriptions_list as Json[]).map((s) => s.subject).sort(), ['orders.>', 'work']);
+    // The account's own subscriptions and, as in nats-server, its system imports.
+    assert.deepEqual((subsz.subscriptions_list as Json[]).map((s) => s.subject).sort(), [
+      '$SYS.REQ.ACCOUNT.PING.CONNZ',
+      '$SYS.REQ.ACCOUNT.PING.STATZ',
+      '$SYS.REQ.SERVER.PING.CONNZ',
+      'orders.>',
+      'work',
+    ]);
     const info = (r.get('$SYS.REQ.ACCOUNT.A.INFO ') as Json).data as Json;
     assert.equal(info.account_name, 'A');
     assert.equal(info.client_connections, 1);
@@ -181,6 +204,8 @@ describe('$SYS request services', () => {
     assert.equal((bad.error as Json).code, 400);
     assert.equal(runs.herald!.filtered, `error ${v2.ErrorCode.Timeout}`);
     assert.equal(runs.herald!.fromA, v2.ErrorCode.NoResponders);
+    assert.deepEqual(runs.herald!.ownConnz, ['appA', 'appA']);
+    assert.deepEqual(runs.herald!.ownStatz, ['A:1']);
   });
 
   test('herald sends CONNS then CONNECT, and CONNS then DISCONNECT, on both CONNS subjects', () => {
@@ -239,6 +264,8 @@ describe('$SYS request services', () => {
     }
     assert.equal(got.filtered, ref.filtered);
     assert.equal(got.fromA, ref.fromA);
+    assert.deepEqual(got.ownConnz, ref.ownConnz);
+    assert.deepEqual(got.ownStatz, ref.ownStatz);
     // Account A's events: the same subjects in the same order (nats-server also counts every
     // client in $G before authentication; herald counts clients in their own account only).
     const mine = (r: Run): string[] => r.events.map(([s]) => s).filter((s) => s.includes('.A.'));
