@@ -31,6 +31,7 @@ import { planReload } from './config/reload.js';
 import type { DirLock } from './store/dir-lock.js';
 import type { RespDoor } from './resp/server.js';
 import { DATA_DIR_MODE } from './store/modes.js';
+import { ServerBudget } from './stream/server-budget.js';
 
 /** The JetStream service as the server sees it (implemented in src/nats/jetstream/jetstream.ts). */
 export interface JetStreamService {
@@ -61,6 +62,8 @@ export class Server implements MonitoredServer {
   jetstream: JetStreamService | null = null;
   /** Each JetStream-enabled account's JetStream. */
   readonly jetstreams = new Map<string, JetStream>();
+  /** The server's JetStream budget that every account's streams share (null before JetStream starts). */
+  private jsBudget: ServerBudget | null = null;
   /** `$JS.API` answerers of accounts without JetStream (10039), when the server runs JetStream. */
   private readonly jsDisabled: JetStreamDisabled[] = [];
   /** The Redis door, when `redisPort` is set. */
@@ -161,6 +164,8 @@ export class Server implements MonitoredServer {
         import('./nats/jetstream/jetstream.js'),
         import('./nats/jetstream/disabled.js'),
       ]);
+      // One server budget across accounts: N accounts never reserve or store more than max_file_store.
+      this.jsBudget = new ServerBudget(o.maxFileStore, o.maxMemStore);
       for (const acc of this.accounts.byName.values()) {
         await this.startAccountJetStream(acc, storeDir, jsModule.JetStream, disabledModule.JetStreamDisabled);
       }
@@ -263,6 +268,7 @@ export class Server implements MonitoredServer {
       maxConsumers: limits.maxConsumers,
       sync: o.sync,
       logger: isGlobal ? this.log : this.log.child({ account: acc.name }),
+      serverBudget: this.jsBudget ?? undefined,
     });
     this.jetstreams.set(acc.name, js);
   }
