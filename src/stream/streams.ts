@@ -246,7 +246,7 @@ export class Streams implements StreamHost, BudgetMember {
       )
     ) {
       throw new Error(
-        `stream directory ${dir} exists but holds no recovered stream (see the start-up log); move it away to reuse the name`,
+        `the stream's directory exists but holds no recovered stream (the start-up log names it); move it away to reuse the name`,
       );
     }
     try {
