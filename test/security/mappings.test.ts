@@ -7,12 +7,17 @@ import { rmSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as v2 from 'nats';
+import * as v3 from '@nats-io/transport-node';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { within } from '../helpers/bounded.js';
 import { natsServerAvailable, natsServerBin } from '../helpers/nats-server.js';
 import { runOn, startHerald, startReferenceNats, writeConf, type Target } from './helpers.js';
 import { loadConfigFile } from '../../src/config/load.js';
 import { defaultOptions } from '../../src/config/defaults.js';
 import { ConfigError } from '../../src/config/errors.js';
+import { Server } from '../../src/index.js';
+import { NO_ACCOUNTS } from '../../src/core/accounts.js';
+import { Redis } from 'ioredis';
 
 const CONF = `
 mappings {
@@ -176,4 +181,56 @@ test('bad mappings are refused at start with nats-server’s text', () => {
   dirs.push(dir);
   assert.throws(() => loadConfigFile(file, defaultOptions('herald')), /total weight needs to be <= 100/);
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+const JS_CONF = 'mappings { "in.*": "store.$1" }\n';
+
+/** Publishes through JetStream to a mapped subject; returns the ack and the stored subject. */
+async function jsScenario(t: Target): Promise<string> {
+  const nc = await within(v3.connect({ port: t.port, reconnect: false }), WAIT, 'connect');
+  try {
+    const jsm = await jetstreamManager(nc);
+    await jsm.streams.add({ name: 'S', subjects: ['store.>'] });
+    const ack = await jetstream(nc).publish('in.a', 'x');
+    const m = await jsm.streams.getMessage('S', { seq: ack.seq });
+    return `${ack.stream}#${ack.seq} ${m?.subject ?? 'none'}`;
+  } finally {
+    await nc.close();
+  }
+}
+
+test('a mapped publish is stored and acked by the stream of its destination, as nats-server', async () => {
+  const got = await runOn(startHerald(JS_CONF, { jetstream: true }), jsScenario);
+  assert.equal(got, 'S#1 store.a');
+  if (natsServerAvailable()) assert.equal(await runOn(startReferenceNats(JS_CONF, { jetstream: true }), jsScenario), got);
+});
+
+test('herald: a Redis PUBLISH is mapped like a NATS publish (one router for both doors)', async () => {
+  const s = await Server.start({
+    port: 0,
+    redisPort: 0,
+    jetstream: false,
+    logLevel: 'silent',
+    accounts: { ...NO_ACCOUNTS, globalMappings: [{ from: 'chan.*', to: [{ subject: 'mapped.$1', weight: 100 }] }] },
+  });
+  const nc = await within(v3.connect({ port: s.port, reconnect: false }), WAIT, 'connect');
+  const io = new Redis({ port: s.redis!.port, host: '127.0.0.1', maxRetriesPerRequest: 1 });
+  try {
+    const sub = nc.subscribe('mapped.*', { max: 1 });
+    await nc.flush();
+    assert.equal(await io.publish('chan.x', 'hi'), 1);
+    const got = await within(
+      (async () => {
+        for await (const m of sub) return `${m.subject} ${m.string()}`;
+        return 'none';
+      })(),
+      WAIT,
+      'mapped message',
+    );
+    assert.equal(got, 'mapped.x hi');
+  } finally {
+    io.disconnect();
+    await nc.close();
+    await s.close();
+  }
 });
