@@ -5,7 +5,7 @@
  * of the system account can ask.
  *
  *   $SYS.REQ.SERVER.PING                       STATSZ of every server (here: this one)
- *   $SYS.REQ.SERVER.PING.<K>, .<server-id>.<K>  K = STATSZ VARZ CONNZ SUBSZ JSZ HEALTHZ ACCOUNTZ
+ *   $SYS.REQ.SERVER.PING.<K>, .<server-id>.<K>  K = STATSZ VARZ CONNZ SUBSZ JSZ HEALTHZ ACCOUNTZ, IDZ (2.10)
  *                                              (ROUTEZ GATEWAYZ LEAFZ answer empty: no cluster)
  *   $SYS.REQ.ACCOUNT.<acc>.<K>                 K = CONNZ SUBSZ INFO JSZ STATZ CONNS LEAFZ
  *   $SYS.REQ.ACCOUNT.PING.STATZ, .PING.CONNZ
@@ -217,6 +217,17 @@ export class SysServices {
     const kind = t[4]!;
     if (kind === 'STATSZ') {
       this.statszReq(msg);
+      return;
+    }
+    if (kind === 'IDZ') {
+      // nats-server 2.10 events.go idzReq (herald advertises 2.10): the bare ServerID, no envelope.
+      const o = this.s.options;
+      if (msg.reply !== '')
+        this.reply(msg.reply, this.s.accounts.system.router, {
+          name: o.serverName || this.s.serverId,
+          host: o.host,
+          id: this.s.serverId,
+        });
       return;
     }
     const build = Object.hasOwn(this.server, kind) ? this.server[kind] : undefined;

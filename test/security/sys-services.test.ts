@@ -118,6 +118,8 @@ async function scenario(t: Target): Promise<Run> {
   for (const [subject, body] of REQUESTS) {
     replies.set(`${subject} ${body}`, await ask(subject.replace('.ID.', `.${id}.`), body));
   }
+  // IDZ (nats-server 2.10, which herald advertises; 2.9.10 does not answer it).
+  replies.set('IDZ', await ask('$SYS.REQ.SERVER.PING.IDZ', ''));
   // A request naming another server gets no reply (nats-server filterRequest).
   const filtered = await ask('$SYS.REQ.SERVER.PING.VARZ', '{"server_name":"someone-else"}');
   // Users of other accounts cannot reach the system account's services.
@@ -198,6 +200,7 @@ describe('$SYS request services', () => {
     const conns = r.get('$SYS.REQ.ACCOUNT.A.CONNS ') as Json;
     assert.equal(conns.type, 'io.nats.server.advisory.v1.account_connections');
     assert.equal(conns.conns, 1);
+    assert.deepEqual(Object.keys(r.get('IDZ') as Json), ['name', 'host', 'id']);
     const nope = r.get('$SYS.REQ.ACCOUNT.NOPE.INFO ') as Json;
     assert.deepEqual(nope.error, { code: 500, description: 'Account NOPE does not exist' });
     const bad = r.get('$SYS.REQ.SERVER.PING.CONNZ not json') as Json;
