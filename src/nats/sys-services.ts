@@ -123,9 +123,6 @@ export class SysServices {
     private readonly events: SystemEvents,
   ) {
     const head = (): Options => ({ server_id: s.serverId, now: new Date().toISOString() });
-    const empty =
-      (list: string): Builder =>
-      () => ({ ...head(), [list]: [] });
     this.server = {
       STATSZ: () => this.statsz(),
       VARZ: () => buildVarz(s, s.monitorView(), this.cpu),
