@@ -75,37 +75,57 @@ export function verifyConnect(c: AuthSession, o: ConnectOptions): Promise<Authen
 }
 
 /**
- * After a config reload (nats-server reload.go reloadAuthorization): a client that logged in as
- * a user (name or nkey) the new settings no longer list is closed without a word
- * (clientHasMovedToDifferentAccount → closeConnection(ClientClosed)); the others' CONNECT
- * credentials are checked again. A client no longer authorized then gets
- * -ERR 'Authorization Violation' and is closed; otherwise its user's new permissions apply
- * from its next PUB/SUB, and each subscription they no longer allow is removed with an -ERR
- * naming it and its sid (client.go processSubsOnConfigReload). Connections still before
- * CONNECT are checked when their CONNECT comes, against the new settings.
+ * Verifies `o` against the settings in force when the verdict arrives: a config reload that lands
+ * while a verdict is pending (a bcrypt compare takes tens of ms on the worker) would otherwise
+ * let a client in, or keep it, with settings that no longer exist. The door's auth generation
+ * tells; a stale verdict is thrown away and the check runs again against the new settings.
+ */
+export async function verifyCurrent(c: AuthSession, o: ConnectOptions): Promise<Authenticated | null> {
+  for (;;) {
+    const generation = c.door.authGeneration;
+    const who: Authenticated | null = c.door.authRequired ? await verifyConnect(c, o) : { user: '', permissions: null };
+    if (generation === c.door.authGeneration || c.closed) return who;
+  }
+}
+
+/**
+ * After a config reload (nats-server reload.go reloadAuthorization). First, synchronously, as
+ * clientHasMovedToDifferentAccount does: a client that logged in as a user (name or nkey) the
+ * new settings no longer list, or list in another account, is closed without a word
+ * (closeConnection(ClientClosed)); that includes every client of a removed account. The others'
+ * CONNECT credentials are checked again: a client no longer authorized gets
+ * -ERR 'Authorization Violation' and is closed. A client without a user name (token,
+ * no_auth_user, a certificate-mapped user) that the new settings put in another account is
+ * closed too: nats-server re-binds it, herald does not move a live connection between accounts.
+ * Otherwise the user's new permissions apply from its next PUB/SUB, and each subscription they
+ * no longer allow is removed with an -ERR naming it and its sid (client.go
+ * processSubsOnConfigReload). Connections still before CONNECT are checked when their CONNECT
+ * comes, against the new settings.
  */
 export async function reauthorize(c: AuthSession): Promise<void> {
   if (c.closed || !c.connectReceived) return;
   const o = c.connectOpts;
   const nkey = o.nkey ?? '';
   const name = nkey !== '' ? nkey : (o.user ?? '');
-  if (name !== '' && !c.door.opts.auth.users.some((u) => u.name === name && u.nkey === (nkey !== ''))) {
-    c.door.log.info({ cid: c.id, user: name }, 'closed after config reload: user no longer configured');
-    c.close('Client Closed');
-    return;
+  if (name !== '') {
+    const user = c.door.opts.auth.users.find((u) => u.name === name && u.nkey === (nkey !== ''));
+    if (user === undefined || (user.account ?? GLOBAL_ACCOUNT) !== c.account) {
+      const why = user === undefined ? 'user no longer configured' : 'user moved to another account';
+      c.door.log.info({ cid: c.id, user: name }, `closed after config reload: ${why}`);
+      c.close('Client Closed');
+      return;
+    }
   }
-  let who: Authenticated | null = { user: '', permissions: null };
-  if (c.door.authRequired) who = await verifyConnect(c, o);
+  const who = await verifyCurrent(c, o);
   if (c.closed) return;
-  if (who !== null && c.door.accounts !== null && (who.account ?? GLOBAL_ACCOUNT) !== c.account) {
-    // nats-server clientHasMovedToDifferentAccount: a user moved to another account is closed.
-    c.door.log.info({ cid: c.id, user: who.user }, 'closed after config reload: user moved to another account');
-    c.close('Client Closed');
-    return;
-  }
   if (who === null) {
     c.door.log.warn({ cid: c.id, ip: c.ip, user: c.authUser }, 'authorization violation after config reload');
     c.fatal(NatsErrors.AuthorizationViolation, 'Authentication Failure');
+    return;
+  }
+  if ((who.account ?? GLOBAL_ACCOUNT) !== c.account || c.door.accounts?.get(c.account) === undefined) {
+    c.door.log.info({ cid: c.id, user: who.user }, 'closed after config reload: its account changed');
+    c.close('Client Closed');
     return;
   }
   c.authUser = who.user;

@@ -4,7 +4,7 @@ import { OutletState, type Outlet, type Producer, type Verdict } from '../core/b
 import { NatsErrors, natsErrLine, type NatsProtocolError } from '../core/errors.js';
 import { isValidLiteralSubject, isValidSubject } from '../core/subject.js';
 import { PermissionChecker, type Authenticated, type Permissions } from '../core/auth.js';
-import { reauthorize, verifyConnect, type ConnectOptions } from './connection-auth.js';
+import { reauthorize, verifyCurrent, type ConnectOptions } from './connection-auth.js';
 import { goQuote } from './jetstream/gojson.js';
 import { ParseError, Parser, type ParserHandler } from './parser.js';
 import type { NatsDoor } from './server.js';
@@ -321,13 +321,14 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
    * secrets themselves are never logged. The check is asynchronous (a bcrypt compare runs on a
    * worker thread), so the parser is suspended and reads are held until the verdict: the client's
    * later operations run after it, in order, exactly as if the check had been synchronous. The
-   * auth timeout still applies while the verdict is pending, as it does in nats-server.
+   * auth timeout still applies while the verdict is pending, as it does in nats-server. A reload
+   * that lands meanwhile makes the check run again against the new settings (verifyCurrent).
    */
   private checkAuth(o: ConnectOptions): void {
     this.parser.suspend();
     this.authPending = [];
     this.socket.pause();
-    verifyConnect(this, o).then(
+    verifyCurrent(this, o).then(
       (who) => this.authVerdict(o, who),
       () => this.authVerdict(o, null),
     );
