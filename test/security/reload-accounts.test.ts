@@ -8,11 +8,10 @@
 // A change of system_account is refused.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { RawConnection, splitGreeting } from '../helpers/raw.js';
-import { natsServerAvailable, startNatsServer } from '../helpers/nats-server.js';
+import { natsServerAvailable } from '../helpers/nats-server.js';
+import { heraldSide, natsSide, type Side } from './reload-sides.js';
 import { startHeraldChild } from '../helpers/herald-child.js';
 
 /** Bound on every wait for a server's reaction. */
@@ -41,48 +40,6 @@ const after = `accounts {
     jetstream: enabled
   }
 }`;
-
-interface Side {
-  port: number;
-  hup(): void;
-  rewrite(conf: string): void;
-  stop(): Promise<void>;
-  log(): string;
-}
-
-async function heraldSide(): Promise<Side> {
-  const store = mkdtempSync(join(tmpdir(), 'herald-reload-acc-'));
-  const js = `jetstream { store_dir: ${JSON.stringify(store)} }\n`;
-  const h = await startHeraldChild(js + before);
-  return {
-    port: h.port,
-    hup: () => process.kill(h.pid, 'SIGHUP'),
-    rewrite: (conf) => writeFileSync(h.conf, `${js}${conf}\nport: -1\nhost: 127.0.0.1\nports_file_dir: ${JSON.stringify(h.dir)}\n`),
-    stop: async () => {
-      await h.stop();
-      rmSync(store, { recursive: true, force: true });
-    },
-    log: () => h.stderr(),
-  };
-}
-
-async function natsSide(): Promise<Side> {
-  const dir = mkdtempSync(join(tmpdir(), 'herald-reload-acc-ref-'));
-  const js = `jetstream { store_dir: ${JSON.stringify(join(dir, 'js'))} }\n`;
-  const file = join(dir, 'server.conf');
-  writeFileSync(file, js + before);
-  const n = await startNatsServer({ args: ['-c', file] });
-  return {
-    port: n.port,
-    hup: () => process.kill(n.pid, 'SIGHUP'),
-    rewrite: (conf) => writeFileSync(file, js + conf),
-    stop: async () => {
-      await n.stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
-    log: () => '',
-  };
-}
 
 /** Connects as `user` (password = name), sends `ops`, waits for the PONG that ends them. */
 async function session(port: number, user: string, ops = '', headers = true): Promise<RawConnection> {
@@ -210,8 +167,8 @@ async function scenario(side: Side): Promise<Record<string, string>> {
 }
 
 test('SIGHUP with accounts changed: removed and moved users closed, imports rewired, JetStream per account on and off (differential)', { skip: natsServerAvailable() ? false : 'nats-server is not installed' }, async () => {
-  const h = await heraldSide();
-  const n = await natsSide();
+  const h = await heraldSide(before, { jetstream: true });
+  const n = await natsSide(before, { jetstream: true });
   try {
     const [hs, ns] = [await scenario(h), await scenario(n)];
     assert.deepEqual(hs, ns);
