@@ -323,9 +323,9 @@ export class Server implements MonitoredServer {
    * changes nothing, when `next` changes an option that needs a restart (src/config/reload.ts).
    * New users, passwords, tokens and permissions apply to new connections at once; connected
    * clients are re-checked (closed if no longer authorized or moved to another account,
-   * subscriptions they may no longer hold removed). Changed accounts are rewired at once and
-   * their JetStream started or stopped (reloadAccounts). Returns the names of the options that
-   * changed.
+   * subscriptions they may no longer hold removed). Changed accounts are rewired at once, before
+   * the re-check, and their JetStream started or stopped after it (reloadJetStreamAccounts), in
+   * nats-server's order. Returns the names of the options that changed.
    */
   reload(next: ServerOptions): Promise<readonly string[]> {
     // One reload at a time: a second SIGHUP waits for the first to finish (JetStream may be starting).
@@ -339,28 +339,32 @@ export class Server implements MonitoredServer {
     const o = this.options as unknown as Record<string, unknown>;
     for (const k of changed) o[k] = next[k];
     if (changed.includes('logLevel')) this.log.level = next.logLevel;
-    if (changed.includes('accounts')) await this.reloadAccounts();
-    if (changed.includes('auth') || changed.includes('accounts')) {
+    const accounts = changed.includes('accounts');
+    if (accounts) {
+      const removed = this.accounts.apply(next.accounts);
+      if (removed.length > 0) this.log.info({ removed }, 'accounts removed by config reload');
+    }
+    if (changed.includes('auth') || accounts) {
       // Redis clients already logged in keep their login, as Redis keeps them on a requirepass change.
       if (this.redis !== null) this.redis.auth = next.auth;
       await this.door.reloadAuth();
     }
+    if (accounts) await this.reloadJetStreamAccounts();
     this.log.info({ changed }, changed.length === 0 ? 'Reloaded server configuration: nothing changed' : 'Reloaded server configuration');
     return changed;
   }
 
   /**
-   * nats-server reload.go reloadAuthorization → enableJetStreamAccounts, for `options.accounts`
-   * just replaced: the account set is rewired (src/core/accounts.ts, apply); an account that
-   * lost JetStream, changed its limits or was removed has its JetStream closed (its streams stay
-   * on disk and come back when the account enables JetStream again); one that gained it, or
-   * changed limits, starts it from its directory; accounts without it answer `$JS.API` with 10039.
-   * Clients of removed accounts are closed by the auth re-check that follows (their users are gone).
+   * nats-server reload.go reloadAuthorization → enableJetStreamAccounts, once the accounts were
+   * rewired (AccountSet.apply) and their clients re-checked: an account that lost JetStream,
+   * changed its limits or was removed has its JetStream closed (its streams stay on disk and come
+   * back when the account enables JetStream again); one that gained it, or changed limits, starts
+   * it from its directory; accounts without it answer `$JS.API` with 10039.
    */
-  private async reloadAccounts(): Promise<void> {
-    const removed = this.accounts.apply(this.options.accounts);
-    if (removed.length > 0) this.log.info({ removed }, 'accounts removed by config reload');
-    if (!this.options.jetstream) return;
+  private async reloadJetStreamAccounts(): Promise<void> {
+    // Shutdown and lame duck stop JetStream for good: a reload does not bring it back.
+    const stopping = (): boolean => this.closing !== null || this.lameDuck !== null;
+    if (!this.options.jetstream || stopping()) return;
     for (const [name, js] of [...this.jetstreams]) {
       const acc = this.accounts.get(name);
       const want = acc === undefined ? null : this.jetStreamLimitsOf(acc);
@@ -378,6 +382,7 @@ export class Server implements MonitoredServer {
     const [jsModule, disabledModule] = await Promise.all([import('./nats/jetstream/jetstream.js'), import('./nats/jetstream/disabled.js')]);
     const storeDir = join(this.options.dataDir, 'jetstream');
     for (const acc of this.accounts.byName.values()) {
+      if (stopping()) return;
       if (this.jetstreams.has(acc.name) || this.jsDisabled.has(acc.name)) continue;
       await this.startAccountJetStream(acc, storeDir, jsModule.JetStream, disabledModule.JetStreamDisabled);
     }

@@ -24,7 +24,7 @@ const before = `accounts {
     jetstream: enabled
   }
   B: {
-    users: [ { user: b, password: b } ]
+    users: [ { user: b, password: b }, { user: p, password: p } ]
     imports: [ { service: { account: A, subject: "svc" } } ]
   }
   C: { users: [ { user: c, password: c } ] }
@@ -35,7 +35,7 @@ const after = `accounts {
     exports: [ { stream: "a.>" } ]
   }
   B: {
-    users: [ { user: b, password: b }, { user: m, password: m }, { user: d, password: d } ]
+    users: [ { user: b, password: b }, { user: m, password: m }, { user: d, password: d }, { user: p, password: p2 } ]
     imports: [ { stream: { account: A, subject: "a.>" } } ]
     jetstream: enabled
   }
@@ -124,6 +124,7 @@ async function scenario(side: Side): Promise<Record<string, string>> {
   const b = await session(side.port, 'b', 'SUB a.> 1\r\nSUB _INBOX.b.> 3\r\nSUB _INBOX.js.> 99\r\n');
   const c = await session(side.port, 'c');
   const m = await session(side.port, 'm');
+  const p = await session(side.port, 'p');
   seen['a: create S'] = await jsApi(a, '$JS.API.STREAM.CREATE.S', '{"name":"S","subjects":["a.s"]}');
   await roundTrip(a, 'PUB a.s 2\r\nhi\r\nPUB a.1 2\r\nhi\r\n', 'a publishes before the reload');
   await roundTrip(b, 'PUB svc _INBOX.b.1 1\r\nq\r\n', 'b requests svc through its import');
@@ -134,7 +135,8 @@ async function scenario(side: Side): Promise<Record<string, string>> {
   side.rewrite(after);
   side.hup();
   // C is gone and m moved to B: both are closed without a word once the reload is applied.
-  for (const [who, conn] of [['c', c], ['m', m]] as const) {
+  // p's password changed inside B: it gets the violation.
+  for (const [who, conn] of [['c', c], ['m', m], ['p', p]] as const) {
     assert.ok((await conn.waitFor(() => false, WAIT_MS)) === false && conn.closed, `${who} closed after the reload`);
     seen[who] = rest(conn);
   }
@@ -159,6 +161,9 @@ async function scenario(side: Side): Promise<Record<string, string>> {
   assert.ok((await d.waitFor(() => false, WAIT_MS)) === false && d.closed, 'd closed after the second reload');
   const a2 = await session(side.port, 'a', 'SUB _INBOX.js.> 99\r\n');
   seen['a: stream S back'] = await jsApi(a2, '$JS.API.STREAM.INFO.S', '', enabled);
+  // B's stream import is gone again: a.3 stays in A.
+  await roundTrip(a2, 'PUB a.3 2\r\nhi\r\n', 'a publishes after the import was removed');
+  await roundTrip(b, '', 'b after a.3');
   seen['b: js info, JetStream off again'] = await jsApi(b, '$JS.API.INFO', '', disabled);
   seen.a = rest(a).replace(/_R_\.\S+/g, '_R_.X').replace(/MSG _INBOX\.js[^\n]*\n[^\n]*\n/g, '');
   seen.b = rest(b).replace(/MSG _INBOX\.js[^\n]*\n[^\n]*\n/g, '');
@@ -180,6 +185,8 @@ test('SIGHUP with accounts changed: removed and moved users closed, imports rewi
     assert.match(hs['a: stream info, JetStream off']!, /10039/);
     assert.match(hs['a: stream S back']!, /"messages":1/);
     assert.match(hs['new c']!, /Authorization Violation/);
+    assert.equal(hs.p, "PONG\r\n-ERR 'Authorization Violation'\r\n", 'a changed password inside an account');
+    assert.doesNotMatch(hs.b!, /MSG a\.3 /, 'a removed stream import stops delivering');
   } finally {
     await h.stop();
     await n.stop();
