@@ -30,6 +30,7 @@ import { runLameDuck } from './lame-duck.js';
 import { planReload } from './config/reload.js';
 import type { DirLock } from './store/dir-lock.js';
 import type { RespDoor } from './resp/server.js';
+import { DATA_DIR_MODE } from './store/modes.js';
 
 /** The JetStream service as the server sees it (implemented in src/nats/jetstream/jetstream.ts). */
 export interface JetStreamService {
@@ -152,14 +153,14 @@ export class Server implements MonitoredServer {
     const redisOn = o.redisPort !== null || o.redisTls !== null;
     const redisFile = redisOn && o.redisStore === 'file';
     if (o.jetstream || redisFile) {
-      mkdirSync(o.dataDir, { recursive: true });
+      mkdirSync(o.dataDir, { recursive: true, mode: DATA_DIR_MODE });
       // One server per data directory: a second one would find every stream's store taken.
       const { lockDirectory } = await import('./store/dir-lock.js');
       this.dataLock = await lockDirectory(o.dataDir, { what: 'data directory' });
     }
     if (o.jetstream) {
       const storeDir = join(o.dataDir, 'jetstream');
-      mkdirSync(storeDir, { recursive: true });
+      mkdirSync(storeDir, { recursive: true, mode: DATA_DIR_MODE });
       const [jsModule, disabledModule] = await Promise.all([
         import('./nats/jetstream/jetstream.js'),
         import('./nats/jetstream/disabled.js'),
