@@ -302,6 +302,14 @@ export function parseLongLong(b: Buffer, s: number, e: number): number | null {
   return neg ? -v : v;
 }
 
+/** Byte equality of two short Buffers (a loop beats a native call at these lengths). */
+export function sameBytes(a: Buffer, b: Buffer): boolean {
+  const n = a.length;
+  if (n !== b.length) return false;
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 function isSpace(c: number): boolean {
   // C isspace: space, \t, \n, \v, \f, \r
   return c === 0x20 || (c >= 0x09 && c <= 0x0d);

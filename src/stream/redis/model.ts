@@ -13,7 +13,7 @@
 import { ID_MAX, U64_MAX, type StreamId } from './id.js';
 import { RStream, entryFields, type NodeLimits, type TrimStrategy } from './stream.js';
 import { Consumer, Group } from './group.js';
-import { decodeEffect, encodeEffect, type Effect } from './effects.js';
+import { decodeEffect, effectSize, encodeEffect, type Effect } from './effects.js';
 
 /** The keyspace as the model sees it (src/resp/keyspace.ts implements it). */
 export interface StreamKeys {
@@ -121,6 +121,28 @@ export class RedisStreamModel {
         for (const e of snapshotOf(v)) yield { db, key, rec: encodeEffect(e) };
       }
     }
+  }
+
+  /**
+   * What `snapshotEffects` would produce, counted without encoding it: records, the key bytes
+   * they carry and their body bytes. The log asks this before deciding to compact, so a check that
+   * decides against it costs one walk of the state and no allocation per entry.
+   */
+  snapshotSize(): { records: number; keyBytes: number; recBytes: number } {
+    let records = 0;
+    let keyBytes = 0;
+    let recBytes = 0;
+    const dbs = this.keys.dbs;
+    for (let db = 0; db < dbs.length; db++) {
+      for (const [key, v] of dbs[db]) {
+        if (!(v instanceof RedisStream)) continue;
+        const r = snapshotSizeOf(v);
+        records += r.records;
+        keyBytes += r.records * key.length;
+        recBytes += r.bytes;
+      }
+    }
+    return { records, keyBytes, recBytes };
   }
 
   /** A key was deleted or flushed by a generic command: logged as a drop. */
@@ -571,6 +593,35 @@ export class RedisStreamModel {
     if (k < walk.length) cursor = walk[k][0];
     return { cursor, claimed, deleted };
   }
+}
+
+/** Record count and body bytes of `snapshotOf(s)`, walking the state without building it. */
+function snapshotSizeOf(s: RedisStream): { records: number; bytes: number } {
+  let records = 2; // create, setid
+  let bytes = effectSize({ t: 'create' });
+  bytes += effectSize({ t: 'setid', lastId: 0n, entriesAdded: 0, maxDeletedId: s.maxDeletedId === 0n ? null : 0n });
+  // A 'node' record: type, bytes, master fields, slot count, then per slot ID, flag and fields.
+  const strs = (v: readonly string[]): number => {
+    let n = 4;
+    for (const x of v) n += 4 + x.length;
+    return n;
+  };
+  for (const n of s.nodes) {
+    records++;
+    bytes += 1 + 8 + strs(n.masterFields) + 4;
+    for (const e of n.entries) bytes += 16 + 1 + (e.data === null ? 0 : strs(e.data));
+  }
+  for (const g of s.groups.values()) {
+    records++;
+    bytes += effectSize({ t: 'gcreate', group: g.name, id: 0n, entriesRead: g.entriesRead });
+    for (const c of g.consumers.values()) {
+      // Its ccreate, then one claim per entry it owns (every pending entry has one owner).
+      records += 1 + c.pel.size;
+      bytes += effectSize({ t: 'ccreate', group: g.name, consumer: c.name, seen: 0 });
+      bytes += c.pel.size * effectSize({ t: 'claim', group: g.name, consumer: c.name, id: 0n, time: 0, count: 0 });
+    }
+  }
+  return { records, bytes };
 }
 
 /** The records that rebuild `s` from nothing. */
