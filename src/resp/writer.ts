@@ -96,6 +96,16 @@ export class RespWriter {
     this.buf[this.len++] = 0x0a;
   }
 
+  /** Bytes [start, end) of `src` as a bulk string, copied straight from `src` (no view made). */
+  bulkRange(src: Buffer, start: number, end: number): void {
+    const n = end - start;
+    this.head(0x24, n);
+    this.reserve(n + CRLF_LEN);
+    this.len += src.copy(this.buf, this.len, start, end);
+    this.buf[this.len++] = 0x0d;
+    this.buf[this.len++] = 0x0a;
+  }
+
   /** The null bulk string: `$-1` in RESP2, `_` in RESP3. */
   nil(): void {
     if (this.proto === 3) this.line(0x5f, '');

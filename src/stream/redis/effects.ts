@@ -10,11 +10,13 @@
  * strings. Costs: one Buffer per record, sized exactly, and no other allocation.
  */
 import type { StreamId } from './id.js';
+import type { PackedFields } from './stream.js';
+import { slabAlloc } from './slab.js';
 
 /** One resolved change to one key. */
 export type Effect =
   | { t: 'create' }
-  | { t: 'add'; id: StreamId; newNode: boolean; fields: Buffer[] }
+  | { t: 'add'; id: StreamId; newNode: boolean; data: PackedFields }
   | { t: 'trim'; strategy: 'maxlen' | 'minid'; maxlen: number; minid: StreamId }
   | { t: 'xdel'; ids: StreamId[] }
   | { t: 'setid'; lastId: StreamId; entriesAdded: number | null; maxDeletedId: StreamId | null }
@@ -26,7 +28,7 @@ export type Effect =
   | { t: 'seen'; group: string; consumer: string; seen: number }
   | { t: 'claim'; group: string; consumer: string; id: StreamId; time: number; count: number }
   | { t: 'unpend'; group: string; ids: StreamId[] }
-  | { t: 'node'; bytes: number; slots: { id: StreamId; fields: string[] | null }[]; masterFields: string[] }
+  | { t: 'node'; bytes: number; slots: { id: StreamId; data: PackedFields | null }[]; masterFields: string[] }
   | { t: 'drop' };
 
 const TYPES = [
@@ -56,8 +58,8 @@ const TYPE_CODE = new Map<string, number>(TYPES.map((t, i) => [t, i + 1]));
 class Enc {
   private p = 0;
   readonly b: Buffer;
-  constructor(size: number) {
-    this.b = Buffer.allocUnsafe(size);
+  constructor(size: number, b?: Buffer) {
+    this.b = b ?? Buffer.allocUnsafe(size);
   }
   u8(v: number): this {
     this.b[this.p++] = v;
@@ -89,6 +91,11 @@ class Enc {
   u32(v: number): this {
     this.b.writeUInt32BE(v, this.p);
     this.p += 4;
+    return this;
+  }
+  /** A packed field list: already in the `strs` layout. */
+  raw(v: Buffer): this {
+    this.p += v.copy(this.b, this.p);
     return this;
   }
   ids(v: readonly StreamId[]): this {
@@ -128,7 +135,7 @@ export function effectSize(e: Effect): number {
     case 'drop':
       return U8;
     case 'add':
-      return U8 + ID + U8 + strsSize(e.fields);
+      return U8 + ID + U8 + e.data.length;
     case 'trim':
       return U8 + U8 + F64 + ID;
     case 'xdel':
@@ -151,7 +158,7 @@ export function effectSize(e: Effect): number {
       return U8 + str(e.group) + U32 + ID * e.ids.length;
     case 'node': {
       let n = U8 + F64 + strsSize(e.masterFields) + U32;
-      for (const s of e.slots) n += ID + U8 + (s.fields === null ? 0 : strsSize(s.fields));
+      for (const s of e.slots) n += ID + U8 + (s.data === null ? 0 : s.data.length);
       return n;
     }
   }
@@ -196,6 +203,15 @@ class Dec {
     for (let i = 0; i < n; i++) out.push(this.id());
     return out;
   }
+  /** A `strs` field list kept packed (a copy: the record's Buffer may be a large read). */
+  packed(): PackedFields {
+    const start = this.p;
+    const n = this.u32();
+    for (let i = 0; i < n; i++) this.p += 4 + this.b.readUInt32BE(this.p);
+    const out = slabAlloc(this.p - start);
+    this.b.copy(out, 0, start, this.p);
+    return out;
+  }
   strs(): Buffer[] {
     const n = this.u32();
     const out: Buffer[] = [];
@@ -214,7 +230,7 @@ export function encodeEffect(e: Effect): Buffer {
     case 'add':
       w.id(e.id)
         .u8(e.newNode ? 1 : 0)
-        .strs(e.fields);
+        .raw(e.data);
       break;
     case 'trim':
       w.u8(e.strategy === 'maxlen' ? 0 : 1)
@@ -253,12 +269,32 @@ export function encodeEffect(e: Effect): Buffer {
     case 'node':
       w.num(e.bytes).strs(e.masterFields).u32(e.slots.length);
       for (const s of e.slots) {
-        w.id(s.id).u8(s.fields === null ? 0 : 1);
-        if (s.fields !== null) w.strs(s.fields);
+        w.id(s.id).u8(s.data === null ? 0 : 1);
+        if (s.data !== null) w.raw(s.data);
       }
       break;
   }
   return w.done();
+}
+
+/** Offset of the packed field list in an `add` record (type, ID, newNode flag). */
+const ADD_DATA_AT = U8 + ID + U8;
+
+/**
+ * The `add` record for an XADD of `fields`, and its packed field list as a view of it: the entry
+ * keeps the view, the log copies the record, so the data is laid out once (in slab memory,
+ * slab.ts). Same bytes as
+ * encodeEffect of the equivalent `add` effect.
+ */
+export function encodeAdd(id: StreamId, newNode: boolean, fields: readonly Buffer[]): { rec: Buffer; data: PackedFields } {
+  const size = ADD_DATA_AT + strsSize(fields);
+  const w = new Enc(size, slabAlloc(size))
+    .u8(TYPE_CODE.get('add') as number)
+    .id(id)
+    .u8(newNode ? 1 : 0)
+    .strs(fields);
+  const rec = w.done();
+  return { rec, data: rec.subarray(ADD_DATA_AT) };
 }
 
 /** The effect a record holds; throws on an unknown type (a corrupt or newer record). */
@@ -270,7 +306,7 @@ export function decodeEffect(rec: Buffer): Effect {
     case 'drop':
       return { t };
     case 'add':
-      return { t, id: r.id(), newNode: r.u8() === 1, fields: r.strs() };
+      return { t, id: r.id(), newNode: r.u8() === 1, data: r.packed() };
     case 'trim':
       return { t, strategy: r.u8() === 0 ? 'maxlen' : 'minid', maxlen: r.num(), minid: r.id() };
     case 'xdel':
@@ -300,10 +336,10 @@ export function decodeEffect(rec: Buffer): Effect {
       const text = (): string[] => r.strs().map((b) => b.toString('latin1'));
       const masterFields = text();
       const n = r.u32();
-      const slots: { id: StreamId; fields: string[] | null }[] = [];
+      const slots: { id: StreamId; data: PackedFields | null }[] = [];
       for (let i = 0; i < n; i++) {
         const id = r.id();
-        slots.push({ id, fields: r.u8() === 1 ? text() : null });
+        slots.push({ id, data: r.u8() === 1 ? r.packed() : null });
       }
       return { t, bytes, slots, masterFields };
     }

@@ -11,9 +11,9 @@
  * and group.ts; nothing is allocated per call beyond the effect records and the results.
  */
 import { ID_MAX, U64_MAX, type StreamId } from './id.js';
-import { RStream, entryFields, type NodeLimits, type TrimStrategy } from './stream.js';
+import { RStream, entryFields, type NodeLimits, type PackedFields, type TrimStrategy } from './stream.js';
 import { Consumer, Group } from './group.js';
-import { decodeEffect, effectSize, encodeEffect, type Effect } from './effects.js';
+import { decodeEffect, effectSize, encodeAdd, encodeEffect, type Effect } from './effects.js';
 
 /** The keyspace as the model sees it (src/resp/keyspace.ts implements it). */
 export interface StreamKeys {
@@ -66,10 +66,11 @@ export interface TrimArgs {
   limit: number;
 }
 
-/** One entry of a read: fields null for an ID whose entry is gone (a history read of a deleted entry). */
+/** One entry of a read: its packed fields (stream.ts PackedFields), null for an ID whose entry is
+ * gone (a history read of a deleted entry). */
 export interface ReadEntry {
   id: StreamId;
-  fields: readonly string[] | null;
+  data: PackedFields | null;
 }
 
 /** A claim's options (XCLAIM). `time` null = now; `retryCount` null = unchanged rule. */
@@ -150,9 +151,10 @@ export class RedisStreamModel {
     if (this.sink !== null && !this.replaying) this.sink(db, key, encodeEffect({ t: 'drop' }));
   }
 
-  private emit(db: number, key: string, e: Effect): void {
+  /** Applies `e` and logs it; `rec` is its record when the caller already built it. */
+  private emit(db: number, key: string, e: Effect, rec?: Buffer): void {
     this.apply(db, key, e);
-    if (this.sink !== null) this.sink(db, key, encodeEffect(e));
+    if (this.sink !== null) this.sink(db, key, rec ?? encodeEffect(e));
   }
 
   /** Applies one resolved effect. Everything that changes stream state goes through here. */
@@ -170,7 +172,7 @@ export class RedisStreamModel {
       case 'create':
         return;
       case 'add':
-        s.append(e.id, e.fields, e.newNode);
+        s.append(e.id, e.data, e.newNode);
         return;
       case 'trim':
         s.trim(e.strategy, e.maxlen, e.minid, false, 0);
@@ -277,7 +279,9 @@ export class RedisStreamModel {
     let bytes = 0;
     for (const f of fields) bytes += f.length;
     const newNode = found === undefined || found.needsNewNode(bytes, this.limits());
-    this.emit(db, key, { t: 'add', id: newId, newNode, fields });
+    // The record is the entry's storage too (encodeAdd): one allocation, one copy of the data.
+    const { rec, data } = encodeAdd(newId, newNode, fields);
+    this.emit(db, key, { t: 'add', id: newId, newNode, data }, rec);
     this.keys.dirty++;
     this.keys.touch(db, key);
     if (trim !== null) this.trim(db, key, this.lookup(db, key) as RedisStream, trim);
@@ -359,7 +363,7 @@ export class RedisStreamModel {
   range(s: RStream, start: StreamId, end: StreamId, rev: boolean, count: number): ReadEntry[] {
     const out: ReadEntry[] = [];
     s.range(start, end, rev, (e) => {
-      out.push({ id: e.id, fields: entryFields(e) });
+      out.push({ id: e.id, data: entryFields(e) });
       return count === 0 || out.length < count;
     });
     return out;
@@ -472,9 +476,9 @@ export class RedisStreamModel {
       if (after === ID_MAX) return out;
       for (const [id, p] of c.pel.between(after + 1n, ID_MAX, count)) {
         const e = s.get(id);
-        if (e === undefined) out.push({ id, fields: null });
+        if (e === undefined) out.push({ id, data: null });
         else {
-          out.push({ id, fields: entryFields(e) });
+          out.push({ id, data: entryFields(e) });
           this.emit(db, key, { t: 'claim', group: g.name, consumer, id, time: now, count: p.count + 1 });
         }
       }
@@ -490,7 +494,7 @@ export class RedisStreamModel {
         else if (s.entriesAdded > 0) entriesRead = s.estimateDistance(e.id);
         lastId = e.id;
       }
-      picked.push({ id: e.id, fields: entryFields(e) });
+      picked.push({ id: e.id, data: entryFields(e) });
       return count === 0 || picked.length < count;
     });
     for (const p of picked) {
@@ -544,7 +548,7 @@ export class RedisStreamModel {
       c ??= this.touchConsumer(db, key, s, g, consumer);
       const count = o.retryCount ?? (p === undefined ? 1 : p.count) + (o.justId ? 0 : 1);
       this.emit(db, key, { t: 'claim', group: g.name, consumer, id, time, count });
-      out.push({ id, fields: o.justId ? null : entryFields(e) });
+      out.push({ id, data: o.justId ? null : entryFields(e) });
       dirty++;
       lastIdChanged = false;
     }
@@ -586,7 +590,7 @@ export class RedisStreamModel {
       if (minIdle > 0 && now - p.time < minIdle) continue;
       c ??= this.touchConsumer(db, key, s, g, consumer);
       this.emit(db, key, { t: 'claim', group: g.name, consumer, id, time: now, count: p.count + (justId ? 0 : 1) });
-      claimed.push({ id, fields: justId ? null : entryFields(e) });
+      claimed.push({ id, data: justId ? null : entryFields(e) });
       count--;
       this.keys.dirty++;
     }
@@ -609,7 +613,7 @@ function snapshotSizeOf(s: RedisStream): { records: number; bytes: number } {
   for (const n of s.nodes) {
     records++;
     bytes += 1 + 8 + strs(n.masterFields) + 4;
-    for (const e of n.entries) bytes += 16 + 1 + (e.data === null ? 0 : strs(e.data));
+    for (const e of n.entries) bytes += 16 + 1 + (e.data === null ? 0 : e.data.length);
   }
   for (const g of s.groups.values()) {
     records++;
@@ -632,7 +636,7 @@ function snapshotOf(s: RedisStream): Effect[] {
       t: 'node',
       bytes: n.fixedBytes,
       masterFields: n.masterFields,
-      slots: n.entries.map((e) => ({ id: e.id, fields: e.data === null ? null : entryFields(e) })),
+      slots: n.entries.map((e) => ({ id: e.id, data: e.data })),
     });
   }
   out.push({
