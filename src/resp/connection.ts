@@ -316,8 +316,11 @@ export class RespConnection implements Client, Producer, Outlet {
       if (!this.multi.aborted) this.multi.queue.push({ spec, argv: argv.map((b) => Buffer.from(b)) });
       this.writer.simple('QUEUED');
     } else {
-      const run = spec;
-      this.run(() => this.call(run, argv));
+      // run() inlined for the hot path (no closure per command).
+      this.executing = true;
+      this.call(spec, argv);
+      this.executing = false;
+      if (this.deferred !== null) this.drainDeferred();
     }
     this.markDirty();
     if (this.closeAfterReply) {

@@ -85,6 +85,9 @@ export interface ClaimOptions {
 
 const isErr = (v: unknown): v is StreamError => typeof v === 'string';
 
+/** XACK batches above this many IDs find duplicates with a Set instead of a scan. */
+const ACK_SET_MIN = 8;
+
 export class RedisStreamModel {
   private sink: ((db: number, key: string, rec: Buffer) => void) | null = null;
   /** True while applyEffect runs: a replayed drop must not be logged again. */
@@ -512,7 +515,14 @@ export class RedisStreamModel {
     const g = s?.groups.get(group);
     if (g === undefined) return 0;
     const hit: StreamId[] = [];
-    for (const id of ids) if (g.pel.has(id) && !hit.includes(id)) hit.push(id);
+    // A batch acks each ID once; a Set keeps a large batch linear (XACK of 100 is the bench shape).
+    const seen = ids.length > ACK_SET_MIN ? new Set<StreamId>() : null;
+    for (const id of ids) {
+      if (!g.pel.has(id)) continue;
+      if (seen === null ? hit.includes(id) : seen.has(id)) continue;
+      seen?.add(id);
+      hit.push(id);
+    }
     if (hit.length === 0) return 0;
     this.emit(db, key, { t: 'unpend', group, ids: hit });
     this.keys.dirty += hit.length;
