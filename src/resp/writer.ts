@@ -164,6 +164,14 @@ export function writeInt(b: Buffer, pos: number, n: number): number {
     b[pos++] = 0x30 + n;
     return pos;
   }
+  if (n < 0x80000000) {
+    // Digits by hand: lengths and counts are small, and a string per number is the alternative.
+    let digits = 1;
+    for (let t = n; t >= 10; t = (t / 10) | 0) digits++;
+    let end = pos + digits;
+    for (let t = n; end > pos; t = (t / 10) | 0) b[--end] = 0x30 + (t % 10);
+    return pos + digits;
+  }
   const s = String(n);
   return pos + b.write(s, pos, 'latin1');
 }
