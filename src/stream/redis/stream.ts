@@ -6,9 +6,10 @@
  * node count as `radix-tree-keys`. Protocol-free: ids are packed bigints (id.ts), field/value
  * pairs are Buffers, nothing here knows RESP.
  *
- * Costs (docs/redis.md "Streams", measured): an entry is one object with its id and one Buffer
- * holding its field/value bytes back to back plus their lengths (`PackedFields`), about 160 bytes
- * beside the data; a node is one object and an array. The bytes live outside the V8 heap (a view
+ * Costs (measured with `--expose-gc`, 200k entries of one 5-byte field and a 12-byte value):
+ * 233 bytes per entry, data included (208 when the data were latin1 strings): one object with its
+ * id and a Buffer view of its packed field/value bytes (`PackedFields`); a node is one object and
+ * an array. The bytes live outside the V8 heap (a view
  * of the effect record XADD built, or of a pooled Buffer), so a large stream costs the garbage
  * collector one small object per entry, never a copy of its data. Lookups are two binary
  * searches (node, then slot).
