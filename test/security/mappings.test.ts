@@ -234,3 +234,25 @@ test('herald: a Redis PUBLISH is mapped like a NATS publish (one router for both
     await s.close();
   }
 });
+
+test('herald: a reload applies changed mappings from the next publish', async () => {
+  const users = 'authorization { users: [ { user: nobody, password: nobody } ] }\n';
+  const before = `${users}mappings { "r.*": "one.$1" }\naccounts { A: { users: [ { user: a, password: a } ] } }\n`;
+  const after = `${users}mappings { "r.*": "two.$1" }\naccounts { A: { users: [ { user: a, password: a } ], mappings: { "x": "y" } } }\n`;
+  const t = await startHerald(before);
+  const { file, dir } = writeConf(after);
+  let nc: v2.NatsConnection | null = null;
+  try {
+    nc = await within(v2.connect({ port: t.port, user: 'nobody', pass: 'nobody', reconnect: false }), WAIT, 'connect');
+    assert.deepEqual(await observe(nc, nc, ['r.k']), ['one.k']);
+    const s = t.herald!;
+    const { options } = loadConfigFile(file, defaultOptions('herald'));
+    await s.reload({ ...s.options, accounts: options.accounts });
+    assert.deepEqual(await observe(nc, nc, ['r.k']), ['two.k']);
+    assert.deepEqual(s.accounts.get('A')!.mappings, [{ from: 'x', to: [{ subject: 'y', weight: 100 }] }]);
+  } finally {
+    await nc?.close();
+    await t.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
