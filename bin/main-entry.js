@@ -9,14 +9,17 @@ import { statSync } from 'node:fs';
 
 const mtime = (rel) => statSync(new URL(rel, import.meta.url), { throwIfNoEntry: false })?.mtimeMs ?? -1;
 
+/** True when a bundle built at `bundleMs` (-1: none) may run: tsc's last build (`tscMs`) is not newer. */
+export function bundleIsFresh(bundleMs, tscMs) {
+  return bundleMs >= 0 && bundleMs >= tscMs;
+}
+
 /** Runs `main(argv, argv0)`; `label` prefixes a crash report. Sets the exit status. */
 export async function run(argv, argv0, label) {
   try {
-    const bundled = mtime('../dist/bundle/main.js');
-    const { main } =
-      bundled >= 0 && bundled >= mtime('../dist/.tsbuildinfo')
-        ? await import('../dist/bundle/main.js')
-        : await import('../dist/src/cli/main.js');
+    const { main } = bundleIsFresh(mtime('../dist/bundle/main.js'), mtime('../dist/.tsbuildinfo'))
+      ? await import('../dist/bundle/main.js')
+      : await import('../dist/src/cli/main.js');
     const code = await main(argv, argv0);
     if (code !== 0) process.exitCode = code;
   } catch (err) {
