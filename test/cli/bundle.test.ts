@@ -3,9 +3,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
@@ -57,4 +57,24 @@ test('bin/ runs the bundle only when tsc has not built since', async () => {
   assert.equal(entry.bundleIsFresh(200, 100), true, 'bundled after tsc');
   assert.equal(entry.bundleIsFresh(100, 100), true, 'same instant');
   assert.equal(entry.bundleIsFresh(100, 200), false, 'tsc ran after the bundle: stale');
+});
+
+test('files found through import.meta.url are the ones scripts/bundle.js places beside the bundle', () => {
+  // dist/bundle/ sits as deep as dist/src/ and holds bcrypt-worker.js; any other file a module
+  // finds relative to itself would be looked for beside the chunks and missed there.
+  const known = new Set(["'../../package.json'", "'./bcrypt-worker.js'"]);
+  const found = new Set<string>();
+  const walk = (dir: string): void => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) {
+        // `herald bench` runs unbundled (scripts/bundle.js keeps it external).
+        if (e.name !== 'bench') walk(p);
+      } else if (e.name.endsWith('.js')) {
+        for (const m of readFileSync(p, 'utf8').matchAll(/new URL\(([^,]+),\s*import\.meta\.url\)/g)) found.add(m[1]!.replace(/"/g, "'"));
+      }
+    }
+  };
+  walk(resolve(ROOT, 'dist/src'));
+  assert.deepEqual([...found].filter((f) => !known.has(f)), [], 'teach scripts/bundle.js where these files go');
 });
