@@ -200,6 +200,9 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
   /** While a CONNECT's credentials are being checked (asynchronously: bcrypt runs on a worker),
    * reads that arrive are kept here in order and parsed after the verdict; null otherwise. */
   private authPending: Buffer[] | null = null;
+  private authPendingBytes = 0;
+  /** Aborted when this connection closes: drops its queued bcrypt compare (src/core/bcrypt-pool.ts). */
+  private readonly closing = new AbortController();
 
   constructor(
     readonly id: number,
@@ -255,7 +258,11 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
   private onData(buf: Buffer): void {
     if (this.closed) return;
     if (this.authPending !== null) {
+      // Reading goes on during the verdict so a client that hangs up is seen (and its compare
+      // dropped); past AUTH_HOLD_BYTES the socket pauses instead.
       this.authPending.push(buf);
+      this.authPendingBytes += buf.length;
+      if (this.authPendingBytes > AUTH_HOLD_BYTES) this.socket.pause();
       return;
     }
     this.lastActivity = Date.now();
@@ -347,7 +354,7 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
   private checkAuth(o: ConnectOptions): void {
     this.parser.suspend();
     this.authPending = [];
-    this.socket.pause();
+    this.authPendingBytes = 0;
     this.verify(o).then(
       (who) => this.authVerdict(o, who),
       () => this.authVerdict(o, null),
@@ -365,7 +372,7 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
       !((o.nkey ?? '') !== '' && auth.users.some((u) => u.nkey));
     return byCert
       ? Promise.resolve(mapCertificateUser(this.socket as TLSSocket, auth.users))
-      : authenticate(auth, o as Credentials, this.nonce);
+      : authenticate(auth, o as Credentials, this.nonce, { signal: this.closing.signal, origin: this.ip });
   }
 
   private authVerdict(o: ConnectOptions, who: Authenticated | null): void {
@@ -733,6 +740,7 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
     if (this.outLen > 0) this.flush();
     this.closed = true;
     this.closeReason = reason;
+    this.closing.abort();
     for (const sub of this.subs.values()) this.router.unsubscribe(sub);
     this.subs.clear();
     this.door.router.backpressure.outletClosed(this, this.outlet);
@@ -751,6 +759,10 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
     if (this.connectReceived) this.door.events?.disconnected(this);
   }
 }
+
+/** Bytes a client may send while its CONNECT verdict is pending before its socket is paused:
+ * enough for a pipelined burst, small enough that a slow bcrypt check cannot be made to buffer much. */
+const AUTH_HOLD_BYTES = 64 * 1024;
 
 /** Subjects with this prefix are nats-server's gateway-routed replies; clients may not publish to them. */
 const GW_REPLY_PREFIX = '_GR_.';
