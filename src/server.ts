@@ -28,6 +28,7 @@ import { SystemEvents } from './nats/events.js';
 import { HERALD_VERSION } from './version.js';
 import { runLameDuck } from './lame-duck.js';
 import { planReload } from './config/reload.js';
+import { reloadRedisAuth } from './resp/reload.js';
 import type { DirLock } from './store/dir-lock.js';
 import type { RespDoor } from './resp/server.js';
 
@@ -322,8 +323,7 @@ export class Server implements MonitoredServer {
     for (const k of changed) o[k] = next[k];
     if (changed.includes('logLevel')) this.log.level = next.logLevel;
     if (changed.includes('auth')) {
-      // Redis clients already logged in keep their login, as Redis keeps them on a requirepass change.
-      if (this.redis !== null) this.redis.auth = next.auth;
+      if (this.redis !== null) reloadRedisAuth(this.redis, next.auth);
       await this.door.reloadAuth();
     }
     this.log.info({ changed }, changed.length === 0 ? 'Reloaded server configuration: nothing changed' : 'Reloaded server configuration');

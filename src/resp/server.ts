@@ -114,7 +114,7 @@ export class RespDoor {
   /** Sharded Pub/Sub (SSUBSCRIBE/SPUBLISH): channel → its subscribers. Door-local, not in the
    * router: a shard channel is a namespace of its own (docs/redis.md, "Sharded Pub/Sub"). */
   readonly shardSubs = new Map<string, Set<RespConnection>>();
-  /** Users AUTH checks against; replaced by a config reload (Server.reload), logged-in clients keep their login. */
+  /** Users AUTH checks against; replaced by a config reload (src/resp/reload.ts, which re-checks logged-in clients). */
   auth: AuthSettings;
   port = 0;
   /** Port of the TLS listener once listening; 0 when there is none. */
