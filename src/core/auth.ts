@@ -90,6 +90,10 @@ const REPLY_TRACK_LIMIT = 4096;
 /** Publish verdicts cached per connection; the cache is cleared when it grows past this (nats-server maxPermCacheSize). */
 const PERM_CACHE_MAX = 128;
 
+/** Hosts that only this machine can reach: a door listening there without authentication is
+ * safe; anywhere else the doors log a SECURITY WARNING (src/nats/server.ts, src/resp/server.ts). */
+export const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|\[::1\]|localhost)$/i;
+
 /** True when settings ask clients to authenticate (INFO `auth_required`). */
 export function authRequired(a: AuthSettings): boolean {
   return a.token !== null || a.user !== null || a.users.length > 0;

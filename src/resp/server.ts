@@ -5,7 +5,7 @@ import type { Router } from '../core/router.js';
 import type { Logger } from '../core/log.js';
 import { redisPubSubLimitPolicy, verdictOnTick, type LimitPolicy } from '../core/backpressure.js';
 import { RedisErrors } from '../core/errors.js';
-import { NO_AUTH, authRequired, type AuthSettings } from '../core/auth.js';
+import { LOOPBACK, NO_AUTH, authRequired, type AuthSettings } from '../core/auth.js';
 import { RespConnection } from './connection.js';
 import { buildCommandTable } from './commands/table.js';
 import type { CommandSpec } from './commands/spec.js';
@@ -173,9 +173,25 @@ export class RespDoor {
     if (this.opts.tls != null) this.tlsPort = await this.listenTls(this.opts.tls);
     if (this.opts.plaintext === false) {
       this.startHousekeeping();
-      return 0;
-    }
-    return this.listenPlain();
+    } else await this.listenPlain();
+    this.warnIfOpen();
+    return this.port;
+  }
+
+  /**
+   * The safe-defaults warning of the NATS door (src/nats/server.ts), for this door: listening on a
+   * non-loopback interface with no login required lets anyone who reaches the port read every
+   * channel and publish anywhere. Redis 7 refuses such clients outright (protected-mode); herald
+   * warns loudly instead and names what fixes it.
+   */
+  private warnIfOpen(): void {
+    const host = this.opts.host;
+    if (LOOPBACK.test(host) || this.authRequired) return;
+    const ports = [this.port, this.tlsPort].filter((p) => p !== 0);
+    this.log.warn(
+      { host, ports },
+      'SECURITY WARNING: the Redis door listens on a non-loopback interface WITHOUT authentication: anyone who can reach this port can subscribe to every channel and publish anywhere. Set --user/--pass or --auth (or an authorization block, docs/security.md), or listen on 127.0.0.1',
+    );
   }
 
   private startHousekeeping(): void {
