@@ -348,11 +348,18 @@ export class Server implements MonitoredServer {
         log: this.log,
         lameDuckDurationMs: this.options.lameDuckDurationMs,
         lameDuckGracePeriodMs: this.options.lameDuckGracePeriodMs,
-        stopAccepting: () => void this.door.stopAccepting(),
+        stopAccepting: () => {
+          void this.door.stopAccepting();
+          void this.redis?.stopAccepting();
+        },
         stopJetStream: async () => {
           if (this.jetstream !== null) await this.jetstream.close();
         },
-        openClients: () => [...this.door.connections.values()].map((c) => ({ close: () => c.close('Server Shutdown') })),
+        openClients: () => [
+          ...[...this.door.connections.values()].map((c) => ({ close: () => c.close('Server Shutdown') })),
+          // Redis clients are closed in the same spread (Redis has no ldm notice; its clients reconnect).
+          ...[...(this.redis?.connections.values() ?? [])].map((c) => ({ close: () => c.close() })),
+        ],
         announce: () => this.door.sendAsyncInfo({ ldm: true }),
         close: () => this.close(),
       },

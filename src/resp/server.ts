@@ -120,6 +120,8 @@ export class RespDoor {
   /** Port of the TLS listener once listening; 0 when there is none. */
   tlsPort = 0;
   private tlsServer: tls.Server | null = null;
+  /** Set once stopAccepting() ran: resolves when both listeners are closed. */
+  private accepting: Promise<void> | null = null;
   /** Where the keyspace's effects go and when replies may leave (set by the server before listen). */
   durability: RedisDurability | null = null;
   private nextId = 1;
@@ -249,17 +251,26 @@ export class RespDoor {
     });
   }
 
+  /**
+   * Stops accepting on the plain and TLS ports (lame duck, shutdown); existing connections go on.
+   * Resolves once both listeners are closed and every connection has gone.
+   */
+  stopAccepting(): Promise<void> {
+    this.accepting ??= Promise.all([
+      new Promise<void>((resolve) => (this.server.listening ? this.server.close(() => resolve()) : resolve())),
+      new Promise<void>((resolve) => (this.tlsServer?.listening === true ? this.tlsServer.close(() => resolve()) : resolve())),
+    ]).then(() => undefined);
+    return this.accepting;
+  }
+
   /** Stops accepting and closes every connection (writing what is queued). */
   async close(): Promise<void> {
     if (this.ticker !== null) clearInterval(this.ticker);
     this.blocking.close();
-    const closing = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    const tlsClosing = new Promise<void>((resolve) =>
-      this.tlsServer === null ? resolve() : this.tlsServer.close(() => resolve()),
-    );
+    const closing = this.stopAccepting();
     for (const c of [...this.connections.values()]) c.close();
     for (const c of this.connections.values()) c.socket.destroy();
-    await Promise.all([closing, tlsClosing]);
+    await closing;
   }
 
   private accept(socket: net.Socket): void {
