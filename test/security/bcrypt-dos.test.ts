@@ -5,15 +5,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
 import { Redis } from 'ioredis';
-import { Server } from '../../src/index.js';
-import { defaultOptions } from '../../src/config/defaults.js';
 import { bcryptQueued } from '../../src/core/bcrypt-pool.js';
-import { bcryptHash, startHerald } from './helpers.js';
+import { bcryptHash, redisPortOf, startHerald } from './helpers.js';
 import { within } from '../helpers/bounded.js';
 
 /** The attacked user's cost: 50–300 ms per compare on a 2-core machine, so a 100-login flood is
@@ -104,29 +99,9 @@ test('NATS: one address holding a flood of open wrong-password logins cannot sta
 });
 
 test('Redis: AUTH floods that hang up at once are dropped from the bcrypt queue; an honest AUTH then succeeds', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'herald-bcrypt-dos-'));
-  const base = defaultOptions('herald');
-  const s = await Server.start({
-    ...base,
-    port: 0,
-    httpPort: null,
-    redisPort: 0,
-    dataDir: join(dir, 'data'),
-    jetstream: false,
-    logLevel: 'silent',
-    auth: {
-      token: null,
-      user: null,
-      password: null,
-      noAuthUser: null,
-      users: [
-        { name: 'victim', password: bcryptHash('right', COST), nkey: false, permissions: null },
-        { name: 'honest', password: bcryptHash('honest-pw', HONEST_COST), nkey: false, permissions: null },
-      ],
-    },
-  });
+  const t = await startHerald(CONF, { redis: true });
   try {
-    const port = Number(new URL(s.redisUrl as string).port);
+    const port = redisPortOf(t);
     const flood = await Promise.all(
       Array.from({ length: FLOOD }, (_, i) => openAndSend(port, `AUTH victim wrong-${i}\r\n`, { greeting: false, end: true })),
     );
@@ -137,7 +112,6 @@ test('Redis: AUTH floods that hang up at once are dropped from the bcrypt queue;
     assert.equal(await r.ping(), 'PONG');
     r.disconnect();
   } finally {
-    await s.close();
-    rmSync(dir, { recursive: true, force: true });
+    await t.stop();
   }
 });

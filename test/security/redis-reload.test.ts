@@ -4,13 +4,12 @@
 // closed when one of its subscriptions is no longer allowed (ACLKillPubsubClientsIfNeeded).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { rmSync } from 'node:fs';
 import { Redis } from 'ioredis';
-import { Server } from '../../src/index.js';
+import type { Server } from '../../src/index.js';
 import { defaultOptions } from '../../src/config/defaults.js';
 import { loadConfigFile } from '../../src/config/load.js';
-import { bcryptHash, writeConf } from './helpers.js';
+import { bcryptHash, redisPortOf, startHerald, writeConf } from './helpers.js';
 import { within } from '../helpers/bounded.js';
 import { RawConnection } from '../helpers/raw.js';
 
@@ -51,12 +50,11 @@ async function login(port: number, username: string, password: string): Promise<
 }
 
 test('reload: Redis clients of removed users and changed passwords are closed; shrunk permissions apply, and a subscription they no longer allow closes its client', async () => {
-  const { file, dir } = writeConf(BEFORE);
-  const { options } = loadConfigFile(file, defaultOptions('herald'));
-  const s = await Server.start({ ...options, port: 0, httpPort: null, redisPort: 0, dataDir: join(dir, 'data'), jetstream: false, logLevel: 'silent' });
+  const t = await startHerald(BEFORE, { redis: true });
+  const s = t.herald as Server;
   const clients: Redis[] = [];
   try {
-    const port = Number(new URL(s.redisUrl as string).port);
+    const port = redisPortOf(t);
     const aliceSub = await login(port, 'alice', 'apw');
     const alice = await login(port, 'alice', 'apw');
     const bob = await login(port, 'bob', 'bpw');
@@ -98,7 +96,6 @@ test('reload: Redis clients of removed users and changed passwords are closed; s
     await assert.rejects(alice.r.subscribe('bar'), /NOPERM/);
   } finally {
     for (const c of clients) c.disconnect();
-    await s.close();
-    rmSync(dir, { recursive: true, force: true });
+    await t.stop();
   }
 });
