@@ -10,8 +10,7 @@ import { defaultOptions, type Invocation } from '../config/defaults.js';
 import { ConfigError } from '../config/errors.js';
 import { loadConfigFile, MAX_INT32, NATS_DEFAULT_PORT, validateOptions } from '../config/load.js';
 import { UNLIMITED_CONNECTIONS, type ServerOptions } from '../config/options.js';
-import { tlsFromFlags } from '../config/tls-conf.js';
-import { TLS_FLAGS } from './tls-flags.js';
+import { TLS_FLAGS, applyTlsFlags } from './tls-flags.js';
 import {
   closest,
   formatDuration,
@@ -55,6 +54,8 @@ export interface State {
   warnings: string[];
   /** The `--tls*` flags, applied together after the config file (nats-server overrideTLS). */
   tls: { seen: boolean; off: boolean; verify?: boolean; cert?: string; key?: string; ca?: string };
+  /** `--auth-timeout` was given (TLS flags then leave the auth timeout alone). */
+  authTimeoutSet?: boolean;
 }
 
 /** One flag: its spellings, its value placeholder (absent for a switch) and what it does. */
@@ -142,6 +143,10 @@ function serverName(t: string): string | undefined {
 }
 
 const DURATION_ALLOWED = 'a duration such as 500ms, 30s, 2m or 1h30m';
+
+/** `--auth-timeout`'s setter (the flag also records that it was given, see applyTlsFlags). */
+const setAuthTimeout = setter(DURATION_ALLOWED, positiveDuration, (o, v) => (o.authTimeoutMs = v));
+
 const SIZE_HINT = 'e.g. 1048576, 512KB or 8MB';
 
 // ---- herald's flags ----
@@ -372,7 +377,10 @@ const HERALD_FLAGS: readonly Flag[] = [
     arg: 'DURATION',
     help: 'Time a new connection has to send CONNECT',
     def: (d) => formatDuration(d.authTimeoutMs),
-    run: setter(DURATION_ALLOWED, positiveDuration, (o, v) => (o.authTimeoutMs = v)),
+    run: (s, v, name) => {
+      s.authTimeoutSet = true;
+      setAuthTimeout(s, v, name);
+    },
   },
   {
     section: 'Limits',
@@ -706,10 +714,11 @@ function buildOptions(state: State, invokedAs: Invocation): { options: ServerOpt
     const r = loadConfigFile(state.config, options);
     options = r.options;
     warnings.push(...r.warnings);
+    if (r.authTimeoutSet === true) state.authTimeoutSet = true;
   }
+  const authTimeoutSet = state.authTimeoutSet === true;
   for (const set of state.sets) set(options);
-  if (state.tls.off) options.tls = null;
-  else if (state.tls.seen) options.tls = tlsFromFlags(state.tls);
+  applyTlsFlags(state.tls, options, authTimeoutSet);
   if (state.trace) options.logLevel = 'trace';
   else if (state.debug && options.logLevel !== 'trace') options.logLevel = 'debug';
   warnings.push(...validateOptions(options));
