@@ -29,6 +29,7 @@ import { HERALD_VERSION } from './version.js';
 import { runLameDuck } from './lame-duck.js';
 import { planReload } from './config/reload.js';
 import { reloadRedisAuth } from './resp/reload.js';
+import { prepareTlsReload } from './nats/tls.js';
 import type { DirLock } from './store/dir-lock.js';
 import type { RespDoor } from './resp/server.js';
 
@@ -319,8 +320,12 @@ export class Server implements MonitoredServer {
    */
   async reload(next: ServerOptions): Promise<readonly string[]> {
     const { changed } = planReload(this.options, next);
+    // The NATS door's TLS files are re-read on every reload (a rotated certificate usually keeps
+    // its path); a bad file refuses the whole reload before anything changed (src/nats/tls.ts).
+    const rotateTls = this.options.tls === null && next.tls === null ? null : prepareTlsReload(this.door.tls, next.tls);
     const o = this.options as unknown as Record<string, unknown>;
     for (const k of changed) o[k] = next[k];
+    rotateTls?.();
     if (changed.includes('logLevel')) this.log.level = next.logLevel;
     if (changed.includes('auth')) {
       if (this.redis !== null) reloadRedisAuth(this.redis, next.auth);
