@@ -32,6 +32,8 @@ import { reloadRedisAuth } from './resp/reload.js';
 import { prepareTlsReload } from './nats/tls.js';
 import type { DirLock } from './store/dir-lock.js';
 import type { RespDoor } from './resp/server.js';
+import { DATA_DIR_MODE } from './store/modes.js';
+import { ServerBudget } from './stream/server-budget.js';
 
 /** The JetStream service as the server sees it (implemented in src/nats/jetstream/jetstream.ts). */
 export interface JetStreamService {
@@ -62,6 +64,8 @@ export class Server implements MonitoredServer {
   jetstream: JetStreamService | null = null;
   /** Each JetStream-enabled account's JetStream. */
   readonly jetstreams = new Map<string, JetStream>();
+  /** The server's JetStream budget that every account's streams share (null before JetStream starts). */
+  private jsBudget: ServerBudget | null = null;
   /** `$JS.API` answerers of accounts without JetStream (10039), when the server runs JetStream. */
   private readonly jsDisabled: JetStreamDisabled[] = [];
   /** The Redis door, when `redisPort` is set. */
@@ -150,18 +154,20 @@ export class Server implements MonitoredServer {
     const redisOn = o.redisPort !== null || o.redisTls !== null;
     const redisFile = redisOn && o.redisStore === 'file';
     if (o.jetstream || redisFile) {
-      mkdirSync(o.dataDir, { recursive: true });
+      mkdirSync(o.dataDir, { recursive: true, mode: DATA_DIR_MODE });
       // One server per data directory: a second one would find every stream's store taken.
       const { lockDirectory } = await import('./store/dir-lock.js');
       this.dataLock = await lockDirectory(o.dataDir, { what: 'data directory' });
     }
     if (o.jetstream) {
       const storeDir = join(o.dataDir, 'jetstream');
-      mkdirSync(storeDir, { recursive: true });
+      mkdirSync(storeDir, { recursive: true, mode: DATA_DIR_MODE });
       const [jsModule, disabledModule] = await Promise.all([
         import('./nats/jetstream/jetstream.js'),
         import('./nats/jetstream/disabled.js'),
       ]);
+      // One server budget across accounts: N accounts never reserve or store more than max_file_store.
+      this.jsBudget = new ServerBudget(o.maxFileStore, o.maxMemStore);
       for (const acc of this.accounts.byName.values()) {
         await this.startAccountJetStream(acc, storeDir, jsModule.JetStream, disabledModule.JetStreamDisabled);
       }
@@ -264,6 +270,7 @@ export class Server implements MonitoredServer {
       maxConsumers: limits.maxConsumers,
       sync: o.sync,
       logger: isGlobal ? this.log : this.log.child({ account: acc.name }),
+      serverBudget: this.jsBudget ?? undefined,
     });
     this.jetstreams.set(acc.name, js);
   }

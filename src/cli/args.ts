@@ -8,7 +8,7 @@
 import { basename } from 'node:path';
 import { defaultOptions, type Invocation } from '../config/defaults.js';
 import { ConfigError } from '../config/errors.js';
-import { loadConfigFile, MAX_INT32, NATS_DEFAULT_PORT, validateOptions } from '../config/load.js';
+import { loadConfigFile, MAX_INT32, validateOptions } from '../config/load.js';
 import { UNLIMITED_CONNECTIONS, type ServerOptions } from '../config/options.js';
 import { TLS_FLAGS, applyTlsFlags } from './tls-flags.js';
 import {
@@ -21,14 +21,35 @@ import {
   LOG_FORMATS,
   LOG_LEVELS,
   MAX_PORT,
-  parseGoDuration,
-  parseIntText,
-  parseSizeText,
   parseSyncText,
   SYNC_ALLOWED,
 } from '../config/values.js';
 
+import {
+  badValue,
+  text,
+  setter,
+  intIn,
+  sizeIn,
+  positiveDuration,
+  nonEmpty,
+  OFF_WORDS,
+  heraldPort,
+  heraldOptionalPort,
+  serverName,
+  DURATION_ALLOWED,
+  SIZE_HINT,
+  AUTH_FLAGS,
+  type State,
+  type Flag,
+} from './flag-kit.js';
+import { NATS_FLAGS } from './nats-flags.js';
+
+/** `--auth-timeout`'s setter (the flag also records that it was given, see applyTlsFlags). */
+const setAuthTimeout = setter(DURATION_ALLOWED, positiveDuration, (o, v) => (o.authTimeoutMs = v));
+
 export type { Invocation } from '../config/defaults.js';
+export type { Flag, State } from './flag-kit.js';
 
 /**
  * What the command line asks for. `options` is complete and validated for `serve`; for the other
@@ -42,147 +63,7 @@ export interface ParsedCommand {
   rest: string[];
 }
 
-/** Mutable state while flags are read. */
-export interface State {
-  /** Option setters in argv order, applied after the config file so flags win. */
-  sets: ((o: ServerOptions) => void)[];
-  config?: string;
-  help: boolean;
-  version: boolean;
-  debug: boolean;
-  trace: boolean;
-  warnings: string[];
-  /** The `--tls*` flags, applied together after the config file (nats-server overrideTLS). */
-  tls: { seen: boolean; off: boolean; verify?: boolean; cert?: string; key?: string; ca?: string };
-  /** `--auth-timeout` was given (TLS flags then leave the auth timeout alone). */
-  authTimeoutSet?: boolean;
-}
-
-/** One flag: its spellings, its value placeholder (absent for a switch) and what it does. */
-export interface Flag {
-  /** Spellings; the first is shown first in help. */
-  names: readonly string[];
-  /** Placeholder of the value, e.g. `PORT`; absent for switches. */
-  arg?: string;
-  help: string;
-  /** The default shown in help, from the defaults of the invocation. */
-  def?: (d: ServerOptions) => string;
-  /** Applies the flag. `value` is the text for value flags, the boolean for switches. */
-  run: (s: State, value: string | boolean, name: string) => void;
-  /** Help section. */
-  section: string;
-}
-
-function badValue(name: string, allowed: string, value: string): ConfigError {
-  return new ConfigError(`${name}: expected ${allowed}, got ${JSON.stringify(value)}`, { key: name });
-}
-
-function text(v: string | boolean): string {
-  return typeof v === 'string' ? v : String(v);
-}
-
-/** A setter for a value flag whose text `parse` converts (undefined = invalid → error naming `allowed`). */
-function setter<T>(allowed: string, parse: (t: string) => T | undefined, assign: (o: ServerOptions, v: T) => void): Flag['run'] {
-  return (s, value, name) => {
-    const v = parse(text(value));
-    if (v === undefined) throw badValue(name, allowed, text(value));
-    s.sets.push((o) => assign(o, v));
-  };
-}
-
-function intIn(min: number, max: number): (t: string) => number | undefined {
-  return (t) => {
-    const n = parseIntText(t);
-    return n !== undefined && n >= min && n <= max ? n : undefined;
-  };
-}
-
-function sizeIn(min: number, max = Number.MAX_SAFE_INTEGER): (t: string) => number | undefined {
-  return (t) => {
-    const n = parseSizeText(t);
-    return n !== undefined && n >= min && n <= max ? n : undefined;
-  };
-}
-
-function positiveDuration(t: string): number | undefined {
-  const ms = parseGoDuration(t);
-  return ms !== undefined && ms > 0 ? ms : undefined;
-}
-
-function nonEmpty(t: string): string | undefined {
-  return t.trim() === '' ? undefined : t;
-}
-
-/** Words that turn an optional listener off. */
-const OFF_WORDS = ['off', 'none', 'false', 'disabled'];
-
-/** herald's port rule: 0 or -1 = random (→ 0). */
-function heraldPort(t: string): number | undefined {
-  const n = intIn(-1, MAX_PORT)(t);
-  return n === -1 ? 0 : n;
-}
-
-function heraldOptionalPort(t: string): number | null | undefined {
-  return OFF_WORDS.includes(t.trim().toLowerCase()) ? null : heraldPort(t);
-}
-
-/** nats-server's port rule: -1 = random (→ 0), 0 = the default 4222. */
-function natsPort(t: string): number | undefined {
-  const n = intIn(-1, MAX_PORT)(t);
-  return n === -1 ? 0 : n === 0 ? NATS_DEFAULT_PORT : n;
-}
-
-/** nats-server's monitoring port rule: -1 = random (→ 0), 0 = off. */
-function natsHttpPort(t: string): number | null | undefined {
-  const n = intIn(-1, MAX_PORT)(t);
-  return n === -1 ? 0 : n === 0 ? null : n;
-}
-
-function serverName(t: string): string | undefined {
-  return /\s/.test(t) ? undefined : t;
-}
-
-const DURATION_ALLOWED = 'a duration such as 500ms, 30s, 2m or 1h30m';
-
-/** `--auth-timeout`'s setter (the flag also records that it was given, see applyTlsFlags). */
-const setAuthTimeout = setter(DURATION_ALLOWED, positiveDuration, (o, v) => (o.authTimeoutMs = v));
-
-const SIZE_HINT = 'e.g. 1048576, 512KB or 8MB';
-
 // ---- herald's flags ----
-
-/** A flag carrying a secret or user name: set verbatim, never echoed in an error. */
-function authSetter(assign: (o: ServerOptions, v: string) => void): Flag['run'] {
-  return (s, v, name) => {
-    if (typeof v !== 'string' || v === '') throw new ConfigError(`${name}: expected a non-empty value`, { key: name });
-    s.sets.push((o) => assign(o, v));
-  };
-}
-
-/** Authentication flags, the same spelling in herald and nats-server (docs/security.md). */
-const AUTH_FLAGS: readonly Flag[] = [
-  {
-    section: 'Security',
-    names: ['--user'],
-    arg: 'USER',
-    help: 'User required for connections (with --pass)',
-    run: authSetter((o, v) => (o.auth = { ...o.auth, user: v })),
-  },
-  {
-    section: 'Security',
-    names: ['--pass'],
-    arg: 'PASS',
-    help: 'Password required for connections (plain or bcrypt)',
-    run: authSetter((o, v) => (o.auth = { ...o.auth, password: v })),
-  },
-  {
-    section: 'Security',
-    names: ['--auth'],
-    arg: 'TOKEN',
-    help: 'Authorization token required for connections',
-    run: authSetter((o, v) => (o.auth = { ...o.auth, token: v })),
-  },
-];
 
 const HERALD_FLAGS: readonly Flag[] = [
   ...AUTH_FLAGS,
@@ -240,7 +121,11 @@ const HERALD_FLAGS: readonly Flag[] = [
     arg: 'file|memory',
     help: 'Where the Redis keyspace lives: file = <data>/redis, durable per --sync; memory = lost on restart',
     def: (d) => d.redisStore,
-    run: setter("'file' or 'memory'", (t) => (t === 'file' || t === 'memory' ? t : undefined), (o, v) => (o.redisStore = v)),
+    run: setter(
+      "'file' or 'memory'",
+      (t) => (t === 'file' || t === 'memory' ? t : undefined),
+      (o, v) => (o.redisStore = v),
+    ),
   },
   {
     section: 'Server',
@@ -417,206 +302,6 @@ const HERALD_FLAGS: readonly Flag[] = [
   { section: 'Other', names: ['--help', '-h'], help: 'Show this text', run: (s, v) => (s.help = v === true) },
   { section: 'Other', names: ['--version', '-v'], help: 'Print the version', run: (s, v) => (s.version = v === true) },
 ];
-
-// ---- nats-server's flags ----
-
-/** A nats-server flag herald accepts but does nothing with: a warning says so. */
-function ignored(why: string): Flag['run'] {
-  return (s, _v, name) => s.warnings.push(`${name} is ignored: ${why}`);
-}
-
-/** A nats-server flag herald refuses, with the reason. */
-function refused(why: string): Flag['run'] {
-  return (_s, _v, name) => {
-    throw new ConfigError(`${name} is not supported: ${why}`, { key: name });
-  };
-}
-
-const NO_CLUSTER = 'herald runs as a single server (no clustering)';
-const STDERR_ONLY = 'herald logs to stderr';
-
-const NATS_FLAGS: readonly Flag[] = [
-  ...AUTH_FLAGS,
-  ...TLS_FLAGS,
-  {
-    section: 'Server',
-    names: ['-ms', '--https_port'],
-    arg: 'PORT',
-    help: 'Use port for HTTPS monitoring (needs TLS); -1 = random, 0 = off',
-    run: setter(`a port from 1 to ${MAX_PORT}, -1 for a random port or 0 for off`, natsHttpPort, (o, v) => {
-      o.httpsPort = v;
-      if (v !== null) o.httpPort = null;
-    }),
-  },
-  {
-    section: 'Server',
-    names: ['-a', '--addr', '--net'],
-    arg: 'HOST',
-    help: 'Bind to host address',
-    def: (d) => `${d.host}; nats-server: 0.0.0.0`,
-    run: setter('a host name or IP address', nonEmpty, (o, v) => (o.host = v)),
-  },
-  {
-    section: 'Server',
-    names: ['-p', '--port'],
-    arg: 'PORT',
-    help: 'Use port for clients; -1 = random',
-    def: (d) => String(d.port),
-    run: setter(
-      `a port from 1 to ${MAX_PORT}, -1 for a random port or 0 for ${NATS_DEFAULT_PORT}`,
-      natsPort,
-      (o, v) => (o.port = v),
-    ),
-  },
-  {
-    section: 'Server',
-    names: ['-n', '--name', '--server_name'],
-    arg: 'NAME',
-    help: 'Server name',
-    def: () => 'the server id',
-    run: setter('a name without spaces', serverName, (o, v) => (o.serverName = v)),
-  },
-  {
-    section: 'Server',
-    names: ['-m', '--http_port'],
-    arg: 'PORT',
-    help: 'Use port for HTTP monitoring; -1 = random, 0 = off',
-    def: () => 'off',
-    run: setter(`a port from 1 to ${MAX_PORT}, -1 for a random port or 0 for off`, natsHttpPort, (o, v) => (o.httpPort = v)),
-  },
-  {
-    section: 'Server',
-    names: ['-c', '--config'],
-    arg: 'FILE',
-    help: 'Configuration file',
-    run: (s, v) => (s.config = text(v)),
-  },
-  {
-    section: 'Server',
-    names: ['--ports_file_dir'],
-    arg: 'DIR',
-    help: 'Create a ports file <DIR>/nats-server_<pid>.ports once listening',
-    run: setter('a directory path', nonEmpty, (o, v) => (o.portsFileDir = v)),
-  },
-  {
-    section: 'Server',
-    names: ['--client_advertise'],
-    arg: 'URL',
-    help: 'Accepted, ignored (no cluster)',
-    run: ignored(NO_CLUSTER),
-  },
-  {
-    section: 'Server',
-    names: ['--profile'],
-    arg: 'PORT',
-    help: 'Accepted, ignored (no profiling port)',
-    run: ignored('herald has no profiling port'),
-  },
-  {
-    section: 'Logging',
-    names: ['-D', '--debug'],
-    help: 'Debug logging (log level debug)',
-    run: (s, v) => (s.debug = v === true),
-  },
-  {
-    section: 'Logging',
-    names: ['-V', '--trace'],
-    help: 'Trace logging (log level trace)',
-    run: (s, v) => (s.trace = v === true),
-  },
-  { section: 'Logging', names: ['-VV'], help: 'Same as -V', run: (s, v) => (s.trace = v === true) },
-  {
-    section: 'Logging',
-    names: ['-DV'],
-    help: 'Debug and trace (log level trace)',
-    run: (s, v) => (s.debug = s.trace = v === true),
-  },
-  { section: 'Logging', names: ['-DVV'], help: 'Same as -DV', run: (s, v) => (s.debug = s.trace = v === true) },
-  { section: 'Logging', names: ['-T', '--logtime'], help: 'Accepted; herald always timestamps log lines', run: () => undefined },
-  { section: 'Logging', names: ['--logtime_utc'], help: 'Accepted; log times are UTC', run: () => undefined },
-  {
-    section: 'Logging',
-    names: ['-l', '--log'],
-    arg: 'FILE',
-    help: `Accepted, ignored: ${STDERR_ONLY}`,
-    run: ignored(`${STDERR_ONLY}; redirect it (2>FILE)`),
-  },
-  { section: 'Logging', names: ['-s', '--syslog'], help: `Accepted, ignored: ${STDERR_ONLY}`, run: ignored(STDERR_ONLY) },
-  {
-    section: 'Logging',
-    names: ['-r', '--remote_syslog'],
-    arg: 'ADDR',
-    help: `Accepted, ignored: ${STDERR_ONLY}`,
-    run: ignored(STDERR_ONLY),
-  },
-  {
-    section: 'Logging',
-    names: ['--log_size_limit'],
-    arg: 'SIZE',
-    help: `Accepted, ignored: ${STDERR_ONLY}`,
-    run: ignored(STDERR_ONLY),
-  },
-  {
-    section: 'Logging',
-    names: ['--max_traced_msg_len'],
-    arg: 'LEN',
-    help: 'Accepted, ignored',
-    run: ignored('herald does not trace message bodies'),
-  },
-  {
-    section: 'JetStream',
-    names: ['-js', '--jetstream'],
-    help: 'Enable JetStream',
-    def: () => 'off',
-    run: (s, v) => s.sets.push((o) => (o.jetstream = v === true)),
-  },
-  {
-    section: 'JetStream',
-    names: ['-sd', '--store_dir'],
-    arg: 'DIR',
-    help: 'Storage directory',
-    def: () => 'a new directory under the system temp dir',
-    run: setter('a directory path', nonEmpty, (o, v) => (o.dataDir = v)),
-  },
-  {
-    section: 'Refused',
-    names: ['-t'],
-    help: 'Test configuration and exit',
-    run: refused('run herald with -c FILE: it reports config errors and exits before listening'),
-  },
-  {
-    section: 'Other',
-    names: ['-sl', '--signal'],
-    arg: 'CMD=PID',
-    help: 'Signal a running server: ldm, reload, stop, quit or term (src/cli/signals.ts handles it first)',
-    run: refused('write it as --signal <command>=<pid>'),
-  },
-  {
-    section: 'Refused',
-    names: ['-P', '--pid'],
-    arg: 'FILE',
-    help: 'PID file',
-    run: refused('herald writes no PID file; use --ports_file_dir or your supervisor'),
-  },
-  { section: 'Refused', names: ['--help_tls'], help: 'TLS help', run: refused('see docs/security.md for the tls block') },
-  { section: 'Refused', names: ['--routes'], arg: 'URLS', help: 'Cluster routes', run: refused(NO_CLUSTER) },
-  {
-    section: 'Refused',
-    names: ['--cluster', '--cluster_listen'],
-    arg: 'URL',
-    help: 'Cluster listen URL',
-    run: refused(NO_CLUSTER),
-  },
-  { section: 'Refused', names: ['--cluster_name'], arg: 'NAME', help: 'Cluster name', run: refused(NO_CLUSTER) },
-  { section: 'Refused', names: ['--cluster_advertise'], arg: 'URL', help: 'Cluster advertise URL', run: refused(NO_CLUSTER) },
-  { section: 'Refused', names: ['--no_advertise'], help: 'Cluster no-advertise', run: refused(NO_CLUSTER) },
-  { section: 'Refused', names: ['--connect_retries'], arg: 'N', help: 'Cluster connect retries', run: refused(NO_CLUSTER) },
-  { section: 'Other', names: ['-h', '--help'], help: 'Show this message', run: (s, v) => (s.help = v === true) },
-  { section: 'Other', names: ['-v', '--version'], help: 'Show version', run: (s, v) => (s.version = v === true) },
-];
-
-// ---- parsing ----
-
 /** Go's strconv.ParseBool, which `-flag=value` uses for switches. */
 function goBool(t: string): boolean | undefined {
   if (['1', 't', 'T', 'true', 'TRUE', 'True'].includes(t)) return true;

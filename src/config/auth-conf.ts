@@ -64,7 +64,7 @@ function name(w: AuthWhere, v: ConfValue): string {
   return v;
 }
 
-/** Callbacks into load.ts: `timeout` is applied there, and unknown keys are warned about there. */
+/** Callbacks into load.ts: `timeout` is applied there, and warnings are collected there. */
 export interface AuthHooks {
   timeout(v: ConfValue, w: AuthWhere): void;
   warn(w: AuthWhere, message: string): void;
@@ -111,7 +111,9 @@ export function parseAuthorization(v: ConfValue, w: AuthWhere, prev: AuthSetting
         break;
       default:
         if (Object.hasOwn(REFUSED_AUTH_KEYS, k)) throw fail(mw, REFUSED_AUTH_KEYS[k]!);
-        hooks.warn(mw, `'${mw.path}' is ignored: herald does not implement this authorization setting`);
+        // nats-server opts.go parseAuthorization: an unknown field is an error. Ignoring a misspelt
+        // `users` would leave the server without authentication.
+        throw fail(mw, `unknown field "${mw.key}" in the authorization block`);
     }
   }
   if (usersWhere !== null && token !== null) throw fail(usersWhere, 'can not have a token and a users array (as nats-server)');

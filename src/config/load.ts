@@ -3,8 +3,8 @@
  * and validates a finished `ServerOptions`. Semantics follow nats-server's server/opts.go where
  * a key exists there: `port: -1` is a random port and `port: 0` the default 4222; `http_port: 0`
  * turns monitoring off; numbers given for durations are seconds (with a warning); keys are
- * case-insensitive. Keys herald does not implement are ignored with a warning; keys whose silent
- * omission would weaken security (unsupported tls keys, authentication credentials, encryption
+ * case-insensitive. nats-server keys herald does not implement are ignored with a warning; an
+ * unknown key is an error, as in nats-server; keys whose silent omission would weaken security (unsupported tls keys, authentication credentials, encryption
  * keys) are errors.
  */
 import { ConfigError, describeValue, formatLocation, type ConfLocation } from './errors.js';
@@ -581,8 +581,8 @@ export const CONFIG_KEYS: readonly string[] = Object.keys(HANDLERS);
 
 /**
  * Applies a parsed config object on top of `base` (which is not modified). Guarantees: the
- * result has every field set; every key is either applied, ignored with a warning naming it, or
- * rejected with a `ConfigError` naming the key, the value and what is allowed (with file:line
+ * result has every field set; every key is either applied, ignored with a warning naming it (a nats-server key herald
+ * does not implement and whose absence weakens nothing), or rejected with a `ConfigError` naming the key, the value and what is allowed (with file:line
  * when the object came from the parser). Does not run `validateOptions`.
  */
 export function applyNatsConf(conf: ConfMap, base: ServerOptions): LoadResult {
@@ -596,8 +596,10 @@ export function applyNatsConf(conf: ConfMap, base: ServerOptions): LoadResult {
     else if (Object.hasOwn(REJECTED, k)) throw fail(w, REJECTED[k]!);
     else if (Object.hasOwn(IGNORED, k)) warn(c, w, `'${key}' is ignored: ${IGNORED[k]}`);
     else {
+      // nats-server opts.go processConfigFileLine refuses an unknown top-level field; so does herald,
+      // because a misspelt `authorization` or `accounts` ignored would leave the server open.
       const hint = closest(k, CONFIG_KEYS);
-      warn(c, w, `'${key}' is not a herald setting and is ignored${hint === undefined ? '' : ` (did you mean '${hint}'?)`}`);
+      throw fail(w, `unknown field "${key}"${hint === undefined ? '' : ` (did you mean '${hint}'?)`}`);
     }
   }
   finishTls(c, conf);

@@ -6,6 +6,7 @@
  */
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { DATA_DIR_MODE, DATA_FILE_MODE } from '../store/modes.js';
 
 /** Bumped when the file's shape changes incompatibly; recovery refuses newer versions. */
 export const META_VERSION = 1;
@@ -25,7 +26,7 @@ export function streamDir(storeDir: string, name: string): string {
 
 /** Writes `meta` into `dir` atomically and durably. */
 export async function writeMeta(dir: string, meta: StreamMeta): Promise<void> {
-  const created = await mkdir(dir, { recursive: true });
+  const created = await mkdir(dir, { recursive: true, mode: DATA_DIR_MODE });
   if (created !== undefined) {
     // The new directories' entries must be durable too: sync each parent up to the first one made.
     const stop = dirname(created);
@@ -36,7 +37,7 @@ export async function writeMeta(dir: string, meta: StreamMeta): Promise<void> {
   }
   const file = join(dir, META_FILE);
   const tmp = `${file}.tmp`;
-  const fh = await open(tmp, 'w');
+  const fh = await open(tmp, 'w', DATA_FILE_MODE);
   try {
     await fh.writeFile(JSON.stringify(meta, null, 2) + '\n');
     await fh.sync();

@@ -25,6 +25,7 @@ import type { ConfigError } from './errors.js';
 import { META_VERSION, readMeta, removeStreamDir, streamDir, syncDir, writeMeta } from './meta.js';
 import { Stream, type HeaderCodec, type StreamHost } from './stream.js';
 import { Scheduler } from './timers.js';
+import type { BudgetMember, ServerBudget } from './server-budget.js';
 
 /**
  * How stream metadata and stored headers are read and written: meta.json keeps a config and a
@@ -54,6 +55,8 @@ export interface StreamsOptions {
   sync: SyncPolicy;
   logger: Logger;
   codec: StreamCodec;
+  /** The server's budget shared with other accounts' Streams (absent: this Streams is the server). */
+  serverBudget?: ServerBudget;
 }
 
 /**
@@ -84,7 +87,7 @@ const DELETED_PREFIX = '.deleted-';
  * Streams are looked up by name in a Map; budgets are kept as running byte totals so the append
  * path checks them in O(1).
  */
-export class Streams implements StreamHost {
+export class Streams implements StreamHost, BudgetMember {
   readonly scheduler = new Scheduler();
   readonly logger: Logger;
   readonly codec: StreamCodec;
@@ -109,6 +112,7 @@ export class Streams implements StreamHost {
   /** Recovers every stream under `storeDir`. */
   static async start(opts: StreamsOptions): Promise<Streams> {
     const all = new Streams(opts);
+    opts.serverBudget?.join(all);
     await all.recover();
     all.watchDisk();
     all.logger.info(
@@ -127,6 +131,7 @@ export class Streams implements StreamHost {
   // StreamHost
 
   budgetAllows(storage: Storage, bytes: number): boolean {
+    if (this.opts.serverBudget !== undefined && !this.opts.serverBudget.usageFits(storage, bytes)) return false;
     if (storage === 'memory') return this.opts.maxMemStore < 0 || this.used.memory + bytes <= this.opts.maxMemStore;
     if (this.used.file + bytes > this.fileBudget) return false;
     const disk = this.disk;
@@ -136,6 +141,11 @@ export class Streams implements StreamHost {
     if (disk.available - need < DISK_RESERVE_BYTES) return false;
     disk.consumed(need);
     return true;
+  }
+
+  /** Bytes the streams of `storage` hold now. */
+  usedBytes(storage: Storage): number {
+    return this.used[storage];
   }
 
   addUsage(storage: Storage, delta: number): void {
@@ -195,9 +205,10 @@ export class Streams implements StreamHost {
       this.disk?.refresh(); // creates are rare: ask the volume, not the estimate
       if (this.diskAvailable() < DISK_RESERVE_BYTES) return storage;
     }
+    const add = addBytes < 0 ? 1 : addBytes;
+    if (this.opts.serverBudget !== undefined && !this.opts.serverBudget.reservationFits(this, storage, add, except)) return storage;
     const max = storage === 'file' ? this.opts.maxFileStore : this.opts.maxMemStore;
     if (max < 0) return null;
-    const add = addBytes < 0 ? 1 : addBytes;
     const reserved = this.reserved(storage, except);
     return reserved > max || add > max - reserved ? storage : null;
   }
@@ -235,7 +246,7 @@ export class Streams implements StreamHost {
       )
     ) {
       throw new Error(
-        `stream directory ${dir} exists but holds no recovered stream (see the start-up log); move it away to reuse the name`,
+        `the stream's directory exists but holds no recovered stream (the start-up log names it); move it away to reuse the name`,
       );
     }
     try {
@@ -444,6 +455,7 @@ export class Streams implements StreamHost {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.opts.serverBudget?.leave(this);
     const all = [...this.streams.values()];
     await Promise.all(
       all.map((s) =>

@@ -172,21 +172,24 @@ test('keys are case-insensitive, as in nats-server', () => {
   assert.equal(o.maxMemStore, 10);
 });
 
-test('unknown keys are warnings naming the key, with a hint for typos', () => {
+test('unknown keys are errors naming the key, with a hint for typos (nats-server: unknown field)', () => {
   // `accounts { A: {} }` declares an account (herald has accounts now): no warning.
-  const r = apply('max_paylod: 10\ncluster { name: c }\naccounts { A: {} }\nfoo: 1\nlog_file: /x');
-  assert.equal(r.warnings.length, 4);
-  assert.match(r.warnings[0]!, /'max_paylod' is not a herald setting and is ignored \(did you mean 'max_payload'\?\)/);
-  assert.match(r.warnings[1]!, /'cluster' is ignored: herald runs as a single server/);
-  assert.match(r.warnings[2]!, /'foo' is not a herald setting and is ignored$/);
-  assert.match(r.warnings[3]!, /'log_file' is ignored: herald logs to stderr/);
+  const r = apply('cluster { name: c }\naccounts { A: {} }\nlog_file: /x');
+  assert.equal(r.warnings.length, 2);
+  assert.match(r.warnings[0]!, /'cluster' is ignored: herald runs as a single server/);
+  assert.match(r.warnings[1]!, /'log_file' is ignored: herald logs to stderr/);
+  applyFails('max_paylod: 10', /<config>:1:1: max_paylod: unknown field "max_paylod" \(did you mean 'max_payload'\?\)/);
+  applyFails('port: 1\nfoo: 1', /<config>:2:1: foo: unknown field "foo"$/);
+  // A misspelt security block must never leave the server open (second security review, R2-1).
+  applyFails('authorisation { users: [ {user: a, password: a} ] }', /unknown field "authorisation" \(did you mean 'authorization'\?\)/);
+  applyFails('authorization { usres: [ {user: a, password: a} ] }', /authorization\.usres: unknown field "usres" in the authorization block/);
+  applyFails('accunts { A: { users: [ {user: a, password: a} ] } }', /unknown field "accunts" \(did you mean 'accounts'\?\)/);
 });
 
 test('keys named like Object.prototype members are ordinary unknown keys', () => {
-  const r = apply('__proto__: 1\nconstructor: 2\ntoString { a: 1 }\nhasOwnProperty: x');
-  assert.equal(r.warnings.length, 4);
-  assert.match(r.warnings[0]!, /'__proto__' is not a herald setting/);
-  assert.deepEqual(r.options, base());
+  for (const text of ['__proto__: 1', 'constructor: 2', 'toString { a: 1 }', 'hasOwnProperty: x']) {
+    applyFails(text, /unknown field/);
+  }
 });
 
 test('settings whose omission would weaken security are errors', () => {
@@ -205,9 +208,8 @@ test('settings whose omission would weaken security are errors', () => {
     /account: put the user under its account instead/,
   );
   applyFails('jetstream { key: abc }', /jetstream\.key: herald does not implement encryption at rest/);
-  const r = apply('authorization { timeout: 1, proxy_required: true }');
-  assert.equal(r.options.authTimeoutMs, 1000);
-  assert.match(r.warnings[0]!, /authorization\.proxy_required' is ignored/);
+  assert.equal(apply('authorization { timeout: 1 }').options.authTimeoutMs, 1000);
+  applyFails('authorization { timeout: 1, proxy_required: true }', /authorization\.proxy_required: unknown field "proxy_required"/);
 });
 
 test('bad values name the key, the value and what is allowed, with the location', () => {
@@ -277,7 +279,7 @@ test('loadConfigFile reads, parses and applies; errors name the file', () => {
   const dir = mkdtempSync(join(tmpdir(), 'herald-load-'));
   try {
     const f = join(dir, 'herald.conf');
-    writeFileSync(f, 'port: 4333\nhttp_port: off\nfoo: bar\n');
+    writeFileSync(f, 'port: 4333\nhttp_port: off\nlog_file: bar\n');
     const r = loadConfigFile(f, base());
     assert.equal(r.options.port, 4333);
     assert.equal(r.options.httpPort, null);

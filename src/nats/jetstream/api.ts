@@ -18,6 +18,9 @@ import { goTime } from './gotime.js';
 import { streamInfo } from './info.js';
 import type { JetStream } from './jetstream.js';
 
+/** nats-server jetstream_api.go errStreamStoreFailed: what a client hears when the store could not be made. */
+const STREAM_STORE_FAILED = 'error creating store for stream';
+
 /** Requests waiting behind a slow (disk-bound) one; past this new requests are dropped and
  * logged, as nats-server does at JSDefaultRequestQueueLimit. */
 export const API_QUEUE_LIMIT = 10_000;
@@ -293,7 +296,10 @@ export class JsApi {
       s = await this.js.createStream(cfg);
     } catch (err) {
       this.js.logger.error({ stream: cfg.name, err: (err as Error).message }, 'stream create failed');
-      return this.error(reply, type, jsError(JsErrors.StreamCreateErrF, { err: (err as Error).message }));
+      // A system error names server paths: the client gets nats-server's errStreamStoreFailed text,
+      // the log keeps the detail.
+      const sys = (err as NodeJS.ErrnoException).code !== undefined;
+      return this.error(reply, type, jsError(JsErrors.StreamCreateErrF, { err: sys ? STREAM_STORE_FAILED : (err as Error).message }));
     }
     this.send(reply, { type, ...streamInfo(s), did_create: true });
   }

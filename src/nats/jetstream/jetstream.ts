@@ -25,6 +25,7 @@ import { goTime, parseGoTime } from './gotime.js';
 import { H, headerValue } from './headers.js';
 import { accountInfo, jsz, type ApiCounters } from './info.js';
 import { StreamIngest } from './ingest.js';
+import type { ServerBudget } from '../../stream/server-budget.js';
 
 /** What `JetStream.start` needs; the server builds it from ServerOptions. */
 export interface JetStreamOptions {
@@ -39,6 +40,8 @@ export interface JetStreamOptions {
   /** Per-account counts (`accounts { A: { jetstream { max_streams, max_consumers } } }`); absent or -1 = unlimited. */
   maxStreams?: number;
   maxConsumers?: number;
+  /** The server's budget shared by every account's JetStream (absent: one account, the server's own limits). */
+  serverBudget?: ServerBudget;
 }
 
 /**

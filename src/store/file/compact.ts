@@ -26,6 +26,7 @@ import {
 } from './record.js';
 import { DEAD_BIT, Segment, SIZE_MASK } from './segment.js';
 import { fdatasyncP, fsyncP, writeAll } from './writer.js';
+import { DATA_FILE_MODE } from '../modes.js';
 
 /** Compact a sealed segment once live records fill less than this share of its file. */
 export const COMPACT_LIVE_RATIO = 0.5;
@@ -132,7 +133,7 @@ export async function compactSegment(seg: Segment, ctx: CompactContext): Promise
     if (reclaimed <= 0) return 0;
 
     const tmp = seg.path + '.compact';
-    const fh = await open(tmp, 'w');
+    const fh = await open(tmp, 'w', DATA_FILE_MODE);
     try {
       await writeAll(fh.fd, out.subarray(0, outLen), 0, ctx.fs);
       await fdatasyncP(fh.fd, ctx.fs);

@@ -35,6 +35,7 @@ import {
 import { MAX_RECORD_BYTES, newSegmentKey, reasonText } from './record.js';
 import type { Chunk, WriteTarget } from './segment.js';
 import { fdatasyncP, fsyncP, type Writer } from './writer.js';
+import { DATA_FILE_MODE } from '../modes.js';
 
 /** A log is compacted once it is this many times the size of the snapshot that would replace it. */
 export const COMPACT_RATIO = 4;
@@ -497,7 +498,7 @@ export class ConsumerFiles {
     this.gens.set(name, gen);
     const base = logName(name, gen);
     const f = new ConsumerFile(base, join(this.dir, base));
-    f.fd = openSync(f.path, 'wx+');
+    f.fd = openSync(f.path, 'wx+', DATA_FILE_MODE);
     f.needsDirSync = true;
     return f;
   }

@@ -40,6 +40,7 @@ import { DEAD_BIT, FdBudget, HDR_BIT, Segment, SIZE_MASK, type WriteTarget } fro
 import { damagedSlots } from './verify.js';
 import { writeAll, Writer, type EraseOp } from './writer.js';
 import type { FileLayer } from './fs-layer.js';
+import { DATA_FILE_MODE } from '../modes.js';
 
 /** Default segment size: small enough that compaction and recovery scans stay short (tens of ms). */
 export const DEFAULT_SEGMENT_BYTES = 16 * 1024 * 1024;
@@ -682,7 +683,7 @@ export class FileStore implements MessageStore, SubjectScanner {
   private createSegment(): Segment {
     const id = this.nextId++;
     const seg = new Segment(id, segmentPath(this.cfg.dir, id), this.budget);
-    seg.adopt(openSync(seg.path, 'wx+'));
+    seg.adopt(openSync(seg.path, 'wx+', DATA_FILE_MODE));
     seg.needsDirSync = true;
     this.segs.push(seg);
     this.active = seg;

@@ -24,6 +24,7 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { writeFile, rename } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
 import { DEAD_BIT, Segment } from './segment.js';
+import { DATA_FILE_MODE } from '../modes.js';
 
 const MAGIC = 'HRLDIDX1';
 const HEAD_BYTES = 72;
@@ -95,13 +96,13 @@ export function encodeIndex(seg: Segment, tombs: ArrayLike<number>, subjectOf: (
 
 /** Writes an index file atomically enough: temp file, then rename (no fsync; the CRC guards it). */
 export async function writeIndexFile(path: string, bytes: Buffer): Promise<void> {
-  await writeFile(path + '.tmp', bytes);
+  await writeFile(path + '.tmp', bytes, { mode: DATA_FILE_MODE });
   await rename(path + '.tmp', path);
 }
 
 /** Synchronous twin of `writeIndexFile`, for recovery. */
 export function writeIndexFileSync(path: string, bytes: Buffer): void {
-  writeFileSync(path + '.tmp', bytes);
+  writeFileSync(path + '.tmp', bytes, { mode: DATA_FILE_MODE });
   renameSync(path + '.tmp', path);
 }
 

@@ -13,6 +13,7 @@ import { recoverSegments } from './recovery.js';
 import { FdBudget } from './segment.js';
 import { lockDirectory, type DirLock } from '../dir-lock.js';
 import { nodeFiles, type FileLayer } from './fs-layer.js';
+import { DATA_DIR_MODE } from '../modes.js';
 
 /** The store class (for `stats()`) and its default segment size. */
 export { FileStore, DEFAULT_SEGMENT_BYTES } from './file-store.js';
@@ -60,7 +61,7 @@ export async function openFileStore(
   }
   if (opts.sync.kind === 'interval' && !(opts.sync.ms > 0)) throw new RangeError('sync interval must be > 0 ms');
   dir = resolve(dir);
-  const created = mkdirSync(dir, { recursive: true });
+  const created = mkdirSync(dir, { recursive: true, mode: DATA_DIR_MODE });
   // A new directory is only durable once its parent's entry is: sync each parent up to the first
   // directory mkdir created.
   if (created !== undefined) syncParents(dir, created);

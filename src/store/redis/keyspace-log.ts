@@ -34,6 +34,7 @@ import {
   KS_OVERHEAD,
 } from './keyspace-record.js';
 import { ksFileName, recoverKeyspace, type ApplyEffect, type KeyspaceRecoveryReport, type KsLogger } from './keyspace-recovery.js';
+import { DATA_DIR_MODE, DATA_FILE_MODE } from '../modes.js';
 
 /** A log switches generation once it is this many times the size of the snapshot replacing it. */
 export const KS_COMPACT_RATIO = 4;
@@ -159,7 +160,7 @@ export class FileKeyspaceLog implements KeyspaceLog {
    * damage is reported once and the file on disk is whole again.
    */
   static async open(opts: FileKeyspaceOptions, source: KeyspaceSource): Promise<FileKeyspaceLog> {
-    mkdirSync(opts.dir, { recursive: true });
+    mkdirSync(opts.dir, { recursive: true, mode: DATA_DIR_MODE });
     const found = recoverKeyspace(opts.dir, source.apply, opts.logger);
     const log = new FileKeyspaceLog(opts, source, found.report, found);
     const r = found.report;
@@ -265,7 +266,7 @@ export class FileKeyspaceLog implements KeyspaceLog {
     this.highestGen = gen;
     const name = ksFileName(gen);
     const next = new KsFile(name, join(this.opts.dir, name), gen, newSegmentKey());
-    closeSync(openSync(next.path, 'wx'));
+    closeSync(openSync(next.path, 'wx', DATA_FILE_MODE));
     next.needsDirSync = true;
     const w = this.writer;
     const first = this.nextSeq;
