@@ -66,8 +66,10 @@ export class Server implements MonitoredServer {
   readonly jetstreams = new Map<string, JetStream>();
   /** The server's JetStream budget that every account's streams share (null before JetStream starts). */
   private jsBudget: ServerBudget | null = null;
+  /** Each JetStream-enabled account's limits, as its JetStream was started (a reload compares them). */
+  private readonly jsLimits = new Map<string, AccountJetStreamLimits>();
   /** `$JS.API` answerers of accounts without JetStream (10039), when the server runs JetStream. */
-  private readonly jsDisabled: JetStreamDisabled[] = [];
+  private readonly jsDisabled = new Map<string, JetStreamDisabled>();
   /** The Redis door, when `redisPort` is set. */
   redis: RespDoor | null = null;
   private monitor: MonitorServer | null = null;
@@ -76,6 +78,8 @@ export class Server implements MonitoredServer {
   private portsFile: string | null = null;
   private closing: Promise<void> | null = null;
   private lameDuck: Promise<void> | null = null;
+  /** The reload in progress (reloads run one after another). */
+  private reloading: Promise<unknown> = Promise.resolve();
 
   private constructor(
     readonly options: ServerOptions,
@@ -250,12 +254,11 @@ export class Server implements MonitoredServer {
   ): Promise<void> {
     const o = this.options;
     const isGlobal = acc.name === GLOBAL_ACCOUNT;
-    const limits: AccountJetStreamLimits | null =
-      acc.jetstream ?? (isGlobal && globalHasJetStream(o.accounts) ? UNLIMITED_JETSTREAM : null);
+    const limits = this.jetStreamLimitsOf(acc);
     if (limits === null) {
       const d = new DisabledClass(acc.router);
       d.start();
-      this.jsDisabled.push(d);
+      this.jsDisabled.set(acc.name, d);
       if (isGlobal) this.warnUnservedGlobalStreams(storeDir);
       return;
     }
@@ -273,6 +276,12 @@ export class Server implements MonitoredServer {
       serverBudget: this.jsBudget ?? undefined,
     });
     this.jetstreams.set(acc.name, js);
+    this.jsLimits.set(acc.name, limits);
+  }
+
+  /** An account's JetStream limits under the running accounts, or null when it has none (`$G` has it only without declared accounts). */
+  private jetStreamLimitsOf(acc: Account): AccountJetStreamLimits | null {
+    return acc.jetstream ?? (acc.name === GLOBAL_ACCOUNT && globalHasJetStream(this.accounts.config) ? UNLIMITED_JETSTREAM : null);
   }
 
   /** `$G` has no JetStream once accounts are declared (as nats-server): say so if it left streams on disk. */
@@ -322,10 +331,19 @@ export class Server implements MonitoredServer {
    * is the whole new option set, loaded and validated by the caller. Throws a ConfigError, and
    * changes nothing, when `next` changes an option that needs a restart (src/config/reload.ts).
    * New users, passwords, tokens and permissions apply to new connections at once; connected
-   * clients are re-checked (closed if no longer authorized, subscriptions they may no longer hold
-   * removed). Returns the names of the options that changed.
+   * clients are re-checked (closed if no longer authorized or moved to another account,
+   * subscriptions they may no longer hold removed). Changed accounts are rewired at once, before
+   * the re-check, and their JetStream started or stopped after it (reloadJetStreamAccounts), in
+   * nats-server's order. Returns the names of the options that changed.
    */
-  async reload(next: ServerOptions): Promise<readonly string[]> {
+  reload(next: ServerOptions): Promise<readonly string[]> {
+    // One reload at a time: a second SIGHUP waits for the first to finish (JetStream may be starting).
+    const run = this.reloading.then(() => this.reloadNow(next));
+    this.reloading = run.catch(() => undefined);
+    return run;
+  }
+
+  private async reloadNow(next: ServerOptions): Promise<readonly string[]> {
     const { changed } = planReload(this.options, next);
     // The NATS door's TLS files are re-read on every reload (a rotated certificate usually keeps
     // its path); a bad file refuses the whole reload before anything changed (src/nats/tls.ts).
@@ -334,12 +352,54 @@ export class Server implements MonitoredServer {
     for (const k of changed) o[k] = next[k];
     rotateTls?.();
     if (changed.includes('logLevel')) this.log.level = next.logLevel;
-    if (changed.includes('auth')) {
+    const accounts = changed.includes('accounts');
+    if (accounts) {
+      const removed = this.accounts.apply(next.accounts);
+      if (removed.length > 0) this.log.info({ removed }, 'accounts removed by config reload');
+    }
+    if (changed.includes('auth') || accounts) {
+      // Redis logins are re-checked as Redis's acl.c does when users change (src/resp/reload.ts).
       if (this.redis !== null) reloadRedisAuth(this.redis, next.auth);
       await this.door.reloadAuth();
     }
+    if (accounts) await this.reloadJetStreamAccounts();
     this.log.info({ changed }, changed.length === 0 ? 'Reloaded server configuration: nothing changed' : 'Reloaded server configuration');
     return changed;
+  }
+
+  /**
+   * nats-server reload.go reloadAuthorization → enableJetStreamAccounts, once the accounts were
+   * rewired (AccountSet.apply) and their clients re-checked: an account that lost JetStream,
+   * changed its limits or was removed has its JetStream closed (its streams stay on disk and come
+   * back when the account enables JetStream again); one that gained it, or changed limits, starts
+   * it from its directory; accounts without it answer `$JS.API` with 10039.
+   */
+  private async reloadJetStreamAccounts(): Promise<void> {
+    // Shutdown and lame duck stop JetStream for good: a reload does not bring it back.
+    const stopping = (): boolean => this.closing !== null || this.lameDuck !== null;
+    if (!this.options.jetstream || stopping()) return;
+    for (const [name, js] of [...this.jetstreams]) {
+      const acc = this.accounts.get(name);
+      const want = acc === undefined ? null : this.jetStreamLimitsOf(acc);
+      if (want !== null && JSON.stringify(want) === JSON.stringify(this.jsLimits.get(name))) continue;
+      this.jetstreams.delete(name);
+      this.jsLimits.delete(name);
+      await js.close();
+    }
+    for (const [name, d] of [...this.jsDisabled]) {
+      const acc = this.accounts.get(name);
+      if (acc !== undefined && this.jetStreamLimitsOf(acc) === null) continue;
+      d.stop();
+      this.jsDisabled.delete(name);
+    }
+    const [jsModule, disabledModule] = await Promise.all([import('./nats/jetstream/jetstream.js'), import('./nats/jetstream/disabled.js')]);
+    const storeDir = join(this.options.dataDir, 'jetstream');
+    for (const acc of this.accounts.byName.values()) {
+      if (stopping()) return;
+      if (this.jetstreams.has(acc.name) || this.jsDisabled.has(acc.name)) continue;
+      await this.startAccountJetStream(acc, storeDir, jsModule.JetStream, disabledModule.JetStreamDisabled);
+    }
+    this.jetstream = this.jetstreams.size === 0 ? null : (this.jetstream ?? new jsModule.JetStreamSet(this.jetstreams));
   }
 
   /** True once lame-duck mode has begun (it ends with close()). */
@@ -394,7 +454,7 @@ export class Server implements MonitoredServer {
       if (this.redis !== null) await this.redis.close();
       if (this.redis?.durability != null) await this.redis.durability.close();
       if (this.monitor !== null) await this.monitor.close();
-      for (const d of this.jsDisabled) d.stop();
+      for (const d of this.jsDisabled.values()) d.stop();
       this.accounts.close();
       if (this.dataLock !== null) await this.dataLock.release();
       if (this.portsFile !== null) rmSync(this.portsFile, { force: true });

@@ -47,10 +47,16 @@ export async function main(argv: string[], argv0: string): Promise<number> {
   const o = cmd.options;
   const log = createLogger({ level: o.logLevel, format: o.logFormat });
   for (const w of cmd.warnings) log.warn(w);
+  // SIGHUP's default action ends the process: one arriving before runSignals listens (a test
+  // harness sends it as soon as the ports file appears) is held and applied once it does.
+  let earlyReload = false;
+  const holdReload = (): void => void (earlyReload = true);
+  process.on('SIGHUP', holdReload);
   let server: Server;
   try {
     server = await Server.start({ ...o, logger: log });
   } catch (err) {
+    process.off('SIGHUP', holdReload);
     if (err instanceof ConfigError) {
       process.stderr.write(`${invokedAs}: ${err.message}\n`);
       return 2;
@@ -59,12 +65,15 @@ export async function main(argv: string[], argv0: string): Promise<number> {
     return 1;
   }
   // SIGHUP re-reads the same command line and config file: flags still win over the file.
-  return runSignals(server, () => {
+  const running = runSignals(server, () => {
     const next = parseCommandLine(argv, invokedAs);
     // Without a store_dir, each read of the defaults draws a new temporary directory: keep ours.
     if (isFreshDataDir(next.options.dataDir) && isFreshDataDir(server.options.dataDir)) next.options.dataDir = server.options.dataDir;
     return next;
   });
+  process.off('SIGHUP', holdReload);
+  if (earlyReload) process.emit('SIGHUP', 'SIGHUP');
+  return running;
 }
 
 /** Turns a start-up failure into a sentence that says what to change. */

@@ -1,16 +1,19 @@
 /**
  * Config reload (SIGHUP, `herald reload`), the decision half: which changed options a running
  * server applies and which need a restart. The split follows nats-server reload.go diffOptions:
- * authentication and authorization, timeouts, limits checked per connection or per message and
- * logging are applied; listeners, storage and JetStream limits are refused, and one refused key
- * refuses the whole reload (the running configuration stays, as in nats-server).
+ * authentication and authorization, accounts, timeouts, limits checked per connection or per
+ * message and logging are applied; listeners, storage, JetStream limits and the system account
+ * are refused, and one refused key refuses the whole reload (the running configuration stays, as
+ * in nats-server).
  */
+import { DEFAULT_SYSTEM_ACCOUNT } from '../core/accounts.js';
 import { ConfigError } from './errors.js';
 import type { ServerOptions } from './options.js';
 
 /** Options a running server applies on reload (nats-server reload.go has an option type for each). */
 const RELOADABLE: ReadonlySet<keyof ServerOptions> = new Set<keyof ServerOptions>([
   'auth',
+  'accounts',
   'authTimeoutMs',
   'logLevel',
   'maxConnections',
@@ -61,6 +64,7 @@ function same(a: unknown, b: unknown): boolean {
  * bound one, as nats-server ignores RANDOM_PORT on reload. Pure: applies nothing.
  */
 export function planReload(running: ServerOptions, next: ServerOptions): ReloadPlan {
+  checkSystemAccount(running, next);
   const changed: (keyof ServerOptions)[] = [];
   for (const k of Object.keys(next) as (keyof ServerOptions)[]) {
     if (same(running[k], next[k])) continue;
@@ -76,4 +80,18 @@ export function planReload(running: ServerOptions, next: ServerOptions): ReloadP
     );
   }
   return { changed };
+}
+
+/**
+ * nats-server reload.go diffOptions refuses any change of `system_account` (only its own
+ * default-to-unset case passes), naming the Go field; an unset system account prints as empty.
+ */
+function checkSystemAccount(running: ServerOptions, next: ServerOptions): void {
+  const shown = (name: string): string => (name === DEFAULT_SYSTEM_ACCOUNT ? '' : name);
+  const [a, b] = [running.accounts.systemAccount, next.accounts.systemAccount];
+  if (a === b) return;
+  throw new ConfigError(
+    `config reload not supported for SystemAccount: old=${shown(a)}, new=${shown(b)}; restart the server to change it`,
+    { key: 'system_account' },
+  );
 }

@@ -253,31 +253,75 @@ export function findExport(
  * given, so a server without accounts routes exactly as before), one forwarding subscription per
  * import and one reply table per account that exports services. Costs, per cross-account
  * message, one extra publish into the importer's router; nothing for accounts without imports.
- * The config must have passed `validateAccounts` (src/config/auth-conf.ts).
+ * A config reload swaps the declarations in place (`apply`): routers of accounts that stay are
+ * kept, so their clients' subscriptions and JetStream stay attached. The config must have
+ * passed `validateAccounts` (src/config/accounts-conf.ts).
  */
 export class AccountSet {
   readonly byName = new Map<string, Account>();
-  readonly global: Account;
-  readonly system: Account;
+  /** `$G`; replaced (same router) when a reload changes its declaration. */
+  global!: Account;
+  /** The system account; replaced (same router) when a reload changes its declaration. */
+  system!: Account;
+  private cfg: AccountsConfig;
   private readonly links: { router: Router; sub: Subscription }[] = [];
   private readonly replies = new Map<string, ResponseRoutes>();
   private sweeper: NodeJS.Timeout | null = null;
 
   constructor(
-    readonly config: AccountsConfig,
-    globalRouter: Router,
+    config: AccountsConfig,
+    private readonly globalRouter: Router,
   ) {
-    const bp = globalRouter.backpressure;
-    for (const spec of config.accounts) {
-      const router = spec.name === GLOBAL_ACCOUNT ? globalRouter : new AccountRouter(bp);
-      this.byName.set(spec.name, new Account(spec.name, spec, router));
+    this.cfg = config;
+    this.declare(config, new Map());
+    this.wire();
+  }
+
+  /** The declarations in force. */
+  get config(): AccountsConfig {
+    return this.cfg;
+  }
+
+  /**
+   * Config reload (nats-server reload.go reloadAuthorization, which rebuilds the accounts and
+   * hands each surviving one its old sublist): accounts that stay keep their router, new ones get
+   * a fresh router, removed ones are dropped (their router is left to the clients the caller
+   * closes). Every import is unwired and wired again from `next`, synchronously, so a removed
+   * import stops delivering and a new one delivers to existing subscribers from the next publish.
+   * Service replies in flight keep routing back through exporters that stay. Returns the names
+   * of the removed accounts.
+   */
+  apply(next: AccountsConfig): string[] {
+    this.unwire();
+    const old = new Map(this.byName);
+    this.cfg = next;
+    this.declare(next, old);
+    const removed = [...old.keys()].filter((n) => !this.byName.has(n));
+    for (const name of removed) {
+      this.replies.get(name)?.stop();
+      this.replies.delete(name);
     }
-    if (!this.byName.has(GLOBAL_ACCOUNT)) this.byName.set(GLOBAL_ACCOUNT, new Account(GLOBAL_ACCOUNT, null, globalRouter));
-    if (!this.byName.has(config.systemAccount))
-      this.byName.set(config.systemAccount, new Account(config.systemAccount, null, new AccountRouter(bp)));
+    this.wire();
+    return removed;
+  }
+
+  /** Fills `byName` from `cfg`, reusing the routers of `old` accounts of the same name. */
+  private declare(cfg: AccountsConfig, old: ReadonlyMap<string, Account>): void {
+    const bp = this.globalRouter.backpressure;
+    const routerOf = (name: string): Router =>
+      old.get(name)?.router ?? (name === GLOBAL_ACCOUNT ? this.globalRouter : new AccountRouter(bp));
+    this.byName.clear();
+    for (const spec of cfg.accounts) this.byName.set(spec.name, new Account(spec.name, spec, routerOf(spec.name)));
+    if (!this.byName.has(GLOBAL_ACCOUNT)) this.byName.set(GLOBAL_ACCOUNT, new Account(GLOBAL_ACCOUNT, null, this.globalRouter));
+    if (!this.byName.has(cfg.systemAccount))
+      this.byName.set(cfg.systemAccount, new Account(cfg.systemAccount, null, routerOf(cfg.systemAccount)));
     this.global = this.byName.get(GLOBAL_ACCOUNT)!;
-    this.system = this.byName.get(config.systemAccount)!;
-    for (const spec of config.accounts) {
+    this.system = this.byName.get(cfg.systemAccount)!;
+  }
+
+  /** One forwarding subscription per import of the current config, and the reply sweeper. */
+  private wire(): void {
+    for (const spec of this.cfg.accounts) {
       const importer = this.byName.get(spec.name)!;
       for (const imp of spec.imports) {
         const exporter = this.byName.get(imp.account);
@@ -287,13 +331,19 @@ export class AccountSet {
         else this.linkService(exporter, importer, imp, exp);
       }
     }
-    if (this.replies.size > 0) {
+    if (this.replies.size > 0 && this.sweeper === null) {
       this.sweeper = setInterval(() => {
         const now = Date.now();
         for (const r of this.replies.values()) r.sweep(now);
       }, RESPONSE_SWEEP_MS);
       this.sweeper.unref();
     }
+  }
+
+  /** Removes every import's forwarding subscription (reply tables stay for replies in flight). */
+  private unwire(): void {
+    for (const l of this.links) l.router.unsubscribe(l.sub);
+    this.links.length = 0;
   }
 
   /** The account called `name`, or undefined. */
@@ -303,7 +353,7 @@ export class AccountSet {
 
   /** True when more than `$G` and the system account exist (a config with `accounts {}`). */
   get declared(): boolean {
-    return this.config.accounts.length > 0;
+    return this.cfg.accounts.length > 0;
   }
 
   /** Service replies in flight, all exporters together (for tests and monitoring). */
@@ -358,8 +408,7 @@ export class AccountSet {
 
   /** Removes every import subscription and reply table (the routers themselves stay usable). */
   close(): void {
-    for (const l of this.links) l.router.unsubscribe(l.sub);
-    this.links.length = 0;
+    this.unwire();
     for (const r of this.replies.values()) r.stop();
     this.replies.clear();
     if (this.sweeper !== null) clearInterval(this.sweeper);

@@ -1,14 +1,14 @@
 import type { Socket } from 'node:net';
-import type { TLSSocket } from 'node:tls';
 import type { Client, Message, Subscription } from '../core/message.js';
 import { OutletState, type Outlet, type Producer, type Verdict } from '../core/backpressure.js';
 import { NatsErrors, natsErrLine, type NatsProtocolError } from '../core/errors.js';
 import { isValidLiteralSubject, isValidSubject } from '../core/subject.js';
-import { authenticate, PermissionChecker, type Authenticated, type Credentials } from '../core/auth.js';
+import { PermissionChecker, type Authenticated, type Permissions } from '../core/auth.js';
+import { reauthorize, verifyCurrent, type ConnectOptions } from './connection-auth.js';
 import { goQuote } from './jetstream/gojson.js';
 import { ParseError, Parser, type ParserHandler } from './parser.js';
 import type { NatsDoor } from './server.js';
-import { mapCertificateUser, mapsUsers, tlsDetails } from './tls.js';
+import { tlsDetails } from './tls.js';
 import type { Router } from '../core/router.js';
 import { GLOBAL_ACCOUNT } from '../core/accounts.js';
 
@@ -23,27 +23,6 @@ const PING = Buffer.from('PING\r\n');
 const OK = Buffer.from('+OK\r\n');
 /** Header block of a no-responders status, as nats-server 2.9/2.10 sends it (specs/nats.md §1). */
 const NO_RESPONDERS_HDR = Buffer.from('NATS/1.0 503\r\n\r\n');
-
-/** CONNECT fields herald reads (specs/nats.md §1 "Handshake"). Missing booleans default to true. */
-interface ConnectOptions {
-  verbose?: boolean;
-  pedantic?: boolean;
-  echo?: boolean;
-  headers?: boolean;
-  no_responders?: boolean;
-  protocol?: number;
-  name?: string;
-  lang?: string;
-  version?: string;
-  user?: string;
-  pass?: string;
-  auth_token?: string;
-  account?: string;
-  new_account?: boolean;
-  nkey?: string;
-  sig?: string;
-  jwt?: string;
-}
 
 /**
  * The JSON type of every field of nats-server's ClientOpts. nats-server decodes CONNECT with Go's
@@ -187,7 +166,7 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
 
   private readonly parser: Parser;
   /** Every CONNECT merges into these, as nats-server's do (so a later CONNECT {} changes nothing). */
-  private readonly connectOpts: ConnectOptions = { verbose: true, pedantic: true, echo: true };
+  readonly connectOpts: ConnectOptions = { verbose: true, pedantic: true, echo: true };
   private out: Buffer = Buffer.allocUnsafe(OUT_MIN);
   /** Bytes the socket still held after the last flush (refreshed each flush and on 'drain'). */
   private socketPending = 0;
@@ -202,12 +181,12 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
   private authPending: Buffer[] | null = null;
   private authPendingBytes = 0;
   /** Aborted when this connection closes: drops its queued bcrypt compare (src/core/bcrypt-pool.ts). */
-  private readonly closing = new AbortController();
+  readonly closing = new AbortController();
 
   constructor(
     readonly id: number,
     readonly socket: Socket,
-    private readonly door: NatsDoor,
+    readonly door: NatsDoor,
   ) {
     this.router = door.router;
     this.parser = new Parser(this, door.opts.maxControlLine);
@@ -236,6 +215,11 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
   /** Bytes queued for this connection and not yet taken by the kernel. */
   get pendingBytes(): number {
     return this.outLen + (this.socket.writableLength ?? 0);
+  }
+
+  /** True while a CONNECT waits for its credential verdict (reads are held, not parsed). */
+  get verdictPending(): boolean {
+    return this.authPending !== null;
   }
 
   /** Producer: the router holds this publisher by pausing its socket's reads (writes go on). */
@@ -349,30 +333,17 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
    * secrets themselves are never logged. The check is asynchronous (a bcrypt compare runs on a
    * worker thread), so the parser is suspended and reads are held until the verdict: the client's
    * later operations run after it, in order, exactly as if the check had been synchronous. The
-   * auth timeout still applies while the verdict is pending, as it does in nats-server.
+   * auth timeout still applies while the verdict is pending, as it does in nats-server. A reload
+   * that lands meanwhile makes the check run again against the new settings (verifyCurrent).
    */
   private checkAuth(o: ConnectOptions): void {
     this.parser.suspend();
     this.authPending = [];
     this.authPendingBytes = 0;
-    this.verify(o).then(
+    verifyCurrent(this, o).then(
       (who) => this.authVerdict(o, who),
       () => this.authVerdict(o, null),
     );
-  }
-
-  /** Checks CONNECT credentials (or the mapped client certificate) against the current settings. */
-  private verify(o: ConnectOptions): Promise<Authenticated | null> {
-    const auth = this.door.opts.auth;
-    // nats-server auth.go: with verify_and_map and a users table, the client certificate names
-    // the user (an nkey the client presents still goes the nkey way).
-    const byCert =
-      mapsUsers(this.door.opts.tls, this.socket) &&
-      auth.users.some((u) => !u.nkey) &&
-      !((o.nkey ?? '') !== '' && auth.users.some((u) => u.nkey));
-    return byCert
-      ? Promise.resolve(mapCertificateUser(this.socket as TLSSocket, auth.users))
-      : authenticate(auth, o as Credentials, this.nonce, { signal: this.closing.signal, origin: this.ip });
   }
 
   private authVerdict(o: ConnectOptions, who: Authenticated | null): void {
@@ -412,52 +383,21 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
     if (!this.closed && this.authPending === null && !this.heldByRouter) this.socket.resume();
   }
 
-  /**
-   * After a config reload (nats-server reload.go reloadAuthorization): a client that logged in as
-   * a user (name or nkey) the new settings no longer list is closed without a word
-   * (clientHasMovedToDifferentAccount → closeConnection(ClientClosed)); the others' CONNECT
-   * credentials are checked again. A client no longer authorized then gets
-   * -ERR 'Authorization Violation' and is closed; otherwise its user's new permissions apply
-   * from its next PUB/SUB, and each subscription they no longer allow is removed with an -ERR
-   * naming it and its sid (client.go processSubsOnConfigReload). Connections still before
-   * CONNECT are checked when their CONNECT comes, against the new settings.
-   */
-  async reauthorize(): Promise<void> {
-    if (this.closed || !this.connectReceived) return;
-    const o = this.connectOpts;
-    const nkey = o.nkey ?? '';
-    const name = nkey !== '' ? nkey : (o.user ?? '');
-    if (name !== '' && !this.door.opts.auth.users.some((u) => u.name === name && u.nkey === (nkey !== ''))) {
-      this.door.log.info({ cid: this.id, user: name }, 'closed after config reload: user no longer configured');
-      this.close('Client Closed');
-      return;
-    }
-    let who: Authenticated | null = { user: '', permissions: null };
-    if (this.door.authRequired) who = await this.verify(o);
-    if (this.closed) return;
-    if (who !== null && this.door.accounts !== null && (who.account ?? GLOBAL_ACCOUNT) !== this.account) {
-      // nats-server clientHasMovedToDifferentAccount: a user moved to another account is closed.
-      this.door.log.info({ cid: this.id, user: who.user }, 'closed after config reload: user moved to another account');
-      this.close('Client Closed');
-      return;
-    }
-    if (who === null) {
-      this.door.log.warn({ cid: this.id, ip: this.ip, user: this.authUser }, 'authorization violation after config reload');
-      this.fatal(NatsErrors.AuthorizationViolation, 'Authentication Failure');
-      return;
-    }
-    this.authUser = who.user;
-    this.perms = who.permissions === null ? null : new PermissionChecker(who.permissions);
-    if (this.perms === null) return;
-    for (const [sid, sub] of [...this.subs]) {
-      if (sub.closed || this.perms.canSubscribe(sub.subject, sub.queue)) continue;
-      this.subs.delete(sid);
-      this.router.unsubscribe(sub);
-      this.door.log.info({ cid: this.id, user: this.authUser, subject: sub.subject, queue: sub.queue, sid }, 'subscription removed after config reload: not authorized');
-      // nats-server 2.9/2.10 name only the subject and sid, for queue subscriptions too.
-      const args = { subject: goQuote(sub.subject), sid: goQuote(sid) };
-      this.queue(Buffer.from(natsErrLine(NatsErrors.ReloadSubscriptionRemoved, args)));
-    }
+  /** Re-checks this connection against reloaded settings (src/nats/connection-auth.ts, reauthorize). */
+  reauthorize(): Promise<void> {
+    return reauthorize(this);
+  }
+
+  /** Applies a user's permissions (null = may do everything); returns the checker now in force. */
+  setPermissions(p: Permissions | null): PermissionChecker | null {
+    this.perms = p === null ? null : new PermissionChecker(p);
+    return this.perms;
+  }
+
+  /** Removes one subscription (a reload took the permission to hold it away). */
+  dropSubscription(sid: string, sub: Subscription): void {
+    this.subs.delete(sid);
+    this.router.unsubscribe(sub);
   }
 
   /**

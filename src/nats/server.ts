@@ -48,6 +48,8 @@ export class NatsDoor {
   events: SystemEvents | null = null;
   /** Clients must authenticate (INFO `auth_required`); changes only through reloadAuth(). */
   authRequired: boolean;
+  /** Bumped by every reloadAuth: a credential verdict computed under an older value is stale. */
+  authGeneration = 0;
   /** INFO carries a per-connection nonce for nkey users to sign. */
   private sendNonce: boolean;
   /** TLS of this door (src/nats/tls.ts); null when it speaks plaintext only. */
@@ -120,6 +122,7 @@ export class NatsDoor {
    * client is re-checked (NatsConnection.reauthorize). Resolves when all verdicts are in.
    */
   async reloadAuth(): Promise<void> {
+    this.authGeneration++;
     this.authRequired = authRequired(this.opts.auth);
     this.sendNonce = nonceRequired(this.opts.auth);
     await Promise.all([...this.connections.values()].map((c) => c.reauthorize()));

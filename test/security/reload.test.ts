@@ -6,11 +6,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { RawConnection, splitGreeting } from '../helpers/raw.js';
-import { natsServerAvailable, startNatsServer } from '../helpers/nats-server.js';
+import { natsServerAvailable } from '../helpers/nats-server.js';
+import { heraldSide, natsSide, type Side } from './reload-sides.js';
 import { startHeraldChild } from '../helpers/herald-child.js';
 import { bcryptHash } from './helpers.js';
 
@@ -31,39 +31,6 @@ const after = (): string => `authorization {
     { user: dave, password: dpw }
   ]
 }`;
-
-interface Side {
-  port: number;
-  hup(): void;
-  rewrite(conf: string): void;
-  stop(): Promise<void>;
-}
-
-async function heraldSide(): Promise<Side> {
-  const h = await startHeraldChild(before());
-  return {
-    port: h.port,
-    hup: () => process.kill(h.pid, 'SIGHUP'),
-    rewrite: (conf) => writeFileSync(h.conf, `${conf}\nport: -1\nhost: 127.0.0.1\nports_file_dir: ${JSON.stringify(h.dir)}\n`),
-    stop: () => h.stop(),
-  };
-}
-
-async function natsSide(): Promise<Side> {
-  const dir = mkdtempSync(join(tmpdir(), 'herald-reload-ref-'));
-  const file = join(dir, 'server.conf');
-  writeFileSync(file, before());
-  const n = await startNatsServer({ args: ['-c', file] });
-  return {
-    port: n.port,
-    hup: () => process.kill(n.pid, 'SIGHUP'),
-    rewrite: (conf) => writeFileSync(file, conf),
-    stop: async () => {
-      await n.stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
 
 /** Connects, sends CONNECT for `user` plus `ops`, waits for the PONG that ends them. */
 async function session(port: number, user: string, pass: string, ops = ''): Promise<RawConnection> {
@@ -115,8 +82,8 @@ async function scenario(side: Side): Promise<Record<string, string>> {
 }
 
 test('SIGHUP: removed users and changed passwords are closed, lost subscriptions removed, new users admitted (differential)', { skip: natsServerAvailable() ? false : 'nats-server is not installed' }, async () => {
-  const h = await heraldSide();
-  const n = await natsSide();
+  const h = await heraldSide(before());
+  const n = await natsSide(before());
   try {
     const [hs, ns] = [await scenario(h), await scenario(n)];
     assert.deepEqual(hs, ns);
