@@ -66,14 +66,15 @@ export interface AuthSession {
 export function verifyConnect(c: AuthSession, o: ConnectOptions): Promise<Authenticated | null> {
   const auth = c.door.opts.auth;
   // nats-server auth.go: with verify_and_map and a users table, the client certificate names
-  // the user (an nkey the client presents still goes the nkey way).
+  // the user (an nkey the client presents still goes the nkey way). A client without a
+  // certificate (plaintext under allow_non_tls) is not let in by a password instead: mapped
+  // users have none (checkClientTLSCertSubject fails without TLS state). Review 2, R2-5.
   const byCert =
-    mapsUsers(c.door.opts.tls, c.socket) &&
+    c.door.opts.tls?.map === true &&
     auth.users.some((u) => !u.nkey) &&
     !((o.nkey ?? '') !== '' && auth.users.some((u) => u.nkey));
-  return byCert
-    ? Promise.resolve(mapCertificateUser(c.socket as TLSSocket, auth.users))
-    : authenticate(auth, o as Credentials, c.nonce, { signal: c.closing.signal, origin: c.ip });
+  if (!byCert) return authenticate(auth, o as Credentials, c.nonce, { signal: c.closing.signal, origin: c.ip });
+  return Promise.resolve(mapsUsers(c.door.opts.tls, c.socket) ? mapCertificateUser(c.socket as TLSSocket, auth.users) : null);
 }
 
 /**

@@ -362,12 +362,20 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
     // registerWithAccount); herald closes, which is the safe side (docs/security.md).
     const account = this.door.accounts?.get(who.account ?? GLOBAL_ACCOUNT);
     if (this.connectReceived && this.door.accounts !== null && (who.account ?? GLOBAL_ACCOUNT) !== this.account) {
-      this.door.log.warn({ cid: this.id, ip: this.ip, user: who.user }, 'authorization violation: second CONNECT as a user of another account');
+      this.door.log.warn(
+        { cid: this.id, ip: this.ip, user: who.user },
+        'authorization violation: second CONNECT as a user of another account',
+      );
       this.fatal(NatsErrors.AuthorizationViolation, 'Authentication Failure');
       return;
     }
     this.authUser = who.user;
     this.perms = who.permissions === null ? null : new PermissionChecker(who.permissions);
+    // A repeated CONNECT keeps the subscriptions: the new checker must see them, or a wildcard SUB
+    // that overlaps its deny list would stop being filtered (nats-server checks the deny list of
+    // the permissions in force at every delivery). Second security review, R2-3.
+    if (this.connectReceived && this.perms !== null)
+      for (const sub of this.subs.values()) this.perms.canSubscribe(sub.subject, sub.queue);
     if (!this.connectReceived && account !== undefined) {
       this.account = account.name;
       this.router = account.router;

@@ -77,8 +77,16 @@ export class NatsTls {
     private readonly log: Logger,
   ) {
     this.settings = settings;
+    // Go's crypto/tls (nats-server) sends exactly cert_file's certificates; OpenSSL completes the
+    // chain from `ca` and would send the CA too, so a client that does not trust it would read
+    // "self-signed certificate in certificate chain" instead of nats-server's "unable to verify
+    // the first certificate" (nats.node test/tls.js, "available connects with or without"). The
+    // CA only checks client certificates, so it is given only with `verify` (where the root is
+    // still sent: Node has no way to turn OpenSSL's auto-chain off).
+    const { ca, ...context } = secureContextOptions(settings);
     this.server = tls.createServer({
-      ...secureContextOptions(settings),
+      ...context,
+      ...(settings.verify && ca !== undefined ? { ca } : {}),
       requestCert: settings.verify,
       rejectUnauthorized: settings.verify,
       // herald's own timer (settings.timeoutMs) bounds the handshake.
@@ -94,7 +102,9 @@ export class NatsTls {
    * keep the session they negotiated. `ctx` is secureContextOptions(next), read beforehand.
    */
   rotate(next: TlsSettings, ctx: tls.SecureContextOptions): void {
-    this.server.setSecureContext(ctx);
+    // The CA only with `verify`, as in the constructor.
+    const { ca, ...context } = ctx;
+    this.server.setSecureContext({ ...context, ...(next.verify && ca !== undefined ? { ca } : {}) });
     // Node reads these per accepted socket (tls.Server's tlsConnectionListener).
     const srv = this.server as tls.Server & { requestCert: boolean; rejectUnauthorized: boolean };
     srv.requestCert = next.verify;

@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import type { Client, Message, Subscription } from '../core/message.js';
 import { OutletState, type Outlet, type Producer, type Verdict } from '../core/backpressure.js';
 import { RedisErrors, redisError } from '../core/errors.js';
-import { RespParser, RespParseError } from './parser.js';
+import { RespParser, RespParseError, sameBytes } from './parser.js';
 import { RespWriter } from './writer.js';
 import type { RespDoor } from './server.js';
 import { isAdminCommand, type CommandSpec } from './commands/spec.js';
@@ -102,6 +102,9 @@ export class RespConnection implements Client, Producer, Outlet {
   private barrier: ReplyBarrier | null = null;
   /** Command replies queued since the last flush (each becomes one error if the log fails). */
   private replies = 0;
+  /** The last command name as sent (a copy) and its table entry (resolve's one-entry cache). */
+  private lastName: Buffer | null = null;
+  private lastSpec: CommandSpec | null = null;
 
   constructor(
     readonly id: number,
@@ -317,8 +320,11 @@ export class RespConnection implements Client, Producer, Outlet {
       if (!this.multi.aborted) this.multi.queue.push({ spec, argv: argv.map((b) => Buffer.from(b)) });
       this.writer.simple('QUEUED');
     } else {
-      const run = spec;
-      this.run(() => this.call(run, argv));
+      // run() inlined for the hot path (no closure per command).
+      this.executing = true;
+      this.call(spec, argv);
+      this.executing = false;
+      if (this.deferred !== null) this.drainDeferred();
     }
     this.markDirty();
     if (this.closeAfterReply) {
@@ -355,9 +361,18 @@ export class RespConnection implements Client, Producer, Outlet {
    * subcommand, a wrong arity or the RESP2 subscribed context (server.c processCommand order). */
   private resolve(argv: Buffer[]): CommandSpec | null {
     const table = this.door.commands;
-    const first = argv[0].toString('latin1');
-    // Clients send names in one case or the other: look up as sent, lower-case only on a miss.
-    let spec = table.get(first) ?? table.get(first.toLowerCase());
+    // A pipeline repeats one name: the last name's bytes and spec answer it without a string.
+    let spec: CommandSpec | undefined;
+    if (this.lastName !== null && sameBytes(argv[0], this.lastName)) spec = this.lastSpec as CommandSpec;
+    else {
+      const first = argv[0].toString('latin1');
+      // Clients send names in one case or the other: look up as sent, lower-case only on a miss.
+      spec = table.get(first) ?? table.get(first.toLowerCase());
+      if (spec !== undefined && argv[0].length <= NAME_CACHE_MAX) {
+        this.lastName = Buffer.from(argv[0]);
+        this.lastSpec = spec;
+      }
+    }
     if (spec === undefined) {
       this.error(redisError(RedisErrors.UnknownCommand, { name: cString(argv[0], ERR_NAME_MAX), args: argsBeginning(argv) }));
       return null;
@@ -593,6 +608,9 @@ const SUSPENDED_BACKLOG_MAX = 1024;
 function errorFrame(text: string): Buffer {
   return Buffer.from(`-${text}\r\n`, 'latin1');
 }
+
+/** Longest command name resolve's cache keeps (every Redis command name is shorter). */
+const NAME_CACHE_MAX = 32;
 
 /** A command or subcommand name as a lookup key: lower-case latin1. */
 function lowerName(b: Buffer): string {

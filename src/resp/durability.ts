@@ -24,6 +24,8 @@ export interface EffectModel {
   setEffectSink(sink: ((db: number, key: string, rec: Buffer) => void) | null): void;
   applyEffect(db: number, key: string, rec: Buffer): void;
   snapshotEffects(): Iterable<{ db: number; key: string; rec: Buffer }>;
+  /** The snapshot's size without encoding it (compaction checks). */
+  snapshotSize?(): { records: number; keyBytes: number; recBytes: number };
 }
 
 /** Empties the keyspace (the model's values live in it) before a rebuild from disk. */
@@ -84,7 +86,11 @@ export class RedisDurability {
           maxBytes: opts.maxFileStore,
           otherBytes: opts.otherFileBytes,
         },
-        { apply: (db, key, rec) => model.applyEffect(db, key, rec), snapshot: () => model.snapshotEffects() },
+        {
+          apply: (db, key, rec) => model.applyEffect(db, key, rec),
+          snapshot: () => model.snapshotEffects(),
+          snapshotSize: model.snapshotSize === undefined ? undefined : () => (model.snapshotSize as NonNullable<EffectModel['snapshotSize']>)(),
+        },
       );
       log = f;
       report = f.report;

@@ -116,7 +116,7 @@ export class RespParser {
         }
         case S.Count:
         case S.BulkLen: {
-          const cr = buf.indexOf(CR, i);
+          const cr = this.partialLen === 0 ? findCR(buf, i, n) : buf.indexOf(CR, i);
           if (cr < 0) {
             this.keepPartial(buf, i, n);
             if (this.partialLen > PROTO_INLINE_MAX_SIZE)
@@ -124,8 +124,12 @@ export class RespParser {
             return RespParseError.None;
           }
           const v = this.number(buf, i, cr);
-          i = cr + 1;
-          this.skipOne = true;
+          // The byte after `\r` is skipped whatever it is; when it is in this read, at once.
+          if (cr + 1 < n) i = cr + 2;
+          else {
+            i = cr + 1;
+            this.skipOne = true;
+          }
           if (this.state === S.Count) {
             if (v === null || v > PROTO_MAX_MULTIBULK) return this.fail(RespParseError.InvalidMultibulkLength);
             if (v > UNAUTH_MAX_MULTIBULK && this.unauthenticated) return this.fail(RespParseError.UnauthMultibulkLength);
@@ -179,6 +183,14 @@ export class RespParser {
             continue;
           }
           const want = this.bulkLen - this.bulkFill;
+          if (this.bulkFill === 0 && n - i >= want + 2) {
+            // The common case: the whole bulk and its 2 terminator bytes are in this read.
+            this.bulk = buf.subarray(i, i + want);
+            this.bulkFill = want;
+            i += want + 2;
+            if (this.finishBulk() === false) return RespParseError.None;
+            continue;
+          }
           if (this.bulkFill === 0 && n - i >= want) {
             this.bulk = buf.subarray(i, i + want);
             this.bulkFill = want;
@@ -276,6 +288,17 @@ export class RespParser {
   }
 }
 
+/** Bytes a count line is scanned in JS before handing the search to the native indexOf: a
+ * `*`/`$` count is at most 20 digits, and a short loop beats a native call at that length. */
+const SHORT_SCAN = 24;
+
+/** `buf.indexOf(CR, from)`, scanning the first SHORT_SCAN bytes in JS. */
+function findCR(buf: Buffer, from: number, n: number): number {
+  const lim = Math.min(n, from + SHORT_SCAN);
+  for (let k = from; k < lim; k++) if (buf[k] === CR) return k;
+  return lim < n ? buf.indexOf(CR, lim) : -1;
+}
+
 /**
  * Redis util.c `string2ll` over bytes: optional `-`, then `0` alone or a digit 1–9 and digits;
  * at most 20 characters; null when not an integer or out of the safe range (herald's counts and
@@ -300,6 +323,14 @@ export function parseLongLong(b: Buffer, s: number, e: number): number | null {
   }
   if (v > Number.MAX_SAFE_INTEGER) return null;
   return neg ? -v : v;
+}
+
+/** Byte equality of two short Buffers (a loop beats a native call at these lengths). */
+export function sameBytes(a: Buffer, b: Buffer): boolean {
+  const n = a.length;
+  if (n !== b.length) return false;
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function isSpace(c: number): boolean {

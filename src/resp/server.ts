@@ -136,7 +136,8 @@ export class RespDoor {
   ) {
     this.config = new RedisConfig(opts);
     this.auth = opts.auth ?? NO_AUTH;
-    const num = (k: string): number => Number(this.config.get([k])[0]?.[1] ?? 0);
+    // Read per XADD: one Map lookup each (config.get matches globs).
+    const num = (k: string): number => Number(this.config.value(k) || 0);
     this.streams = new RedisStreamModel(this.keyspace, () => ({
       maxEntries: num('stream-node-max-entries'),
       maxBytes: num('stream-node-max-bytes'),
@@ -167,8 +168,20 @@ export class RespDoor {
     if (d === null) return null;
     // EXEC counts as a write (or denyoom) command when its queue holds one (server.c processCommand).
     const flags = queued === undefined || queued.length === 0 ? spec.flags : [...spec.flags, ...queued.flatMap((q) => q.spec.flags)];
-    return d.refuse(flags, () => parseMemory(this.config.get(['maxmemory'])[0]?.[1] ?? '0') ?? 0);
+    return d.refuse(flags, this.maxmemory);
   }
+
+  /** CONFIG `maxmemory` in bytes, parsed once per distinct value (every write command asks). */
+  private readonly maxmemory = (): number => {
+    const v = this.config.value('maxmemory') || '0';
+    if (v !== this.maxmemoryText) {
+      this.maxmemoryText = v;
+      this.maxmemoryBytes = parseMemory(v) ?? 0;
+    }
+    return this.maxmemoryBytes;
+  };
+  private maxmemoryText = '0';
+  private maxmemoryBytes = 0;
 
   /** Listens on host:port (0 = any free port) and on the TLS port when set; resolves with the plaintext port. */
   async listen(): Promise<number> {

@@ -96,6 +96,16 @@ export class RespWriter {
     this.buf[this.len++] = 0x0a;
   }
 
+  /** Bytes [start, end) of `src` as a bulk string, copied straight from `src` (no view made). */
+  bulkRange(src: Buffer, start: number, end: number): void {
+    const n = end - start;
+    this.head(0x24, n);
+    this.reserve(n + CRLF_LEN);
+    this.len += src.copy(this.buf, this.len, start, end);
+    this.buf[this.len++] = 0x0d;
+    this.buf[this.len++] = 0x0a;
+  }
+
   /** The null bulk string: `$-1` in RESP2, `_` in RESP3. */
   nil(): void {
     if (this.proto === 3) this.line(0x5f, '');
@@ -153,6 +163,14 @@ export function writeInt(b: Buffer, pos: number, n: number): number {
   if (n < 10) {
     b[pos++] = 0x30 + n;
     return pos;
+  }
+  if (n < 0x80000000) {
+    // Digits by hand: lengths and counts are small, and a string per number is the alternative.
+    let digits = 1;
+    for (let t = n; t >= 10; t = (t / 10) | 0) digits++;
+    let end = pos + digits;
+    for (let t = n; end > pos; t = (t / 10) | 0) b[--end] = 0x30 + (t % 10);
+    return pos + digits;
   }
   const s = String(n);
   return pos + b.write(s, pos, 'latin1');

@@ -105,7 +105,15 @@ test('effects replayed into a fresh model, and a snapshot, rebuild the same stat
   const fromSnap = new RedisStreamModel(new Keyspace(), limits, () => {
     throw new Error('replay must not read the clock');
   });
-  for (const e of live.snapshotEffects()) fromSnap.applyEffect(e.db, e.key, e.rec);
+  const counted = { records: 0, keyBytes: 0, recBytes: 0 };
+  for (const e of live.snapshotEffects()) {
+    fromSnap.applyEffect(e.db, e.key, e.rec);
+    counted.records++;
+    counted.keyBytes += e.key.length;
+    counted.recBytes += e.rec.length;
+  }
+  // The compaction check's count (no encoding) must be the snapshot it stands for.
+  assert.deepEqual(live.snapshotSize(), counted, 'snapshotSize matches the encoded snapshot');
   for (const k of ['a', 'b']) {
     assert.deepEqual(fullState(replayed, 0, k), fullState(live, 0, k), `replay of ${k}`);
     assert.deepEqual(fullState(fromSnap, 0, k), fullState(live, 0, k), `snapshot of ${k}`);

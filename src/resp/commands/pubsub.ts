@@ -8,6 +8,7 @@
 import { globMatches } from '../../core/glob.js';
 import { RedisErrors, redisError } from '../../core/errors.js';
 import type { RespConnection } from '../connection.js';
+import { sameBytes } from '../parser.js';
 import { def, type CommandSpec } from './spec.js';
 
 /** One `[kind, name, count]` event; `count` defaults to channels + patterns (shard events pass
@@ -52,8 +53,25 @@ function unsubscribe(c: RespConnection, argv: Buffer[], glob: boolean): void {
   }
 }
 
+/** Longest channel name `channelName` remembers; longer names are decoded each time. */
+const CHANNEL_CACHE_MAX = 256;
+let lastChannel: Buffer | null = null;
+let lastChannelText = '';
+
+/** The channel argument as its latin1 string; a publisher repeating one channel (the common
+ * pipeline) gets the same string back without decoding it again. */
+function channelName(b: Buffer): string {
+  if (lastChannel !== null && sameBytes(b, lastChannel)) return lastChannelText;
+  const s = b.toString('latin1');
+  if (b.length <= CHANNEL_CACHE_MAX) {
+    lastChannel = Buffer.from(b);
+    lastChannelText = s;
+  }
+  return s;
+}
+
 function publish(c: RespConnection, argv: Buffer[]): void {
-  const n = c.door.router.publish({ subject: argv[1].toString('latin1'), reply: '', headers: null, payload: argv[2] }, c);
+  const n = c.door.router.publish({ subject: channelName(argv[1]), reply: '', headers: null, payload: argv[2] }, c);
   c.writer.int(n);
 }
 

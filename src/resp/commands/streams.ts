@@ -50,9 +50,16 @@ export function writeId(w: RespWriter, id: StreamId): void {
 export function writeEntry(w: RespWriter, e: ReadEntry): void {
   w.array(2);
   writeId(w, e.id);
-  if (e.fields === null) return w.nilArray();
-  w.array(e.fields.length);
-  for (const f of e.fields) w.bulk(f);
+  const d = e.data;
+  if (d === null) return w.nilArray();
+  // The packed list (stream.ts PackedFields) goes out item by item, copied straight from it.
+  const n = d.readUInt32BE(0);
+  w.array(n);
+  for (let i = 0, p = 4; i < n; i++) {
+    const len = d.readUInt32BE(p);
+    w.bulkRange(d, p + 4, p + 4 + len);
+    p += 4 + len;
+  }
 }
 
 export function writeEntries(w: RespWriter, es: readonly ReadEntry[]): void {

@@ -57,6 +57,9 @@ export interface EffectRecord {
 export interface KeyspaceSource {
   apply: ApplyEffect;
   snapshot(): Iterable<EffectRecord>;
+  /** The snapshot's record count, key bytes and body bytes, counted without building it; when
+   * given, a compaction check that decides against switching allocates nothing per record. */
+  snapshotSize?(): { records: number; keyBytes: number; recBytes: number };
 }
 
 /**
@@ -248,10 +251,15 @@ export class FileKeyspaceLog implements KeyspaceLog {
    * that much over the snapshot's size (so snapshots cost O(state) at most once per that growth).
    */
   private switchGeneration(force: boolean): void {
-    const snap = [...this.source.snapshot()];
-    let bytes = 2 * KS_HEAD_LEN + KS_OVERHEAD;
-    for (const e of snap) bytes += effectLen(e.key.length, e.rec.length);
     const old = this.file as KsFile | undefined;
+    const sized = this.source.snapshotSize?.();
+    let snap: EffectRecord[] | null = null;
+    let bytes = 2 * KS_HEAD_LEN + KS_OVERHEAD;
+    if (sized !== undefined) bytes += sized.records * KS_OVERHEAD + sized.keyBytes + sized.recBytes;
+    else {
+      snap = [...this.source.snapshot()];
+      for (const e of snap) bytes += effectLen(e.key.length, e.rec.length);
+    }
     if (!force && old !== undefined && old.size < KS_COMPACT_RATIO * bytes) {
       this.compactAt = Math.max(this.compactAt, KS_COMPACT_RATIO * bytes);
       return;
@@ -262,6 +270,7 @@ export class FileKeyspaceLog implements KeyspaceLog {
       this.opts.logger?.warn({ bytes }, 'Redis keyspace snapshot too large to compact in one batch; log kept');
       return;
     }
+    snap ??= [...this.source.snapshot()];
     const gen = this.highestGen + 1;
     this.highestGen = gen;
     const name = ksFileName(gen);

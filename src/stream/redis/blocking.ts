@@ -87,6 +87,7 @@ export class StreamBlocking {
   /** A write made `key` ready (XADD, XGROUP DESTROY, DEL); served by the next `serveReady()`.
    * Returns whether anyone waits on it. */
   signal(db: number, key: string): boolean {
+    if (this.byKey.size === 0) return false; // nobody blocked: no key string to build
     const id = keyOf(db, key);
     if (!this.byKey.has(id)) return false;
     this.ready.add(id);

@@ -7,14 +7,16 @@
  * Record: one type byte, then the type's fields in order. IDs are 16 bytes big-endian (ms, seq);
  * strings are u32 length + bytes (latin1 names); numbers are f64 (exact to 2^53); optional
  * numbers are a presence byte + f64; ID lists are u32 count + IDs; field lists u32 count +
- * strings. Costs: one Buffer per record, sized exactly.
+ * strings. Costs: one Buffer per record, sized exactly, and no other allocation.
  */
 import type { StreamId } from './id.js';
+import type { PackedFields } from './stream.js';
+import { slabAlloc } from './slab.js';
 
 /** One resolved change to one key. */
 export type Effect =
   | { t: 'create' }
-  | { t: 'add'; id: StreamId; newNode: boolean; fields: Buffer[] }
+  | { t: 'add'; id: StreamId; newNode: boolean; data: PackedFields }
   | { t: 'trim'; strategy: 'maxlen' | 'minid'; maxlen: number; minid: StreamId }
   | { t: 'xdel'; ids: StreamId[] }
   | { t: 'setid'; lastId: StreamId; entriesAdded: number | null; maxDeletedId: StreamId | null }
@@ -26,7 +28,7 @@ export type Effect =
   | { t: 'seen'; group: string; consumer: string; seen: number }
   | { t: 'claim'; group: string; consumer: string; id: StreamId; time: number; count: number }
   | { t: 'unpend'; group: string; ids: StreamId[] }
-  | { t: 'node'; bytes: number; slots: { id: StreamId; fields: string[] | null }[]; masterFields: string[] }
+  | { t: 'node'; bytes: number; slots: { id: StreamId; data: PackedFields | null }[]; masterFields: string[] }
   | { t: 'drop' };
 
 const TYPES = [
@@ -48,42 +50,55 @@ const TYPES = [
 ] as const;
 const TYPE_CODE = new Map<string, number>(TYPES.map((t, i) => [t, i + 1]));
 
+/**
+ * Writes a record into one Buffer of its exact size: `size` sums the field lengths first (no
+ * allocation), then the fields are written in place. One allocation per record, where a list of
+ * small Buffers and a concat cost one per field (the XADD profile's top allocator).
+ */
 class Enc {
-  private parts: Buffer[] = [];
+  private p = 0;
+  readonly b: Buffer;
+  constructor(size: number, b?: Buffer) {
+    this.b = b ?? Buffer.allocUnsafe(size);
+  }
   u8(v: number): this {
-    this.parts.push(Buffer.of(v));
+    this.b[this.p++] = v;
     return this;
   }
   num(v: number): this {
-    const b = Buffer.allocUnsafe(8);
-    b.writeDoubleBE(v);
-    this.parts.push(b);
+    this.b.writeDoubleBE(v, this.p);
+    this.p += 8;
     return this;
   }
   opt(v: number | null): this {
     return v === null ? this.u8(0) : this.u8(1).num(v);
   }
   id(v: StreamId): this {
-    const b = Buffer.allocUnsafe(16);
-    b.writeBigUInt64BE(v >> 64n, 0);
-    b.writeBigUInt64BE(v & 0xffffffffffffffffn, 8);
-    this.parts.push(b);
+    this.b.writeBigUInt64BE(v >> 64n, this.p);
+    this.b.writeBigUInt64BE(v & U64, this.p + 8);
+    this.p += 16;
     return this;
   }
   str(s: string | Buffer): this {
-    const b = typeof s === 'string' ? Buffer.from(s, 'latin1') : s;
-    const h = Buffer.allocUnsafe(4);
-    h.writeUInt32BE(b.length);
-    this.parts.push(h, b);
+    const b = this.b;
+    const n = s.length; // latin1: one byte per character
+    b.writeUInt32BE(n, this.p);
+    this.p += 4;
+    if (typeof s === 'string') this.p += b.write(s, this.p, n, 'latin1');
+    else this.p += s.copy(b, this.p);
     return this;
   }
   u32(v: number): this {
-    const h = Buffer.allocUnsafe(4);
-    h.writeUInt32BE(v);
-    this.parts.push(h);
+    this.b.writeUInt32BE(v, this.p);
+    this.p += 4;
     return this;
   }
-  ids(v: StreamId[]): this {
+  /** A packed field list: already in the `strs` layout. */
+  raw(v: Buffer): this {
+    this.p += v.copy(this.b, this.p);
+    return this;
+  }
+  ids(v: readonly StreamId[]): this {
     this.u32(v.length);
     for (const x of v) this.id(x);
     return this;
@@ -94,7 +109,58 @@ class Enc {
     return this;
   }
   done(): Buffer {
-    return Buffer.concat(this.parts);
+    if (this.p !== this.b.length) throw new Error(`effect record sized ${this.b.length} but wrote ${this.p}`);
+    return this.b;
+  }
+}
+
+const U64 = 0xffffffffffffffffn;
+/** Encoded sizes: a u8, a u32, an f64, an ID. */
+const U8 = 1;
+const U32 = 4;
+const F64 = 8;
+const ID = 16;
+
+function strsSize(v: readonly (Buffer | string)[]): number {
+  let n = U32;
+  for (const x of v) n += U32 + x.length;
+  return n;
+}
+
+/** Bytes of `e`'s record (what encodeEffect allocates). */
+export function effectSize(e: Effect): number {
+  const str = (s: string): number => U32 + s.length;
+  switch (e.t) {
+    case 'create':
+    case 'drop':
+      return U8;
+    case 'add':
+      return U8 + ID + U8 + e.data.length;
+    case 'trim':
+      return U8 + U8 + F64 + ID;
+    case 'xdel':
+      return U8 + U32 + ID * e.ids.length;
+    case 'setid':
+      return U8 + ID + (e.entriesAdded === null ? U8 : U8 + F64) + U8 + (e.maxDeletedId === null ? 0 : ID);
+    case 'gcreate':
+    case 'gsetid':
+      return U8 + str(e.group) + ID + (e.entriesRead === null ? U8 : U8 + F64);
+    case 'gdestroy':
+      return U8 + str(e.group);
+    case 'ccreate':
+    case 'seen':
+      return U8 + str(e.group) + str(e.consumer) + F64;
+    case 'cdel':
+      return U8 + str(e.group) + str(e.consumer);
+    case 'claim':
+      return U8 + str(e.group) + str(e.consumer) + ID + F64 + F64;
+    case 'unpend':
+      return U8 + str(e.group) + U32 + ID * e.ids.length;
+    case 'node': {
+      let n = U8 + F64 + strsSize(e.masterFields) + U32;
+      for (const s of e.slots) n += ID + U8 + (s.data === null ? 0 : s.data.length);
+      return n;
+    }
   }
 }
 
@@ -137,6 +203,15 @@ class Dec {
     for (let i = 0; i < n; i++) out.push(this.id());
     return out;
   }
+  /** A `strs` field list kept packed (a copy: the record's Buffer may be a large read). */
+  packed(): PackedFields {
+    const start = this.p;
+    const n = this.u32();
+    for (let i = 0; i < n; i++) this.p += 4 + this.b.readUInt32BE(this.p);
+    const out = slabAlloc(this.p - start);
+    this.b.copy(out, 0, start, this.p);
+    return out;
+  }
   strs(): Buffer[] {
     const n = this.u32();
     const out: Buffer[] = [];
@@ -147,7 +222,7 @@ class Dec {
 
 /** The record bytes of `e`. */
 export function encodeEffect(e: Effect): Buffer {
-  const w = new Enc().u8(TYPE_CODE.get(e.t) as number);
+  const w = new Enc(effectSize(e)).u8(TYPE_CODE.get(e.t) as number);
   switch (e.t) {
     case 'create':
     case 'drop':
@@ -155,7 +230,7 @@ export function encodeEffect(e: Effect): Buffer {
     case 'add':
       w.id(e.id)
         .u8(e.newNode ? 1 : 0)
-        .strs(e.fields);
+        .raw(e.data);
       break;
     case 'trim':
       w.u8(e.strategy === 'maxlen' ? 0 : 1)
@@ -194,12 +269,32 @@ export function encodeEffect(e: Effect): Buffer {
     case 'node':
       w.num(e.bytes).strs(e.masterFields).u32(e.slots.length);
       for (const s of e.slots) {
-        w.id(s.id).u8(s.fields === null ? 0 : 1);
-        if (s.fields !== null) w.strs(s.fields);
+        w.id(s.id).u8(s.data === null ? 0 : 1);
+        if (s.data !== null) w.raw(s.data);
       }
       break;
   }
   return w.done();
+}
+
+/** Offset of the packed field list in an `add` record (type, ID, newNode flag). */
+const ADD_DATA_AT = U8 + ID + U8;
+
+/**
+ * The `add` record for an XADD of `fields`, and its packed field list as a view of it: the entry
+ * keeps the view, the log copies the record, so the data is laid out once (in slab memory,
+ * slab.ts). Same bytes as
+ * encodeEffect of the equivalent `add` effect.
+ */
+export function encodeAdd(id: StreamId, newNode: boolean, fields: readonly Buffer[]): { rec: Buffer; data: PackedFields } {
+  const size = ADD_DATA_AT + strsSize(fields);
+  const w = new Enc(size, slabAlloc(size))
+    .u8(TYPE_CODE.get('add') as number)
+    .id(id)
+    .u8(newNode ? 1 : 0)
+    .strs(fields);
+  const rec = w.done();
+  return { rec, data: rec.subarray(ADD_DATA_AT) };
 }
 
 /** The effect a record holds; throws on an unknown type (a corrupt or newer record). */
@@ -211,7 +306,7 @@ export function decodeEffect(rec: Buffer): Effect {
     case 'drop':
       return { t };
     case 'add':
-      return { t, id: r.id(), newNode: r.u8() === 1, fields: r.strs() };
+      return { t, id: r.id(), newNode: r.u8() === 1, data: r.packed() };
     case 'trim':
       return { t, strategy: r.u8() === 0 ? 'maxlen' : 'minid', maxlen: r.num(), minid: r.id() };
     case 'xdel':
@@ -241,10 +336,10 @@ export function decodeEffect(rec: Buffer): Effect {
       const text = (): string[] => r.strs().map((b) => b.toString('latin1'));
       const masterFields = text();
       const n = r.u32();
-      const slots: { id: StreamId; fields: string[] | null }[] = [];
+      const slots: { id: StreamId; data: PackedFields | null }[] = [];
       for (let i = 0; i < n; i++) {
         const id = r.id();
-        slots.push({ id, fields: r.u8() === 1 ? text() : null });
+        slots.push({ id, data: r.u8() === 1 ? r.packed() : null });
       }
       return { t, bytes, slots, masterFields };
     }

@@ -28,9 +28,17 @@ export function idSeq(id: StreamId): bigint {
   return id & U64_MAX;
 }
 
-/** The canonical `ms-seq` text Redis replies with. */
+/** Below this an ID's halves are exact as JS numbers (ms < 2^53, and then seq < 2^64 needs the
+ * check below too). */
+const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** The canonical `ms-seq` text Redis replies with. Number formatting when both halves fit 2^53
+ * (every clock-made ID), BigInt formatting only above. */
 export function formatId(id: StreamId): string {
-  return `${id >> 64n}-${id & U64_MAX}`;
+  const ms = id >> 64n;
+  const seq = id & U64_MAX;
+  if (ms <= SAFE && seq <= SAFE) return `${Number(ms)}-${Number(seq)}`;
+  return `${ms}-${seq}`;
 }
 
 /** The ID just after `id` (Redis streamIncrID), or null past the last possible ID. */

@@ -36,30 +36,31 @@ export function lpBigIntSize(v: bigint): number {
 /** Longest string listpack.c lpStringToInt64 tries as an integer (LONG_STR_SIZE - 1). */
 const INT_STR_MAX = 20;
 
-/** The integer `b` spells in canonical form (listpack.c lpStringToInt64), or null. */
-function canonicalInt(b: Buffer): number | bigint | null {
-  const n = b.length;
+/** The integer bytes [s, e) of `b` spell in canonical form (listpack.c lpStringToInt64), or null. */
+function canonicalInt(b: Buffer, s: number, e: number): number | bigint | null {
+  const n = e - s;
   if (n === 0 || n > INT_STR_MAX) return null;
-  let i = 0;
-  if (b[0] === 0x2d) {
+  let i = s;
+  if (b[s] === 0x2d) {
     if (n === 1) return null;
-    i = 1;
+    i = s + 1;
   }
   if (b[i] === 0x30) return n === 1 ? 0 : null;
-  for (let j = i; j < n; j++) if (b[j] < 0x30 || b[j] > 0x39) return null;
+  for (let j = i; j < e; j++) if (b[j] < 0x30 || b[j] > 0x39) return null;
   if (b[i] < 0x31) return null;
   // Up to 15 digits a Number is exact: no BigInt needed.
-  if (n - i <= 15) return Number(b.toString('latin1'));
-  const v = BigInt(b.toString('latin1'));
+  if (e - i <= 15) return Number(b.toString('latin1', s, e));
+  const v = BigInt(b.toString('latin1', s, e));
   if (v > (1n << 63n) - 1n || v < -(1n << 63n)) return null;
   return v >= -2147483648n && v <= 2147483647n ? Number(v) : v;
 }
 
-/** Bytes of lpAppend(b): an integer element when b spells one, else a string element. */
-export function lpStringSize(b: Buffer): number {
-  const iv = canonicalInt(b);
+/** Bytes of lpAppend of bytes [s, e) of `b` (all of it by default): an integer element when
+ * they spell one, else a string element. */
+export function lpStringSize(b: Buffer, s = 0, e = b.length): number {
+  const iv = canonicalInt(b, s, e);
   if (iv !== null) return typeof iv === 'number' ? lpIntSize(iv) : 10;
-  const len = b.length;
+  const len = e - s;
   const enc = len < 64 ? 1 : len < 4096 ? 2 : 5;
   return enc + len + backlen(enc + len);
 }

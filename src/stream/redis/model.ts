@@ -11,9 +11,9 @@
  * and group.ts; nothing is allocated per call beyond the effect records and the results.
  */
 import { ID_MAX, U64_MAX, type StreamId } from './id.js';
-import { RStream, entryFields, type NodeLimits, type TrimStrategy } from './stream.js';
+import { RStream, entryFields, type NodeLimits, type PackedFields, type TrimStrategy } from './stream.js';
 import { Consumer, Group } from './group.js';
-import { decodeEffect, encodeEffect, type Effect } from './effects.js';
+import { decodeEffect, effectSize, encodeAdd, encodeEffect, type Effect } from './effects.js';
 
 /** The keyspace as the model sees it (src/resp/keyspace.ts implements it). */
 export interface StreamKeys {
@@ -66,10 +66,11 @@ export interface TrimArgs {
   limit: number;
 }
 
-/** One entry of a read: fields null for an ID whose entry is gone (a history read of a deleted entry). */
+/** One entry of a read: its packed fields (stream.ts PackedFields), null for an ID whose entry is
+ * gone (a history read of a deleted entry). */
 export interface ReadEntry {
   id: StreamId;
-  fields: readonly string[] | null;
+  data: PackedFields | null;
 }
 
 /** A claim's options (XCLAIM). `time` null = now; `retryCount` null = unchanged rule. */
@@ -83,6 +84,9 @@ export interface ClaimOptions {
 }
 
 const isErr = (v: unknown): v is StreamError => typeof v === 'string';
+
+/** XACK batches above this many IDs find duplicates with a Set instead of a scan. */
+const ACK_SET_MIN = 8;
 
 export class RedisStreamModel {
   private sink: ((db: number, key: string, rec: Buffer) => void) | null = null;
@@ -123,14 +127,37 @@ export class RedisStreamModel {
     }
   }
 
+  /**
+   * What `snapshotEffects` would produce, counted without encoding it: records, the key bytes
+   * they carry and their body bytes. The log asks this before deciding to compact, so a check that
+   * decides against it costs one walk of the state and no allocation per entry.
+   */
+  snapshotSize(): { records: number; keyBytes: number; recBytes: number } {
+    let records = 0;
+    let keyBytes = 0;
+    let recBytes = 0;
+    const dbs = this.keys.dbs;
+    for (let db = 0; db < dbs.length; db++) {
+      for (const [key, v] of dbs[db]) {
+        if (!(v instanceof RedisStream)) continue;
+        const r = snapshotSizeOf(v);
+        records += r.records;
+        keyBytes += r.records * key.length;
+        recBytes += r.bytes;
+      }
+    }
+    return { records, keyBytes, recBytes };
+  }
+
   /** A key was deleted or flushed by a generic command: logged as a drop. */
   dropped(db: number, key: string): void {
     if (this.sink !== null && !this.replaying) this.sink(db, key, encodeEffect({ t: 'drop' }));
   }
 
-  private emit(db: number, key: string, e: Effect): void {
+  /** Applies `e` and logs it; `rec` is its record when the caller already built it. */
+  private emit(db: number, key: string, e: Effect, rec?: Buffer): void {
     this.apply(db, key, e);
-    if (this.sink !== null) this.sink(db, key, encodeEffect(e));
+    if (this.sink !== null) this.sink(db, key, rec ?? encodeEffect(e));
   }
 
   /** Applies one resolved effect. Everything that changes stream state goes through here. */
@@ -148,7 +175,7 @@ export class RedisStreamModel {
       case 'create':
         return;
       case 'add':
-        s.append(e.id, e.fields, e.newNode);
+        s.append(e.id, e.data, e.newNode);
         return;
       case 'trim':
         s.trim(e.strategy, e.maxlen, e.minid, false, 0);
@@ -255,7 +282,9 @@ export class RedisStreamModel {
     let bytes = 0;
     for (const f of fields) bytes += f.length;
     const newNode = found === undefined || found.needsNewNode(bytes, this.limits());
-    this.emit(db, key, { t: 'add', id: newId, newNode, fields });
+    // The record is the entry's storage too (encodeAdd): one allocation, one copy of the data.
+    const { rec, data } = encodeAdd(newId, newNode, fields);
+    this.emit(db, key, { t: 'add', id: newId, newNode, data }, rec);
     this.keys.dirty++;
     this.keys.touch(db, key);
     if (trim !== null) this.trim(db, key, this.lookup(db, key) as RedisStream, trim);
@@ -337,7 +366,7 @@ export class RedisStreamModel {
   range(s: RStream, start: StreamId, end: StreamId, rev: boolean, count: number): ReadEntry[] {
     const out: ReadEntry[] = [];
     s.range(start, end, rev, (e) => {
-      out.push({ id: e.id, fields: entryFields(e) });
+      out.push({ id: e.id, data: entryFields(e) });
       return count === 0 || out.length < count;
     });
     return out;
@@ -450,9 +479,9 @@ export class RedisStreamModel {
       if (after === ID_MAX) return out;
       for (const [id, p] of c.pel.between(after + 1n, ID_MAX, count)) {
         const e = s.get(id);
-        if (e === undefined) out.push({ id, fields: null });
+        if (e === undefined) out.push({ id, data: null });
         else {
-          out.push({ id, fields: entryFields(e) });
+          out.push({ id, data: entryFields(e) });
           this.emit(db, key, { t: 'claim', group: g.name, consumer, id, time: now, count: p.count + 1 });
         }
       }
@@ -468,7 +497,7 @@ export class RedisStreamModel {
         else if (s.entriesAdded > 0) entriesRead = s.estimateDistance(e.id);
         lastId = e.id;
       }
-      picked.push({ id: e.id, fields: entryFields(e) });
+      picked.push({ id: e.id, data: entryFields(e) });
       return count === 0 || picked.length < count;
     });
     for (const p of picked) {
@@ -486,7 +515,14 @@ export class RedisStreamModel {
     const g = s?.groups.get(group);
     if (g === undefined) return 0;
     const hit: StreamId[] = [];
-    for (const id of ids) if (g.pel.has(id) && !hit.includes(id)) hit.push(id);
+    // A batch acks each ID once; a Set keeps a large batch linear (XACK of 100 is the bench shape).
+    const seen = ids.length > ACK_SET_MIN ? new Set<StreamId>() : null;
+    for (const id of ids) {
+      if (!g.pel.has(id)) continue;
+      if (seen === null ? hit.includes(id) : seen.has(id)) continue;
+      seen?.add(id);
+      hit.push(id);
+    }
     if (hit.length === 0) return 0;
     this.emit(db, key, { t: 'unpend', group, ids: hit });
     this.keys.dirty += hit.length;
@@ -522,7 +558,7 @@ export class RedisStreamModel {
       c ??= this.touchConsumer(db, key, s, g, consumer);
       const count = o.retryCount ?? (p === undefined ? 1 : p.count) + (o.justId ? 0 : 1);
       this.emit(db, key, { t: 'claim', group: g.name, consumer, id, time, count });
-      out.push({ id, fields: o.justId ? null : entryFields(e) });
+      out.push({ id, data: o.justId ? null : entryFields(e) });
       dirty++;
       lastIdChanged = false;
     }
@@ -564,13 +600,42 @@ export class RedisStreamModel {
       if (minIdle > 0 && now - p.time < minIdle) continue;
       c ??= this.touchConsumer(db, key, s, g, consumer);
       this.emit(db, key, { t: 'claim', group: g.name, consumer, id, time: now, count: p.count + (justId ? 0 : 1) });
-      claimed.push({ id, fields: justId ? null : entryFields(e) });
+      claimed.push({ id, data: justId ? null : entryFields(e) });
       count--;
       this.keys.dirty++;
     }
     if (k < walk.length) cursor = walk[k][0];
     return { cursor, claimed, deleted };
   }
+}
+
+/** Record count and body bytes of `snapshotOf(s)`, walking the state without building it. */
+function snapshotSizeOf(s: RedisStream): { records: number; bytes: number } {
+  let records = 2; // create, setid
+  let bytes = effectSize({ t: 'create' });
+  bytes += effectSize({ t: 'setid', lastId: 0n, entriesAdded: 0, maxDeletedId: s.maxDeletedId === 0n ? null : 0n });
+  // A 'node' record: type, bytes, master fields, slot count, then per slot ID, flag and fields.
+  const strs = (v: readonly string[]): number => {
+    let n = 4;
+    for (const x of v) n += 4 + x.length;
+    return n;
+  };
+  for (const n of s.nodes) {
+    records++;
+    bytes += 1 + 8 + strs(n.masterFields) + 4;
+    for (const e of n.entries) bytes += 16 + 1 + (e.data === null ? 0 : e.data.length);
+  }
+  for (const g of s.groups.values()) {
+    records++;
+    bytes += effectSize({ t: 'gcreate', group: g.name, id: 0n, entriesRead: g.entriesRead });
+    for (const c of g.consumers.values()) {
+      // Its ccreate, then one claim per entry it owns (every pending entry has one owner).
+      records += 1 + c.pel.size;
+      bytes += effectSize({ t: 'ccreate', group: g.name, consumer: c.name, seen: 0 });
+      bytes += c.pel.size * effectSize({ t: 'claim', group: g.name, consumer: c.name, id: 0n, time: 0, count: 0 });
+    }
+  }
+  return { records, bytes };
 }
 
 /** The records that rebuild `s` from nothing. */
@@ -581,7 +646,7 @@ function snapshotOf(s: RedisStream): Effect[] {
       t: 'node',
       bytes: n.fixedBytes,
       masterFields: n.masterFields,
-      slots: n.entries.map((e) => ({ id: e.id, fields: e.data === null ? null : entryFields(e) })),
+      slots: n.entries.map((e) => ({ id: e.id, data: e.data })),
     });
   }
   out.push({
