@@ -43,7 +43,7 @@ function credentialsFor(c: RespConnection, user: string, pass: string): [AuthSet
 export function login(c: RespConnection, user: string, pass: string, done: (ok: boolean) => void): void {
   if (!c.door.authRequired) return done(user === DEFAULT_USER);
   const [settings, creds] = credentialsFor(c, user, pass);
-  c.settle(authenticate(settings, creds, ''), (who) => {
+  c.settle(authenticate(settings, creds, '', { signal: c.closing.signal, origin: c.ip }), (who) => {
     if (who === null) {
       c.door.log.warn({ id: c.id, addr: c.addr, user }, 'Redis AUTH failed');
       return done(false);
