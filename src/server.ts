@@ -214,6 +214,7 @@ export class Server implements MonitoredServer {
           appendonly: redisFile,
           serverStartedAt: this.startedAt,
           auth: o.auth,
+          usersByCertificate: o.tls?.map === true,
         },
         this.log,
       );
@@ -382,7 +383,7 @@ export class Server implements MonitoredServer {
     }
     if (changed.includes('auth') || accounts) {
       // Redis logins are re-checked as Redis's acl.c does when users change (src/resp/reload.ts).
-      if (this.redis !== null) reloadRedisAuth(this.redis, next.auth);
+      if (this.redis !== null) reloadRedisAuth(this.redis, next.auth, next.tls?.map === true);
       await this.door.reloadAuth();
     }
     if (accounts) await this.reloadJetStreamAccounts();

@@ -188,7 +188,7 @@ export class RespConnection implements Client, Producer, Outlet {
     this.authed = !d.authRequired;
     this.parser.unauthenticated = !this.authed;
     const nau = d.auth.noAuthUser;
-    if (!this.authed && nau !== null && d.config.value('requirepass') === '') {
+    if (!this.authed && nau !== null && d.requirepass === '') {
       const u = d.auth.users.find((x) => !x.nkey && x.name === nau);
       // Only a `$G` user: the Redis door serves the global account (see commands/auth.ts login).
       if (u !== undefined && (u.account === undefined || u.account === '$G')) this.loggedIn(u.name, u.permissions);

@@ -55,7 +55,7 @@ function subscriptionsAllowed(c: RespConnection): boolean {
 /** Why a logged-in client must go after the change from `old` to `next`, or null when it stays (its permissions updated). */
 function recheck(door: RespDoor, c: RespConnection, old: AuthSettings, next: AuthSettings): string | null {
   if (!c.authed) return null;
-  if (c.user === DEFAULT_USER && door.config.value('requirepass') !== '') return null;
+  if (c.user === DEFAULT_USER && door.requirepass !== '') return null;
   const now = basisOf(next, c.user);
   if (now === undefined) return 'user no longer configured';
   if (now.account !== undefined && now.account !== '$G') return 'user moved to an account';
@@ -70,9 +70,17 @@ function recheck(door: RespDoor, c: RespConnection, old: AuthSettings, next: Aut
  * Applies `next` to the Redis door: new logins see it at once; logged-in clients are re-checked
  * as the file comment says. Returns how many clients were closed.
  */
-export function reloadRedisAuth(door: RespDoor, next: AuthSettings): number {
+export function reloadRedisAuth(door: RespDoor, next: AuthSettings, usersByCertificate: boolean): number {
   const old = door.auth;
   door.auth = next;
+  door.usersByCertificate = usersByCertificate;
+  if (!authRequired(old) && authRequired(next) && door.requirepass !== '') {
+    // A requirepass set while herald had no users (CONFIG SET, which anyone could run then) would
+    // stay a way in as the unrestricted `default` user after the config locks the server down:
+    // herald's users now own logins, and clients logged in with it are closed (review 2, R2-2).
+    door.config.set('requirepass', '');
+    door.log.warn({}, 'requirepass cleared: the reloaded config has herald users or a token, which now own Redis logins');
+  }
   let closed = 0;
   for (const c of [...door.connections.values()]) {
     const why = recheck(door, c, old, next);

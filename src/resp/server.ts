@@ -38,6 +38,8 @@ export interface RespDoorOptions {
   /** herald's users, token or single user (the NATS door's settings): Redis clients log in with
    * AUTH against them (src/resp/commands/auth.ts). Default: none. */
   readonly auth?: AuthSettings;
+  /** `tls { verify_and_map }` on the NATS door: herald's users log in by certificate only. */
+  readonly usersByCertificate?: boolean;
 }
 
 /** Redis `tls-port` and what `tls-auth-clients` asks of client certificates. */
@@ -116,6 +118,12 @@ export class RespDoor {
   readonly shardSubs = new Map<string, Set<RespConnection>>();
   /** Users AUTH checks against; replaced by a config reload (src/resp/reload.ts, which re-checks logged-in clients). */
   auth: AuthSettings;
+  /**
+   * True when the NATS door maps client certificates to users (`tls { verify_and_map }`): those
+   * users have no password, so no password login over this door may become one (nats-server
+   * refuses them without a certificate). Set from the config at start and on reload.
+   */
+  usersByCertificate: boolean;
   port = 0;
   /** Port of the TLS listener once listening; 0 when there is none. */
   tlsPort = 0;
@@ -136,6 +144,7 @@ export class RespDoor {
   ) {
     this.config = new RedisConfig(opts);
     this.auth = opts.auth ?? NO_AUTH;
+    this.usersByCertificate = opts.usersByCertificate === true;
     // Read per XADD: one Map lookup each (config.get matches globs).
     const num = (k: string): number => Number(this.config.value(k) || 0);
     this.streams = new RedisStreamModel(this.keyspace, () => ({
@@ -156,6 +165,11 @@ export class RespDoor {
     return authRequired(this.auth) || this.config.value('requirepass') !== '';
   }
 
+  /** `requirepass` (the `default` user's password); '' = none. */
+  get requirepass(): string {
+    return this.config.value('requirepass');
+  }
+
   /** `client-output-buffer-limit pubsub`, read from CONFIG at each new subscriber's creation. */
   get pubsubPolicy(): LimitPolicy {
     const l = this.config.pubsubLimit;
@@ -167,7 +181,8 @@ export class RespDoor {
     const d = this.durability;
     if (d === null) return null;
     // EXEC counts as a write (or denyoom) command when its queue holds one (server.c processCommand).
-    const flags = queued === undefined || queued.length === 0 ? spec.flags : [...spec.flags, ...queued.flatMap((q) => q.spec.flags)];
+    const flags =
+      queued === undefined || queued.length === 0 ? spec.flags : [...spec.flags, ...queued.flatMap((q) => q.spec.flags)];
     return d.refuse(flags, this.maxmemory);
   }
 

@@ -58,14 +58,14 @@ function hello(c: RespConnection, argv: Buffer[]): void {
   }
   let name: Buffer | null = null;
   let user: string | null = null;
-  let pass = '';
+  let pass = Buffer.alloc(0);
   for (let j = 2; j < argv.length; j++) {
     const more = argv.length - 1 - j;
     const opt = argv[j].toString('latin1');
     const o = opt.toLowerCase();
     if (o === 'auth' && more >= 2) {
-      user = argv[j + 1].toString('latin1');
-      pass = argv[j + 2].toString('latin1');
+      user = argv[j + 1].toString('utf8');
+      pass = Buffer.from(argv[j + 2]);
       j += 2;
     } else if (o === 'setname' && more >= 1) {
       name = argv[j + 1];
