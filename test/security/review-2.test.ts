@@ -138,7 +138,9 @@ authorization { users: [
       );
       assert.ok(await lim.waitFor((d) => d.toString().includes('PONG'), WAIT_MS), 'no PONG (lim)');
       assert.ok(await adm.waitFor((d) => d.includes(0x0a), WAIT_MS), 'no INFO (adm)');
-      adm.write('CONNECT {"verbose":false,"user":"adm","pass":"adm"}\r\nPUB secret.x 6\r\nsecret\r\nPUB public.x 2\r\nok\r\nPING\r\n');
+      adm.write(
+        'CONNECT {"verbose":false,"user":"adm","pass":"adm"}\r\nPUB secret.x 6\r\nsecret\r\nPUB public.x 2\r\nok\r\nPING\r\n',
+      );
       assert.ok(await adm.waitFor((d) => d.toString().includes('PONG'), WAIT_MS), 'no PONG (adm)');
       assert.ok(await lim.waitFor((d) => d.toString().includes('MSG public.x'), WAIT_MS), 'public.x never arrived');
       assert.doesNotMatch(lim.data.toString(), /MSG secret\.x/, 'a denied subject was delivered after the repeated CONNECT');
@@ -149,44 +151,7 @@ authorization { users: [
   });
 });
 
-// R2-4 (low/medium, resource limits): the server-wide JetStream budget (`max_file_store`,
-// `max_memory_store`, --max-file-store) is enforced per account, not for the server: each
-// JetStream account gets the whole budget (src/server.ts startAccountJetStream → a Streams per
-// account; src/stream/streams.ts checkReservation sums only that account's streams), so N
-// accounts may reserve N times the disk the operator allowed. nats-server 2.9.10 refuses B's
-// stream below with `insufficient storage resources available` (10047), checked by hand.
-describe('R2-4: the server JetStream budget holds across accounts', () => {
-  let h: Target;
-  before(async () => {
-    h = await startNatsHerald(
-      `
-jetstream { max_file_store: 1MB, max_memory_store: 1MB }
-accounts {
-  A: { users: [ {user: a, password: a} ], jetstream: enabled }
-  B: { users: [ {user: b, password: b} ], jetstream: enabled }
-}`,
-      { jetstream: true },
-    );
-  });
-  after(() => h.stop());
-
-  test('two accounts cannot each reserve 800 KB of a 1 MB server budget', async () => {
-    const made: string[] = [];
-    for (const u of ['a', 'b']) {
-      const nc = await connect({ port: h.port, user: u, pass: u });
-      try {
-        const jsm = await jetstreamManager(nc);
-        await jsm.streams.add({ name: `S${u}`, subjects: [`s${u}.>`], max_bytes: 800 * 1024 }).then(
-          () => made.push(u),
-          () => undefined,
-        );
-      } finally {
-        await nc.close();
-      }
-    }
-    assert.deepEqual(made, ['a'], `streams reserving 800 KB each were created in accounts ${JSON.stringify(made)} of a 1 MB server budget`);
-  });
-});
+// R2-4 (the server JetStream budget across accounts) is in server-budget.test.ts.
 
 // R2-5 (high when the Redis door is on, which is the default): users that exist only to be named
 // by a client certificate (`tls { verify_and_map: true }`, users without a password, as
@@ -231,7 +196,11 @@ describe('R2-5: a certificate-mapped user cannot log in without its certificate 
       s.write('*3\r\n$4\r\nAUTH\r\n$16\r\nO=Herald, CN=bob\r\n$0\r\n\r\nPUBLISH $JS.API.STREAM.LIST {}\r\nPING\r\n');
       await s.waitFor((d) => d.toString().includes('PONG') || d.toString().split('\r\n').length > 3, WAIT_MS);
       const out = s.data.toString();
-      assert.match(out, /^-WRONGPASS/, `a certificate-only user logged in over Redis with an empty password: ${JSON.stringify(out)}`);
+      assert.match(
+        out,
+        /^-WRONGPASS/,
+        `a certificate-only user logged in over Redis with an empty password: ${JSON.stringify(out)}`,
+      );
     } finally {
       s.destroy();
     }
@@ -245,7 +214,11 @@ describe('R2-5: a certificate-mapped user cannot log in without its certificate 
       assert.ok(await c.waitFor((d) => d.includes(0x0a), WAIT_MS), 'no INFO');
       c.write('CONNECT {"verbose":false,"user":"O=Herald, CN=bob","pass":""}\r\nPING\r\n');
       await c.waitFor((d) => /PONG|-ERR/.test(d.toString()), WAIT_MS);
-      assert.match(c.data.toString(), /-ERR 'Authorization Violation'/, 'a plaintext client logged in as a certificate-mapped user');
+      assert.match(
+        c.data.toString(),
+        /-ERR 'Authorization Violation'/,
+        'a plaintext client logged in as a certificate-mapped user',
+      );
     } finally {
       c.destroy();
     }
