@@ -30,10 +30,12 @@ const VERIFIED_CACHE_MAX = 4096;
 /** bcrypt compares that may wait for the worker; past this a compare fails at once (a login flood
  * must not grow memory without bound; the auth timeout closes those clients anyway). */
 const MAX_QUEUED = 10_000;
-/** Compares one remote address may have waiting; past this its next one fails at once. At cost 10
- * (≈60 ms) 32 compares are ≈2 s of worker time — one auth timeout — so one address cannot starve
- * the rest, while a NAT'ed office of honest clients reconnecting together still fits. */
-export const MAX_QUEUED_PER_ORIGIN = 32;
+/** Compares one remote address may have waiting; past this its next one fails at once. Fairness
+ * between addresses comes from the round-robin, not from this: it only bounds one address's share
+ * of MAX_QUEUED (ten addresses are needed to fill it). It is high because a proxy, a NAT'ed fleet
+ * reconnecting after a restart, or a reload re-checking every client behind one address all queue
+ * many honest compares from one address, and a refusal there closes an honest client (review 3, R3-4). */
+export const MAX_QUEUED_PER_ORIGIN = 1024;
 
 /** Who asks for a compare, so the pool can share the worker fairly and drop abandoned work. */
 export interface VerifyOptions {

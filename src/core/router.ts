@@ -33,11 +33,22 @@ export class Router {
   }
 
   /**
-   * Delivers `msg` to every match; returns how many recipients took it (0 means no responders).
-   * `from` is the publishing client, null for the server itself.
+   * Where a client's publish to `subject` goes after the account's mappings: `subject` itself when
+   * none applies, null when a weighted mapping drops it. nats-server maps a client's publish
+   * before it checks the publish permission (client.go selectMappedSubject, then pubAllowed), so a
+   * door checks the permission on this result and passes `mapped` to publish().
    */
-  publish(msg: Message, from: Client | null): number {
-    if (this.mappings !== null && from !== null) {
+  mapPublish(subject: string): string | null {
+    return this.mappings === null ? subject : this.mappings.map(subject);
+  }
+
+  /**
+   * Delivers `msg` to every match; returns how many recipients took it (0 means no responders).
+   * `from` is the publishing client, null for the server itself. `mapped`: the door already
+   * applied the account's mappings (mapPublish), to check permissions on the destination.
+   */
+  publish(msg: Message, from: Client | null, mapped = false): number {
+    if (this.mappings !== null && from !== null && !mapped) {
       // nats-server client.go processInboundClientMsg: a client's publish is mapped before matching.
       const to = this.mappings.map(msg.subject);
       if (to === null) return 0;

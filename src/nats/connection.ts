@@ -442,15 +442,16 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
       this.queue(Buffer.from(natsErrLine(NatsErrors.ReplyPermissionViolation, { reply: goQuote(reply) })));
       return;
     }
-    if (this.perms !== null && !this.perms.canPublish(subject, Date.now())) {
+    // The account's mappings apply first, and the permission is the destination's (review 3, R3-5).
+    const to = this.router.mappings === null ? subject : this.router.mapPublish(subject);
+    if (to !== null && this.perms !== null && !this.perms.canPublish(to, Date.now())) {
       // nats-server client.go pubPermissionViolation: not fatal, the message is dropped, no +OK.
-      this.door.log.debug({ cid: this.id, user: this.authUser, subject }, 'publish permission violation');
-      this.queue(Buffer.from(natsErrLine(NatsErrors.PublishPermissionViolation, { subject: goQuote(subject) })));
+      this.door.log.debug({ cid: this.id, user: this.authUser, subject: to }, 'publish permission violation');
+      this.queue(Buffer.from(natsErrLine(NatsErrors.PublishPermissionViolation, { subject: goQuote(to) })));
       return;
     }
     if (this.verbose) this.queue(OK);
-    const msg: Message = { subject, reply, headers, payload };
-    const n = this.router.publish(msg, this);
+    const n = to === null ? 0 : this.router.publish({ subject: to, reply, headers, payload }, this, true);
     if (n === 0 && reply !== '' && this.noResponders) this.sendNoResponders(reply);
   }
 

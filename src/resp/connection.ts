@@ -424,7 +424,13 @@ export class RespConnection implements Client, Producer, Outlet {
    * is checked as the subject text it is). */
   private channelsAllowed(spec: CommandSpec, argv: Buffer[]): boolean {
     const p = this.perms as PermissionChecker;
-    if (spec.channels === 'publish') return p.canPublish(argv[1].toString('latin1'), Date.now());
+    if (spec.channels === 'publish') {
+      // The destination after the account's mappings is what needs the permission (as the NATS
+      // door); PUBLISH checks again on the subject it really routes to (a weighted mapping may
+      // choose another destination by then).
+      const to = this.door.router.mapPublish(argv[1].toString('latin1'));
+      return to === null || p.canPublish(to, Date.now());
+    }
     for (let i = 1; i < argv.length; i++) if (!p.canSubscribe(argv[i].toString('latin1'), null)) return false;
     return true;
   }

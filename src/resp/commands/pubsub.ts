@@ -71,8 +71,15 @@ function channelName(b: Buffer): string {
 }
 
 function publish(c: RespConnection, argv: Buffer[]): void {
-  const n = c.door.router.publish({ subject: channelName(argv[1]), reply: '', headers: null, payload: argv[2] }, c);
-  c.writer.int(n);
+  const router = c.door.router;
+  let subject: string | null = channelName(argv[1]);
+  if (router.mappings !== null) {
+    // Mapped here, once: the permission is checked on the destination this publish really takes.
+    subject = router.mapPublish(subject);
+    if (subject === null) return c.writer.int(0);
+    if (c.perms !== null && !c.perms.canPublish(subject, Date.now())) return c.error(RedisErrors.NoPermChannel);
+  }
+  c.writer.int(router.publish({ subject, reply: '', headers: null, payload: argv[2] }, c, true));
 }
 
 /** PUBSUB CHANNELS / SHARDCHANNELS: the names in `names` matching the optional glob. */
