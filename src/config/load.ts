@@ -288,6 +288,22 @@ const IGNORED: Readonly<Record<string, string>> = (() => {
 })();
 
 /** Keys of `jetstream { }` that ask for encryption at rest: refused, since ignoring them would store data in clear. */
+/** nats-server `jetstream {}` keys herald accepts and ignores (clustering, domains, tuning of
+ * things herald does not have); any other unknown key is an error. */
+const JS_IGNORED: readonly string[] = [
+  'domain',
+  'extension_hint',
+  'limits',
+  'unique_tag',
+  'max_outstanding_catchup',
+  'max_catchup',
+  'max_buffered_msgs',
+  'max_buffered_size',
+  'request_queue_limit',
+  'strict',
+  'compress_ok',
+];
+
 const JS_ENCRYPTION = ['key', 'ek', 'encryption_key', 'prev_key', 'prev_ek', 'prev_encryption_key', 'cipher', 'tpm'];
 
 /** `authorization { token | user/password | users [...], timeout, permissions }` (src/config/auth-conf.ts). */
@@ -372,6 +388,9 @@ const jetstream: Handler = (c, v, w) => {
             'herald does not implement encryption at rest; remove the key (keeping it would store data unencrypted)',
           );
         }
+        // nats-server refuses an unknown field here too: a misspelt max_file_store ignored would
+        // silently lift the server's budget (review 3, R3-6). Its keys herald does not use warn.
+        if (!JS_IGNORED.includes(k)) throw fail(mw, `unknown field "${mw.key}" in the jetstream block`);
         warn(c, mw, `'${mw.path}' is ignored: herald does not implement this JetStream setting`);
     }
   }

@@ -89,6 +89,8 @@ export class RespConnection implements Client, Producer, Outlet {
   /** Logged in (Redis c->authenticated), as whom (CLIENT LIST `user=`), and that user's subject
    * permissions (null: everything allowed). */
   authed = true;
+  /** Logged in as `no_auth_user` without sending AUTH (a reload that changes it logs the client out). */
+  viaNoAuthUser = false;
   user = 'default';
   perms: PermissionChecker | null = null;
   /** While an asynchronous step (a bcrypt AUTH) is pending, later commands wait here, copied,
@@ -191,12 +193,16 @@ export class RespConnection implements Client, Producer, Outlet {
     if (!this.authed && nau !== null && d.requirepass === '') {
       const u = d.auth.users.find((x) => !x.nkey && x.name === nau);
       // Only a `$G` user: the Redis door serves the global account (see commands/auth.ts login).
-      if (u !== undefined && (u.account === undefined || u.account === '$G')) this.loggedIn(u.name, u.permissions);
+      if (u !== undefined && (u.account === undefined || u.account === '$G')) {
+        this.loggedIn(u.name, u.permissions);
+        this.viaNoAuthUser = true;
+      }
     }
   }
 
   /** A successful login as `user` with `permissions` (null: all allowed). */
   loggedIn(user: string, permissions: Permissions | null): void {
+    this.viaNoAuthUser = false;
     this.authed = true;
     this.parser.unauthenticated = false;
     this.user = user;
@@ -561,7 +567,11 @@ export class RespConnection implements Client, Producer, Outlet {
     this.replies = 0;
     const settler = this.door.durability;
     if (settler !== null) {
-      this.barrier ??= new ReplyBarrier(settler, (b) => this.socket.write(b, this.written), (t) => errorFrame(t));
+      this.barrier ??= new ReplyBarrier(
+        settler,
+        (b) => this.socket.write(b, this.written),
+        (t) => errorFrame(t),
+      );
       if (this.barrier.hold(w.buf.subarray(0, w.len), replies)) {
         w.len = 0;
         return;

@@ -55,6 +55,9 @@ function subscriptionsAllowed(c: RespConnection): boolean {
 /** Why a logged-in client must go after the change from `old` to `next`, or null when it stays (its permissions updated). */
 function recheck(door: RespDoor, c: RespConnection, old: AuthSettings, next: AuthSettings): string | null {
   if (!c.authed) return null;
+  // A client let in as no_auth_user (it never sent AUTH) stays only while that is still the rule,
+  // as the NATS door closes the clients no_auth_user let in (review 3, R3-1).
+  if (c.viaNoAuthUser && next.noAuthUser !== c.user) return 'no_auth_user changed';
   if (c.user === DEFAULT_USER && door.requirepass !== '') return null;
   const now = basisOf(next, c.user);
   if (now === undefined) return 'user no longer configured';
@@ -74,6 +77,7 @@ export function reloadRedisAuth(door: RespDoor, next: AuthSettings, usersByCerti
   const old = door.auth;
   door.auth = next;
   door.usersByCertificate = usersByCertificate;
+  door.authGeneration++;
   if (!authRequired(old) && authRequired(next) && door.requirepass !== '') {
     // A requirepass set while herald had no users (CONFIG SET, which anyone could run then) would
     // stay a way in as the unrestricted `default` user after the config locks the server down:

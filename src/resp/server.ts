@@ -124,6 +124,8 @@ export class RespDoor {
    * refuses them without a certificate). Set from the config at start and on reload.
    */
   usersByCertificate: boolean;
+  /** Bumped by every config reload: an AUTH verdict reached under an older one is checked again. */
+  authGeneration = 0;
   port = 0;
   /** Port of the TLS listener once listening; 0 when there is none. */
   tlsPort = 0;

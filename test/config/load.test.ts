@@ -184,6 +184,9 @@ test('unknown keys are errors naming the key, with a hint for typos (nats-server
   applyFails('authorisation { users: [ {user: a, password: a} ] }', /unknown field "authorisation" \(did you mean 'authorization'\?\)/);
   applyFails('authorization { usres: [ {user: a, password: a} ] }', /authorization\.usres: unknown field "usres" in the authorization block/);
   applyFails('accunts { A: { users: [ {user: a, password: a} ] } }', /unknown field "accunts" \(did you mean 'accounts'\?\)/);
+  // A misspelt budget would silently lift the server's limit (review 3, R3-6); nats-server keys herald does not use warn.
+  applyFails('jetstream { max_file_stor: 1MB }', /jetstream\.max_file_stor: unknown field "max_file_stor" in the jetstream block/);
+  assert.match(apply('jetstream { domain: hub }').warnings[0]!, /'jetstream\.domain' is ignored/);
 });
 
 test('keys named like Object.prototype members are ordinary unknown keys', () => {

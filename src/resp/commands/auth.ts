@@ -11,7 +11,7 @@
  * Promise (bcrypt on a worker thread): the connection then holds its later commands until the
  * verdict (RespConnection.settle).
  */
-import { authenticate, type AuthSettings, type Credentials } from '../../core/auth.js';
+import { authenticate, type Authenticated, type AuthSettings, type Credentials } from '../../core/auth.js';
 import { RedisErrors } from '../../core/errors.js';
 import type { RespConnection } from '../connection.js';
 import { def, type CommandSpec } from './spec.js';
@@ -40,22 +40,34 @@ function credentialsFor(c: RespConnection, user: string, pass: Buffer): [AuthSet
 }
 
 /**
+ * The verdict on `user`/`pass` under the settings in force when it is reached: a config reload
+ * that lands while a bcrypt compare is pending would otherwise let the client in, or keep
+ * permissions, the reload took away (reloadRedisAuth skips clients not logged in yet). A stale
+ * verdict is thrown away and the check runs again (the NATS door's F6 rule; review 3, R3-3).
+ */
+async function currentVerdict(c: RespConnection, user: string, pass: Buffer): Promise<Authenticated | null> {
+  for (;;) {
+    const generation = c.door.authGeneration;
+    const check = credentialsFor(c, user, pass);
+    if (check === null) {
+      c.door.log.warn(
+        { id: c.id, addr: c.addr, user },
+        'Redis AUTH refused: users are identified by client certificates (verify_and_map)',
+      );
+    }
+    const who = check === null ? null : await authenticate(check[0], check[1], '', { signal: c.closing.signal, origin: c.ip });
+    if (generation === c.door.authGeneration || c.closed) return who;
+  }
+}
+
+/**
  * Logs `c` in as `user`; `done(true)` once logged in, `done(false)` for a wrong pair (the
  * connection keeps its previous login, as Redis does). Without any authentication configured only
  * the password-less `default` user exists.
  */
 export function login(c: RespConnection, user: string, pass: Buffer, done: (ok: boolean) => void): void {
   if (!c.door.authRequired) return done(user === DEFAULT_USER);
-  const check = credentialsFor(c, user, pass);
-  if (check === null) {
-    c.door.log.warn(
-      { id: c.id, addr: c.addr, user },
-      'Redis AUTH refused: users are identified by client certificates (verify_and_map)',
-    );
-    return done(false);
-  }
-  const [settings, creds] = check;
-  c.settle(authenticate(settings, creds, '', { signal: c.closing.signal, origin: c.ip }), (who) => {
+  c.settle(currentVerdict(c, user, pass), (who) => {
     if (who === null) {
       c.door.log.warn({ id: c.id, addr: c.addr, user }, 'Redis AUTH failed');
       return done(false);
