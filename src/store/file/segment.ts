@@ -26,6 +26,15 @@ export const DEAD_BIT = 0x8000_0000;
 const INITIAL_SLOTS = 1024;
 
 /**
+ * Bytes one read-ahead takes from the file when reads walk a segment forward (a consumer catching
+ * up, a replay): one `pread` then serves ~120 records of 1 KB instead of one syscall and one
+ * allocation each (measured: the per-record `pread` was ~23% of herald's busy time in pull
+ * consume). Large enough to amortise the syscall, small enough that a window kept alive by one
+ * still-referenced message view costs little.
+ */
+export const READ_AHEAD_BYTES = 128 * 1024;
+
+/**
  * A file the group-commit writer appends to: a message segment or a consumer-state log. `size` is
  * the logical length (written + pending), `written` what the OS has; `busy` counts I/O in flight on
  * the descriptor `open()` returns; `needsDirSync` asks the writer to fsync the store directory.
@@ -115,8 +124,23 @@ export class Segment implements WriteTarget {
   liveBytes = 0;
   /** Logical file length: written bytes plus bytes waiting in chunks. */
   size = 0;
-  /** Bytes whose write completed: records below this are read from the file. */
-  written = 0;
+  /**
+   * Bytes whose write completed: records below this are read from the file. Lowering it (a
+   * rolled-back batch, a compaction) drops the read-ahead window, whose bytes may be rewritten.
+   */
+  get written(): number {
+    return this.writtenBytes;
+  }
+  set written(v: number) {
+    if (v < this.writtenBytes) this.dropReadAhead();
+    this.writtenBytes = v;
+  }
+  private writtenBytes = 0;
+  /** Read-ahead window: file bytes [raOff, raOff + raBuf.length), or none. */
+  private raBuf: Buffer | null = null;
+  private raOff = 0;
+  /** End offset of the last read, to tell a forward walk (read ahead) from random access (don't). */
+  private lastReadEnd = 0;
   /** Chunks of this segment not yet written, in file order. */
   readonly pending: Chunk[] = [];
   /** No more appends go here (a newer segment exists). */
@@ -291,7 +315,13 @@ export class Segment implements WriteTarget {
     this.budget.opened(this);
   }
 
+  /** Forgets the read-ahead window: its bytes are about to change (erase, compaction, rollback). */
+  dropReadAhead(): void {
+    this.raBuf = null;
+  }
+
   close(): void {
+    this.dropReadAhead();
     if (this.fd >= 0) {
       const fd = this.fd;
       this.fd = -1;
@@ -301,24 +331,42 @@ export class Segment implements WriteTarget {
   }
 
   /**
-   * The bytes of the record at `off` (`len` long), as a Buffer the caller owns: read from the file
-   * when its write completed, copied from a pending chunk otherwise.
+   * The bytes of the record at `off` (`len` long). Written records come from the read-ahead window
+   * when it holds them (a view into it: callers must not write into the result), else from one
+   * `pread`: of `READ_AHEAD_BYTES` when this read continues a forward walk, of just the record
+   * otherwise, so random access (direct get) pays no read-ahead. Pending records are copied out of
+   * their chunk. File bytes below `written` only change by an erase, a compaction or a rollback,
+   * and each of those drops the window first, so a window never serves stale bytes; the caller
+   * CRC-checks every record it gets either way.
    */
   read(off: number, len: number): Buffer {
-    const out = Buffer.allocUnsafe(len);
-    if (off + len <= this.written) {
+    const end = off + len;
+    if (end <= this.writtenBytes) {
+      const prev = this.lastReadEnd;
+      this.lastReadEnd = end;
+      const ra = this.raBuf;
+      if (ra !== null && off >= this.raOff && end <= this.raOff + ra.length) {
+        return ra.subarray(off - this.raOff, end - this.raOff);
+      }
+      const forward = off >= prev && off - prev <= READ_AHEAD_BYTES;
+      const want = forward ? Math.min(Math.max(len, READ_AHEAD_BYTES), this.writtenBytes - off) : len;
+      const out = Buffer.allocUnsafe(want);
       const fd = this.open();
       let got = 0;
       while (got < len) {
-        const r = readSync(fd, out, got, len - got, off + got);
+        const r = readSync(fd, out, got, want - got, off + got);
         if (r === 0) throw new Error(`${this.name}: short read at ${off + got}`);
         got += r;
       }
-      return out;
+      if (want === len) return out;
+      this.raBuf = got === want ? out : out.subarray(0, got);
+      this.raOff = off;
+      return out.subarray(0, len);
     }
+    const out = Buffer.allocUnsafe(len);
     for (let k = 0; k < this.pending.length; k++) {
       const c = this.pending[k];
-      if (off >= c.off && off + len <= c.off + c.len) {
+      if (off >= c.off && end <= c.off + c.len) {
         c.buf.copy(out, 0, off - c.off, off - c.off + len);
         return out;
       }
