@@ -35,6 +35,14 @@ const INITIAL_SLOTS = 1024;
 export const READ_AHEAD_BYTES = 128 * 1024;
 
 /**
+ * Largest gap (bytes skipped since the previous read) that still counts as a forward walk. A
+ * filtered consumer whose matches lie further apart reads just its records: each window would
+ * otherwise copy up to `READ_AHEAD_BYTES` to serve one or two of them. With this cap a window
+ * serves at least ~15 records (128 KiB / 8 KiB).
+ */
+export const READ_AHEAD_MAX_GAP = 8 * 1024;
+
+/**
  * A file the group-commit writer appends to: a message segment or a consumer-state log. `size` is
  * the logical length (written + pending), `written` what the OS has; `busy` counts I/O in flight on
  * the descriptor `open()` returns; `needsDirSync` asks the writer to fsync the store directory.
@@ -348,7 +356,7 @@ export class Segment implements WriteTarget {
       if (ra !== null && off >= this.raOff && end <= this.raOff + ra.length) {
         return ra.subarray(off - this.raOff, end - this.raOff);
       }
-      const forward = off >= prev && off - prev <= READ_AHEAD_BYTES;
+      const forward = off >= prev && off - prev <= READ_AHEAD_MAX_GAP;
       const want = forward ? Math.min(Math.max(len, READ_AHEAD_BYTES), this.writtenBytes - off) : len;
       const out = Buffer.allocUnsafe(want);
       const fd = this.open();
