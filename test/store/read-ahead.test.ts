@@ -83,4 +83,26 @@ describe('file store read-ahead', () => {
       removeDir(dir);
     }
   });
+
+  test('walkers at different positions, interleaved one read at a time, each read exact records', async () => {
+    const dir = tempDir('readahead-walkers');
+    try {
+      await fill(dir);
+      const { store: s } = await openFileStore(dir, { sync: { kind: 'always' }, segmentBytes: SEG });
+      // Four walkers (one more than the windows a segment keeps), 100 records apart.
+      const cursors = [1, 101, 201, 301];
+      for (let step = 0; step < 200; step++) {
+        for (let w = 0; w < cursors.length; w++) {
+          const m = s.nextMatching(cursors[w], '>');
+          if (m === null) continue;
+          assert.deepEqual(m.payload, payloadOf(m.seq), `walker ${w} at seq ${m.seq}`);
+          cursors[w] = m.seq + 1;
+        }
+      }
+      assert.deepEqual(cursors, [201, 301, 401, 501]);
+      await s.close();
+    } finally {
+      removeDir(dir);
+    }
+  });
 });

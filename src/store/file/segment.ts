@@ -43,6 +43,13 @@ export const READ_AHEAD_BYTES = 128 * 1024;
 export const READ_AHEAD_MAX_GAP = 8 * 1024;
 
 /**
+ * Read-ahead windows one segment keeps: one per reader walking it at once (fan-out to several
+ * consumers at different positions), so they do not evict each other's window at every read.
+ * Memory: at most this × `READ_AHEAD_BYTES` (384 KiB) per segment with descriptors open.
+ */
+export const READ_AHEAD_WINDOWS = 3;
+
+/**
  * A file the group-commit writer appends to: a message segment or a consumer-state log. `size` is
  * the logical length (written + pending), `written` what the OS has; `busy` counts I/O in flight on
  * the descriptor `open()` returns; `needsDirSync` asks the writer to fsync the store directory.
@@ -134,7 +141,7 @@ export class Segment implements WriteTarget {
   size = 0;
   /**
    * Bytes whose write completed: records below this are read from the file. Lowering it (a
-   * rolled-back batch, a compaction) drops the read-ahead window, whose bytes may be rewritten.
+   * rolled-back batch, a compaction) drops the read-ahead windows, whose bytes may be rewritten.
    */
   get written(): number {
     return this.writtenBytes;
@@ -144,9 +151,11 @@ export class Segment implements WriteTarget {
     this.writtenBytes = v;
   }
   private writtenBytes = 0;
-  /** Read-ahead window: file bytes [raOff, raOff + raBuf.length), or none. */
-  private raBuf: Buffer | null = null;
-  private raOff = 0;
+  /** Read-ahead windows: window k holds file bytes [raOff[k], raOff[k] + raBuf[k].length). */
+  private readonly raBuf: (Buffer | null)[] = new Array<Buffer | null>(READ_AHEAD_WINDOWS).fill(null);
+  private readonly raOff: number[] = new Array<number>(READ_AHEAD_WINDOWS).fill(0);
+  /** Which window a read-ahead that continues no window's walk replaces (round robin). */
+  private raNext = 0;
   /** End offset of the last read, to tell a forward walk (read ahead) from random access (don't). */
   private lastReadEnd = 0;
   /** Chunks of this segment not yet written, in file order. */
@@ -323,9 +332,9 @@ export class Segment implements WriteTarget {
     this.budget.opened(this);
   }
 
-  /** Forgets the read-ahead window: its bytes are about to change (erase, compaction, rollback). */
+  /** Forgets the read-ahead windows: their bytes are about to change (erase, compaction, rollback). */
   dropReadAhead(): void {
-    this.raBuf = null;
+    this.raBuf.fill(null);
   }
 
   close(): void {
@@ -339,12 +348,12 @@ export class Segment implements WriteTarget {
   }
 
   /**
-   * The bytes of the record at `off` (`len` long). Written records come from the read-ahead window
-   * when it holds them (a view into it: callers must not write into the result), else from one
+   * The bytes of the record at `off` (`len` long). Written records come from a read-ahead window
+   * when one holds them (a view into it: callers must not write into the result), else from one
    * `pread`: of `READ_AHEAD_BYTES` when this read continues a forward walk, of just the record
    * otherwise, so random access (direct get) pays no read-ahead. Pending records are copied out of
    * their chunk. File bytes below `written` only change by an erase, a compaction or a rollback,
-   * and each of those drops the window first, so a window never serves stale bytes; the caller
+   * and each of those drops the windows first, so a window never serves stale bytes; the caller
    * CRC-checks every record it gets either way.
    */
   read(off: number, len: number): Buffer {
@@ -352,11 +361,17 @@ export class Segment implements WriteTarget {
     if (end <= this.writtenBytes) {
       const prev = this.lastReadEnd;
       this.lastReadEnd = end;
-      const ra = this.raBuf;
-      if (ra !== null && off >= this.raOff && end <= this.raOff + ra.length) {
-        return ra.subarray(off - this.raOff, end - this.raOff);
+      // A record just past a window's end continues that window's walk, whoever read last.
+      let forward = off >= prev && off - prev <= READ_AHEAD_MAX_GAP;
+      let slot = -1;
+      for (let k = 0; k < READ_AHEAD_WINDOWS; k++) {
+        const ra = this.raBuf[k];
+        if (ra === null) continue;
+        const o = this.raOff[k];
+        if (off >= o && end <= o + ra.length) return ra.subarray(off - o, end - o);
+        if (off >= o && off <= o + ra.length + READ_AHEAD_MAX_GAP) slot = k;
       }
-      const forward = off >= prev && off - prev <= READ_AHEAD_MAX_GAP;
+      if (slot >= 0) forward = true;
       const want = forward ? Math.min(Math.max(len, READ_AHEAD_BYTES), this.writtenBytes - off) : len;
       const out = Buffer.allocUnsafe(want);
       const fd = this.open();
@@ -367,8 +382,14 @@ export class Segment implements WriteTarget {
         got += r;
       }
       if (want === len) return out;
-      this.raBuf = got === want ? out : out.subarray(0, got);
-      this.raOff = off;
+      // The walk's own window is done with; a new walk takes the next one round robin.
+      let k = slot;
+      if (k < 0) {
+        k = this.raNext;
+        this.raNext = (k + 1) % READ_AHEAD_WINDOWS;
+      }
+      this.raBuf[k] = got === want ? out : out.subarray(0, got);
+      this.raOff[k] = off;
       return out.subarray(0, len);
     }
     const out = Buffer.allocUnsafe(len);
