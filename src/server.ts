@@ -30,6 +30,8 @@ import { runLameDuck } from './lame-duck.js';
 import { planReload } from './config/reload.js';
 import type { DirLock } from './store/dir-lock.js';
 import type { RespDoor } from './resp/server.js';
+import type { SysServices } from './nats/sys-services.js';
+import type { HttpListenerView } from './http/endpoints.js';
 import { DATA_DIR_MODE } from './store/modes.js';
 import { ServerBudget } from './stream/server-budget.js';
 
@@ -71,6 +73,8 @@ export class Server implements MonitoredServer {
   /** The Redis door, when `redisPort` is set. */
   redis: RespDoor | null = null;
   private monitor: MonitorServer | null = null;
+  /** The system account's `$SYS.REQ` services (only when accounts are declared: no one else can reach them). */
+  private sysServices: SysServices | null = null;
   /** Held while JetStream owns the data directory; released after the stores close. */
   private dataLock: DirLock | null = null;
   private portsFile: string | null = null;
@@ -88,13 +92,29 @@ export class Server implements MonitoredServer {
     this.router.backpressure.budget = outboundBudget(options.maxOutbound);
     this.accounts = buildAccounts(options.accounts, this.router);
     this.door.accounts = this.accounts;
-    this.door.events = new SystemEvents(this.accounts, () => ({
-      name: options.serverName || this.serverId,
-      host: options.host,
-      id: this.serverId,
-      ver: ADVERTISED_VERSION,
-      jetstream: this.jetstream !== null,
-    }));
+    this.door.events = new SystemEvents(
+      this.accounts,
+      () => ({
+        name: options.serverName || this.serverId,
+        host: options.host,
+        id: this.serverId,
+        ver: ADVERTISED_VERSION,
+        jetstream: this.jetstream !== null,
+      }),
+      (account) => this.accountConnections(account),
+    );
+  }
+
+  /** Open client connections bound to `account`. */
+  private accountConnections(account: string): number {
+    let n = 0;
+    for (const r of this.connections.open.values()) if ((r.conn.account ?? GLOBAL_ACCOUNT) === account) n++;
+    return n;
+  }
+
+  /** The monitoring listener as `$SYS.REQ.SERVER.*.VARZ` reports it; null when monitoring is off. */
+  monitorView(): HttpListenerView | null {
+    return this.monitor;
   }
 
   /** Starts a server. Unset options take DEFAULT_OPTIONS, except that an embedded server's
@@ -215,6 +235,7 @@ export class Server implements MonitoredServer {
       const { mountMonitoring } = await import('./http/routes.js');
       this.monitor = await mountMonitoring(this, this.log, o.httpHost, o.httpsPort, secureContextOptions(o.tls));
     }
+    await this.startSysServices();
     if (o.portsFileDir !== null) this.writePortsFile(o.portsFileDir);
     const ready: Record<string, unknown> = {
       url: this.url,
@@ -279,7 +300,9 @@ export class Server implements MonitoredServer {
 
   /** An account's JetStream limits under the running accounts, or null when it has none (`$G` has it only without declared accounts). */
   private jetStreamLimitsOf(acc: Account): AccountJetStreamLimits | null {
-    return acc.jetstream ?? (acc.name === GLOBAL_ACCOUNT && globalHasJetStream(this.accounts.config) ? UNLIMITED_JETSTREAM : null);
+    return (
+      acc.jetstream ?? (acc.name === GLOBAL_ACCOUNT && globalHasJetStream(this.accounts.config) ? UNLIMITED_JETSTREAM : null)
+    );
   }
 
   /** `$G` has no JetStream once accounts are declared (as nats-server): say so if it left streams on disk. */
@@ -357,8 +380,26 @@ export class Server implements MonitoredServer {
       await this.door.reloadAuth();
     }
     if (accounts) await this.reloadJetStreamAccounts();
-    this.log.info({ changed }, changed.length === 0 ? 'Reloaded server configuration: nothing changed' : 'Reloaded server configuration');
+    if (accounts) await this.startSysServices();
+    this.log.info(
+      { changed },
+      changed.length === 0 ? 'Reloaded server configuration: nothing changed' : 'Reloaded server configuration',
+    );
     return changed;
+  }
+
+  /**
+   * The system account's `$SYS.REQ` services, (re)started for the accounts in force: at start, and
+   * after a reload that changed the accounts (so a new account gets its system imports and a new
+   * system account answers). Only when accounts are declared: without them no one is a system user.
+   */
+  private async startSysServices(): Promise<void> {
+    this.sysServices?.stop();
+    this.sysServices = null;
+    if (!this.accounts.declared || this.door.events === null || this.closing !== null) return;
+    const { SysServices } = await import('./nats/sys-services.js');
+    this.sysServices = new SysServices(this, this.door.events);
+    this.sysServices.start();
   }
 
   /**
@@ -386,7 +427,10 @@ export class Server implements MonitoredServer {
       d.stop();
       this.jsDisabled.delete(name);
     }
-    const [jsModule, disabledModule] = await Promise.all([import('./nats/jetstream/jetstream.js'), import('./nats/jetstream/disabled.js')]);
+    const [jsModule, disabledModule] = await Promise.all([
+      import('./nats/jetstream/jetstream.js'),
+      import('./nats/jetstream/disabled.js'),
+    ]);
     const storeDir = join(this.options.dataDir, 'jetstream');
     for (const acc of this.accounts.byName.values()) {
       if (stopping()) return;
@@ -441,6 +485,7 @@ export class Server implements MonitoredServer {
       if (this.redis !== null) await this.redis.close();
       if (this.redis?.durability != null) await this.redis.durability.close();
       if (this.monitor !== null) await this.monitor.close();
+      this.sysServices?.stop();
       for (const d of this.jsDisabled.values()) d.stop();
       this.accounts.close();
       if (this.dataLock !== null) await this.dataLock.release();

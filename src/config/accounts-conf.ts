@@ -2,7 +2,7 @@
  * `accounts { }` and `system_account` of a nats conf, read into `AccountsConfig` (and account
  * users into AuthSettings, tagged with their account) the way nats-server's opts.go reads them
  * (parseAccounts, parseAccountImports/Exports, parseJetStreamForAccount). What herald does not
- * implement and would widen access if ignored (`mappings`, account limits, auth callout) is
+ * implement and would widen access if ignored (account limits, auth callout) is
  * refused; observability-only keys are warned about. `validateAccounts` checks references once
  * every source is merged, with nats-server's start-up messages where it has them.
  */
@@ -24,12 +24,12 @@ import { hasWildcard, isValidSubject, subjectsCollide } from '../core/subject.js
 import { ConfigError } from './errors.js';
 import { bad, fail, mapEntries, parsePermissions, parseUsers, type AuthHooks, type AuthWhere } from './auth-conf.js';
 import type { ConfValue } from './nats-conf.js';
+import type { MappingSpec } from '../core/mapping.js';
+import { parseMappings } from './mappings-conf.js';
 import { parseGoDuration, parseSizeText } from './values.js';
 
 /** Account keys herald refuses: ignoring them would let clients do more than the config says. */
 const REFUSED_ACCOUNT_KEYS: Readonly<Record<string, string>> = {
-  mappings: 'herald has no subject mappings; remove it',
-  maps: 'herald has no subject mappings; remove it',
   auth_callout: 'herald does not implement auth callout (docs/security.md)',
   limits: 'herald does not enforce per-account connection/subscription/payload limits; remove it',
   max_connections: 'herald does not enforce per-account connection limits; remove it',
@@ -61,6 +61,7 @@ export function parseAccounts(v: ConfValue, w: AuthWhere, hooks: Pick<AuthHooks,
     let imports: ImportSpec[] = [];
     let accUsers: AuthUser[] = [];
     let defaults: Permissions | null = null;
+    let mappings: MappingSpec[] = [];
     // nats-server also accepts `A: {}` and a bare list of users is not valid; a string is an error.
     for (const [k, mv, mw] of mapEntries(aw, av, 'an account map such as { users: [...], jetstream: enabled }')) {
       switch (k) {
@@ -76,6 +77,10 @@ export function parseAccounts(v: ConfValue, w: AuthWhere, hooks: Pick<AuthHooks,
         case 'imports':
           imports = list(mv, mw).map(([e, ew]) => parseImport(e, ew, hooks));
           break;
+        case 'mappings':
+        case 'maps':
+          mappings = parseMappings(mv, mw, hooks.warn);
+          break;
         case 'default_permissions':
         case 'default_permission':
           defaults = parsePermissions(mv, mw);
@@ -90,7 +95,7 @@ export function parseAccounts(v: ConfValue, w: AuthWhere, hooks: Pick<AuthHooks,
     }
     if (defaults !== null) accUsers = accUsers.map((u) => (u.permissions === null ? { ...u, permissions: defaults } : u));
     users.push(...accUsers);
-    accounts.push({ name, jetstream, exports, imports });
+    accounts.push({ name, jetstream, exports, imports, ...(mappings.length > 0 ? { mappings } : {}) });
   }
   checkImports(accounts);
   return { accounts, users };

@@ -13,6 +13,7 @@ import { UNLIMITED_CONNECTIONS, type ServerOptions } from './options.js';
 import { parseAuthorization, parseNoAuthUser, validateAuth } from './auth-conf.js';
 import { parseRedisTlsBlock, parseTlsBlock, secureContextOptions } from './tls-conf.js';
 import { parseAccounts, parseSystemAccount, validateAccounts, withAccountUsers } from './accounts-conf.js';
+import { parseMappings } from './mappings-conf.js';
 import {
   closest,
   formatDuration,
@@ -252,7 +253,6 @@ const IGNORED: Readonly<Record<string, string>> = (() => {
     ['no_system_account', 'no_system', 'no_sys_acc', 'default_sentinel'],
     'herald always has a system account (it holds only what system users subscribe to)',
   );
-  add(['mappings', 'maps'], 'herald has no subject mappings');
   add(
     ['logfile', 'log_file', 'logfile_size_limit', 'log_size_limit', 'logfile_max_num', 'log_max_num', 'syslog', 'remote_syslog'],
     'herald logs to stderr; redirect it to keep a log file',
@@ -304,6 +304,12 @@ const accounts: Handler = (c, v, w) => {
   const parsed = parseAccounts(v, w, { warn: (ww, message) => warn(c, ww, message) });
   c.o.accounts = { ...c.o.accounts, accounts: parsed.accounts };
   c.o.auth = withAccountUsers(c.o.auth, parsed.users);
+};
+
+/** Top-level `mappings { }` (src/config/mappings-conf.ts): they apply to `$G`, as nats-server's opts.go. */
+const mappings: Handler = (c, v, w) => {
+  const globalMappings = parseMappings(v, w, (ww, message) => warn(c, ww, message));
+  c.o.accounts = { ...c.o.accounts, globalMappings };
 };
 
 /** `authorization.timeout`: seconds (integer or float) or a duration string, as nats-server reads it. */
@@ -491,6 +497,8 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
     c.o.auth = parseNoAuthUser(v, w, c.o.auth);
   },
   accounts,
+  mappings,
+  maps: mappings,
   system_account: (c, v, w) => {
     c.o.accounts = { ...c.o.accounts, systemAccount: parseSystemAccount(v, w) };
   },

@@ -12,6 +12,7 @@ import { Backpressure } from './backpressure.js';
 import type { Client, Message, Subscription } from './message.js';
 import { Router } from './router.js';
 import { hasWildcard, subjectIsSubsetOf } from './subject.js';
+import { SubjectMappings, type MappingSpec } from './mapping.js';
 
 /** nats-server's global account: every client outside a declared account is in it. */
 export const GLOBAL_ACCOUNT = '$G';
@@ -79,6 +80,8 @@ export interface AccountSpec {
   readonly jetstream: AccountJetStreamLimits | null;
   readonly exports: readonly ExportSpec[];
   readonly imports: readonly ImportSpec[];
+  /** Subject mappings applied to its clients' publishes (src/core/mapping.ts); absent = none. */
+  readonly mappings?: readonly MappingSpec[];
 }
 
 /**
@@ -88,6 +91,8 @@ export interface AccountSpec {
 export interface AccountsConfig {
   readonly accounts: readonly AccountSpec[];
   readonly systemAccount: string;
+  /** Top-level `mappings { }`: they apply to `$G` (nats-server opts.go adds them to the global account). */
+  readonly globalMappings?: readonly MappingSpec[];
 }
 
 /** No `accounts {}`: everyone is in `$G` (and `$SYS` exists, empty). */
@@ -147,6 +152,11 @@ export class Account {
     readonly spec: AccountSpec | null,
     readonly router: Router,
   ) {}
+
+  /** The account's subject mappings as configured (empty = none). */
+  get mappings(): readonly MappingSpec[] {
+    return this.router.mappings?.specs ?? [];
+  }
 
   /** JetStream limits, or null when JetStream is off for this account. */
   get jetstream(): AccountJetStreamLimits | null {
@@ -267,6 +277,8 @@ export class AccountSet {
   private readonly links: { router: Router; sub: Subscription }[] = [];
   private readonly replies = new Map<string, ResponseRoutes>();
   private sweeper: NodeJS.Timeout | null = null;
+  /** When this configuration took effect (nats-server AccountInfo `update_time`). */
+  readonly createdAt = new Date();
 
   constructor(
     config: AccountsConfig,
@@ -317,6 +329,10 @@ export class AccountSet {
       this.byName.set(cfg.systemAccount, new Account(cfg.systemAccount, null, routerOf(cfg.systemAccount)));
     this.global = this.byName.get(GLOBAL_ACCOUNT)!;
     this.system = this.byName.get(cfg.systemAccount)!;
+    for (const acc of this.byName.values()) {
+      const maps = [...(acc.spec?.mappings ?? []), ...(acc === this.global ? (cfg.globalMappings ?? []) : [])];
+      acc.router.mappings = maps.length === 0 ? null : new SubjectMappings(maps);
+    }
   }
 
   /** One forwarding subscription per import of the current config, and the reply sweeper. */

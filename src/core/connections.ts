@@ -60,6 +60,8 @@ export interface ClosedConnection {
   out_msgs: number;
   in_bytes: number;
   out_bytes: number;
+  /** The account it was bound to; absent = `$G`. */
+  account?: string;
 }
 
 /** One open connection as registered: the live view and the door that owns it. */
@@ -112,6 +114,7 @@ export class ConnectionRegistry {
       out_msgs: conn.outMsgs,
       in_bytes: conn.inBytes,
       out_bytes: conn.outBytes,
+      ...(conn.account !== undefined ? { account: conn.account } : {}),
     });
     if (this.closed.length > CLOSED_RING) this.closed.shift();
     return true;

@@ -1,6 +1,7 @@
 import { Client, Message, Subscription, type SubjectKind } from './message.js';
 import { Sublist } from './sublist.js';
 import { Backpressure } from './backpressure.js';
+import type { SubjectMappings } from './mapping.js';
 
 /**
  * Routes a published message to every matching subscription, whichever door (NATS, Redis,
@@ -17,6 +18,8 @@ export class Router {
   inBytes = 0;
   outMsgs = 0;
   outBytes = 0;
+  /** The account's subject mappings (src/core/mapping.ts), applied to clients' publishes; null = none. */
+  mappings: SubjectMappings | null = null;
 
   /** Adds a subscription; `kind` says how `subject` is read (see SubjectKind for the rule). */
   subscribe(client: Client, subject: string, queue: string | null, sid: string, kind: SubjectKind = 'nats'): Subscription {
@@ -34,6 +37,12 @@ export class Router {
    * `from` is the publishing client, null for the server itself.
    */
   publish(msg: Message, from: Client | null): number {
+    if (this.mappings !== null && from !== null) {
+      // nats-server client.go processInboundClientMsg: a client's publish is mapped before matching.
+      const to = this.mappings.map(msg.subject);
+      if (to === null) return 0;
+      if (to !== msg.subject) msg = { subject: to, reply: msg.reply, headers: msg.headers, payload: msg.payload };
+    }
     const size = msg.payload.length + (msg.headers === null ? 0 : msg.headers.length);
     this.inMsgs++;
     this.inBytes += size;

@@ -1,6 +1,6 @@
 import os from 'node:os';
-import { MonitorQueryError, type MonitorServer } from './monitor.js';
-import { routerTotals } from './accountz.js';
+import { MonitorQueryError } from './monitor.js';
+import { routerTotals, sublistStats } from './accountz.js';
 import type { MonitoredServer, SublistStats } from './stats.js';
 import type { CpuSampler } from './cpu.js';
 import { isValidLiteralSubject } from '../core/subject.js';
@@ -64,8 +64,18 @@ function rttString(ms: number): string {
   return goDurationString(ns);
 }
 
-/** `/varz`: server identity, limits and counters, field names as nats-server's. */
-export function buildVarz(s: MonitoredServer, m: MonitorServer, cpu: CpuSampler): object {
+/** What /varz says of the monitoring listener itself; null when monitoring is off (a `$SYS` request). */
+export interface HttpListenerView {
+  readonly port: number;
+  readonly secure: boolean;
+  readonly stats: Readonly<Record<string, number>>;
+}
+
+/**
+ * `/varz` and `$SYS.REQ.SERVER.*.VARZ`: server identity, limits and counters, field names as
+ * nats-server's. `m` is the monitoring listener (null when it is off: ports 0, no request stats).
+ */
+export function buildVarz(s: MonitoredServer, m: HttpListenerView | null, cpu: CpuSampler): object {
   const o = s.options;
   const r = s.accounts === undefined ? s.router : routerTotals(s.accounts);
   const now = new Date();
@@ -82,9 +92,9 @@ export function buildVarz(s: MonitoredServer, m: MonitorServer, cpu: CpuSampler)
     ping_interval: o.pingIntervalMs * NS_PER_MS,
     ping_max: o.maxPingsOut,
     http_host: o.httpHost,
-    http_port: m.secure ? 0 : m.port,
+    http_port: m === null || m.secure ? 0 : m.port,
     http_base_path: '',
-    https_port: m.secure ? m.port : 0,
+    https_port: m !== null && m.secure ? m.port : 0,
     // nats-server omits auth_required when false; credentials themselves are never shown.
     ...(authRequired(o.auth) ? { auth_required: true } : {}),
     // nats-server monitor.go Varz: tls_required / tls_verify omitted when false.
@@ -101,12 +111,8 @@ export function buildVarz(s: MonitoredServer, m: MonitorServer, cpu: CpuSampler)
     websocket: {},
     connect_urls: [],
   };
-  if (s.jetstream !== null) {
-    const jsz = s.jetstream.jsz(new URLSearchParams()) as Record<string, unknown>;
-    varz.jetstream = { config: jsz.config, stats: jsz };
-  } else {
-    varz.jetstream = {}; // as nats-server without JetStream
-  }
+  if (s.accounts !== undefined) varz.system_account = s.accounts.system.name;
+  varz.jetstream = jetStreamVarz(s) ?? {}; // {} as nats-server without JetStream
   Object.assign(varz, {
     // nats-server reports its TLS timeout in seconds, 2 (TLS_TIMEOUT) when TLS is off.
     tls_timeout: (o.tls?.timeoutMs ?? 2000) / 1000,
@@ -129,7 +135,7 @@ export function buildVarz(s: MonitoredServer, m: MonitorServer, cpu: CpuSampler)
     out_bytes: r.outBytes,
     slow_consumers: s.slowConsumers,
     subscriptions: r.sublist.count,
-    http_req_stats: { ...m.stats },
+    http_req_stats: { ...(m?.stats ?? {}) },
     config_load_time: s.startedAt.toISOString(),
   });
   // herald's own: the Redis door's counters under Redis's names (docs/redis.md, "Counters").
@@ -137,9 +143,45 @@ export function buildVarz(s: MonitoredServer, m: MonitorServer, cpu: CpuSampler)
   return varz;
 }
 
+/** nats-server's JetStreamVarz (`{config, stats}`) for /varz and STATSZ; null without JetStream. */
+export function jetStreamVarz(s: MonitoredServer): { config: unknown; stats: object } | null {
+  if (s.jetstream === null) return null;
+  const jsz = s.jetstream.jsz(new URLSearchParams()) as Record<string, unknown>;
+  return { config: jsz.config, stats: jsz };
+}
+
+/** `/healthz` (nats-server monitor.go, healthz: a standalone server that answers is healthy). */
+export function buildHealthz(): object {
+  return { status: 'ok' };
+}
+
+/** `/jsz`: JetStream usage; without JetStream, nats-server's `disabled: true` with zeroed usage. */
+export function buildJsz(s: MonitoredServer, q: URLSearchParams): object {
+  const head = { server_id: s.serverId, now: new Date().toISOString() };
+  return s.jetstream === null ? { ...head, ...JSZ_DISABLED } : { ...head, ...s.jetstream.jsz(q) };
+}
+
+/** nats-server monitor.go Jsz without JetStream: `disabled` and every usage field at zero. */
+const JSZ_DISABLED = {
+  disabled: true,
+  config: { max_memory: 0, max_storage: 0 },
+  memory: 0,
+  storage: 0,
+  reserved_memory: 0,
+  reserved_storage: 0,
+  accounts: 0,
+  ha_assets: 0,
+  api: { total: 0, errors: 0 },
+  streams: 0,
+  consumers: 0,
+  messages: 0,
+  bytes: 0,
+};
+
 /**
  * `/connz`: open (default) or closed connections, paged with `offset`/`limit`; `subs=1` adds
- * `subscriptions_list`, `subs=detail` adds `subscriptions_list_detail`.
+ * `subscriptions_list`, `subs=detail` adds `subscriptions_list_detail`; `acc=<name>` keeps one
+ * account's connections (nats-server ConnzOptions.Account).
  */
 export function buildConnz(s: MonitoredServer, q: URLSearchParams): object {
   const offset = Math.max(0, Number(q.get('offset') ?? 0) | 0);
@@ -151,10 +193,12 @@ export function buildConnz(s: MonitoredServer, q: URLSearchParams): object {
   const state = q.get('state') ?? 'open';
   // nats-server monitor.go: auth=true adds the authenticated user name (never a token or password).
   const withAuth = goBool(q, 'auth');
+  const acc = q.get('acc') ?? '';
   const all: object[] = [];
   if (state === 'open' || state === 'any' || state === 'all') {
     for (const { type, conn: c } of s.connections.open.values()) {
       if (cidFilter !== null && String(c.id) !== cidFilter) continue;
+      if (acc !== '' && (c.account ?? GLOBAL_ACCOUNT) !== acc) continue;
       const entry: Record<string, unknown> = {
         cid: c.id,
         kind: 'Client',
@@ -203,6 +247,7 @@ export function buildConnz(s: MonitoredServer, q: URLSearchParams): object {
   if (state === 'closed' || state === 'any' || state === 'all') {
     for (const c of s.connections.closed) {
       if (cidFilter !== null && String(c.cid) !== cidFilter) continue;
+      if (acc !== '' && (c.account ?? GLOBAL_ACCOUNT) !== acc) continue;
       all.push({
         cid: c.cid,
         kind: 'Client',
@@ -259,18 +304,7 @@ export function buildSubsz(s: MonitoredServer, q: URLSearchParams): object {
   // Without `acc`, nats-server's global `$G`; an account that does not exist filters everything out.
   const acc = q.get('acc') ?? '';
   const sl = acc === '' || acc === GLOBAL_ACCOUNT ? s.router.sublist : (s.accounts?.get(acc)?.router.sublist ?? EMPTY_SUBLIST);
-  const lookups = sl.cacheHits + sl.matches;
-  const fan = sl.fanout();
-  const stats = {
-    num_subscriptions: sl.count,
-    num_cache: sl.cacheSize,
-    num_inserts: sl.inserts,
-    num_removes: sl.removes,
-    num_matches: lookups,
-    cache_hit_rate: lookups === 0 ? 0 : sl.cacheHits / lookups,
-    max_fanout: fan.max,
-    avg_fanout: fan.avg,
-  };
+  const stats = sublistStats(sl);
   if (subs) {
     const list = sl
       .all()

@@ -5,7 +5,7 @@
 import type { SecureContextOptions } from 'node:tls';
 import type { Logger } from '../core/log.js';
 import { CpuSampler } from './cpu.js';
-import { buildConnz, buildSubsz, buildVarz } from './endpoints.js';
+import { buildConnz, buildHealthz, buildJsz, buildSubsz, buildVarz } from './endpoints.js';
 import { buildAccountz } from './accountz.js';
 import { MonitorServer } from './monitor.js';
 import type { MonitoredServer } from './stats.js';
@@ -22,7 +22,7 @@ export async function mountMonitoring(
   const m = new MonitorServer(log, tls);
   const cpu = new CpuSampler();
   m.route('/', () => ({ links: ['/varz', '/connz', '/subsz', '/accountz', '/healthz', '/jsz', '/redisz'] }));
-  m.route('/healthz', () => ({ status: 'ok' }));
+  m.route('/healthz', () => buildHealthz());
   m.route('/varz', () => buildVarz(s, m, cpu));
   m.route('/connz', (q) => buildConnz(s, q));
   m.route('/subsz', (q) => buildSubsz(s, q));
@@ -34,11 +34,7 @@ export async function mountMonitoring(
       ...buildAccountz(accounts, s.connections, (a) => s.jetstreams?.has(a) === true, q),
     }));
   }
-  m.route('/jsz', (q) =>
-    s.jetstream === null
-      ? { server_id: s.serverId, now: new Date().toISOString(), disabled: true }
-      : { server_id: s.serverId, now: new Date().toISOString(), ...s.jetstream.jsz(q) },
-  );
+  m.route('/jsz', (q) => buildJsz(s, q));
   // herald's own: the Redis door's streams, as /jsz is JetStream's (docs/redis.md, "Monitoring").
   m.route('/redisz', (q) =>
     s.redis == null

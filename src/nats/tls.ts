@@ -52,8 +52,16 @@ export class NatsTls {
     readonly settings: TlsSettings,
     private readonly log: Logger,
   ) {
+    // Go's crypto/tls (nats-server) sends exactly cert_file's certificates; OpenSSL completes the
+    // chain from `ca` and would send the CA too, so a client that does not trust it would read
+    // "self-signed certificate in certificate chain" instead of nats-server's "unable to verify
+    // the first certificate" (nats.node test/tls.js, "available connects with or without"). The
+    // CA only checks client certificates, so it is given only with `verify` (where the root is
+    // still sent: Node has no way to turn OpenSSL's auto-chain off).
+    const { ca, ...context } = secureContextOptions(settings);
     this.server = tls.createServer({
-      ...secureContextOptions(settings),
+      ...context,
+      ...(settings.verify && ca !== undefined ? { ca } : {}),
       requestCert: settings.verify,
       rejectUnauthorized: settings.verify,
       // herald's own timer (settings.timeoutMs) bounds the handshake.

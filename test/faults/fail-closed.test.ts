@@ -1,6 +1,6 @@
 /**
  * Fail closed (issue 12 item 6): a config that asks for security herald does not implement —
- * JWT operator mode, auth callout, subject mappings, per-account connection limits, account
+ * JWT operator mode, auth callout, invalid subject mappings, per-account connection limits, account
  * settings herald does not know, imports that no export authorizes — stops herald before it
  * listens, with a message naming the key. (`authorization { }` and `accounts { }` with users,
  * JetStream, imports and exports are implemented: test/security.)
@@ -23,7 +23,8 @@ function apply(text: string): { warnings: string[] } {
 
 const REFUSED: [string, RegExp][] = [
   ['accounts { A: { nkeys: [ UABC ] } }', /accounts\.A\.nkeys/],
-  ['accounts { A: { mappings: { a: b } } }', /accounts\.A\.mappings: herald has no subject mappings/],
+  // Mappings are implemented (src/core/mapping.ts); an invalid one is refused with nats-server's text.
+  ['accounts { A: { mappings: { "a.*": "b.$2" } } }', /accounts\.A\.mappings\.a\.\*: Error adding mapping for "a\.\*" to "b\.\$2"/],
   ['accounts { A: { auth_callout: { issuer: x } } }', /accounts\.A\.auth_callout/],
   ['accounts { A: { limits: { max_conn: 1 } } }', /accounts\.A\.limits/],
   ['accounts { A: { jetstream: { max_ack_pending: 1 } } }', /accounts\.A\.jetstream\.max_ack_pending/],
@@ -48,18 +49,18 @@ test('accounts with users, JetStream, exports and imports are accepted; an accou
   assert.deepEqual(apply('accounts { A: {} }').warnings, []);
 });
 
-test('herald refuses to start on a config with subject mappings in an account, naming the key', () => {
+test('herald refuses to start on a config with an invalid subject mapping in an account, naming the key', () => {
   const dir = tempDir('failclosed');
   try {
     const conf = join(dir, 'h.conf');
     // No listener may outlive a failed assertion: every port is random and the data dir is temporary.
     writeFileSync(
       conf,
-      `port: -1\nhttp_port: -1\nstore_dir: ${JSON.stringify(join(dir, 'data'))}\naccounts {\n  APP: { users: [ { user: app, password: secret } ], mappings: { a: b } }\n}\n`,
+      `port: -1\nhttp_port: -1\nstore_dir: ${JSON.stringify(join(dir, 'data'))}\naccounts {\n  APP: { users: [ { user: app, password: secret } ], mappings: { "a.*": "b.$2" } }\n}\n`,
     );
     const r = spawnSync(process.execPath, [BIN, '-c', conf], { encoding: 'utf8', timeout: 20_000 });
     assert.notEqual(r.status, 0, `herald started anyway: ${r.stdout}${r.stderr}`);
-    assert.match(r.stderr, /accounts\.APP\.mappings: herald has no subject mappings/);
+    assert.match(r.stderr, /accounts\.APP\.mappings\.a\.\*: Error adding mapping for "a\.\*" to "b\.\$2" : invalid mapping destination/);
     assert.doesNotMatch(r.stdout + r.stderr, /listening/i);
   } finally {
     removeDir(dir);

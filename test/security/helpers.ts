@@ -114,3 +114,13 @@ export async function rawAuth(
     conn.destroy();
   }
 }
+
+/** Runs `scenario` against a server started by `start`, and stops the server whatever happens. */
+export async function runOn<T>(start: Promise<Target>, scenario: (t: Target) => Promise<T>): Promise<T> {
+  const t = await start;
+  try {
+    return await scenario(t);
+  } finally {
+    await t.stop();
+  }
+}

@@ -6,6 +6,8 @@
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import https from 'node:https';
+import net from 'node:net';
+import tls from 'node:tls';
 import { readFileSync } from 'node:fs';
 import * as v2 from 'nats';
 import { freePort } from '../helpers/nats-server.js';
@@ -118,6 +120,28 @@ describe('TLS differential (herald vs nats-server, same conf and certificates)',
     assert.equal(h.rest, 'PONG\r\n');
   });
 
+  test('the server sends cert_file only, not its CA: a client without the CA reads the same error', async () => {
+    // Go's crypto/tls sends the certificates of cert_file as they are; OpenSSL would complete the
+    // chain from ca_file (nats.node test/tls.js, "available connects with or without").
+    const [h, n] = await both(
+      () => `${tlsBlock(certs)}allow_non_tls: true\n`,
+      async (t) => {
+        const chain = await peerChain(t.port);
+        const err = await v2.connect({ servers: t.url, reconnect: false }).then(
+          async (nc) => {
+            await nc.close();
+            return 'connected';
+          },
+          (e: Error) => e.message,
+        );
+        return { chain, err };
+      },
+    );
+    assert.deepEqual(h, n);
+    assert.equal(h.chain.length, 1, 'only the leaf certificate');
+    assert.match(h.err, /^unable to verify the first certificate/);
+  });
+
   test('/connz shows tls_version and tls_cipher_suite for a TLS client', async () => {
     const seen: Record<string, unknown>[] = [];
     for (const name of ['herald', 'nats-server']) {
@@ -182,3 +206,30 @@ describe('TLS differential (herald vs nats-server, same conf and certificates)',
     });
   });
 });
+
+/** Subjects of the certificates the server presents on a TLS upgrade (INFO first, then TLS). */
+function peerChain(port: number): Promise<string[]> {
+  return within(
+    new Promise<string[]>((resolve, reject) => {
+      const s = net.connect(port, '127.0.0.1');
+      s.on('error', reject);
+      s.once('data', () => {
+        const t = tls.connect({ socket: s, rejectUnauthorized: false, servername: 'localhost' }, () => {
+          const out: string[] = [];
+          let c: tls.DetailedPeerCertificate | undefined = t.getPeerCertificate(true);
+          const seen = new Set<string>();
+          while (c !== undefined && c.fingerprint256 !== undefined && !seen.has(c.fingerprint256)) {
+            seen.add(c.fingerprint256);
+            out.push(String(c.subject?.CN));
+            c = c.issuerCertificate;
+          }
+          t.destroy();
+          resolve(out);
+        });
+        t.on('error', reject);
+      });
+    }),
+    5000,
+    'TLS upgrade to read the peer chain',
+  );
+}
