@@ -28,6 +28,8 @@ import { SystemEvents } from './nats/events.js';
 import { HERALD_VERSION } from './version.js';
 import { runLameDuck } from './lame-duck.js';
 import { planReload } from './config/reload.js';
+import { reloadRedisAuth } from './resp/reload.js';
+import { prepareTlsReload } from './nats/tls.js';
 import type { DirLock } from './store/dir-lock.js';
 import type { RespDoor } from './resp/server.js';
 import type { SysServices } from './nats/sys-services.js';
@@ -212,6 +214,7 @@ export class Server implements MonitoredServer {
           appendonly: redisFile,
           serverStartedAt: this.startedAt,
           auth: o.auth,
+          usersByCertificate: o.tls?.map === true,
         },
         this.log,
       );
@@ -366,8 +369,12 @@ export class Server implements MonitoredServer {
 
   private async reloadNow(next: ServerOptions): Promise<readonly string[]> {
     const { changed } = planReload(this.options, next);
+    // The NATS door's TLS files are re-read on every reload (a rotated certificate usually keeps
+    // its path); a bad file refuses the whole reload before anything changed (src/nats/tls.ts).
+    const rotateTls = this.options.tls === null && next.tls === null ? null : prepareTlsReload(this.door.tls, next.tls);
     const o = this.options as unknown as Record<string, unknown>;
     for (const k of changed) o[k] = next[k];
+    rotateTls?.();
     if (changed.includes('logLevel')) this.log.level = next.logLevel;
     const accounts = changed.includes('accounts');
     if (accounts) {
@@ -375,8 +382,8 @@ export class Server implements MonitoredServer {
       if (removed.length > 0) this.log.info({ removed }, 'accounts removed by config reload');
     }
     if (changed.includes('auth') || accounts) {
-      // Redis clients already logged in keep their login, as Redis keeps them on a requirepass change.
-      if (this.redis !== null) this.redis.auth = next.auth;
+      // Redis logins are re-checked as Redis's acl.c does when users change (src/resp/reload.ts).
+      if (this.redis !== null) reloadRedisAuth(this.redis, next.auth, next.tls?.map === true);
       await this.door.reloadAuth();
     }
     if (accounts) await this.reloadJetStreamAccounts();
@@ -458,11 +465,18 @@ export class Server implements MonitoredServer {
         log: this.log,
         lameDuckDurationMs: this.options.lameDuckDurationMs,
         lameDuckGracePeriodMs: this.options.lameDuckGracePeriodMs,
-        stopAccepting: () => void this.door.stopAccepting(),
+        stopAccepting: () => {
+          void this.door.stopAccepting();
+          void this.redis?.stopAccepting();
+        },
         stopJetStream: async () => {
           if (this.jetstream !== null) await this.jetstream.close();
         },
-        openClients: () => [...this.door.connections.values()].map((c) => ({ close: () => c.close('Server Shutdown') })),
+        openClients: () => [
+          ...[...this.door.connections.values()].map((c) => ({ close: () => c.close('Server Shutdown') })),
+          // Redis clients are closed in the same spread (Redis has no ldm notice; its clients reconnect).
+          ...[...(this.redis?.connections.values() ?? [])].map((c) => ({ close: () => c.close() })),
+        ],
         announce: () => this.door.sendAsyncInfo({ ldm: true }),
         close: () => this.close(),
       },

@@ -10,8 +10,7 @@ import { defaultOptions, type Invocation } from '../config/defaults.js';
 import { ConfigError } from '../config/errors.js';
 import { loadConfigFile, MAX_INT32, validateOptions } from '../config/load.js';
 import { UNLIMITED_CONNECTIONS, type ServerOptions } from '../config/options.js';
-import { tlsFromFlags } from '../config/tls-conf.js';
-import { TLS_FLAGS } from './tls-flags.js';
+import { TLS_FLAGS, applyTlsFlags } from './tls-flags.js';
 import {
   closest,
   formatDuration,
@@ -45,6 +44,9 @@ import {
   type Flag,
 } from './flag-kit.js';
 import { NATS_FLAGS } from './nats-flags.js';
+
+/** `--auth-timeout`'s setter (the flag also records that it was given, see applyTlsFlags). */
+const setAuthTimeout = setter(DURATION_ALLOWED, positiveDuration, (o, v) => (o.authTimeoutMs = v));
 
 export type { Invocation } from '../config/defaults.js';
 export type { Flag, State } from './flag-kit.js';
@@ -260,7 +262,10 @@ const HERALD_FLAGS: readonly Flag[] = [
     arg: 'DURATION',
     help: 'Time a new connection has to send CONNECT',
     def: (d) => formatDuration(d.authTimeoutMs),
-    run: setter(DURATION_ALLOWED, positiveDuration, (o, v) => (o.authTimeoutMs = v)),
+    run: (s, v, name) => {
+      s.authTimeoutSet = true;
+      setAuthTimeout(s, v, name);
+    },
   },
   {
     section: 'Limits',
@@ -394,10 +399,11 @@ function buildOptions(state: State, invokedAs: Invocation): { options: ServerOpt
     const r = loadConfigFile(state.config, options);
     options = r.options;
     warnings.push(...r.warnings);
+    if (r.authTimeoutSet === true) state.authTimeoutSet = true;
   }
+  const authTimeoutSet = state.authTimeoutSet === true;
   for (const set of state.sets) set(options);
-  if (state.tls.off) options.tls = null;
-  else if (state.tls.seen) options.tls = tlsFromFlags(state.tls);
+  applyTlsFlags(state.tls, options, authTimeoutSet);
   if (state.trace) options.logLevel = 'trace';
   else if (state.debug && options.logLevel !== 'trace') options.logLevel = 'debug';
   warnings.push(...validateOptions(options));

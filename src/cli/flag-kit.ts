@@ -21,6 +21,8 @@ export interface State {
   warnings: string[];
   /** The `--tls*` flags, applied together after the config file (nats-server overrideTLS). */
   tls: { seen: boolean; off: boolean; verify?: boolean; cert?: string; key?: string; ca?: string };
+  /** `--auth-timeout` was given, or the config file set the auth timeout (TLS flags then leave it alone). */
+  authTimeoutSet?: boolean;
 }
 
 /** One flag: its spellings, its value placeholder (absent for a switch) and what it does. */

@@ -4,6 +4,23 @@
  * overrideTLS does (src/config/tls-conf.ts tlsFromFlags).
  */
 import type { Flag, State } from './args.js';
+import type { ServerOptions } from '../config/options.js';
+import { tlsFromFlags } from '../config/tls-conf.js';
+
+/**
+ * Applies the recorded `--tls*` flags to `o` after the config file and the other flags
+ * (nats-server overrideTLS). When TLS ends up on and nothing set the auth timeout (neither
+ * `authorization { timeout }` nor `--auth-timeout`), it becomes the TLS timeout + 1 s, as
+ * nats-server's setBaselineOptions → getDefaultAuthTimeout does, so a client has its whole TLS
+ * handshake and still a second for CONNECT (a conf `tls {}` block already gets this in
+ * src/config/load.ts finishTls).
+ */
+export function applyTlsFlags(t: State['tls'], o: ServerOptions, authTimeoutSet: boolean): void {
+  if (t.off) o.tls = null;
+  else if (t.seen) o.tls = tlsFromFlags(t);
+  else return;
+  if (o.tls !== null && !authTimeoutSet) o.authTimeoutMs = o.tls.timeoutMs + 1000;
+}
 
 /** Records one `--tls*` flag; nats-server: any of them (unless `--tls=false`) replaces the config's TLS. */
 function tlsFlag(apply: (t: State['tls'], v: string | boolean) => void): Flag['run'] {

@@ -36,6 +36,8 @@ export interface LoadResult {
   options: ServerOptions;
   /** One line per ignored key or doubtful value, each starting with `file:line:column:`. */
   warnings: string[];
+  /** The file set the auth timeout itself (`authorization { timeout }`); else it is derived from TLS. */
+  authTimeoutSet?: boolean;
 }
 
 /** What port 0 means in a nats conf or nats-server flag: nats-server's DEFAULT_PORT. */
@@ -612,7 +614,7 @@ export function applyNatsConf(conf: ConfMap, base: ServerOptions): LoadResult {
   if (c.logLevel !== undefined) c.o.logLevel = c.logLevel;
   else if (c.trace === true) c.o.logLevel = 'trace';
   else if (c.debug === true) c.o.logLevel = 'debug';
-  return { options: c.o, warnings: c.warnings };
+  return { options: c.o, warnings: c.warnings, authTimeoutSet: c.authTimeoutSet === true };
 }
 
 /**

@@ -24,6 +24,8 @@ const RELOADABLE: ReadonlySet<keyof ServerOptions> = new Set<keyof ServerOptions
   'writeDeadlineMs',
   'lameDuckDurationMs',
   'lameDuckGracePeriodMs',
+  // The NATS door's tls {} block: new connections get the new certificate (src/nats/tls.ts prepareTlsReload).
+  'tls',
 ]);
 
 /** The config key to name when a change is refused (the nats conf spelling where one exists). */

@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { fromPublic as FromPublic } from 'nkeys.js';
 import { subjectMatches, subjectsCollide } from './subject.js';
-import { bcryptVerify } from './bcrypt-pool.js';
+import { bcryptVerify, type VerifyOptions } from './bcrypt-pool.js';
 
 /** nkeys.js is loaded on first use (and bcryptjs only in the bcrypt worker): a server without
  * auth (the nats-server drop-in in test harnesses, whose launcher allows 1 s to start) does not
@@ -90,6 +90,10 @@ const REPLY_TRACK_LIMIT = 4096;
 /** Publish verdicts cached per connection; the cache is cleared when it grows past this (nats-server maxPermCacheSize). */
 const PERM_CACHE_MAX = 128;
 
+/** Hosts that only this machine can reach: a door listening there without authentication is
+ * safe; anywhere else the doors log a SECURITY WARNING (src/nats/server.ts, src/resp/server.ts). */
+export const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|\[::1\]|localhost)$/i;
+
 /** True when settings ask clients to authenticate (INFO `auth_required`). */
 export function authRequired(a: AuthSettings): boolean {
   return a.token !== null || a.user !== null || a.users.length > 0;
@@ -121,8 +125,8 @@ export function isWellFormedBcrypt(s: string): boolean {
  * constant-time compare. A bcrypt compare costs ~2^cost rounds (≈50–100 ms at cost 10–11) of CPU:
  * it runs on a worker thread, and a pair verified before costs one HMAC (src/core/bcrypt-pool.ts).
  */
-export async function comparePasswords(configured: string, given: string): Promise<boolean> {
-  if (isBcrypt(configured)) return bcryptVerify(configured, given);
+export async function comparePasswords(configured: string, given: string, opts?: VerifyOptions): Promise<boolean> {
+  if (isBcrypt(configured)) return bcryptVerify(configured, given, opts);
   const a = Buffer.from(configured);
   const b = Buffer.from(given);
   return a.length === b.length && timingSafeEqual(a, b);
@@ -153,9 +157,15 @@ export interface Authenticated {
  * credentials at all. Resolves to null on failure (the door sends 'Authorization Violation');
  * never rejects. Asynchronous because a bcrypt password is checked on a worker thread: a door
  * must hold the client's later commands until it resolves (the NATS door suspends its parser).
- * Token, plain-password and nkey checks resolve in the same turn's microtasks.
+ * Token, plain-password and nkey checks resolve in the same turn's microtasks. `opts` names the
+ * asking connection to the bcrypt queue (its address, and a signal aborted when it closes).
  */
-export async function authenticate(a: AuthSettings, c: Credentials, nonce: string): Promise<Authenticated | null> {
+export async function authenticate(
+  a: AuthSettings,
+  c: Credentials,
+  nonce: string,
+  opts?: VerifyOptions,
+): Promise<Authenticated | null> {
   const given = (s: string | undefined): string => s ?? '';
   const userName = given(c.user);
   const pass = given(c.pass);
@@ -179,12 +189,12 @@ export async function authenticate(a: AuthSettings, c: Credentials, nonce: strin
   if (a.users.some((u) => !u.nkey)) {
     if (userName === '') return null;
     const u = a.users.find((x) => !x.nkey && x.name === userName);
-    if (u === undefined || !(await comparePasswords(u.password ?? '', pass))) return null;
+    if (u === undefined || !(await comparePasswords(u.password ?? '', pass, opts))) return null;
     return { user: u.name, permissions: u.permissions, account: u.account };
   }
-  if (a.token !== null) return (await comparePasswords(a.token, given(c.auth_token))) ? { user: '', permissions: null } : null;
+  if (a.token !== null) return (await comparePasswords(a.token, given(c.auth_token), opts)) ? { user: '', permissions: null } : null;
   if (a.user !== null) {
-    if (userName !== a.user || !(await comparePasswords(a.password ?? '', pass))) return null;
+    if (userName !== a.user || !(await comparePasswords(a.password ?? '', pass, opts))) return null;
     return { user: userName, permissions: null };
   }
   return null;

@@ -14,6 +14,12 @@
  * cached, so guessing stays bcrypt-expensive. The cost: someone who can read the process memory
  * (and so the key) could test guesses against cached entries at HMAC speed rather than bcrypt
  * speed — the same person can already read every connection's traffic.
+ *
+ * Why a queue on this side: a flood of wrong passwords must not keep the worker busy for honest
+ * users. Only one compare is on the worker at a time; the rest wait here, where a compare whose
+ * connection closed is dropped (VerifyOptions.signal), each remote address may queue at most
+ * MAX_QUEUED_PER_ORIGIN, and addresses are served in turn — so one attacker's backlog delays an
+ * honest login from elsewhere by at most one compare per waiting address.
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
@@ -24,12 +30,49 @@ const VERIFIED_CACHE_MAX = 4096;
 /** bcrypt compares that may wait for the worker; past this a compare fails at once (a login flood
  * must not grow memory without bound; the auth timeout closes those clients anyway). */
 const MAX_QUEUED = 10_000;
+/** Compares one remote address may have waiting; past this its next one fails at once. At cost 10
+ * (≈60 ms) 32 compares are ≈2 s of worker time — one auth timeout — so one address cannot starve
+ * the rest, while a NAT'ed office of honest clients reconnecting together still fits. */
+export const MAX_QUEUED_PER_ORIGIN = 32;
+
+/** Who asks for a compare, so the pool can share the worker fairly and drop abandoned work. */
+export interface VerifyOptions {
+  /** Aborted when the asking connection closes: a compare nobody waits for any more is dropped
+   * from the queue (one already on the worker runs to its end; its answer is then ignored). */
+  readonly signal?: AbortSignal;
+  /** The remote address: the queue is served round-robin by address, each capped at
+   * MAX_QUEUED_PER_ORIGIN. '' (the default) is one shared origin. */
+  readonly origin?: string;
+}
+
+/** One caller waiting for a job's verdict. */
+interface Waiter {
+  resolve(ok: boolean): void;
+  readonly signal: AbortSignal | undefined;
+  readonly onAbort: () => void;
+}
+
+/** One bcrypt compare, shared by every concurrent caller with the same (hash, password). */
+interface Job {
+  readonly id: number;
+  readonly key: string;
+  readonly hash: string;
+  readonly given: string;
+  readonly origin: string;
+  readonly waiters: Set<Waiter>;
+  /** On the worker (no longer cancellable). */
+  running: boolean;
+}
 
 const cacheKey = randomBytes(32);
 const verified = new Map<string, true>();
-/** Compares in flight by cache key: concurrent logins with the same credentials share one compare. */
-const inFlight = new Map<string, Promise<boolean>>();
-const waiting = new Map<number, (ok: boolean) => void>();
+/** Jobs queued or running, by cache key: concurrent logins with the same credentials share one compare. */
+const jobs = new Map<string, Job>();
+/** Queued jobs by origin, in arrival order; the Map's order is the round-robin order of origins. */
+const queues = new Map<string, Job[]>();
+let queued = 0;
+/** The job on the worker: one at a time, so everything else stays cancellable. */
+let running: Job | null = null;
 let nextId = 1;
 let worker: WorkerType | null = null;
 /** Set when the worker cannot start: compares then run synchronously on the event loop. */
@@ -57,10 +100,11 @@ function startWorker(): WorkerType | null {
     // An idle worker must not keep the process alive; it is re-referenced while work is queued.
     w.unref();
     w.on('message', (m: { id: number; ok: boolean }) => {
-      const done = waiting.get(m.id);
-      waiting.delete(m.id);
-      if (waiting.size === 0) w.unref();
-      done?.(m.ok);
+      const job = running;
+      if (job === null || job.id !== m.id) return;
+      running = null;
+      finish(job, m.ok);
+      pump();
     });
     w.on('error', () => failWorker(w));
     w.on('exit', () => failWorker(w));
@@ -71,46 +115,113 @@ function startWorker(): WorkerType | null {
   return worker;
 }
 
-/** The worker died: everything waiting fails closed (an authorization violation, never a pass). */
-function failWorker(w: WorkerType): void {
-  if (worker === w) worker = null;
-  for (const done of waiting.values()) done(false);
-  waiting.clear();
+/** Answers every caller still waiting for `job`; a success is remembered, a failure never is. */
+function finish(job: Job, ok: boolean): void {
+  jobs.delete(job.key);
+  if (ok && job.waiters.size > 0 && !verified.has(job.key)) {
+    if (verified.size >= VERIFIED_CACHE_MAX) verified.delete(verified.keys().next().value as string);
+    verified.set(job.key, true);
+  }
+  for (const w of job.waiters) {
+    w.signal?.removeEventListener('abort', w.onAbort);
+    w.resolve(ok);
+  }
+  job.waiters.clear();
 }
 
-function compareInWorker(hash: string, given: string): Promise<boolean> {
-  const w = startWorker();
-  if (w === null) return Promise.resolve(compareOnLoop(hash, given));
-  if (waiting.size >= MAX_QUEUED) return Promise.resolve(false);
-  const id = nextId++;
-  return new Promise<boolean>((resolve) => {
-    waiting.set(id, resolve);
+/** The worker died: everything running or waiting fails closed (an authorization violation, never a pass). */
+function failWorker(w: WorkerType): void {
+  if (worker !== w) return;
+  worker = null;
+  const all = [...jobs.values()];
+  running = null;
+  queues.clear();
+  queued = 0;
+  for (const job of all) finish(job, false);
+}
+
+/** Sends the next queued job to the worker: the first origin in turn, which then goes to the back. */
+function pump(): void {
+  const w = worker;
+  if (w === null || running !== null) {
+    if (w !== null && running === null) w.unref();
+    return;
+  }
+  for (const [origin, q] of queues) {
+    queues.delete(origin);
+    const job = q.shift() as Job;
+    if (q.length > 0) queues.set(origin, q);
+    queued--;
+    job.running = true;
+    running = job;
     w.ref();
-    w.postMessage({ id, hash, given });
+    w.postMessage({ id: job.id, hash: job.hash, given: job.given });
+    return;
+  }
+  w.unref();
+}
+
+/** Removes a queued job nobody waits for any more. */
+function dropQueued(job: Job): void {
+  const q = queues.get(job.origin);
+  const i = q?.indexOf(job) ?? -1;
+  if (q === undefined || i < 0) return;
+  q.splice(i, 1);
+  if (q.length === 0) queues.delete(job.origin);
+  queued--;
+  jobs.delete(job.key);
+}
+
+/** Waits for `job`'s verdict; resolves false at once when `signal` aborts (and drops the job if it was the last caller). */
+function wait(job: Job, signal: AbortSignal | undefined): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const waiter: Waiter = {
+      resolve,
+      signal,
+      onAbort: () => {
+        if (!job.waiters.delete(waiter)) return;
+        resolve(false);
+        if (job.waiters.size === 0 && !job.running) dropQueued(job);
+      },
+    };
+    job.waiters.add(waiter);
+    signal?.addEventListener('abort', waiter.onAbort, { once: true });
   });
 }
 
 /**
  * True when `given` matches the bcrypt `hash`. Never throws; a malformed hash is a mismatch.
- * Costs one HMAC when this pair was verified before, else one bcrypt compare on the worker.
+ * Costs one HMAC when this pair was verified before, else one bcrypt compare on the worker,
+ * queued behind at most one compare per other waiting address (round-robin). Resolves false at
+ * once when `opts.signal` is aborted, when the address already has MAX_QUEUED_PER_ORIGIN
+ * compares waiting, or when the whole queue holds MAX_QUEUED.
  */
-export async function bcryptVerify(hash: string, given: string): Promise<boolean> {
+export async function bcryptVerify(hash: string, given: string, opts: VerifyOptions = {}): Promise<boolean> {
   const key = keyOf(hash, given);
   if (verified.has(key)) return true;
-  let p = inFlight.get(key);
-  if (p === undefined) {
-    p = compareInWorker(hash, given).finally(() => inFlight.delete(key));
-    inFlight.set(key, p);
+  if (opts.signal?.aborted === true) return false;
+  const shared = jobs.get(key);
+  if (shared !== undefined) return wait(shared, opts.signal);
+  const w = startWorker();
+  if (w === null) {
+    const ok = compareOnLoop(hash, given);
+    if (ok && verified.size < VERIFIED_CACHE_MAX) verified.set(key, true);
+    return ok;
   }
-  const ok = await p;
-  if (ok && !verified.has(key)) {
-    if (verified.size >= VERIFIED_CACHE_MAX) verified.delete(verified.keys().next().value as string);
-    verified.set(key, true);
-  }
-  return ok;
+  const origin = opts.origin ?? '';
+  const q = queues.get(origin) ?? [];
+  if (queued >= MAX_QUEUED || q.length >= MAX_QUEUED_PER_ORIGIN) return false;
+  const job: Job = { id: nextId++, key, hash, given, origin, waiters: new Set(), running: false };
+  jobs.set(key, job);
+  q.push(job);
+  if (q.length === 1) queues.set(origin, q);
+  queued++;
+  const p = wait(job, opts.signal);
+  pump();
+  return p;
 }
 
 /** Compares waiting for or running on the worker (for tests and /varz-style introspection). */
 export function bcryptQueued(): number {
-  return waiting.size;
+  return queued + (running === null ? 0 : 1);
 }

@@ -47,6 +47,8 @@ export interface AuthSession {
   readonly socket: Socket;
   readonly door: NatsDoor;
   readonly nonce: string;
+  /** Aborted when the connection closes: its queued bcrypt compare is dropped (src/core/bcrypt-pool.ts). */
+  readonly closing: AbortController;
   readonly connectOpts: Readonly<ConnectOptions>;
   readonly subs: ReadonlyMap<string, Subscription>;
   readonly closed: boolean;
@@ -71,7 +73,7 @@ export function verifyConnect(c: AuthSession, o: ConnectOptions): Promise<Authen
     c.door.opts.tls?.map === true &&
     auth.users.some((u) => !u.nkey) &&
     !((o.nkey ?? '') !== '' && auth.users.some((u) => u.nkey));
-  if (!byCert) return authenticate(auth, o as Credentials, c.nonce);
+  if (!byCert) return authenticate(auth, o as Credentials, c.nonce, { signal: c.closing.signal, origin: c.ip });
   return Promise.resolve(mapsUsers(c.door.opts.tls, c.socket) ? mapCertificateUser(c.socket as TLSSocket, auth.users) : null);
 }
 

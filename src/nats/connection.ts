@@ -179,6 +179,9 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
   /** While a CONNECT's credentials are being checked (asynchronously: bcrypt runs on a worker),
    * reads that arrive are kept here in order and parsed after the verdict; null otherwise. */
   private authPending: Buffer[] | null = null;
+  private authPendingBytes = 0;
+  /** Aborted when this connection closes: drops its queued bcrypt compare (src/core/bcrypt-pool.ts). */
+  readonly closing = new AbortController();
 
   constructor(
     readonly id: number,
@@ -214,6 +217,11 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
     return this.outLen + (this.socket.writableLength ?? 0);
   }
 
+  /** True while a CONNECT waits for its credential verdict (reads are held, not parsed). */
+  get verdictPending(): boolean {
+    return this.authPending !== null;
+  }
+
   /** Producer: the router holds this publisher by pausing its socket's reads (writes go on). */
   pauseInput(): void {
     this.heldByRouter = true;
@@ -234,7 +242,11 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
   private onData(buf: Buffer): void {
     if (this.closed) return;
     if (this.authPending !== null) {
+      // Reading goes on during the verdict so a client that hangs up is seen (and its compare
+      // dropped); past AUTH_HOLD_BYTES the socket pauses instead.
       this.authPending.push(buf);
+      this.authPendingBytes += buf.length;
+      if (this.authPendingBytes > AUTH_HOLD_BYTES) this.socket.pause();
       return;
     }
     this.lastActivity = Date.now();
@@ -327,7 +339,7 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
   private checkAuth(o: ConnectOptions): void {
     this.parser.suspend();
     this.authPending = [];
-    this.socket.pause();
+    this.authPendingBytes = 0;
     verifyCurrent(this, o).then(
       (who) => this.authVerdict(o, who),
       () => this.authVerdict(o, null),
@@ -676,6 +688,7 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
     if (this.outLen > 0) this.flush();
     this.closed = true;
     this.closeReason = reason;
+    this.closing.abort();
     for (const sub of this.subs.values()) this.router.unsubscribe(sub);
     this.subs.clear();
     this.door.router.backpressure.outletClosed(this, this.outlet);
@@ -694,6 +707,10 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
     if (this.connectReceived) this.door.events?.disconnected(this);
   }
 }
+
+/** Bytes a client may send while its CONNECT verdict is pending before its socket is paused:
+ * enough for a pipelined burst, small enough that a slow bcrypt check cannot be made to buffer much. */
+const AUTH_HOLD_BYTES = 64 * 1024;
 
 /** Subjects with this prefix are nats-server's gateway-routed replies; clients may not publish to them. */
 const GW_REPLY_PREFIX = '_GR_.';

@@ -8,13 +8,10 @@ import type { ConnectionRegistry } from '../core/connections.js';
 import { NatsErrors } from '../core/errors.js';
 import { natsLimitPolicy, verdictOnTick, type LimitPolicy } from '../core/backpressure.js';
 import { NatsConnection } from './connection.js';
-import { authRequired, newNonce, nonceRequired } from '../core/auth.js';
+import { LOOPBACK, authRequired, newNonce, nonceRequired } from '../core/auth.js';
 import { NatsTls, tlsInfoFields } from './tls.js';
 import type { AccountSet } from '../core/accounts.js';
 import type { SystemEvents } from './events.js';
-
-/** Hosts that only this machine can reach: listening there without authentication is safe. */
-const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|\[::1\]|localhost)$/i;
 
 /** The version herald advertises in INFO. specs/nats.md §0: clients gate features on it; 2.10.x
  * enables everything herald serves (consumers API, filter_subjects) and nothing newer. */

@@ -13,6 +13,7 @@ import { createHash, type X509Certificate } from 'node:crypto';
 import type { Logger } from '../core/log.js';
 import type { AuthUser, Authenticated } from '../core/auth.js';
 import { secureContextOptions, type TlsSettings } from '../config/tls-conf.js';
+import { ConfigError } from '../config/errors.js';
 
 /** First byte of a TLS record that carries a handshake message (RFC 8446 §5.1, ContentType 22). */
 const TLS_HANDSHAKE_RECORD = 0x16;
@@ -28,6 +29,26 @@ export function tlsInfoFields(s: TlsSettings): Record<string, unknown> {
   else f.tls_required = true;
   if (s.verify) f.tls_verify = true;
   return f;
+}
+
+/**
+ * Checks a reloaded `tls {}` block before anything is applied, and returns what applies it.
+ * Throws a ConfigError (the reload is refused, the running TLS stays) when TLS would be turned on
+ * or off — herald's door is built with or without TLS at start, so that needs a restart — or when
+ * the new certificate, key or CA file cannot be read or parsed. Reads the files once.
+ */
+export function prepareTlsReload(current: NatsTls | null, next: TlsSettings | null): () => void {
+  if (current === null || next === null) {
+    throw new ConfigError(`config reload not supported for tls: turning TLS ${next === null ? 'off' : 'on'} needs a restart`, { key: 'tls' });
+  }
+  let ctx: tls.SecureContextOptions;
+  try {
+    ctx = secureContextOptions(next);
+    tls.createSecureContext(ctx);
+  } catch (err) {
+    throw new ConfigError(`tls: ${(err as Error).message}; the running certificate stays`, { key: 'tls' });
+  }
+  return () => current.rotate(next, ctx);
 }
 
 /** What the door gets back once a connection may speak NATS. */
@@ -48,10 +69,14 @@ export class NatsTls {
   /** Handshakes in progress by the client's address and port (unique among live connections). */
   private readonly waiting = new Map<string, { ok: (t: tls.TLSSocket) => void; fail: (why: string) => void }>();
 
+  /** Replaced by rotate() on a config reload; a connection reads it once, when it is accepted. */
+  settings: TlsSettings;
+
   constructor(
-    readonly settings: TlsSettings,
+    settings: TlsSettings,
     private readonly log: Logger,
   ) {
+    this.settings = settings;
     // Go's crypto/tls (nats-server) sends exactly cert_file's certificates; OpenSSL completes the
     // chain from `ca` and would send the CA too, so a client that does not trust it would read
     // "self-signed certificate in certificate chain" instead of nats-server's "unable to verify
@@ -69,6 +94,22 @@ export class NatsTls {
     });
     this.server.on('secureConnection', (t: tls.TLSSocket) => this.waiting.get(peerKey(t))?.ok(t));
     this.server.on('tlsClientError', (err: Error, t: tls.TLSSocket) => this.waiting.get(peerKey(t))?.fail(err.message));
+  }
+
+  /**
+   * A config reload's new `tls {}` block (nats-server reload.go tlsOption.Apply): connections
+   * accepted from now on use the new certificate, CA and verify mode; those already connected
+   * keep the session they negotiated. `ctx` is secureContextOptions(next), read beforehand.
+   */
+  rotate(next: TlsSettings, ctx: tls.SecureContextOptions): void {
+    // The CA only with `verify`, as in the constructor.
+    const { ca, ...context } = ctx;
+    this.server.setSecureContext({ ...context, ...(next.verify && ca !== undefined ? { ca } : {}) });
+    // Node reads these per accepted socket (tls.Server's tlsConnectionListener).
+    const srv = this.server as tls.Server & { requestCert: boolean; rejectUnauthorized: boolean };
+    srv.requestCert = next.verify;
+    srv.rejectUnauthorized = next.verify;
+    this.settings = next;
   }
 
   /** Stops every handshake in progress. */

@@ -95,6 +95,8 @@ export class RespConnection implements Client, Producer, Outlet {
    * and run in order once it settles; `resumeWith` finishes the interrupted step (EXEC's queue). */
   private suspended = false;
   private backlog: Buffer[][] = [];
+  /** Aborted when this connection closes: drops its queued bcrypt compare (src/core/bcrypt-pool.ts). */
+  readonly closing = new AbortController();
   resumeWith: (() => void) | null = null;
   /** Output waiting for the keyspace log (src/resp/reply-barrier.ts); made on first need. */
   private barrier: ReplyBarrier | null = null;
@@ -186,7 +188,7 @@ export class RespConnection implements Client, Producer, Outlet {
     this.authed = !d.authRequired;
     this.parser.unauthenticated = !this.authed;
     const nau = d.auth.noAuthUser;
-    if (!this.authed && nau !== null && d.config.value('requirepass') === '') {
+    if (!this.authed && nau !== null && d.requirepass === '') {
       const u = d.auth.users.find((x) => !x.nkey && x.name === nau);
       // Only a `$G` user: the Redis door serves the global account (see commands/auth.ts login).
       if (u !== undefined && (u.account === undefined || u.account === '$G')) this.loggedIn(u.name, u.permissions);
@@ -203,13 +205,12 @@ export class RespConnection implements Client, Producer, Outlet {
 
   /**
    * Runs `then` with `r`'s value: at once for a plain value; for a Promise, this client's later
-   * commands wait (reading paused, the rest of the read kept in order) until it settles, as Redis
-   * runs one command at a time per client.
+   * commands wait (kept in order, reading paused past SUSPENDED_BACKLOG_MAX) until it settles, as
+   * Redis runs one command at a time per client.
    */
   settle<T>(r: T | Promise<T>, then: (v: T) => void): void {
     if (!(r instanceof Promise)) return then(r);
     this.suspended = true;
-    this.socket.pause();
     r.then(
       (v) => {
         if (this.closed) return;
@@ -299,7 +300,10 @@ export class RespConnection implements Client, Producer, Outlet {
       return true;
     }
     if (this.suspended) {
+      // Reading goes on while a verdict is pending so a client that hangs up is seen (and its
+      // bcrypt compare dropped); past SUSPENDED_BACKLOG_MAX commands the socket pauses instead.
       this.backlog.push(argv.map((b) => Buffer.from(b)));
+      if (this.backlog.length > SUSPENDED_BACKLOG_MAX) this.socket.pause();
       return true;
     }
     this.replies++;
@@ -576,6 +580,7 @@ export class RespConnection implements Client, Producer, Outlet {
     if (this.closed) return;
     if (!now && this.writer.len > 0) this.flush(true);
     this.closed = true;
+    this.closing.abort();
     this.multi = null;
     unwatchAll(this);
     this.blocked?.cancel();
@@ -594,6 +599,10 @@ export class RespConnection implements Client, Producer, Outlet {
     this.door.onClosed(this);
   }
 }
+
+/** Commands a client may pipeline behind a pending verdict (a bcrypt AUTH) before its socket is
+ * paused: a pipelined burst fits, and the copies it costs stay small. */
+const SUSPENDED_BACKLOG_MAX = 1024;
 
 /** One RESP error frame (`-text\r\n`), for replies the reply barrier turns into errors. */
 function errorFrame(text: string): Buffer {

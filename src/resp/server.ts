@@ -5,7 +5,7 @@ import type { Router } from '../core/router.js';
 import type { Logger } from '../core/log.js';
 import { redisPubSubLimitPolicy, verdictOnTick, type LimitPolicy } from '../core/backpressure.js';
 import { RedisErrors } from '../core/errors.js';
-import { NO_AUTH, authRequired, type AuthSettings } from '../core/auth.js';
+import { LOOPBACK, NO_AUTH, authRequired, type AuthSettings } from '../core/auth.js';
 import { RespConnection } from './connection.js';
 import { buildCommandTable } from './commands/table.js';
 import type { CommandSpec } from './commands/spec.js';
@@ -38,6 +38,8 @@ export interface RespDoorOptions {
   /** herald's users, token or single user (the NATS door's settings): Redis clients log in with
    * AUTH against them (src/resp/commands/auth.ts). Default: none. */
   readonly auth?: AuthSettings;
+  /** `tls { verify_and_map }` on the NATS door: herald's users log in by certificate only. */
+  readonly usersByCertificate?: boolean;
 }
 
 /** Redis `tls-port` and what `tls-auth-clients` asks of client certificates. */
@@ -114,12 +116,20 @@ export class RespDoor {
   /** Sharded Pub/Sub (SSUBSCRIBE/SPUBLISH): channel → its subscribers. Door-local, not in the
    * router: a shard channel is a namespace of its own (docs/redis.md, "Sharded Pub/Sub"). */
   readonly shardSubs = new Map<string, Set<RespConnection>>();
-  /** Users AUTH checks against; replaced by a config reload (Server.reload), logged-in clients keep their login. */
+  /** Users AUTH checks against; replaced by a config reload (src/resp/reload.ts, which re-checks logged-in clients). */
   auth: AuthSettings;
+  /**
+   * True when the NATS door maps client certificates to users (`tls { verify_and_map }`): those
+   * users have no password, so no password login over this door may become one (nats-server
+   * refuses them without a certificate). Set from the config at start and on reload.
+   */
+  usersByCertificate: boolean;
   port = 0;
   /** Port of the TLS listener once listening; 0 when there is none. */
   tlsPort = 0;
   private tlsServer: tls.Server | null = null;
+  /** Set once stopAccepting() ran: resolves when both listeners are closed. */
+  private accepting: Promise<void> | null = null;
   /** Where the keyspace's effects go and when replies may leave (set by the server before listen). */
   durability: RedisDurability | null = null;
   private nextId = 1;
@@ -134,6 +144,7 @@ export class RespDoor {
   ) {
     this.config = new RedisConfig(opts);
     this.auth = opts.auth ?? NO_AUTH;
+    this.usersByCertificate = opts.usersByCertificate === true;
     // Read per XADD: one Map lookup each (config.get matches globs).
     const num = (k: string): number => Number(this.config.value(k) || 0);
     this.streams = new RedisStreamModel(this.keyspace, () => ({
@@ -154,6 +165,11 @@ export class RespDoor {
     return authRequired(this.auth) || this.config.value('requirepass') !== '';
   }
 
+  /** `requirepass` (the `default` user's password); '' = none. */
+  get requirepass(): string {
+    return this.config.value('requirepass');
+  }
+
   /** `client-output-buffer-limit pubsub`, read from CONFIG at each new subscriber's creation. */
   get pubsubPolicy(): LimitPolicy {
     const l = this.config.pubsubLimit;
@@ -165,7 +181,8 @@ export class RespDoor {
     const d = this.durability;
     if (d === null) return null;
     // EXEC counts as a write (or denyoom) command when its queue holds one (server.c processCommand).
-    const flags = queued === undefined || queued.length === 0 ? spec.flags : [...spec.flags, ...queued.flatMap((q) => q.spec.flags)];
+    const flags =
+      queued === undefined || queued.length === 0 ? spec.flags : [...spec.flags, ...queued.flatMap((q) => q.spec.flags)];
     return d.refuse(flags, this.maxmemory);
   }
 
@@ -186,9 +203,25 @@ export class RespDoor {
     if (this.opts.tls != null) this.tlsPort = await this.listenTls(this.opts.tls);
     if (this.opts.plaintext === false) {
       this.startHousekeeping();
-      return 0;
-    }
-    return this.listenPlain();
+    } else await this.listenPlain();
+    this.warnIfOpen();
+    return this.port;
+  }
+
+  /**
+   * The safe-defaults warning of the NATS door (src/nats/server.ts), for this door: listening on a
+   * non-loopback interface with no login required lets anyone who reaches the port read every
+   * channel and publish anywhere. Redis 7 refuses such clients outright (protected-mode); herald
+   * warns loudly instead and names what fixes it.
+   */
+  private warnIfOpen(): void {
+    const host = this.opts.host;
+    if (LOOPBACK.test(host) || this.authRequired) return;
+    const ports = [this.port, this.tlsPort].filter((p) => p !== 0);
+    this.log.warn(
+      { host, ports },
+      'SECURITY WARNING: the Redis door listens on a non-loopback interface WITHOUT authentication: anyone who can reach this port can subscribe to every channel and publish anywhere. Set --user/--pass or --auth (or an authorization block, docs/security.md), or listen on 127.0.0.1',
+    );
   }
 
   private startHousekeeping(): void {
@@ -246,17 +279,26 @@ export class RespDoor {
     });
   }
 
+  /**
+   * Stops accepting on the plain and TLS ports (lame duck, shutdown); existing connections go on.
+   * Resolves once both listeners are closed and every connection has gone.
+   */
+  stopAccepting(): Promise<void> {
+    this.accepting ??= Promise.all([
+      new Promise<void>((resolve) => (this.server.listening ? this.server.close(() => resolve()) : resolve())),
+      new Promise<void>((resolve) => (this.tlsServer?.listening === true ? this.tlsServer.close(() => resolve()) : resolve())),
+    ]).then(() => undefined);
+    return this.accepting;
+  }
+
   /** Stops accepting and closes every connection (writing what is queued). */
   async close(): Promise<void> {
     if (this.ticker !== null) clearInterval(this.ticker);
     this.blocking.close();
-    const closing = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    const tlsClosing = new Promise<void>((resolve) =>
-      this.tlsServer === null ? resolve() : this.tlsServer.close(() => resolve()),
-    );
+    const closing = this.stopAccepting();
     for (const c of [...this.connections.values()]) c.close();
     for (const c of this.connections.values()) c.socket.destroy();
-    await Promise.all([closing, tlsClosing]);
+    await closing;
   }
 
   private accept(socket: net.Socket): void {

@@ -239,3 +239,15 @@ export function splitGreeting(data: Buffer): { greeting: string | null; rest: Bu
   if (nl < 0) return { greeting: null, rest: data };
   return { greeting: data.subarray(0, nl + 1).toString('latin1'), rest: data.subarray(nl + 1) };
 }
+
+/** True when a TCP connection to 127.0.0.1:`port` is refused (the listener is closed). */
+export function connectionRefused(port: number): Promise<boolean> {
+  return new Promise((r) => {
+    const s = net.connect({ host: '127.0.0.1', port });
+    s.once('connect', () => {
+      s.destroy();
+      r(false);
+    });
+    s.once('error', () => r(true));
+  });
+}

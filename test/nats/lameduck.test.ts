@@ -4,7 +4,6 @@
 // child process through SIGUSR2 and `herald lame-duck --pid`.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import * as v2 from 'nats';
@@ -13,6 +12,7 @@ import { Server } from '../../src/index.js';
 import { silentLogger } from '../../src/core/log.js';
 import { startHeraldChild } from '../helpers/herald-child.js';
 import { within } from '../helpers/bounded.js';
+import { connectionRefused } from '../helpers/raw.js';
 
 /** Bound on each wait for the server's reaction. */
 const WAIT_MS = 30_000;
@@ -23,16 +23,6 @@ async function seesLdm(it: AsyncIterable<{ type: string }>): Promise<void> {
   throw new Error('status stream ended without an ldm event');
 }
 
-function refused(port: number): Promise<boolean> {
-  return new Promise((r) => {
-    const s = net.connect({ host: '127.0.0.1', port });
-    s.once('connect', () => {
-      s.destroy();
-      r(false);
-    });
-    s.once('error', () => r(true));
-  });
-}
 
 test('embedded: nats v2 and v3 clients see ldm, new connections are refused, clients are closed, then the server stops', async () => {
   const server = await Server.start({
@@ -50,7 +40,7 @@ test('embedded: nats v2 and v3 clients see ldm, new connections are refused, cli
   const done = server.enterLameDuckMode();
   assert.equal(server.inLameDuckMode, true);
   await within(Promise.all([ldmA, ldmB]), WAIT_MS, 'both clients see the ldm status');
-  assert.equal(await refused(server.port), true, 'a new connection is refused in lame-duck mode');
+  assert.equal(await connectionRefused(server.port), true, 'a new connection is refused in lame-duck mode');
   await within(Promise.all([a.closed(), b.closed()]), WAIT_MS, 'both clients are closed by the server');
   await within(done, WAIT_MS, 'lame-duck mode ends with the server closed');
 });

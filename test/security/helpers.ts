@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { Server } from '../../src/index.js';
 import { defaultOptions } from '../../src/config/defaults.js';
 import { loadConfigFile } from '../../src/config/load.js';
+import type { ServerOptions } from '../../src/config/options.js';
 import { startNatsServer } from '../helpers/nats-server.js';
 import { RawConnection, splitGreeting } from '../helpers/raw.js';
 
@@ -60,20 +61,30 @@ function target(
   };
 }
 
-/** Starts herald with `conf` (plus test overrides: random port, temp data, no logs). */
-export async function startHerald(conf: string, opts: { jetstream?: boolean; monitor?: boolean } = {}): Promise<Target> {
+/** Starts herald with `conf` (plus test overrides: random port, temp data, no logs); `redis`
+ * turns the Redis door on at a random port, `extra` overrides further options. */
+export async function startHerald(
+  conf: string,
+  opts: { jetstream?: boolean; monitor?: boolean; redis?: boolean; extra?: Partial<ServerOptions> } = {},
+): Promise<Target> {
   const { file, dir } = writeConf(conf);
   const { options } = loadConfigFile(file, defaultOptions('herald'));
   const s = await Server.start({
     ...options,
     port: 0,
     httpPort: opts.monitor === true ? 0 : null,
-    redisPort: null,
+    redisPort: opts.redis === true ? 0 : null,
     dataDir: join(dir, 'data'),
     jetstream: opts.jetstream === true,
     logLevel: 'silent',
+    ...opts.extra,
   });
   return target('herald', s.url, s.port, s, () => s.close(), dir);
+}
+
+/** The port of herald's plain Redis door (started with `redis: true`). */
+export function redisPortOf(t: Target): number {
+  return Number(new URL(t.herald?.redisUrl as string).port);
 }
 
 /** Starts the real nats-server with `conf`. */

@@ -30,8 +30,8 @@ async function connectPending(s: Server, user: string, pass: string): Promise<Ra
   const c = await RawConnection.connect(s.port);
   c.write(`CONNECT {"verbose":false,"pedantic":false,"user":"${user}","pass":"${pass}"}\r\nPUB x 1\r\n1\r\nPING\r\n`);
   const end = Date.now() + WAIT_MS;
-  // checkAuth pauses the socket until the verdict: that is the window a reload must not slip through.
-  while (![...s.door.connections.values()].some((k) => !k.connectReceived && k.socket.isPaused())) {
+  // checkAuth holds the client's reads until the verdict: that is the window a reload must not slip through.
+  while (![...s.door.connections.values()].some((k) => !k.connectReceived && k.verdictPending)) {
     assert.ok(Date.now() < end && !c.closed, `CONNECT held for its bcrypt verdict within ${WAIT_MS} ms`);
     await new Promise((r) => setTimeout(r, 1));
   }

@@ -63,3 +63,30 @@ test('memory streams of two accounts together stay inside max_memory_store', asy
   assert.ok(a >= 2, `account A stored only ${a} × 64 KiB of a 256 KB budget`);
   assert.ok((a + b) * 64 * 1024 <= 256 * 1024, `A stored ${a} and B ${b} × 64 KiB: more than the server's 256 KB`);
 });
+
+// R2-4 (second security review; fixed by src/stream/server-budget.ts): the server-wide budget (`max_file_store`,
+// `max_memory_store`, --max-file-store) was enforced per account, not for the server: each
+// JetStream account gets the whole budget (src/server.ts startAccountJetStream → a Streams per
+// account; src/stream/streams.ts checkReservation sums only that account's streams), so N
+// accounts may reserve N times the disk the operator allowed. nats-server 2.9.10 refuses B's
+// stream below with `insufficient storage resources available` (10047), checked by hand.
+test('two accounts cannot each reserve 800 KB of a 1 MB server budget', async () => {
+  const made: string[] = [];
+  for (const u of ['a', 'b']) {
+    const nc = await connect({ port: h.port, user: u, pass: u });
+    try {
+      const jsm = await jetstreamManager(nc);
+      await jsm.streams.add({ name: `S${u}`, subjects: [`s${u}.>`], max_bytes: 800 * 1024 }).then(
+        () => made.push(u),
+        () => undefined,
+      );
+    } finally {
+      await nc.close();
+    }
+  }
+  assert.deepEqual(
+    made,
+    ['a'],
+    `streams reserving 800 KB each were created in accounts ${JSON.stringify(made)} of a 1 MB server budget`,
+  );
+});

@@ -20,19 +20,23 @@ import { def, type CommandSpec } from './spec.js';
 export const DEFAULT_USER = 'default';
 
 /** What `authenticate` checks for a Redis login of `user` with `pass`. */
-function credentialsFor(c: RespConnection, user: string, pass: string): [AuthSettings, Credentials] {
+function credentialsFor(c: RespConnection, user: string, pass: Buffer): [AuthSettings, Credentials] | null {
   const auth = c.door.auth;
-  const requirepass = c.door.config.value('requirepass');
+  const requirepass = c.door.requirepass;
   if (user === DEFAULT_USER && requirepass !== '') {
     // requirepass is the default user's password: checked as a single-user setting, so a
-    // bcrypt hash works there too.
+    // bcrypt hash works there too. CONFIG SET keeps its bytes as latin1, so compare them so.
     return [
       { token: null, user: DEFAULT_USER, password: requirepass, users: [], noAuthUser: null },
-      { user, pass },
+      { user, pass: pass.toString('latin1') },
     ];
   }
-  if (user === DEFAULT_USER && auth.token !== null) return [auth, { auth_token: pass }];
-  return [auth, { user, pass }];
+  // herald's users and tokens come from a UTF-8 config file: compare the client's bytes as UTF-8.
+  const text = pass.toString('utf8');
+  if (user === DEFAULT_USER && auth.token !== null) return [auth, { auth_token: text }];
+  // Certificate-mapped users have no password: never a way in without the certificate (R2-5).
+  if (c.door.usersByCertificate && auth.users.some((u) => !u.nkey)) return null;
+  return [auth, { user, pass: text }];
 }
 
 /**
@@ -40,10 +44,18 @@ function credentialsFor(c: RespConnection, user: string, pass: string): [AuthSet
  * connection keeps its previous login, as Redis does). Without any authentication configured only
  * the password-less `default` user exists.
  */
-export function login(c: RespConnection, user: string, pass: string, done: (ok: boolean) => void): void {
+export function login(c: RespConnection, user: string, pass: Buffer, done: (ok: boolean) => void): void {
   if (!c.door.authRequired) return done(user === DEFAULT_USER);
-  const [settings, creds] = credentialsFor(c, user, pass);
-  c.settle(authenticate(settings, creds, ''), (who) => {
+  const check = credentialsFor(c, user, pass);
+  if (check === null) {
+    c.door.log.warn(
+      { id: c.id, addr: c.addr, user },
+      'Redis AUTH refused: users are identified by client certificates (verify_and_map)',
+    );
+    return done(false);
+  }
+  const [settings, creds] = check;
+  c.settle(authenticate(settings, creds, '', { signal: c.closing.signal, origin: c.ip }), (who) => {
     if (who === null) {
       c.door.log.warn({ id: c.id, addr: c.addr, user }, 'Redis AUTH failed');
       return done(false);
@@ -64,8 +76,8 @@ function auth(c: RespConnection, argv: Buffer[]): void {
   // acl.c authCommand: one argument with no password anywhere is a configuration mistake.
   if (argv.length === 2 && !c.door.authRequired) return c.error(RedisErrors.AuthNoPassword);
   // Strings now: the argument Buffers are views of the read, gone if the check is asynchronous.
-  const user = argv.length === 3 ? argv[1].toString('latin1') : DEFAULT_USER;
-  const pass = argv[argv.length - 1].toString('latin1');
+  const user = argv.length === 3 ? argv[1].toString('utf8') : DEFAULT_USER;
+  const pass = Buffer.from(argv[argv.length - 1]);
   login(c, user, pass, (ok) => {
     if (ok) c.writer.simple('OK');
     else c.error(RedisErrors.WrongPass);

@@ -58,14 +58,14 @@ function hello(c: RespConnection, argv: Buffer[]): void {
   }
   let name: Buffer | null = null;
   let user: string | null = null;
-  let pass = '';
+  let pass = Buffer.alloc(0);
   for (let j = 2; j < argv.length; j++) {
     const more = argv.length - 1 - j;
     const opt = argv[j].toString('latin1');
     const o = opt.toLowerCase();
     if (o === 'auth' && more >= 2) {
-      user = argv[j + 1].toString('latin1');
-      pass = argv[j + 2].toString('latin1');
+      user = argv[j + 1].toString('utf8');
+      pass = Buffer.from(argv[j + 2]);
       j += 2;
     } else if (o === 'setname' && more >= 1) {
       name = argv[j + 1];
@@ -254,8 +254,12 @@ const client = (
   summary: string,
   handler: (c: RespConnection, argv: Buffer[]) => void,
   since = '2.4.0',
-): CommandSpec =>
-  def({ name: `client|${name}`, arity, group: 'connection', since, summary, handler, flags: ['noscript', 'loading', 'stale'] });
+  flags: readonly string[] = ['noscript', 'loading', 'stale'],
+): CommandSpec => def({ name: `client|${name}`, arity, group: 'connection', since, summary, handler, flags });
+
+/** Redis 7.0 commands/client-list.json and client-kill.json: ADMIN (so @admin and @dangerous), refused
+ * to users with permissions; CLIENT ID/INFO/SETNAME/GETNAME concern one's own connection and are not. */
+const CLIENT_ADMIN_FLAGS = ['admin', 'noscript', 'loading', 'stale'];
 
 /** The connection family's table entries. */
 export const CONNECTION_COMMANDS: readonly CommandSpec[] = [
@@ -336,9 +340,9 @@ export const CONNECTION_COMMANDS: readonly CommandSpec[] = [
         (c) => c.writer.verbatim(clientInfoLine(c, Date.now())),
         '6.2.0',
       ),
-      client('list', -2, 'Lists open connections.', clientList),
+      client('list', -2, 'Lists open connections.', clientList, '2.4.0', CLIENT_ADMIN_FLAGS),
       client('setinfo', 4, 'Sets information specific to the client or connection.', clientSetinfo, '7.2.0'),
-      client('kill', -3, 'Terminates open connections.', clientKill),
+      client('kill', -3, 'Terminates open connections.', clientKill, '2.4.0', CLIENT_ADMIN_FLAGS),
     ],
   }),
 ];

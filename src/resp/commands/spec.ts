@@ -41,9 +41,10 @@ export function def(d: CommandDef): CommandSpec {
   return { flags: [], firstKey: 0, lastKey: 0, step: 0, ...d };
 }
 
-/** Commands a user with subject permissions may never run, beyond those flagged admin/dangerous:
- * they change or wipe server-wide state or other clients (Redis ACL `@admin`/`@dangerous`). */
-const ADMIN_NAMES: ReadonlySet<string> = new Set(['flushall', 'flushdb', 'client|kill', 'debug']);
+/** Commands a user with subject permissions may never run, beyond those flagged admin: Redis 7.0
+ * puts them in ACL `@dangerous` (commands/*.json acl_categories) — they wipe server-wide state
+ * (FLUSHALL, FLUSHDB) or show every client and the server's internals (INFO). */
+const ADMIN_NAMES: ReadonlySet<string> = new Set(['flushall', 'flushdb', 'debug', 'info']);
 /** Containers whose every subcommand is administrative. */
 const ADMIN_CONTAINERS = ['config', 'function'];
 
