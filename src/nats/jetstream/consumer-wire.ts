@@ -315,19 +315,33 @@ export class ConsumerService {
   }
 
   private onAck(msg: Message): boolean {
-    const t = msg.subject.split('.');
     // v1: $JS.ACK.<s>.<c>.<dc>.<sseq>.<dseq>.<ts>.<pending>; v2 adds domain and account hash
-    // in front and a random token at the end.
+    // in front and a random token at the end. Tokens are located by their dots (no split: this
+    // runs once per acked message).
+    const subj = msg.subject;
+    const dots = ACK_DOTS;
+    let nd = 0;
+    for (let i = subj.indexOf('.'); i >= 0; i = subj.indexOf('.', i + 1)) {
+      if (nd < ACK_DOTS_KEPT) dots[nd] = i;
+      nd++;
+    }
+    if (nd < ACK_DOTS_KEPT) dots[nd] = subj.length;
+    // Token k spans (dots[k-1], dots[k]); the v1 form uses dots 1–6, the v2 form dots 3–8.
     let base: number;
-    if (t.length === 9) base = 2;
-    else if (t.length >= 11) base = 4;
+    if (nd === 8) base = 2;
+    else if (nd >= 10) base = 4;
     else return false;
-    const c = this.find(t[base], t[base + 1]);
+    const c = this.find(subj.slice(dots[base - 1] + 1, dots[base]), subj.slice(dots[base] + 1, dots[base + 1]));
     if (c === undefined) return false;
-    const dc = Number(t[base + 2]);
-    const sseq = Number(t[base + 3]);
-    const dseq = Number(t[base + 4]);
+    const dc = tokenNumber(subj, dots[base + 1] + 1, dots[base + 2]);
+    const sseq = tokenNumber(subj, dots[base + 2] + 1, dots[base + 3]);
+    const dseq = tokenNumber(subj, dots[base + 3] + 1, dots[base + 4]);
     if (!Number.isSafeInteger(sseq) || sseq <= 0) return true;
+    if (isPlainAck(msg.payload)) {
+      c.ack(sseq, dseq);
+      if (msg.reply !== '') this.ackAck(c, msg.reply);
+      return true;
+    }
     const body = msg.payload.toString('utf8');
     const w = this.wire(c);
     const verb = body.length >= 4 ? body.slice(0, 4) : body;
@@ -372,11 +386,37 @@ export class ConsumerService {
     } else {
       c.ack(sseq, dseq);
     }
-    if (answer && msg.reply !== '') {
-      const r = msg.reply;
-      // An ack is answered only once it is durable: an answered ack is never undone by a crash.
-      c.whenDurable(() => this.router.publish({ subject: r, reply: '', headers: null, payload: EMPTY }, null));
-    }
+    if (answer && msg.reply !== '') this.ackAck(c, msg.reply);
     return true;
   }
+
+  /** Answers an ack's reply subject once the ack is durable: an answered ack is never undone by a crash. */
+  private ackAck(c: Consumer, r: string): void {
+    c.whenDurable(() => this.router.publish({ subject: r, reply: '', headers: null, payload: EMPTY }, null));
+  }
+}
+
+/** Leading dot positions an ack needs: up to the end of the v2 form's dseq token (dot 8). */
+const ACK_DOTS_KEPT = 9;
+/** Dot positions of the ack subject being parsed; reused, acks are handled synchronously. */
+const ACK_DOTS = new Int32Array(ACK_DOTS_KEPT + 1);
+/** Longest token parsed digit by digit; longer ones go through Number (same result, rarer). */
+const MAX_FAST_DIGITS = 15;
+const PLUS = 0x2b;
+
+/** `Number(subj.slice(from, to))` without the slice when the token is plain digits. */
+function tokenNumber(subj: string, from: number, to: number): number {
+  if (to <= from || to - from > MAX_FAST_DIGITS) return Number(subj.slice(from, to));
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const d = subj.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return Number(subj.slice(from, to));
+    n = n * 10 + d;
+  }
+  return n;
+}
+
+/** An empty body or exactly `+ACK`: the common ack, told apart without decoding the body. */
+function isPlainAck(b: Buffer): boolean {
+  return b.length === 0 || (b.length === 4 && b[0] === PLUS && b[1] === 0x41 && b[2] === 0x43 && b[3] === 0x4b);
 }

@@ -770,6 +770,8 @@ export class FileStore implements MessageStore, SubjectScanner {
       await writeAll(seg.open(), b, off, this.cfg.files);
     } finally {
       seg.busy--;
+      // The slot is dead so the old bytes were never served, but they should not linger in memory.
+      seg.dropReadAhead();
     }
     return seg;
   }
