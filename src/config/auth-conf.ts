@@ -15,7 +15,7 @@ import {
 import type { AuthSettings, AuthUser, PermEntry, Permissions, ResponsePermission, SubjectPermission } from '../core/auth.js';
 import { isValidSubject } from '../core/subject.js';
 import { ConfigError, describeValue } from './errors.js';
-import { confLocation, type ConfValue } from './nats-conf.js';
+import { confLocation, isUsedVariable, type ConfValue } from './nats-conf.js';
 import { parseGoDuration } from './values.js';
 
 /** Where a value sits, for error locations (same shape as load.ts's). */
@@ -111,6 +111,8 @@ export function parseAuthorization(v: ConfValue, w: AuthWhere, prev: AuthSetting
         break;
       default:
         if (Object.hasOwn(REFUSED_AUTH_KEYS, k)) throw fail(mw, REFUSED_AUTH_KEYS[k]!);
+        // A variable the file refers to (`PERM: {…}`, then `$PERM`) is not a setting.
+        if (isUsedVariable(mw.container, mw.key)) break;
         // nats-server opts.go parseAuthorization: an unknown field is an error. Ignoring a misspelt
         // `users` would leave the server without authentication.
         throw fail(mw, `unknown field "${mw.key}" in the authorization block`);

@@ -8,7 +8,14 @@
  * keys) are errors.
  */
 import { ConfigError, describeValue, formatLocation, type ConfLocation } from './errors.js';
-import { confLocation, parseNatsConfFile, type ConfMap, type ConfParseOptions, type ConfValue } from './nats-conf.js';
+import {
+  confLocation,
+  isUsedVariable,
+  parseNatsConfFile,
+  type ConfMap,
+  type ConfParseOptions,
+  type ConfValue,
+} from './nats-conf.js';
 import { UNLIMITED_CONNECTIONS, type ServerOptions } from './options.js';
 import { parseAuthorization, parseNoAuthUser, validateAuth } from './auth-conf.js';
 import { parseRedisTlsBlock, parseTlsBlock, secureContextOptions } from './tls-conf.js';
@@ -390,6 +397,7 @@ const jetstream: Handler = (c, v, w) => {
         }
         // nats-server refuses an unknown field here too: a misspelt max_file_store ignored would
         // silently lift the server's budget (review 3, R3-6). Its keys herald does not use warn.
+        if (isUsedVariable(mw.container, mw.key)) break;
         if (!JS_IGNORED.includes(k)) throw fail(mw, `unknown field "${mw.key}" in the jetstream block`);
         warn(c, mw, `'${mw.path}' is ignored: herald does not implement this JetStream setting`);
     }
@@ -622,7 +630,7 @@ export function applyNatsConf(conf: ConfMap, base: ServerOptions): LoadResult {
     if (Object.hasOwn(HANDLERS, k)) HANDLERS[k]!(c, v, w);
     else if (Object.hasOwn(REJECTED, k)) throw fail(w, REJECTED[k]!);
     else if (Object.hasOwn(IGNORED, k)) warn(c, w, `'${key}' is ignored: ${IGNORED[k]}`);
-    else {
+    else if (!isUsedVariable(conf, key)) {
       // nats-server opts.go processConfigFileLine refuses an unknown top-level field; so does herald,
       // because a misspelt `authorization` or `accounts` ignored would leave the server open.
       const hint = closest(k, CONFIG_KEYS);

@@ -66,6 +66,18 @@ const SIZE_MULTIPLIERS: Readonly<Record<string, number>> = (() => {
 /** Where each key of a parsed map (or element of an array) was written; filled by the parser. */
 const locations = new WeakMap<object, Map<string | number, ConfLocation>>();
 
+/** Keys of each parsed map that a `$NAME` elsewhere in the file referred to; filled by the parser. */
+const usedAsVariable = new WeakMap<object, Set<string>>();
+
+/**
+ * True when `container[key]` is a variable the file refers to (`PERM: {...}` then `$PERM`):
+ * nats-server does not report such a key as an unknown field (token.IsUsedVariable), so neither
+ * does herald.
+ */
+export function isUsedVariable(container: object, key: string): boolean {
+  return usedAsVariable.get(container)?.has(key) === true;
+}
+
 /**
  * Where `container[key]` was written, if `container` came from this parser (for error messages
  * that point at the line). Returns undefined for objects built by hand.
@@ -607,7 +619,12 @@ class Parser {
     if (name.startsWith(BCRYPT_PREFIX)) return `$${name}`;
     for (let i = this.scopes.length - 1; i >= 0; i--) {
       const scope = this.scopes[i]!;
-      if (Object.hasOwn(scope, name)) return scope[name]!;
+      if (Object.hasOwn(scope, name)) {
+        const used = usedAsVariable.get(scope) ?? new Set<string>();
+        used.add(name);
+        usedAsVariable.set(scope, used);
+        return scope[name]!;
+      }
     }
     const { env, envRefs } = this.shared;
     if (envRefs.has(name)) this.fail(`variable '$${name}' refers to itself through the environment`, at);

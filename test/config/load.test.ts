@@ -187,6 +187,15 @@ test('unknown keys are errors naming the key, with a hint for typos (nats-server
   // A misspelt budget would silently lift the server's limit (review 3, R3-6); nats-server keys herald does not use warn.
   applyFails('jetstream { max_file_stor: 1MB }', /jetstream\.max_file_stor: unknown field "max_file_stor" in the jetstream block/);
   assert.match(apply('jetstream { domain: hub }').warnings[0]!, /'jetstream\.domain' is ignored/);
+  // A key the file uses as a variable is not an unknown field (nats-server token.IsUsedVariable):
+  // the official nats.node suite writes `authorization { PERM: {…}, users: [{ permission: $PERM }] }`.
+  const vars = apply(
+    'size: 2MB\nmax_payload: $size\nauthorization { PERM: { publish: "foo" }, users: [ { user: a, password: b, permissions: $PERM } ] }\njetstream { lim: 1MB, max_file_store: $lim }',
+  );
+  assert.equal(vars.options.maxPayload, 2 * 1024 * 1024);
+  assert.equal(vars.options.maxFileStore, 1024 * 1024);
+  assert.equal(vars.options.auth.users.length, 1);
+  applyFails('authorization { PERM: { publish: "foo" }, users: [ { user: a, password: b } ] }', /unknown field "PERM" in the authorization block/);
 });
 
 test('keys named like Object.prototype members are ordinary unknown keys', () => {
