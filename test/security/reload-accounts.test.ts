@@ -62,8 +62,10 @@ function pongs(c: RawConnection): number {
   return (c.data.toString('latin1').match(/PONG\r\n/g) ?? []).length;
 }
 
+/** What the server sent after INFO, without its own PINGs (nats-server may send an early RTT
+ * PING to a new client depending on timing: transport noise, not part of what is compared). */
 function rest(c: RawConnection): string {
-  return splitGreeting(c.data).rest.toString('latin1');
+  return splitGreeting(c.data).rest.toString('latin1').replace(/^PING\r\n/gm, '');
 }
 
 let inbox = 0;
@@ -103,6 +105,9 @@ async function jsApi(c: RawConnection, subject: string, body = '', until?: (summ
 
 const enabled = (s: string): boolean => !s.includes('10039');
 const disabled = (s: string): boolean => s.includes('10039');
+/** JetStream on and the stream recovered: nats-server enables the account first and restores its
+ * streams after, so 10059 (stream not found) shows for a moment there (seen once in CI). */
+const recovered = (s: string): boolean => enabled(s) && !s.includes('10059');
 
 /** a answers the service request it just received (its reply subject is a fresh `_R_.` inbox). */
 async function answerService(a: RawConnection, nth: number): Promise<void> {
@@ -160,7 +165,7 @@ async function scenario(side: Side): Promise<Record<string, string>> {
   side.hup();
   assert.ok((await d.waitFor(() => false, WAIT_MS)) === false && d.closed, 'd closed after the second reload');
   const a2 = await session(side.port, 'a', 'SUB _INBOX.js.> 99\r\n');
-  seen['a: stream S back'] = await jsApi(a2, '$JS.API.STREAM.INFO.S', '', enabled);
+  seen['a: stream S back'] = await jsApi(a2, '$JS.API.STREAM.INFO.S', '', recovered);
   // B's stream import is gone again: a.3 stays in A.
   await roundTrip(a2, 'PUB a.3 2\r\nhi\r\n', 'a publishes after the import was removed');
   await roundTrip(b, '', 'b after a.3');
