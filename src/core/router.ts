@@ -36,7 +36,7 @@ export class Router {
    * Where a client's publish to `subject` goes after the account's mappings: `subject` itself when
    * none applies, null when a weighted mapping drops it. nats-server maps a client's publish
    * before it checks the publish permission (client.go selectMappedSubject, then pubAllowed), so a
-   * door checks the permission on this result and passes `mapped` to publish().
+   * door checks the permission on this result and publishes to it.
    */
   mapPublish(subject: string): string | null {
     return this.mappings === null ? subject : this.mappings.map(subject);
@@ -44,16 +44,11 @@ export class Router {
 
   /**
    * Delivers `msg` to every match; returns how many recipients took it (0 means no responders).
-   * `from` is the publishing client, null for the server itself. `mapped`: the door already
-   * applied the account's mappings (mapPublish), to check permissions on the destination.
+   * `from` is the publishing client, null for the server itself. The account's mappings are
+   * not applied here: a door maps a client's publish first (mapPublish), because the publish
+   * permission is the destination's.
    */
-  publish(msg: Message, from: Client | null, mapped = false): number {
-    if (this.mappings !== null && from !== null && !mapped) {
-      // nats-server client.go processInboundClientMsg: a client's publish is mapped before matching.
-      const to = this.mappings.map(msg.subject);
-      if (to === null) return 0;
-      if (to !== msg.subject) msg = { subject: to, reply: msg.reply, headers: msg.headers, payload: msg.payload };
-    }
+  publish(msg: Message, from: Client | null): number {
     const size = msg.payload.length + (msg.headers === null ? 0 : msg.headers.length);
     this.inMsgs++;
     this.inBytes += size;

@@ -443,7 +443,7 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
       return;
     }
     // The account's mappings apply first, and the permission is the destination's (review 3, R3-5).
-    const to = this.router.mappings === null ? subject : this.router.mapPublish(subject);
+    const to = this.router.mapPublish(subject);
     if (to !== null && this.perms !== null && !this.perms.canPublish(to, Date.now())) {
       // nats-server client.go pubPermissionViolation: not fatal, the message is dropped, no +OK.
       this.door.log.debug({ cid: this.id, user: this.authUser, subject: to }, 'publish permission violation');
@@ -451,7 +451,7 @@ export class NatsConnection implements Client, ParserHandler, Producer, Outlet {
       return;
     }
     if (this.verbose) this.queue(OK);
-    const n = to === null ? 0 : this.router.publish({ subject: to, reply, headers, payload }, this, true);
+    const n = to === null ? 0 : this.router.publish({ subject: to, reply, headers, payload }, this);
     if (n === 0 && reply !== '' && this.noResponders) this.sendNoResponders(reply);
   }
 

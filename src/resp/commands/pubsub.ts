@@ -79,7 +79,7 @@ function publish(c: RespConnection, argv: Buffer[]): void {
     if (subject === null) return c.writer.int(0);
     if (c.perms !== null && !c.perms.canPublish(subject, Date.now())) return c.error(RedisErrors.NoPermChannel);
   }
-  c.writer.int(router.publish({ subject, reply: '', headers: null, payload: argv[2] }, c, true));
+  c.writer.int(router.publish({ subject, reply: '', headers: null, payload: argv[2] }, c));
 }
 
 /** PUBSUB CHANNELS / SHARDCHANNELS: the names in `names` matching the optional glob. */
